@@ -1,0 +1,136 @@
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import type { SystemInfo } from "../common/metrics.ts";
+import { collectBatch } from "./collect-batch.ts";
+import type { Collector } from "./collectors/collector.ts";
+import { createDefaultCollectors } from "./collectors/default-collectors.ts";
+import type { AgentConfig } from "./config.ts";
+import { createAgentLogger, type Logger } from "./log.ts";
+import { Reporter, type ReporterStats } from "./reporter.ts";
+import type { BackoffPolicy } from "./retry-policy.ts";
+import { createGrpcSender, type Sender } from "./sender.ts";
+import { readSystemInfo } from "./system-info.ts";
+
+export interface AgentOptions {
+  /** Replaces the platform's collectors (tests, scripts). */
+  collectors?: Collector[];
+  /** Host facts sent with every batch; default read at start, `null` sends none. */
+  systemInfo?: SystemInfo | null;
+  logger?: Logger;
+  /** Replaces the gRPC client built from the config. */
+  sender?: Sender;
+  /** Wall clock for batch timestamps (default Date.now). */
+  now?: () => number;
+  /** Bound on the last flush at stop (default 3000 ms). */
+  flushTimeoutMs?: number;
+  /** Per-call gRPC deadline (default 10 000 ms). */
+  sendDeadlineMs?: number;
+  backoff?: BackoffPolicy;
+}
+
+export interface AgentStats extends ReporterStats {
+  /** Batches collected (each one interval apart). */
+  collected: number;
+}
+
+export interface AgentHandle {
+  readonly config: AgentConfig;
+  stats(): AgentStats;
+  /** Stops collecting, tries once more to send the buffer (bounded), closes the channel. */
+  stop(): Promise<void>;
+}
+
+/** The first collection comes this soon after start (or after one interval, if shorter). */
+const FIRST_COLLECTION_MS = 1_000;
+
+/**
+ * Runs an agent in this process: one second after start-up (so a new host shows up at
+ * once; its first rates and CPU figures span that second), then every
+ * `collectionIntervalSecs`, collects one batch and hands it to the reporter. Ticks follow
+ * a fixed schedule and do not drift; a tick that comes while the previous collection
+ * still runs is skipped.
+ */
+export async function startAgent(config: AgentConfig, options: AgentOptions = {}): Promise<AgentHandle> {
+  const log = options.logger ?? createAgentLogger();
+  const now = options.now ?? Date.now;
+  const intervalMs = config.collectionIntervalSecs * 1000;
+  const collectors = options.collectors ?? await createDefaultCollectors();
+  const systemInfo = options.systemInfo === null ? undefined : options.systemInfo ?? await readSystemInfo();
+  const sender = options.sender ?? createGrpcSender({
+    target: config.grpcTarget,
+    agentId: config.agentId,
+    authToken: config.authToken,
+    tls: config.tls,
+    caPem: config.caFile ? readFileSync(config.caFile) : undefined,
+    deadlineMs: options.sendDeadlineMs,
+    maxReconnectBackoffMs: Math.min(30_000, intervalMs),
+  });
+  const reporter = new Reporter({ sender, bufferMaxSize: config.bufferMaxSize, log, backoff: options.backoff });
+  const failing = new Map<string, string>();
+  let collected = 0;
+  let collecting = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const collectOnce = async () => {
+    collecting = true;
+    try {
+      const batch = await collectBatch(collectors, {
+        agentId: config.agentId,
+        timestampMs: now(),
+        systemInfo,
+        onError: (name, err) => {
+          const message = err instanceof Error ? err.message : String(err);
+          // Once per distinct failure: a collector that can never work must not flood the log.
+          if (failing.get(name) !== message) log.warn({ collector: name, err }, "collector failed; its metrics are left out");
+          failing.set(name, message);
+        },
+        onSuccess: (name) => {
+          if (failing.delete(name)) log.info({ collector: name }, "collector works again");
+        },
+      });
+      if (batch && !stopped) {
+        collected++;
+        reporter.enqueue(batch);
+      } else if (!batch) log.warn("no collector produced a point; nothing to report this interval");
+    } finally {
+      collecting = false;
+    }
+  };
+
+  // First collection soon after start (rates then span that first second), then every interval.
+  let nextAt = performance.now() + Math.min(intervalMs, FIRST_COLLECTION_MS);
+  const scheduleNext = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      if (!collecting) void collectOnce().catch((err) => log.error({ err }, "collection failed"));
+      else log.warn("previous collection still running; skipping this interval");
+      // A fixed schedule that does not drift; ticks missed while the process was stalled are skipped.
+      nextAt += intervalMs;
+      const now = performance.now();
+      if (nextAt < now) nextAt += Math.ceil((now - nextAt) / intervalMs) * intervalMs;
+      scheduleNext();
+    }, nextAt - performance.now());
+  };
+  scheduleNext();
+
+  log.info({ agentId: config.agentId, serverEndpoint: config.serverEndpoint, tls: config.tls,
+    intervalSecs: config.collectionIntervalSecs, bufferMaxSize: config.bufferMaxSize,
+    auth: config.authToken ? "token" : "none", collectors: collectors.map((c) => c.name), systemInfo }, "agent started");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    stats: () => ({ ...reporter.stats(), collected }),
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await reporter.flush(options.flushTimeoutMs ?? 3000);
+        sender.close();
+        log.info(reporter.stats(), "agent stopped");
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,254 @@
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { parse as parseToml } from "smol-toml";
+
+/** The agent's validated, defaulted, frozen configuration. */
+export interface AgentConfig {
+  readonly agentId: string;
+  /** As configured (`http://host:port`, `https://host:port` or `host:port`). */
+  readonly serverEndpoint: string;
+  /** `host:port`, what the gRPC channel dials. */
+  readonly grpcTarget: string;
+  readonly authToken: string | undefined;
+  readonly collectionIntervalSecs: number;
+  readonly bufferMaxSize: number;
+  /** Effective: the `tls` field, or an `https://` endpoint. */
+  readonly tls: boolean;
+  readonly caFile: string | undefined;
+}
+
+/** What agent.toml may hold, in its own (reference) spelling. */
+export interface AgentConfigInput {
+  agent_id?: string;
+  server_endpoint?: string;
+  auth_token?: string;
+  collection_interval_secs?: number;
+  buffer_max_size?: number;
+  tls?: boolean;
+  ca_file?: string;
+}
+
+/** Start-up refuses to run on a bad file or flag; this lists every problem, one per line. */
+export class AgentConfigError extends Error {
+  readonly problems: string[];
+  constructor(source: string, problems: string[]) {
+    super(`invalid agent configuration (${source}):\n  - ${problems.join("\n  - ")}`);
+    this.name = "AgentConfigError";
+    this.problems = problems;
+  }
+}
+
+export const DEFAULTS = {
+  server_endpoint: "http://127.0.0.1:9090",
+  collection_interval_secs: 10,
+  buffer_max_size: 1000,
+  tls: false,
+} as const;
+
+const ENDPOINT = /^(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]@]+):(\d{1,5})\/?$/;
+
+/*
+ * Checked by hand rather than with a schema library: zod alone would cost the agent
+ * process about 5 MB of resident memory for seven fields. A check says what is wrong with
+ * a value, or undefined when it is fine; one problem per field is reported.
+ */
+type Check = (value: unknown) => string | undefined;
+
+const FIELDS: Record<keyof AgentConfigInput, Check> = {
+  agent_id: text({ min: 1, max: 128, pattern: /^[\x21-\x7e]+$/, problem: "must be printable ASCII without spaces" }),
+  server_endpoint: text({ valid: (s) => parseEndpoint(s) !== undefined, problem: "expected http://host:port, https://host:port or host:port (port 1-65535)" }),
+  auth_token: text({ min: 1 }),
+  collection_interval_secs: number({ min: 0.1, max: 86_400 }),
+  buffer_max_size: number({ integer: true, min: 1, max: 1_000_000 }),
+  tls: (value) => (typeof value === "boolean" ? undefined : expected("boolean", value)),
+  ca_file: text({ min: 1 }),
+};
+
+function text(rule: { min?: number; max?: number; pattern?: RegExp; valid?: (s: string) => boolean; problem?: string }): Check {
+  return (value) => {
+    if (typeof value !== "string") return expected("string", value);
+    // Lengths only: the value may be a secret (auth_token) and is never echoed.
+    if (rule.min !== undefined && value.length < rule.min) return `Too small: expected at least ${rule.min} character${rule.min === 1 ? "" : "s"}`;
+    if (rule.max !== undefined && value.length > rule.max) return `Too big: expected at most ${rule.max} characters`;
+    if ((rule.pattern && !rule.pattern.test(value)) || (rule.valid && !rule.valid(value))) return rule.problem;
+    return undefined;
+  };
+}
+
+function number(rule: { min: number; max: number; integer?: boolean }): Check {
+  return (value) => {
+    if (typeof value !== "number" || !Number.isFinite(value)) return expected("number", value);
+    if (rule.integer && !Number.isInteger(value)) return `expected integer, received ${value}`;
+    if (value < rule.min) return `Too small: expected >= ${rule.min}, received ${value}`;
+    if (value > rule.max) return `Too big: expected <= ${rule.max}, received ${value}`;
+    return undefined;
+  };
+}
+
+function expected(type: string, value: unknown): string {
+  return `expected ${type}, received ${describeType(value)}`;
+}
+
+/** What a TOML value or flag is, in the words a user would use (TOML dates are Dates). */
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (value instanceof Date) return "date";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  if (typeof value === "object") return "table";
+  return typeof value;
+}
+
+/** Each flag and the field it overrides; flag errors are reported under the flag's name. */
+const FLAGS = {
+  "server-url": { field: "server_endpoint", type: "string", arg: "URL", help: "server_endpoint: http://host:port, https://host:port (TLS) or host:port" },
+  "agent-id": { field: "agent_id", type: "string", arg: "ID", help: "agent_id: this agent's name on the server" },
+  token: { field: "auth_token", type: "string", arg: "TOKEN", help: "auth_token: sent as `authorization: Bearer TOKEN`" },
+  interval: { field: "collection_interval_secs", type: "number", arg: "SECS", help: "collection_interval_secs: seconds between collections (≥ 0.1)" },
+  "buffer-size": { field: "buffer_max_size", type: "number", arg: "N", help: "buffer_max_size: batches kept while the server is unreachable" },
+  tls: { field: "tls", type: "boolean", arg: "", help: "tls: connect over TLS (implied by https://)" },
+  "ca-file": { field: "ca_file", type: "string", arg: "PATH", help: "ca_file: PEM CA bundle that signs the server's certificate" },
+} as const satisfies Record<string, { field: keyof AgentConfigInput; type: "string" | "number" | "boolean"; arg: string; help: string }>;
+
+const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
+  agent_id: "this host's name",
+  server_endpoint: DEFAULTS.server_endpoint,
+  auth_token: "none",
+  collection_interval_secs: String(DEFAULTS.collection_interval_secs),
+  buffer_max_size: String(DEFAULTS.buffer_max_size),
+  tls: String(DEFAULTS.tls),
+  ca_file: "the system's root certificates",
+};
+
+export const AGENT_USAGE = [
+  "Usage: tsmon-agent [CONFIG] [flags]",
+  "",
+  "Collects system metrics every interval and reports them over gRPC to a tsmon (or oxmon) server.",
+  "CONFIG is an agent.toml file (see config/agent.example.toml); without one the defaults apply.",
+  "Every flag overrides the file's field of the same meaning.",
+  "",
+  ...Object.entries(FLAGS).map(([flag, f]) =>
+    `  ${`--${flag}${f.arg ? " " + f.arg : ""}`.padEnd(20)} ${f.help} (default: ${DEFAULT_TEXT[f.field]})`),
+  `  ${"--help".padEnd(20)} print this help and exit`,
+].join("\n");
+
+/** What the command line asks for: the usage text, or a run with this configuration. */
+export type AgentCommand = { kind: "help"; usage: string } | { kind: "run"; config: AgentConfig; configFile: string | undefined };
+
+/** Parses `[CONFIG] [flags]`, reads and validates CONFIG, applies the flags over it. */
+export function parseAgentCommand(argv: readonly string[]): AgentCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        ...Object.fromEntries(Object.entries(FLAGS).map(([flag, f]) => [flag, { type: f.type === "boolean" ? "boolean" : "string" } as const])),
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new AgentConfigError("command line", [`${(err as Error).message.split("\n")[0]} (see --help)`]);
+  }
+  if (parsed.values.help) return { kind: "help", usage: AGENT_USAGE };
+  if (parsed.positionals.length > 1) {
+    throw new AgentConfigError("command line", [`expected at most one CONFIG file, got ${parsed.positionals.length}: ${parsed.positionals.join(" ")}`]);
+  }
+  const configFile = parsed.positionals[0];
+  const flags: Record<string, unknown> = {};
+  for (const [flag, f] of Object.entries(FLAGS)) {
+    const value = (parsed.values as Record<string, string | boolean | undefined>)[flag];
+    if (value === undefined) continue;
+    flags[flag] = f.type === "number" && typeof value === "string" ? Number(value.trim() === "" ? NaN : value) : value;
+  }
+  return { kind: "run", config: loadAgentConfig(configFile, flags), configFile };
+}
+
+/** Reads CONFIG (when given) and builds the configuration with `flags` (keyed by flag name) on top. */
+export function loadAgentConfig(configFile?: string, flags: Record<string, unknown> = {}): AgentConfig {
+  if (!configFile) return buildAgentConfig({}, flags, "defaults + flags");
+  let text: string;
+  try {
+    text = readFileSync(configFile, "utf8");
+  } catch (err) {
+    throw new AgentConfigError(configFile, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  let file: unknown;
+  try {
+    file = parseToml(text);
+  } catch (err) {
+    throw new AgentConfigError(configFile, [`TOML syntax: ${(err as Error).message.split("\n")[0]}`]);
+  }
+  return buildAgentConfig(file, flags, configFile);
+}
+
+/**
+ * Validates the file's table and the flags (keyed by flag name without dashes), reports
+ * every problem of both at once, then fills defaults and freezes.
+ */
+export function buildAgentConfig(file: unknown, flags: Record<string, unknown> = {}, source = "config"): AgentConfig {
+  const problems: string[] = [];
+  const merged: Record<string, unknown> = {};
+  const table = file ?? {};
+  if (typeof table !== "object" || Array.isArray(table) || table instanceof Date) {
+    problems.push(`(top level): ${expected("table", table)}`);
+  } else {
+    for (const [key, value] of Object.entries(table)) {
+      if (!Object.hasOwn(FIELDS, key)) {
+        problems.push(`${key}: unknown key`);
+        continue;
+      }
+      const problem = FIELDS[key as keyof AgentConfigInput](value);
+      if (problem) problems.push(`${key}: ${problem}`);
+      else merged[key] = value;
+    }
+  }
+  for (const [flag, value] of Object.entries(flags)) {
+    const spec = Object.hasOwn(FLAGS, flag) ? FLAGS[flag as keyof typeof FLAGS] : undefined;
+    if (!spec) {
+      problems.push(`--${flag}: unknown flag`);
+      continue;
+    }
+    const problem = FIELDS[spec.field](value);
+    if (problem) problems.push(`--${flag}: ${problem}`);
+    else merged[spec.field] = value;
+  }
+  // Every field in `merged` passed its check above.
+  return finishAgentConfig(merged as AgentConfigInput, problems, source);
+}
+
+/** Defaults, the checks that span fields, and the frozen result (or every problem at once). */
+function finishAgentConfig(input: AgentConfigInput, problems: string[], source: string): AgentConfig {
+  const endpoint = input.server_endpoint ?? DEFAULTS.server_endpoint;
+  const parsedEndpoint = parseEndpoint(endpoint);
+  const tls = (input.tls ?? DEFAULTS.tls) || parsedEndpoint?.scheme === "https";
+  if (input.ca_file !== undefined && !tls) {
+    problems.push("ca_file: set, but TLS is off (set tls = true, pass --tls, or use an https:// endpoint)");
+  }
+  const agentId = input.agent_id ?? os.hostname();
+  if (input.agent_id === undefined && FIELDS.agent_id(agentId) !== undefined) {
+    problems.push(`agent_id: the host name "${agentId}" is not a valid agent id; set agent_id or --agent-id`);
+  }
+  if (problems.length > 0) throw new AgentConfigError(source, problems);
+  return Object.freeze({
+    agentId,
+    serverEndpoint: endpoint,
+    grpcTarget: parsedEndpoint!.target,
+    authToken: input.auth_token,
+    collectionIntervalSecs: input.collection_interval_secs ?? DEFAULTS.collection_interval_secs,
+    bufferMaxSize: input.buffer_max_size ?? DEFAULTS.buffer_max_size,
+    tls,
+    caFile: input.ca_file,
+  });
+}
+
+/** `http://host:port`, `https://host:port` or `host:port` (IPv6 in brackets) → dial target. */
+export function parseEndpoint(endpoint: string): { scheme: "http" | "https" | undefined; target: string } | undefined {
+  const m = ENDPOINT.exec(endpoint.trim());
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { scheme: m[1] as "http" | "https" | undefined, target: `${m[2]}:${port}` };
+}

@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "./ports.ts";
+
+const root = new URL("../..", import.meta.url).pathname;
+
+export interface ServerProcess {
+  child: ChildProcess;
+  http: string;
+  grpc: string;
+  output: () => string;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+}
+
+export interface ConfigOptions {
+  /** TOML appended to the generated fields (e.g. an `[actors]` table). */
+  extra?: string;
+  /** Reuse these ports (a restart); fresh ones otherwise. */
+  ports?: { grpc: number; http: number };
+  logLevel?: string;
+  /** Default `<dir>/data`; give the same one to several configs to share storage. */
+  dataDir?: string;
+  fileName?: string;
+}
+
+/** Writes a server config into `dir` with loopback ports. */
+export async function writeServerConfig(dir: string, options: ConfigOptions = {}) {
+  const grpc = options.ports?.grpc ?? await freePort();
+  const http = options.ports?.http ?? await freePort();
+  const file = path.join(dir, options.fileName ?? "server.toml");
+  const dataDir = options.dataDir ?? path.join(dir, "data");
+  writeFileSync(file, `grpc_port = ${grpc}\nhttp_port = ${http}\nbind_address = "127.0.0.1"\ndata_dir = "${dataDir}"\n` +
+    `log_level = "${options.logLevel ?? "info"}"\n${options.extra ?? ""}`);
+  return { file, ports: { grpc, http } };
+}
+
+/** Starts `server/main.ts CONFIG` as its own process and waits until /v1/health answers. */
+export async function spawnServer(configFile: string, ports: { grpc: number; http: number }): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server/main.ts"), configFile], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (c) => (out += c));
+  child.stderr!.on("data", (c) => (out += c));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const http = `http://127.0.0.1:${ports.http}`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited during start-up:\n${out}`);
+    const ok = await fetch(`${http}/v1/health`).then((r) => r.ok, () => false);
+    if (ok) return { child, http, grpc: `127.0.0.1:${ports.grpc}`, output: () => out, exited };
+    await sleep(100);
+  }
+  child.kill("SIGKILL");
+  throw new Error(`server did not become ready:\n${out}`);
+}

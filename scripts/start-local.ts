@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { ConfigError, loadServerConfig } from "../server/config/load.ts";
+
+/*
+ * `npm start [CONFIG]`: the whole system on one machine with no other service — a server
+ * on its embedded defaults (gRPC :9090, HTTP :8080, data in ./data) or CONFIG, and a local
+ * agent reporting to it. Ctrl-C stops both; if either exits, the other is stopped too.
+ */
+const root = fileURLToPath(new URL("..", import.meta.url));
+const tsx = ["--import", "tsx"];
+const children: ChildProcess[] = [];
+
+function start(name: string, args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [...tsx, ...args], { cwd: root, stdio: "inherit" });
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`[tsmon] ${name} exited (${signal ?? code}); stopping the rest`);
+      stop(code ?? 1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function stop(code: number): void {
+  stopping = true;
+  let alive = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  if (alive.length === 0) process.exit(code);
+  for (const c of alive) {
+    c.once("exit", () => {
+      alive = alive.filter((x) => x !== c);
+      if (alive.length === 0) process.exit(code);
+    });
+    c.kill("SIGTERM");
+  }
+}
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+
+const configFile = process.argv[2];
+let config;
+try {
+  config = loadServerConfig(configFile);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(2);
+}
+const host = config.bind_address === "0.0.0.0" ? "127.0.0.1" : config.bind_address;
+start("server", ["server/main.ts", ...(configFile ? [configFile] : [])]);
+
+// Wait until the server answers before the agent's first report.
+const api = `${config.tls.enabled ? "https" : "http"}://${host}:${config.http_port}`;
+for (let i = 0; i < 200; i++) {
+  if (await fetch(`${api}/v1/health`).then((r) => r.ok, () => false)) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+start("agent", ["agent/main.ts", "--server-url", `${host}:${config.grpc_port}`, ...(config.tls.enabled ? ["--tls"] : [])]);
+console.log(`\n[tsmon] running: API ${api}/v1 — try ${api}/v1/agents and ${api}/v1/agents/<id>/latest (Ctrl-C stops)\n`);

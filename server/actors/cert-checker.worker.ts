@@ -1,0 +1,16 @@
+import { workerData } from "piscina";
+import { probe, trustContext } from "../certs/probe.ts";
+import { assertNever, type CertCheckerReply, type CertCheckerTask, type CertCheckerWorkerData } from "./messages.ts";
+
+// The shell of the cert-checker actor: one trust store per thread, then a probe per task.
+const settings = workerData as CertCheckerWorkerData;
+const secureContext = trustContext(settings.extraCaPem);
+
+export async function check(task: CertCheckerTask): Promise<CertCheckerReply> {
+  switch (task.type) {
+    case "probe":
+      return { type: "probed", outcome: await probe(task, secureContext) };
+    default:
+      return assertNever(task.type);
+  }
+}

@@ -1,0 +1,65 @@
+import { anyGlob } from "../../common/glob.ts";
+import { evalAgentOffline } from "../alerts/conditions/agent-offline.ts";
+import type { AlertEvent, AlertRule, Observation } from "../alerts/types.ts";
+import type { AlertStore } from "../storage/alert-store.ts";
+import type { AgentRecord } from "../storage/control-store.ts";
+import { assertNever, type EvaluatorReplies, type EvaluatorRequest } from "./messages.ts";
+
+export interface EvaluatorDeps {
+  store: AlertStore;
+  agents(): AgentRecord[];
+  /** Which agents this shard owns (ticks evaluate only those). */
+  owns(agentId: string): boolean;
+}
+
+/**
+ * The rule-evaluator actor's core: turns the window's observations into alert lifecycle
+ * transitions and events, through the shared store. It also evaluates time-based rules
+ * (agent_offline) on a tick.
+ */
+export class RuleEvaluator {
+  private rules = new Map<string, AlertRule>();
+
+  constructor(private readonly deps: EvaluatorDeps) {}
+
+  async handle<T extends EvaluatorRequest>(msg: T): Promise<EvaluatorReplies[T["type"]]>;
+  async handle(msg: EvaluatorRequest): Promise<EvaluatorReplies[EvaluatorRequest["type"]]> {
+    switch (msg.type) {
+      case "observe":
+        return { type: "events", events: await this.observe(msg.observations) };
+      case "rules":
+        this.rules = new Map(msg.rules.map((r) => [r.id, r]));
+        return { type: "rules-set", rules: this.rules.size };
+      case "tick":
+        return { type: "events", events: await this.tick(msg.nowMs) };
+      default:
+        return assertNever(msg);
+    }
+  }
+
+  private observe(observations: Observation[]): Promise<AlertEvent[]> {
+    const items = [];
+    for (const o of observations) {
+      const rule = this.rules.get(o.ruleId);
+      // An observation made under a rule since deleted or disabled is dropped.
+      if (rule?.enabled) items.push({ rule, key: o, target: o.target });
+    }
+    return items.length ? this.deps.store.apply(items) : Promise.resolve([]);
+  }
+
+  private tick(nowMs: number): Promise<AlertEvent[]> {
+    const offline = [...this.rules.values()].filter((r) => r.type === "agent_offline" && r.enabled);
+    if (offline.length === 0) return Promise.resolve([]);
+    const items = [];
+    for (const rule of offline) {
+      if (rule.type !== "agent_offline") continue;
+      const matches = anyGlob([rule.agent_pattern]);
+      for (const agent of this.deps.agents()) {
+        if (!matches(agent.agent_id) || !this.deps.owns(agent.agent_id)) continue;
+        const target = evalAgentOffline(rule, agent.last_seen, nowMs);
+        items.push({ rule, key: { ruleId: rule.id, agentId: agent.agent_id, metric: "agent.offline", labels: {} }, target });
+      }
+    }
+    return this.deps.store.apply(items);
+  }
+}

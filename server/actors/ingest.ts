@@ -1,0 +1,80 @@
+import { seriesKey, type MetricBatch } from "../../common/metrics.ts";
+import { TsmonError, toErrorData } from "../../common/errors.ts";
+import type { ControlStore } from "../storage/control-store.ts";
+import type { MetricStore } from "../storage/metric-store.ts";
+import { decodeBatchJson, decodeBatchProto } from "../ingest/decode.ts";
+import { validateBatch } from "../ingest/validate.ts";
+import { assertNever, type IngestReply, type IngestTask, type ReportAuth, type SampleBlock } from "./messages.ts";
+
+export interface IngestDeps {
+  store: MetricStore;
+  control: ControlStore;
+  retentionDays: number;
+  requireAgentAuth: boolean;
+  now: () => number;
+}
+
+/**
+ * One report, end to end on the ingest side: decode → authenticate → validate → durable
+ * write → samples for the agent window. A refused report stores nothing.
+ */
+export async function ingestReport(task: IngestTask, deps: IngestDeps): Promise<IngestReply> {
+  try {
+    const nowMs = deps.now();
+    const batch = decode(task, nowMs);
+    // A report-batch is built inside the server (the cert-checker), never taken off the wire.
+    if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(batch.agentId, task.auth, deps.control);
+    validateBatch(batch, nowMs, deps.retentionDays);
+    await deps.store.write(batch.agentId, batch.points);
+    const prevLastSeen = await deps.control.touchAgent(batch.agentId, lastTimestamp(batch), batch.systemInfo, batch.droppedBatches ?? 0);
+    return { type: "stored", agentId: batch.agentId, points: batch.points.length, samples: toSampleBlock(batch), prevLastSeen };
+  } catch (err) {
+    return { type: "refused", error: toErrorData(err) };
+  }
+}
+
+function decode(task: IngestTask, nowMs: number): MetricBatch {
+  switch (task.type) {
+    case "report-proto": return decodeBatchProto(task.bytes, nowMs);
+    case "report-json": return decodeBatchJson(task.body, nowMs);
+    case "report-batch": return task.batch;
+    default: return assertNever(task);
+  }
+}
+
+function authenticate(agentId: string, auth: ReportAuth, control: ControlStore): void {
+  if (!auth.token) {
+    throw new TsmonError("UNAUTHENTICATED", "this server requires agent authentication: send 'authorization: Bearer <token>' (agent config auth_token)");
+  }
+  // lmdb-js renews a thread's read snapshot only on a later timer tick; a busy ingest
+  // thread must still see a token revoked a moment ago.
+  control.env.resetReadTxn();
+  if (control.whitelist.tokenMatches(agentId, auth.token)) return;
+  if (control.whitelist.agentOfToken(auth.token) !== undefined) {
+    throw new TsmonError("PERMISSION_DENIED", `the token does not belong to agent '${agentId}'`);
+  }
+  throw new TsmonError("UNAUTHENTICATED", "unknown agent token: add the agent with POST /v1/agents/whitelist and use the token it returns");
+}
+
+function lastTimestamp(batch: MetricBatch): number {
+  let last = batch.timestampMs;
+  for (const p of batch.points) if (p.timestampMs > last) last = p.timestampMs;
+  return last;
+}
+
+function toSampleBlock(batch: MetricBatch): SampleBlock {
+  const n = batch.points.length;
+  const block: SampleBlock = {
+    keys: new Array(n), metrics: new Array(n), labels: new Array(n),
+    timestamps: new Float64Array(n), values: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const p = batch.points[i]!;
+    block.keys[i] = seriesKey(p.metric, p.labels);
+    block.metrics[i] = p.metric;
+    block.labels[i] = p.labels;
+    block.timestamps[i] = p.timestampMs;
+    block.values[i] = p.value;
+  }
+  return block;
+}

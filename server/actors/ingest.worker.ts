@@ -1,0 +1,20 @@
+import { workerData } from "piscina";
+import { ControlStore } from "../storage/control-store.ts";
+import { MetricStore } from "../storage/metric-store.ts";
+import { PartitionSet } from "../storage/partitions.ts";
+import { ingestReport, type IngestDeps } from "./ingest.ts";
+import type { IngestReply, IngestTask, IngestWorkerData } from "./messages.ts";
+
+// The shell of the ingest actor: opens storage once per thread, then runs the core per task.
+const settings = workerData as IngestWorkerData;
+const deps: IngestDeps = {
+  store: new MetricStore(new PartitionSet(settings.dataDir, settings.retentionDays)),
+  control: new ControlStore(settings.dataDir),
+  retentionDays: settings.retentionDays,
+  requireAgentAuth: settings.requireAgentAuth,
+  now: Date.now,
+};
+
+export function ingest(task: IngestTask): Promise<IngestReply> {
+  return ingestReport(task, deps);
+}

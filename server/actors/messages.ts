@@ -1,0 +1,151 @@
+import type { Labels, MetricBatch } from "../../common/metrics.ts";
+import type { ErrorData } from "../../common/errors.ts";
+import type { AlertEvent, AlertRule, Observation } from "../alerts/types.ts";
+import type { ProbeOutcome } from "../certs/types.ts";
+
+/*
+ * Every message that crosses a thread, declared once. All are plain data
+ * (structured-clone safe), discriminated on `type`, one message per report.
+ */
+
+/** The samples of one report, columnar so the bulk travels as transferred typed arrays. */
+export interface SampleBlock {
+  /** seriesKey(metric, labels) per point, computed once at ingest. */
+  keys: string[];
+  metrics: string[];
+  labels: Labels[];
+  timestamps: Float64Array;
+  values: Float64Array;
+}
+
+/** Credentials that came with a report (gRPC metadata or HTTP header). */
+export interface ReportAuth {
+  /** Bearer token, without the "Bearer " prefix. */
+  token?: string;
+}
+
+// ---- ingest pool (piscina): main thread → ingest worker ----
+
+export type IngestTask =
+  | { type: "report-proto"; bytes: Uint8Array; auth: ReportAuth }
+  | { type: "report-json"; body: unknown; auth: ReportAuth }
+  /** A batch built inside the server (the cert-checker's samples): trusted, so not authenticated. */
+  | { type: "report-batch"; batch: MetricBatch };
+
+export type IngestReply =
+  /** `prevLastSeen`: the agent's last report before this one, from the shared registry. */
+  | { type: "stored"; agentId: string; points: number; samples: SampleBlock; prevLastSeen: number }
+  | { type: "refused"; error: ErrorData };
+
+/** Settings an ingest worker needs, passed once as workerData. */
+export interface IngestWorkerData {
+  dataDir: string;
+  retentionDays: number;
+  requireAgentAuth: boolean;
+}
+
+// ---- agent-window shards (comlink): main thread → shard ----
+
+export type WindowRequest =
+  | { type: "samples"; agentId: string; samples: SampleBlock; prevLastSeen: number }
+  | { type: "latest"; agentId: string }
+  | { type: "rules"; rules: AlertRule[] }
+  | { type: "stats" };
+
+/** The latest value of one series. */
+export interface LatestValue {
+  metric: string;
+  labels: Labels;
+  timestamp: number;
+  value: number;
+}
+
+export interface WindowStats {
+  agents: number;
+  series: number;
+  /** Series that at least one rule watches, samples held in rule windows, and an estimate of bytes per agent. */
+  ruleSeries: number;
+  samplesHeld: number;
+  bytesPerAgent: number;
+}
+
+/** The reply each window request gets. */
+export interface WindowReplies {
+  samples: { type: "applied"; series: number; observations: Observation[] };
+  rules: { type: "rules-set"; rules: number };
+  latest: { type: "latest"; agentId: string; lastReport: number | null; values: LatestValue[] };
+  stats: { type: "stats" } & WindowStats;
+}
+
+export type WindowReply<T extends WindowRequest["type"] = WindowRequest["type"]> = WindowReplies[T];
+
+export interface WindowWorkerData {
+  dataDir: string;
+  /** How far back a shard reads storage when it first sees an agent. */
+  rebuildHorizonMs: number;
+}
+
+// ---- rule-evaluator shards (comlink): main thread → evaluator ----
+
+export type EvaluatorRequest =
+  | { type: "observe"; observations: Observation[] }
+  | { type: "rules"; rules: AlertRule[] }
+  /** Time-based rules (agent_offline): evaluated against the agent registry. */
+  | { type: "tick"; nowMs: number };
+
+export interface EvaluatorReplies {
+  observe: { type: "events"; events: AlertEvent[] };
+  rules: { type: "rules-set"; rules: number };
+  tick: { type: "events"; events: AlertEvent[] };
+}
+
+export interface EvaluatorWorkerData {
+  dataDir: string;
+}
+
+// ---- notifier (comlink, one thread; only the lease holder delivers) ----
+
+export type NotifierRequest =
+  /** New events are in the outbox: run the pipeline now rather than at the next tick. */
+  | { type: "kick" }
+  /** Send a test message through a channel and return its answer. */
+  | { type: "test"; channelId: string }
+  /** Delivery outcomes by channel since the last call (for /metrics). */
+  | { type: "stats" };
+
+export interface NotifierReplies {
+  kick: { type: "ticked" };
+  test: { type: "tested"; result: { ok: boolean; retryable: boolean; status?: number; detail: string } | null };
+  stats: { type: "stats"; outcomes: { channel: string; result: string; count: number }[] };
+}
+
+export interface NotifierWorkerData {
+  dataDir: string;
+  /** Channels and silence windows from server.toml, with their ids. */
+  configChannels: unknown[];
+  configSilences: unknown[];
+  aggregationWindowMs: number;
+  maxDeliveryAgeMs: number;
+  tickMs: number;
+  /** Retry timing (tests shorten it). */
+  quickBaseMs: number;
+  slowBaseMs: number;
+}
+
+// ---- cert-checker pool (piscina): main thread → cert-checker worker ----
+
+export type CertCheckerTask =
+  /** One TLS handshake with SNI `host` to one resolved address of it. */
+  | { type: "probe"; host: string; ip: string; port: number; timeoutMs: number };
+
+export type CertCheckerReply = { type: "probed"; outcome: ProbeOutcome };
+
+export interface CertCheckerWorkerData {
+  /** PEM certificates of `[cert_check] ca_file`, trusted besides the system roots. */
+  extraCaPem: string | null;
+}
+
+/** Compile-time check that a switch over a union handled every member. */
+export function assertNever(value: never): never {
+  throw new Error(`unhandled message: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,69 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { expose } from "comlink";
+import type { SilenceWindowConfig } from "../config/schema.ts";
+import { Notifier } from "../notify/notifier.ts";
+import { DEFAULT_RETRY } from "../notify/stages/retry.ts";
+import { ControlStore } from "../storage/control-store.ts";
+import { Lease } from "../storage/lease.ts";
+import type { StoredChannel } from "../storage/notify-store.ts";
+import { nodeEndpoint } from "./comlink-node.ts";
+import { assertNever, type NotifierReplies, type NotifierRequest, type NotifierWorkerData } from "./messages.ts";
+
+// The shell of the notifier actor: the control store, the delivery lease, a tick, comlink.
+const settings = workerData as NotifierWorkerData;
+const control = new ControlStore(settings.dataDir);
+const lease = new Lease(control.leases, "notifier", Math.max(10_000, settings.tickMs * 20));
+const outcomes = new Map<string, number>();
+const notifier = new Notifier({
+  store: control.notify,
+  alerts: control.alerts,
+  now: Date.now,
+  isLeader: () => lease.acquire(),
+  policy: { ...DEFAULT_RETRY, quickBaseMs: settings.quickBaseMs, slowBaseMs: settings.slowBaseMs, maxAgeMs: settings.maxDeliveryAgeMs },
+  aggregationWindowMs: settings.aggregationWindowMs,
+  timeoutMs: 10_000,
+  onError: (err) => console.error(JSON.stringify({ level: 50, msg: "notification group failed; will retry", err: String((err as Error)?.stack ?? err) })),
+  onOutcome: (channel, result) => outcomes.set(`${channel}\u0000${result}`, (outcomes.get(`${channel}\u0000${result}`) ?? 0) + 1),
+});
+
+let version = -1;
+function reload(): void {
+  const current = control.notify.version();
+  if (current === version) return;
+  version = current;
+  const apiChannels = [...control.notify.channels.getRange({})].map(({ value }) => value);
+  notifier.setChannels([...(settings.configChannels as StoredChannel[]), ...apiChannels]);
+  const apiSilences = [...control.notify.silences.getRange({})].map(({ value }) => value);
+  notifier.setSilences([...(settings.configSilences as SilenceWindowConfig[]), ...apiSilences]);
+}
+
+async function tick(): Promise<void> {
+  // This thread's LMDB snapshot is renewed only on a later timer tick: read the channels,
+  // silences and deliveries as they are now (a silence added a moment ago must hold).
+  control.env.resetReadTxn();
+  reload();
+  await notifier.tick();
+}
+
+setInterval(() => void tick().catch((err) => console.error("notifier tick failed", err)), settings.tickMs);
+
+async function handle(msg: NotifierRequest): Promise<NotifierReplies[NotifierRequest["type"]]> {
+  switch (msg.type) {
+    case "kick":
+      await tick();
+      return { type: "ticked" };
+    case "test":
+      control.env.resetReadTxn();
+      reload();
+      return { type: "tested", result: await notifier.test(msg.channelId) };
+    case "stats": {
+      const list = [...outcomes].map(([k, count]) => ({ channel: k.split("\u0000")[0]!, result: k.split("\u0000")[1]!, count }));
+      outcomes.clear();
+      return { type: "stats", outcomes: list };
+    }
+    default:
+      return assertNever(msg);
+  }
+}
+
+expose({ handle }, nodeEndpoint(parentPort!));

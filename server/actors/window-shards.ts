@@ -1,0 +1,36 @@
+import type { AlertRule } from "../alerts/types.ts";
+import type { SampleBlock, WindowReplies, WindowRequest, WindowStats } from "./messages.ts";
+import { ShardGroup, type ShardGroupOptions } from "./shard-group.ts";
+
+/** The agent-window actor: its shard threads, and the questions the server asks them. */
+export class WindowShards extends ShardGroup<WindowRequest, WindowReplies> {
+  constructor(options: Omit<ShardGroupOptions, "name" | "entry">) {
+    super({ ...options, name: "agent-window", entry: new URL("./window.worker.ts", import.meta.url) });
+  }
+
+  /** Hands a stored report's samples to the agent's shard; the reply carries rule observations.
+   *  The data is already durable, so a full mailbox or a dead shard costs nothing but freshness:
+   *  the shard re-reads storage when it next sees the agent. */
+  push(agentId: string, samples: SampleBlock, prevLastSeen: number): Promise<WindowReplies["samples"]> {
+    return this.shardFor(agentId).request({ type: "samples", agentId, samples, prevLastSeen });
+  }
+
+  latest(agentId: string): Promise<WindowReplies["latest"]> {
+    return this.shardFor(agentId).request({ type: "latest", agentId });
+  }
+
+  /** Every shard gets the whole rule set (each applies it to its own agents). */
+  async setRules(rules: AlertRule[]): Promise<void> {
+    await this.broadcastSticky({ type: "rules", rules });
+  }
+
+  async stats(): Promise<WindowStats> {
+    const all = await this.broadcast({ type: "stats" });
+    const sum = (f: (s: WindowStats) => number) => all.reduce((n, s) => n + f(s), 0);
+    const agents = sum((s) => s.agents);
+    return {
+      agents, series: sum((s) => s.series), ruleSeries: sum((s) => s.ruleSeries), samplesHeld: sum((s) => s.samplesHeld),
+      bytesPerAgent: agents ? Math.round(sum((s) => s.bytesPerAgent * s.agents) / agents) : 0,
+    };
+  }
+}

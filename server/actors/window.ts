@@ -1,0 +1,165 @@
+import type { StoredPoint } from "../storage/metric-store.ts";
+import { seriesKey } from "../../common/metrics.ts";
+import { AgentRules } from "../alerts/agent-rules.ts";
+import { compileRule, historyNeededMs, type CompiledRule } from "../alerts/rule-match.ts";
+import type { Observation } from "../alerts/types.ts";
+import { assertNever, type LatestValue, type SampleBlock, type WindowReply, type WindowRequest } from "./messages.ts";
+
+/** What the window reads from storage when it (re)learns an agent. */
+export interface WindowDeps {
+  readHistory(agentId: string, fromMs: number, toMs: number): Iterable<{ tsMs: number; points: StoredPoint[] }>;
+  now(): number;
+  rebuildHorizonMs: number;
+}
+
+interface AgentState {
+  /** Newest report applied to the latest values; storage is read from here on to catch up. */
+  lastReport: number;
+  series: Map<string, LatestValue>;
+  rules: AgentRules;
+  /** Newest report fed to the rules (separate: a `latest` catch-up does not feed rules). */
+  rulesUpTo: number;
+}
+
+/** Rough bytes per held sample and per rule-series, for the per-agent memory report. */
+const BYTES_PER_SAMPLE = 48;
+const BYTES_PER_RULE_SERIES = 400;
+const BYTES_PER_SERIES = 250;
+
+/**
+ * The agent-window actor's core, without threads: per agent the latest value of every
+ * series, and every alert rule's condition on the series it selects. It learns an agent
+ * from storage the first time it sees it, and re-reads storage whenever reports were
+ * stored that it did not see (another PM2 instance, a restart, a full mailbox), so a
+ * reconnect does not reset a pending duration.
+ */
+export class AgentWindow {
+  private readonly agents = new Map<string, AgentState>();
+  private rules: CompiledRule[] = [];
+  private horizonMs: number;
+
+  constructor(private readonly deps: WindowDeps) {
+    this.horizonMs = deps.rebuildHorizonMs;
+  }
+
+  handle<T extends WindowRequest>(msg: T): WindowReply<T["type"]>;
+  handle(msg: WindowRequest): WindowReply {
+    switch (msg.type) {
+      case "samples": {
+        const observations: Observation[] = [];
+        let state = this.agents.get(msg.agentId);
+        if (!state) {
+          state = this.newAgent(msg.agentId);
+          this.replay(msg.agentId, state, this.deps.now() - this.horizonMs, observations);
+        } else if (msg.prevLastSeen > state.rulesUpTo) {
+          this.replay(msg.agentId, state, state.rulesUpTo + 1, observations);
+        }
+        // After a replay this is mostly a no-op (runners skip what they have seen), but a
+        // report older than the replayed range (a backfill) still counts.
+        applyBlock(state, msg.samples, observations);
+        return { type: "applied", series: state.series.size, observations };
+      }
+      case "latest": {
+        const state = this.agents.get(msg.agentId) ?? this.learn(msg.agentId);
+        this.catchUpLatest(msg.agentId, state);
+        const values = [...state.series.values()].sort(compareSeries);
+        return { type: "latest", agentId: msg.agentId, lastReport: state.lastReport || null, values };
+      }
+      case "rules": {
+        this.rules = msg.rules.map(compileRule);
+        const longest = Math.max(0, ...msg.rules.map(historyNeededMs));
+        this.horizonMs = Math.max(this.deps.rebuildHorizonMs, longest + 10 * 60_000);
+        // Rule state restarts from storage: the next report of each agent replays its history.
+        for (const [agentId, state] of this.agents) {
+          state.rules = this.agentRules(agentId);
+          state.rulesUpTo = this.deps.now() - this.horizonMs;
+        }
+        return { type: "rules-set", rules: this.rules.length };
+      }
+      case "stats":
+        return { type: "stats", ...this.stats() };
+      default:
+        return assertNever(msg);
+    }
+  }
+
+  private stats() {
+    let series = 0, ruleSeries = 0, samplesHeld = 0;
+    for (const a of this.agents.values()) {
+      series += a.series.size;
+      const f = a.rules.footprint();
+      ruleSeries += f.ruleSeries;
+      samplesHeld += f.samplesHeld;
+    }
+    const agents = this.agents.size;
+    const bytes = series * BYTES_PER_SERIES + ruleSeries * BYTES_PER_RULE_SERIES + samplesHeld * BYTES_PER_SAMPLE;
+    return { agents, series, ruleSeries, samplesHeld, bytesPerAgent: agents ? Math.round(bytes / agents) : 0 };
+  }
+
+  private newAgent(agentId: string): AgentState {
+    const state: AgentState = { lastReport: 0, series: new Map(), rules: this.agentRules(agentId), rulesUpTo: 0 };
+    this.agents.set(agentId, state);
+    return state;
+  }
+
+  /** A first `latest` query: learn the agent's values (rules wait for its next report). */
+  private learn(agentId: string): AgentState {
+    const state = this.newAgent(agentId);
+    state.lastReport = this.deps.now() - this.horizonMs;
+    state.rulesUpTo = state.lastReport;
+    return state;
+  }
+
+  private agentRules(agentId: string): AgentRules {
+    return new AgentRules(agentId, this.rules.filter((r) => r.matchesAgent(agentId)));
+  }
+
+  /** Feeds stored reports from `fromMs` on through latest values and rules; sends final verdicts. */
+  private replay(agentId: string, state: AgentState, fromMs: number, out: Observation[]): void {
+    // Whatever is stored from fromMs on is fed now, so a later catch-up never starts earlier.
+    state.rulesUpTo = Math.max(state.rulesUpTo, fromMs - 1);
+    state.rules.beginReplay();
+    for (const { tsMs, points } of this.read(agentId, fromMs)) {
+      for (const p of points) {
+        const key = seriesKey(p.metric, p.labels);
+        setLatest(state, key, p.metric, p.labels, tsMs, p.value);
+        state.rules.feed(key, p.metric, p.labels, tsMs, p.value, out);
+      }
+      if (tsMs > state.rulesUpTo) state.rulesUpTo = tsMs;
+    }
+    state.rules.endReplay(out);
+  }
+
+  private catchUpLatest(agentId: string, state: AgentState): void {
+    for (const { tsMs, points } of this.read(agentId, state.lastReport + 1)) {
+      for (const p of points) setLatest(state, seriesKey(p.metric, p.labels), p.metric, p.labels, tsMs, p.value);
+    }
+  }
+
+  private read(agentId: string, fromMs: number) {
+    // Anything up to the ingest limit of 5 minutes ahead may be stored already.
+    return this.deps.readHistory(agentId, fromMs, this.deps.now() + 5 * 60_000);
+  }
+}
+
+function applyBlock(state: AgentState, block: SampleBlock, out: Observation[]): void {
+  for (let i = 0; i < block.keys.length; i++) {
+    const key = block.keys[i]!, metric = block.metrics[i]!, labels = block.labels[i]!;
+    const ts = block.timestamps[i]!, value = block.values[i]!;
+    setLatest(state, key, metric, labels, ts, value);
+    state.rules.feed(key, metric, labels, ts, value, out);
+    if (ts > state.rulesUpTo) state.rulesUpTo = ts;
+  }
+}
+
+function setLatest(state: AgentState, key: string, metric: string, labels: LatestValue["labels"], ts: number, value: number): void {
+  const current = state.series.get(key);
+  // Out-of-order samples never replace a newer value.
+  if (!current || ts >= current.timestamp) state.series.set(key, { metric, labels, timestamp: ts, value });
+  if (ts > state.lastReport) state.lastReport = ts;
+}
+
+function compareSeries(a: LatestValue, b: LatestValue): number {
+  return a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : seriesKey(a.metric, a.labels) < seriesKey(b.metric, b.labels) ? -1 : 1;
+}
+

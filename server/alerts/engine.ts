@@ -1,0 +1,74 @@
+import type { EvaluatorShards } from "../actors/evaluator-shards.ts";
+import type { WindowShards } from "../actors/window-shards.ts";
+import type { Logger } from "../log.ts";
+import type { RuleBook } from "./rule-book.ts";
+import type { AlertEvent, Observation } from "./types.ts";
+
+const RULES_POLL_MS = 1_000;
+const TICK_MS = 5_000;
+
+/**
+ * Main-thread side of alerting: hands the window's observations to the evaluator, passes
+ * events to listeners (log, metrics, live feed, notifier), keeps every shard's rule set in
+ * step with the store (rules changed through another instance arrive within a second),
+ * and drives the time-based rules.
+ */
+export class AlertEngine {
+  /** Listeners get each event, and for events caused by a report, when that report arrived (performance.now()). */
+  private readonly listeners: ((e: AlertEvent, reportArrivedAt?: number) => void)[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private version = -1;
+
+  constructor(
+    readonly rules: RuleBook,
+    private readonly window: WindowShards,
+    private readonly evaluator: EvaluatorShards,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.syncRules();
+    this.timers.push(setInterval(() => void this.syncRules().catch((err) => this.log.error({ err }, "reloading alert rules failed")), RULES_POLL_MS).unref());
+    this.timers.push(setInterval(() => void this.tick(), TICK_MS).unref());
+  }
+
+  onEvent(listener: (e: AlertEvent, reportArrivedAt?: number) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async observe(agentId: string, observations: Observation[], reportArrivedAt?: number): Promise<AlertEvent[]> {
+    if (observations.length === 0) return [];
+    const events = await this.evaluator.observe(agentId, observations);
+    this.emit(events, reportArrivedAt);
+    return events;
+  }
+
+  /** Re-sends the rule set to every shard when the stored version moved (or `force`). */
+  async syncRules(force = false): Promise<void> {
+    this.rules.refreshSnapshot();
+    const version = this.rules.version();
+    if (!force && version === this.version) return;
+    this.version = version;
+    const all = this.rules.all();
+    await Promise.all([this.window.setRules(all), this.evaluator.setRules(all)]);
+  }
+
+  async tick(nowMs = Date.now()): Promise<AlertEvent[]> {
+    try {
+      const events = await this.evaluator.tick(nowMs);
+      this.emit(events);
+      return events;
+    } catch (err) {
+      this.log.warn({ err }, "alert tick failed");
+      return [];
+    }
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  private emit(events: AlertEvent[], reportArrivedAt?: number): void {
+    for (const e of events) for (const listener of this.listeners) listener(e, reportArrivedAt);
+  }
+}

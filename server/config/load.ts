@@ -1,0 +1,69 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { TsmonError } from "../../common/errors.ts";
+import { validateChannel } from "../notify/channels/registry.ts";
+import { formatIssues } from "./issues.ts";
+import { serverConfigSchema, type RawServerConfig, type ServerConfigInput } from "./schema.ts";
+
+
+/** The validated, defaulted, frozen server configuration; `data_dir` is absolute. */
+export type ServerConfig = DeepReadonly<RawServerConfig>;
+
+type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[]
+  : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/** Start-up refuses to run on a bad file; this error lists every problem, one per line. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(source: string, problems: string[]) {
+    super(`invalid configuration in ${source}:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Validates an already-parsed config object; relative `data_dir` is taken from `baseDir`. */
+export function buildServerConfig(input: ServerConfigInput | unknown, source = "config", baseDir = process.cwd()): ServerConfig {
+  const result = serverConfigSchema.safeParse(input ?? {});
+  if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+  const cfg = result.data;
+  // Each channel table is checked by its own plugin's schema.
+  const problems = cfg.notification.channels.flatMap((channel, i) => {
+    try {
+      validateChannel(channel, `notification.channels.${i}`);
+      return [];
+    } catch (err) {
+      return err instanceof TsmonError ? err.message.split("; ") : [String(err)];
+    }
+  });
+  if (problems.length) throw new ConfigError(source, problems);
+  cfg.data_dir = path.resolve(baseDir, cfg.data_dir);
+  return deepFreeze(cfg);
+}
+
+/** Reads and validates a TOML file; with no path, the embedded defaults. */
+export function loadServerConfig(file?: string): ServerConfig {
+  if (!file) return buildServerConfig({}, "embedded defaults");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseToml(text);
+  } catch (err) {
+    throw new ConfigError(file, [`TOML syntax: ${(err as Error).message.split("\n")[0]}`]);
+  }
+  return buildServerConfig(parsed, file);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,161 @@
+import { z } from "zod";
+
+/*
+ * The whole server.toml, declared once. Every section of config/server.example.toml
+ * is known here, including those whose features arrive later, so a full file always
+ * loads. Objects are strict: an unknown key is an error, reported with its path.
+ */
+
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().positive();
+const severity = z.enum(["info", "warning", "critical"]);
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (24-hour)");
+
+const ruleBase = {
+  id: z.string().min(1).max(128).optional(),
+  name: z.string().min(1).max(200),
+  metric: z.string().min(1).max(200),
+  agent_pattern: z.string().min(1).max(200).default("*"),
+  labels: z.record(z.string(), z.string()).default({}),
+  severity: severity.default("warning"),
+  silence_secs: z.number().int().min(0).default(0),
+  enabled: z.boolean().default(true),
+};
+
+const operator = z.enum([
+  "greater_than", "less_than", "greater_equal", "less_equal", "gt", "lt", "gte", "lte",
+]);
+
+export const alertRuleSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    ...ruleBase, type: z.literal("threshold"),
+    operator, value: z.number(), duration_secs: z.number().int().min(0).default(0),
+  }),
+  z.strictObject({
+    ...ruleBase, type: z.literal("rate_of_change"),
+    rate_threshold: z.number().positive(), window_secs: positiveInt,
+  }),
+  z.strictObject({
+    ...ruleBase, type: z.literal("trend_prediction"),
+    predict_threshold: z.number(), horizon_secs: positiveInt,
+    min_data_points: z.number().int().min(2).default(10), window_secs: positiveInt.default(3600),
+  }),
+  z.strictObject({
+    ...ruleBase, type: z.literal("cert_expiration"),
+    metric: z.string().default("certificate.days_until_expiry"),
+    warning_days: z.number().min(0), critical_days: z.number().min(0),
+  }),
+  z.strictObject({
+    ...ruleBase, type: z.literal("agent_offline"),
+    metric: z.string().default("*"), offline_secs: positiveInt,
+  }),
+]);
+
+/** Channel tables are checked here only for what every channel shares; each plugin validates the rest. */
+export const channelSchema = z.looseObject({
+  type: z.enum(["email", "webhook", "sms", "dingtalk", "weixin", "slack", "discord", "telegram"]),
+  id: z.string().min(1).max(128).optional(),
+  name: z.string().min(1).max(200).optional(),
+  min_severity: severity.default("info"),
+  send_resolved: z.boolean().default(true),
+});
+
+export const silenceWindowSchema = z.strictObject({
+  start_time: hhmm,
+  end_time: hhmm,
+  recurrence: z.enum(["daily", "weekdays", "weekly", "once"]).default("daily"),
+  days: z.array(z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])).optional(),
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD").optional(),
+  timezone: z.string().default("UTC"),
+});
+
+export const serverConfigSchema = z.strictObject({
+  grpc_port: port.default(9090),
+  http_port: port.default(8080),
+  bind_address: z.string().default("0.0.0.0"),
+  data_dir: z.string().min(1).default("data"),
+  retention_days: positiveInt.default(7),
+  require_agent_auth: z.boolean().default(false),
+  log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** An agent not heard from for this long is shown as inactive. */
+  agent_active_secs: positiveInt.default(60),
+
+  auth: z.strictObject({
+    jwt_secret: z.string().min(16).optional(),
+    token_expire_secs: positiveInt.default(86400),
+    default_username: z.string().min(1).default("admin"),
+    default_password: z.string().min(1).optional(),
+    login_failure_threshold: positiveInt.default(5),
+    login_lock_duration_secs: positiveInt.default(300),
+  }).prefault({}),
+
+  tls: z.strictObject({
+    enabled: z.boolean().default(false),
+    cert_file: z.string().optional(),
+    key_file: z.string().optional(),
+  }).prefault({}),
+
+  http: z.strictObject({
+    rate_limit_per_minute: positiveInt.default(1000),
+    body_limit_bytes: positiveInt.default(4 * 1024 * 1024),
+    /** On shutdown, keep serving with /readyz at 503 this long, so balancers stop routing first. */
+    shutdown_grace_ms: z.number().int().min(0).max(60_000).default(0),
+  }).prefault({}),
+
+  alert: z.strictObject({
+    rules: z.array(alertRuleSchema).default([]),
+  }).prefault({}),
+
+  notification: z.strictObject({
+    aggregation_window_secs: z.number().int().min(0).default(60),
+    max_delivery_age_secs: positiveInt.default(86400),
+    /** Quick retries wait this × 1, × 2 (3 tries); then the slow schedule starts at slow_retry_secs, doubling to 15 min. */
+    quick_retry_ms: positiveInt.default(1000),
+    slow_retry_secs: positiveInt.default(60),
+    channels: z.array(channelSchema).default([]),
+    silence_windows: z.array(silenceWindowSchema).default([]),
+  }).prefault({}),
+
+  cert_check: z.strictObject({
+    enabled: z.boolean().default(true),
+    default_interval_secs: positiveInt.default(86400),
+    tick_secs: positiveInt.default(60),
+    connect_timeout_secs: positiveInt.default(10),
+    max_concurrent: positiveInt.default(10),
+    ca_file: z.string().optional(),
+  }).prefault({}),
+
+  actors: z.strictObject({
+    /** Threads decoding, validating and writing reports. */
+    ingest_threads: positiveInt.default(2),
+    /** Reports waiting for an ingest thread before the server answers RESOURCE_EXHAUSTED. */
+    ingest_queue: positiveInt.default(512),
+    /** Agent-window shards (worker threads), agents spread by a stable hash of agent_id. */
+    window_shards: positiveInt.default(1),
+    /** Messages waiting for one shard before it pushes back. */
+    mailbox_size: positiveInt.default(10000),
+    evaluator_shards: positiveInt.default(1),
+    notifier_threads: positiveInt.default(1),
+    cert_checker_threads: positiveInt.default(1),
+    /** More crashes than this within one minute stop the process (so PM2 restarts it). */
+    max_restarts_per_minute: positiveInt.default(5),
+  }).prefault({}),
+}).superRefine((cfg, ctx) => {
+  if (cfg.tls.enabled && (!cfg.tls.cert_file || !cfg.tls.key_file)) {
+    ctx.addIssue({ code: "custom", path: ["tls"], message: "enabled = true needs cert_file and key_file" });
+  }
+  for (const [i, rule] of cfg.alert.rules.entries()) {
+    if (rule.type === "cert_expiration" && rule.critical_days > rule.warning_days) {
+      ctx.addIssue({
+        code: "custom", path: ["alert", "rules", i, "critical_days"],
+        message: "critical_days must not exceed warning_days",
+      });
+    }
+  }
+});
+
+export type ServerConfigInput = z.input<typeof serverConfigSchema>;
+export type RawServerConfig = z.output<typeof serverConfigSchema>;
+export type AlertRuleConfig = z.output<typeof alertRuleSchema>;
+export type ChannelConfig = z.output<typeof channelSchema>;
+export type SilenceWindowConfig = z.output<typeof silenceWindowSchema>;

@@ -1,0 +1,66 @@
+import Koa from "koa";
+import type { Router } from "@koa/router";
+import type { Context, Next } from "koa";
+import type { HttpDeps } from "./context.ts";
+import { errorHandler } from "./errors.ts";
+import { RateLimiter, rateLimit } from "./rate-limit.ts";
+import { securityHeaders } from "./security-headers.ts";
+import { agentsRouter } from "./routes/agents.ts";
+import { alertsRouter } from "./routes/alerts.ts";
+import { certificatesRouter } from "./routes/certificates.ts";
+import { certsRouter } from "./routes/certs.ts";
+import { docsRouter } from "./routes/docs.ts";
+import { healthRouter } from "./routes/health.ts";
+import { liveRouter } from "./routes/live.ts";
+import { metricsRouter } from "./routes/metrics.ts";
+import { notificationsRouter } from "./routes/notifications.ts";
+import { openApiRouter } from "./routes/openapi.ts";
+import { probesRouter } from "./routes/probes.ts";
+import { prometheusRouter } from "./routes/prometheus.ts";
+import { reportRouter } from "./routes/report.ts";
+import { whitelistRouter } from "./routes/whitelist.ts";
+
+/** The REST facade: one router per resource, every failure as `{ error, code }`. */
+export function createHttpApp(deps: HttpDeps): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  app.silent = true;
+  app.use(requestTimer(deps));
+  app.use(securityHeaders(deps.config.tls.enabled));
+  app.use(errorHandler(deps.log));
+  app.use(rateLimit(new RateLimiter(deps.config.http.rate_limit_per_minute)));
+  app.use(apiAlias);
+  for (const router of httpRouters(deps)) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}
+
+/** Every router of the app, in mounting order (the contract test walks them too). */
+export function httpRouters(deps: HttpDeps): Router[] {
+  return [
+    healthRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), reportRouter(deps), alertsRouter(deps), notificationsRouter(deps),
+    certsRouter(deps), certificatesRouter(deps),
+    openApiRouter(), docsRouter(), probesRouter(deps), prometheusRouter(deps), liveRouter(),
+  ];
+}
+
+/** `/api/v1/*` answers as `/v1/*` (the convention of the reachability seed), documented once. */
+async function apiAlias(ctx: Context, next: Next): Promise<void> {
+  if (ctx.path === "/api/v1" || ctx.path.startsWith("/api/v1/")) ctx.path = ctx.path.slice(4);
+  await next();
+}
+
+/** HTTP durations by matched route (not raw path, so ids do not explode the label set). */
+function requestTimer(deps: HttpDeps) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? "unmatched";
+      deps.metrics.httpDuration.observe({ method: ctx.method, route: String(route), status: String(ctx.status) }, (performance.now() - started) / 1000);
+    }
+  };
+}

@@ -1,0 +1,39 @@
+import type { ServerConfig } from "../config/load.ts";
+import type { Intake } from "../intake.ts";
+import type { Logger } from "../log.ts";
+import type { ServerMetrics } from "../observability/metrics.ts";
+import type { WindowShards } from "../actors/window-shards.ts";
+import type { AlertEngine } from "../alerts/engine.ts";
+import type { NotifierActor } from "../actors/notifier-actor.ts";
+import type { ChannelBook } from "../notify/channel-book.ts";
+import type { CertChecker } from "../certs/checker.ts";
+import type { ControlStore } from "../storage/control-store.ts";
+import type { MetricStore } from "../storage/metric-store.ts";
+import type { PartitionSet } from "../storage/partitions.ts";
+
+/** What route handlers may ask: storage, actors and the config, handed down explicitly. */
+export interface HttpDeps {
+  config: ServerConfig;
+  log: Logger;
+  control: ControlStore;
+  store: MetricStore;
+  partitions: PartitionSet;
+  intake: Intake;
+  metrics: ServerMetrics;
+  lifecycle: Lifecycle;
+  window: WindowShards;
+  alerts: AlertEngine;
+  channels: ChannelBook;
+  notifier: NotifierActor;
+  certs: CertChecker;
+  version: string;
+  startedAt: number;
+  now: () => number;
+}
+
+/** Where the process is in its life; readiness turns false as soon as shutdown begins. */
+export interface Lifecycle {
+  shuttingDown: boolean;
+  /** Storage opens and every actor has a live thread. */
+  ready(): { storage: boolean; actors: boolean };
+}

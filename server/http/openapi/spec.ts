@@ -1,0 +1,30 @@
+import { fileURLToPath } from "node:url";
+import swaggerJsdoc from "swagger-jsdoc";
+import { VERSION } from "../../version.ts";
+import { componentSchemas } from "./schemas.ts";
+
+const ROUTES_GLOB = fileURLToPath(new URL("../routes/*.ts", import.meta.url));
+
+let cached: Record<string, any> | undefined;
+
+/**
+ * The OpenAPI 3 document: paths from the `@openapi` JSDoc block above each route,
+ * components from the zod schemas. Built once per process.
+ */
+export function openApiSpec(): Record<string, any> {
+  cached ??= swaggerJsdoc({
+    definition: {
+      openapi: "3.0.3",
+      info: {
+        title: "tsmon API",
+        version: VERSION,
+        description: "REST API of the tsmon monitoring server (oxmon-compatible paths). " +
+          "Every route under /v1 also answers under /api/v1. Errors are `{ error, code }` with the code's HTTP status. " +
+          "Any route may answer 429 (with Retry-After) past `[http] rate_limit_per_minute` per client or token.",
+      },
+      components: { schemas: componentSchemas() },
+    },
+    apis: [ROUTES_GLOB],
+  }) as Record<string, any>;
+  return cached;
+}

@@ -1,0 +1,12 @@
+/** Bounds on one report; a batch outside them is refused whole with INVALID_ARGUMENT. */
+export const LIMITS = {
+  agentIdMaxLength: 128,
+  maxPointsPerBatch: 10_000,
+  metricNameMaxLength: 128,
+  maxLabelsPerPoint: 32,
+  labelKeyMaxLength: 64,
+  labelValueMaxLength: 256,
+  maxFutureMs: 5 * 60_000,
+  /** Largest encoded report accepted over gRPC or HTTP. */
+  maxReportBytes: 4 * 1024 * 1024,
+} as const;

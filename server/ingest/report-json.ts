@@ -1,0 +1,21 @@
+import { z } from "zod";
+
+/**
+ * The JSON form of a report (`POST /v1/report`): the proto's field names in snake_case.
+ * Declared once: it validates request bodies and is published in the OpenAPI document.
+ * Bounds on values (lengths, counts, timestamps) are checked afterwards by validateBatch,
+ * exactly as for gRPC.
+ */
+export const reportJsonSchema = z.object({
+  agent_id: z.string(),
+  timestamp_ms: z.number().int().optional().describe("epoch ms; default: when the server received it"),
+  data_points: z.array(z.object({
+    metric_name: z.string(),
+    value: z.number(),
+    timestamp_ms: z.number().int().optional().describe("epoch ms; default: the batch's timestamp"),
+    agent_id: z.string().optional().describe("empty or equal to the batch's agent_id"),
+    labels: z.record(z.string(), z.string()).optional(),
+  })),
+});
+
+export type ReportJson = z.infer<typeof reportJsonSchema>;

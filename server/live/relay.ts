@@ -1,0 +1,156 @@
+import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { Database } from "lmdb";
+import type { SampleBlock } from "../actors/messages.ts";
+import type { AlertEvent } from "../alerts/types.ts";
+import type { Logger } from "../log.ts";
+
+/** A server process that can take relayed reports, as registered in the control store. */
+export interface LivePeer { pid: number; socket: string; hasClients: boolean; heartbeat: number }
+
+type WireMessage =
+  | { kind: "report"; agentId: string; keys: string[]; metrics: string[]; labels: SampleBlock["labels"]; timestamps: number[]; values: number[] }
+  | { kind: "alert"; event: AlertEvent };
+
+/** Where relayed messages are delivered in the receiving process. */
+export interface RelayTarget {
+  publish(agentId: string, samples: SampleBlock): void;
+  publishAlert(event: AlertEvent): void;
+}
+
+const HEARTBEAT_MS = 5_000;
+const STALE_MS = 15_000;
+const REFRESH_MS = 1_000;
+const MAX_LINK_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Carries live reports between the server processes sharing a data dir (PM2 cluster), so a
+ * WebSocket client on one instance sees reports ingested by another. Each process listens
+ * on a Unix socket and registers it in the control store; a report is forwarded only to
+ * peers that currently have live clients, and relayed reports are never forwarded again.
+ */
+export class LiveRelay {
+  private readonly socketPath: string;
+  private readonly server: net.Server;
+  private readonly links = new Map<number, net.Socket>();
+  private peers: LivePeer[] = [];
+  private hasClients = false;
+  private dropped = 0;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly registry: Database<LivePeer, number>,
+    dataDir: string,
+    private readonly target: RelayTarget,
+    private readonly log: Logger,
+  ) {
+    // Unix socket paths are short (~107 bytes), so the path lives in tmpdir, keyed by data dir.
+    const tag = createHash("sha1").update(dataDir).digest("hex").slice(0, 12);
+    this.socketPath = path.join(os.tmpdir(), `tsmon-live-${tag}-${process.pid}.sock`);
+    this.server = net.createServer((conn) => this.receive(conn));
+  }
+
+  async start(): Promise<void> {
+    rmSync(this.socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.socketPath, () => resolve());
+    });
+    await this.register();
+    this.timers.push(setInterval(() => void this.register(), HEARTBEAT_MS).unref());
+    this.timers.push(setInterval(() => this.refreshPeers(), REFRESH_MS).unref());
+    this.refreshPeers();
+  }
+
+  setHasClients(hasClients: boolean): void {
+    this.hasClients = hasClients;
+    void this.register();
+  }
+
+  /** Sends a locally ingested report to every peer with live clients. */
+  forward(agentId: string, samples: SampleBlock): void {
+    if (this.peers.length === 0) return;
+    this.send({
+      kind: "report", agentId, keys: samples.keys, metrics: samples.metrics, labels: samples.labels,
+      timestamps: Array.from(samples.timestamps), values: Array.from(samples.values),
+    });
+  }
+
+  /** Sends a locally emitted alert event to every peer with live clients. */
+  forwardAlert(event: AlertEvent): void {
+    if (this.peers.length) this.send({ kind: "alert", event });
+  }
+
+  private send(message: WireMessage): void {
+    const line = JSON.stringify(message) + "\n";
+    for (const peer of this.peers) {
+      const link = this.link(peer);
+      // A peer that stopped reading must not make this process buffer without bound.
+      if (link.writableLength > MAX_LINK_BUFFER_BYTES) this.dropped++;
+      else link.write(line);
+    }
+  }
+
+  /** Messages not relayed because a peer was not reading (its clients miss them). */
+  get droppedCount(): number {
+    return this.dropped;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    for (const link of this.links.values()) link.destroy();
+    await this.registry.remove(process.pid);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    rmSync(this.socketPath, { force: true });
+  }
+
+  private async register(): Promise<void> {
+    await this.registry.put(process.pid, { pid: process.pid, socket: this.socketPath, hasClients: this.hasClients, heartbeat: Date.now() });
+  }
+
+  private refreshPeers(): void {
+    const now = Date.now();
+    this.peers = [];
+    for (const { value } of this.registry.getRange({})) {
+      if (value.pid !== process.pid && value.hasClients && now - value.heartbeat < STALE_MS) this.peers.push(value);
+    }
+  }
+
+  private link(peer: LivePeer): net.Socket {
+    let link = this.links.get(peer.pid);
+    if (!link || link.destroyed) {
+      link = net.createConnection(peer.socket);
+      link.on("error", (err) => this.log.debug({ err, peer: peer.pid }, "live relay link failed"));
+      link.on("close", () => this.links.delete(peer.pid));
+      this.links.set(peer.pid, link);
+    }
+    return link;
+  }
+
+  private receive(conn: net.Socket): void {
+    let buffered = "";
+    conn.setEncoding("utf8");
+    conn.on("error", () => conn.destroy());
+    conn.on("data", (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          const w = JSON.parse(line) as WireMessage;
+          if (w.kind === "alert") this.target.publishAlert(w.event);
+          else this.target.publish(w.agentId, {
+            keys: w.keys, metrics: w.metrics, labels: w.labels,
+            timestamps: Float64Array.from(w.timestamps), values: Float64Array.from(w.values),
+          });
+        } catch (err) {
+          this.log.warn({ err }, "dropped a malformed relayed live message");
+        }
+      }
+    });
+  }
+}

@@ -1,0 +1,29 @@
+import { anyGlob } from "../../common/glob.ts";
+import type { SampleBlock } from "../actors/messages.ts";
+import type { LiveValue } from "./protocol.ts";
+
+/** What one live client asked for, compiled once when it subscribes. */
+export class Subscription {
+  private readonly agent: (id: string) => boolean;
+  private readonly metric: (name: string) => boolean;
+
+  constructor(readonly agents: string[], readonly metrics: string[], readonly alerts: boolean) {
+    this.agent = anyGlob(agents);
+    this.metric = anyGlob(metrics);
+  }
+
+  wantsAlertsOf(agentId: string): boolean {
+    return this.alerts && this.agent(agentId);
+  }
+
+  /** The report's values this subscription wants; empty when none. */
+  select(agentId: string, samples: SampleBlock): LiveValue[] {
+    if (!this.agent(agentId)) return [];
+    const out: LiveValue[] = [];
+    for (let i = 0; i < samples.metrics.length; i++) {
+      const metric = samples.metrics[i]!;
+      if (this.metric(metric)) out.push({ metric, labels: samples.labels[i]!, value: samples.values[i]!, timestamp_ms: samples.timestamps[i]! });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,79 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Live figures the registry reads at scrape time. */
+export interface MetricSources {
+  actors(): { actor: string; depth: number; restarts: number }[];
+  partitions(): { partition: string; bytes: number }[];
+  live(): { clients: number; dropped: number };
+  window(): Promise<{ agents: number; series: number; samplesHeld: number; bytesPerAgent: number }>;
+  /** Delivery outcomes since the last call. */
+  notifications(): Promise<{ channel: string; result: string; count: number }[]>;
+}
+
+/**
+ * This process's Prometheus metrics (`/metrics`). Counters are incremented where things
+ * happen; gauges of actors and storage are read from `sources` at scrape time.
+ */
+export function createServerMetrics(sources: MetricSources) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "tsmon_" });
+  const registers = [registry];
+  const metrics = {
+    registry,
+    reportsIngested: new Counter({ name: "tsmon_reports_ingested_total", help: "Reports stored durably", registers }),
+    pointsIngested: new Counter({ name: "tsmon_points_ingested_total", help: "Points stored durably", registers }),
+    reportsRefused: new Counter({ name: "tsmon_reports_refused_total", help: "Reports refused, by error code", labelNames: ["reason"] as const, registers }),
+    ackLatency: new Histogram({
+      name: "tsmon_ack_latency_seconds", help: "From a report's arrival to its acknowledgement (durable write)",
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers,
+    }),
+    actorMessages: new Counter({ name: "tsmon_actor_messages_total", help: "Messages handled, by actor", labelNames: ["actor"] as const, registers }),
+    alertLatency: new Histogram({
+      name: "tsmon_alert_latency_seconds", help: "From the arrival of the report that caused an alert event to the event's emission",
+      buckets: [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 1], registers,
+    }),
+    alertEvents: new Counter({ name: "tsmon_alert_events_total", help: "Alert events, by rule and state", labelNames: ["rule", "state"] as const, registers }),
+    certChecks: new Counter({ name: "tsmon_cert_checks_total", help: "Certificate checks stored, by result (ok or the error class)", labelNames: ["result"] as const, registers }),
+    notifications: new Counter({
+      name: "tsmon_notifications_total", help: "Notification delivery attempts, by channel and result (sent, retry, failed, expired, held, suppressed)",
+      labelNames: ["channel", "result"] as const, registers,
+      // The notifier thread counts; each scrape adds what happened since the last one.
+      async collect() { for (const o of await sources.notifications().catch(() => [])) this.inc({ channel: o.channel, result: o.result }, o.count); },
+    }),
+    httpDuration: new Histogram({
+      name: "tsmon_http_request_duration_seconds", help: "HTTP request duration, by route and status",
+      labelNames: ["method", "route", "status"] as const, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers,
+    }),
+  };
+  new Gauge({
+    name: "tsmon_actor_mailbox_depth", help: "Messages waiting or in flight, by actor", labelNames: ["actor"] as const, registers,
+    collect() { for (const a of sources.actors()) this.set({ actor: a.actor }, a.depth); },
+  });
+  new Gauge({
+    name: "tsmon_actor_restarts", help: "Worker restarts since start, by actor", labelNames: ["actor"] as const, registers,
+    collect() { for (const a of sources.actors()) this.set({ actor: a.actor }, a.restarts); },
+  });
+  new Gauge({
+    name: "tsmon_lmdb_partition_bytes", help: "Size on disk of each LMDB environment", labelNames: ["partition"] as const, registers,
+    collect() { this.reset(); for (const p of sources.partitions()) this.set({ partition: p.partition }, p.bytes); },
+  });
+  const windowGauge = (name: string, help: string, pick: (w: Awaited<ReturnType<MetricSources["window"]>>) => number) => new Gauge({
+    name, help, registers,
+    async collect() { this.set(pick(await sources.window())); },
+  });
+  windowGauge("tsmon_window_agents", "Agents held by this process's agent-window shards", (w) => w.agents);
+  windowGauge("tsmon_window_series", "Series whose latest value the agent window holds", (w) => w.series);
+  windowGauge("tsmon_window_samples_held", "Samples held in alert-rule windows", (w) => w.samplesHeld);
+  windowGauge("tsmon_window_bytes_per_agent", "Estimated agent-window memory per agent (latest values and rule state)", (w) => w.bytesPerAgent);
+  new Gauge({
+    name: "tsmon_live_clients", help: "WebSocket live-feed clients connected to this process", registers,
+    collect() { this.set(sources.live().clients); },
+  });
+  new Counter({
+    name: "tsmon_live_dropped_total", help: "Live messages skipped because a client read too slowly", registers,
+    collect() { this.reset(); this.inc(sources.live().dropped); },
+  });
+  return metrics;
+}
+
+export type ServerMetrics = ReturnType<typeof createServerMetrics>;

@@ -1,0 +1,153 @@
+import test from "ava";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { AGENT_USAGE, AgentConfigError, buildAgentConfig, parseAgentCommand, parseEndpoint, type AgentCommand } from "../agent/config.ts";
+
+const exampleFile = new URL("../config/agent.example.toml", import.meta.url).pathname;
+
+const dirs: string[] = [];
+test.after.always(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function tomlFile(text: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tsmon-agent-cfg-"));
+  dirs.push(dir);
+  const file = path.join(dir, "agent.toml");
+  writeFileSync(file, text);
+  return file;
+}
+
+function run(argv: string[]) {
+  const command: AgentCommand = parseAgentCommand(argv);
+  if (command.kind !== "run") throw new Error("expected a run command");
+  return command.config;
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof AgentConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error("expected an AgentConfigError");
+}
+
+test("no file, no flags: the reference defaults, frozen", (t) => {
+  const cfg = run([]);
+  t.deepEqual({ ...cfg }, {
+    agentId: os.hostname(),
+    serverEndpoint: "http://127.0.0.1:9090",
+    grpcTarget: "127.0.0.1:9090",
+    authToken: undefined,
+    collectionIntervalSecs: 10,
+    bufferMaxSize: 1000,
+    tls: false,
+    caFile: undefined,
+  });
+  t.true(Object.isFrozen(cfg));
+});
+
+test("the example file loads and says what the defaults are", (t) => {
+  const cfg = run([exampleFile]);
+  t.is(cfg.serverEndpoint, "http://127.0.0.1:9090");
+  t.is(cfg.collectionIntervalSecs, 10);
+  t.is(cfg.bufferMaxSize, 1000);
+  t.false(cfg.tls);
+});
+
+test("a file sets every field; flags override each of them", (t) => {
+  const file = tomlFile(`
+agent_id = "web-01"
+server_endpoint = "http://10.0.1.100:9090"
+auth_token = "from-file"
+collection_interval_secs = 30
+buffer_max_size = 50
+tls = false
+`);
+  const fromFile = run([file]);
+  t.like(fromFile, { agentId: "web-01", grpcTarget: "10.0.1.100:9090", authToken: "from-file", collectionIntervalSecs: 30, bufferMaxSize: 50, tls: false });
+
+  const cfg = run([file, "--agent-id", "db-02", "--server-url", "monitor.example:7000", "--token", "from-flag",
+    "--interval", "0.5", "--buffer-size", "7", "--tls", "--ca-file", "/etc/ca.pem"]);
+  t.like(cfg, {
+    agentId: "db-02", serverEndpoint: "monitor.example:7000", grpcTarget: "monitor.example:7000", authToken: "from-flag",
+    collectionIntervalSecs: 0.5, bufferMaxSize: 7, tls: true, caFile: "/etc/ca.pem",
+  });
+  // Flags may come before the file too.
+  t.is(run(["--interval", "2", file]).collectionIntervalSecs, 2);
+});
+
+test("endpoint forms: http, https (implies TLS), bare host:port, IPv6", (t) => {
+  t.deepEqual(parseEndpoint("http://10.0.0.1:9090"), { scheme: "http", target: "10.0.0.1:9090" });
+  t.deepEqual(parseEndpoint("https://mon.example:443/"), { scheme: "https", target: "mon.example:443" });
+  t.deepEqual(parseEndpoint("localhost:9090"), { scheme: undefined, target: "localhost:9090" });
+  t.deepEqual(parseEndpoint("[::1]:9090"), { scheme: undefined, target: "[::1]:9090" });
+  for (const bad of ["localhost", "http://host", "ftp://host:21", "host:0", "host:70000", "http://host:9090/path", "user@host:1", ""]) {
+    t.is(parseEndpoint(bad), undefined, bad);
+  }
+  t.true(run(["--server-url", "https://mon.example:9443"]).tls);
+});
+
+test("unknown keys and wrong types in the file: every problem, with its path", (t) => {
+  const file = tomlFile(`
+agent_id = "has space"
+server_endpoint = "nowhere"
+collection_interval_secs = "10"
+buffer_max_size = 1.5
+tls = "yes"
+colection_interval_secs = 5
+[extra]
+x = 1
+`);
+  const problems = problemsOf(() => run([file]));
+  const paths = problems.map((p) => p.split(":")[0]);
+  t.deepEqual(paths.sort(), ["agent_id", "buffer_max_size", "colection_interval_secs", "collection_interval_secs", "extra", "server_endpoint", "tls"].sort(), problems.join("\n"));
+  t.true(problems.some((p) => /^colection_interval_secs: unknown key/.test(p)));
+  t.true(problems.some((p) => /^collection_interval_secs: .*expected number/.test(p)));
+  t.true(problems.some((p) => /^buffer_max_size: .*expected int/.test(p)));
+  t.true(problems.some((p) => /^server_endpoint: expected http:\/\/host:port/.test(p)));
+});
+
+test("bad flag values are reported under the flag's name, together with the file's problems", (t) => {
+  const file = tomlFile(`buffer_max_size = 0\n`);
+  const problems = problemsOf(() => run([file, "--interval", "0.01", "--buffer-size", "many", "--server-url", "x"]));
+  t.deepEqual(problems.map((p) => p.split(":")[0]).sort(), ["--buffer-size", "--interval", "--server-url", "buffer_max_size"]);
+});
+
+test("ca_file without TLS is refused; with --tls it is fine", (t) => {
+  t.deepEqual(problemsOf(() => run(["--ca-file", "/etc/ca.pem"])).map((p) => p.split(":")[0]), ["ca_file"]);
+  t.is(run(["--ca-file", "/etc/ca.pem", "--tls"]).caFile, "/etc/ca.pem");
+});
+
+test("command-line mistakes: unknown flag, missing value, two files, unreadable file, bad TOML", (t) => {
+  t.regex(problemsOf(() => run(["--intervall", "5"]))[0]!, /--intervall/);
+  t.regex(problemsOf(() => run(["--interval"]))[0]!, /--interval/);
+  t.regex(problemsOf(() => run(["a.toml", "b.toml"]))[0]!, /at most one CONFIG/);
+  t.regex(problemsOf(() => run(["/nonexistent/agent.toml"]))[0]!, /cannot read the file/);
+  t.regex(problemsOf(() => run([tomlFile("agent_id = ")]))[0]!, /TOML syntax/);
+});
+
+test("--help lists every flag with its default", (t) => {
+  const command = parseAgentCommand(["--help", "--interval", "nonsense"]);
+  t.is(command.kind, "help");
+  for (const flag of ["--server-url", "--interval", "--agent-id", "--token", "--buffer-size", "--tls", "--ca-file", "--help"]) {
+    t.true(AGENT_USAGE.includes(flag), flag);
+  }
+  for (const value of ["http://127.0.0.1:9090", "default: 10", "default: 1000", "default: false", "host's name"]) t.true(AGENT_USAGE.includes(value), value);
+});
+
+test("agent/main.ts --help prints the usage and exits 0; a bad config exits 2 with the problems", (t) => {
+  const main = new URL("../agent/main.ts", import.meta.url).pathname;
+  const out = execFileSync(process.execPath, ["--import", "tsx", main, "--help"], { encoding: "utf8" });
+  t.is(out.trim(), AGENT_USAGE);
+  const err = t.throws(() => execFileSync(process.execPath, ["--import", "tsx", main, "--interval", "0"], { encoding: "utf8", stdio: "pipe" })) as Error & { status: number; stderr: string };
+  t.is(err.status, 2);
+  t.regex(err.stderr, /--interval: Too small/);
+});
+
+test("buildAgentConfig takes an already-parsed table", (t) => {
+  t.is(buildAgentConfig({ agent_id: "x" }, { interval: 3 }).collectionIntervalSecs, 3);
+  t.deepEqual(problemsOf(() => buildAgentConfig({}, { nosuch: 1 })), ["--nosuch: unknown flag"]);
+});

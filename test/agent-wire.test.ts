@@ -1,0 +1,125 @@
+import test from "ava";
+import { fileURLToPath } from "node:url";
+import protobuf from "protobufjs";
+import type { MetricBatch, MetricPoint, SystemInfo } from "../common/metrics.ts";
+import { decodeReportResponse, encodeMetricBatch } from "../agent/wire.ts";
+import { decodeBatchProto, encodeReportResponse } from "../server/ingest/decode.ts";
+
+/*
+ * The agent's hand-written protobuf codec against protobufjs, which the server decodes
+ * with: what the agent encodes must come out of the server's decoder unchanged, and each
+ * field must sit under the number proto/metrics.proto gives it.
+ */
+
+// Imported after server/ingest/decode.ts, which sets protobufjs to plain-number int64s.
+const schema = new protobuf.Root().loadSync(fileURLToPath(new URL("../proto/metrics.proto", import.meta.url)), { keepCase: true });
+const BatchType = schema.lookupType("oxmon.MetricBatchProto");
+
+/** The message as protobufjs reads it, snake_case fields, every default filled in. */
+function decodeRaw(bytes: Uint8Array): Record<string, any> {
+  return BatchType.toObject(BatchType.decode(bytes), { longs: Number, defaults: true, arrays: true, objects: true });
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+const EDGE_VALUES = [0, -0, 1, -1, 0.1, -123.456, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, -Number.MIN_VALUE,
+  Number.EPSILON, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 53 + 2, 2 ** 64, 1e-310, Infinity, -Infinity];
+const TEXTS = ["", "a", "/data", "eth0", "Ünïcödé", "日本語のラベル", "emoji 🚀🔥", "tab\tand\nnewline", "x".repeat(200), "\u0000nul", "ß∂ƒ©˙∆˚¬…æ"];
+
+function batchFrom(next: () => number, i: number): MetricBatch {
+  const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
+  const timestampMs = 1_767_225_600_000 + Math.floor(next() * 1e9);
+  const points: MetricPoint[] = Array.from({ length: Math.floor(next() * 8) }, () => {
+    const labels: Record<string, string> = {};
+    for (let k = Math.floor(next() * 4); k > 0; k--) labels[pick(TEXTS) || "k"] = pick(TEXTS);
+    const value = next() < 0.5 ? pick(EDGE_VALUES) : (next() - 0.5) * 10 ** Math.floor(next() * 40 - 20);
+    return { timestampMs, metric: pick(TEXTS) || "cpu.usage", value, labels };
+  });
+  const batch: MetricBatch = { agentId: `agent-${i}-${pick(TEXTS)}`, timestampMs, points, droppedBatches: next() < 0.3 ? Math.floor(next() * 2 ** 40) : 0 };
+  if (next() < 0.7) {
+    batch.systemInfo = {
+      hostname: pick(TEXTS), os: pick(TEXTS), kernel: pick(TEXTS), arch: pick(["x64", "arm64", ""]), cpuCores: Math.floor(next() * 256),
+      memoryTotal: Math.floor(next() * 2 ** 50), diskTotal: next() < 0.2 ? 0 : Math.floor(next() * 2 ** 52), agentVersion: pick(["0.1.0", ""]),
+    };
+  }
+  return batch;
+}
+
+test("many batches come out of the server's decoder as they went in", (t) => {
+  const next = random(20_260_101);
+  for (let i = 0; i < 500; i++) {
+    const batch = batchFrom(next, i);
+    const decoded = decodeBatchProto(encodeMetricBatch(batch), 0);
+    t.deepEqual(decoded, batch, `batch ${i}`);
+    // -0 is a value of its own; deepEqual alone might not tell it from 0.
+    decoded.points.forEach((p, j) => t.true(Object.is(p.value, batch.points[j]!.value), `batch ${i} point ${j}`));
+  }
+});
+
+test("every field sits under its proto field number", (t) => {
+  const systemInfo: SystemInfo = {
+    hostname: "web-01", os: "Debian GNU/Linux 12", kernel: "6.1.0-18-amd64", arch: "x64", cpuCores: 16,
+    memoryTotal: 64 * 2 ** 30, diskTotal: 3 * 2 ** 40, agentVersion: "0.1.0",
+  };
+  const batch: MetricBatch = {
+    agentId: "web-01", timestampMs: 1_767_225_600_123, systemInfo, droppedBatches: 3,
+    points: [
+      { timestampMs: 1_767_225_600_123, metric: "disk.used", value: 123_456_789_012.5, labels: { mount: "/data", device: "sda1" } },
+      { timestampMs: 1_767_225_600_123, metric: "load.load_1", value: 0, labels: {} },
+    ],
+  };
+  t.deepEqual(decodeRaw(encodeMetricBatch(batch, 9)), {
+    agent_id: "web-01",
+    timestamp_ms: 1_767_225_600_123,
+    data_points: [
+      { timestamp_ms: 1_767_225_600_123, agent_id: "web-01", metric_name: "disk.used", value: 123_456_789_012.5, labels: { mount: "/data", device: "sda1" } },
+      { timestamp_ms: 1_767_225_600_123, agent_id: "web-01", metric_name: "load.load_1", value: 0, labels: {} },
+    ],
+    system_info: {
+      hostname: "web-01", os: "Debian GNU/Linux 12", kernel: "6.1.0-18-amd64", arch: "x64", cpu_cores: 16,
+      memory_total: 64 * 2 ** 30, disk_total: 3 * 2 ** 40, agent_version: "0.1.0",
+    },
+    // The argument wins over the batch's own count: the reporter knows better at send time.
+    dropped_batches: 9,
+  });
+});
+
+test("an all-default system info is still sent, and no points or no system info are fine", (t) => {
+  const empty: SystemInfo = { hostname: "", os: "", kernel: "", arch: "", cpuCores: 0, memoryTotal: 0, diskTotal: 0, agentVersion: "" };
+  const raw = decodeRaw(encodeMetricBatch({ agentId: "a", timestampMs: 1, points: [], systemInfo: empty }));
+  t.deepEqual(raw.system_info, { hostname: "", os: "", kernel: "", arch: "", cpu_cores: 0, memory_total: 0, disk_total: 0, agent_version: "" });
+  t.deepEqual(raw.data_points, []);
+  t.deepEqual(decodeBatchProto(encodeMetricBatch({ agentId: "a", timestampMs: 1, points: [], systemInfo: empty }), 0).systemInfo, empty);
+  t.false(BatchType.decode(encodeMetricBatch({ agentId: "a", timestampMs: 1, points: [] })).hasOwnProperty("system_info"));
+  t.is(encodeMetricBatch({ agentId: "", timestampMs: 0, points: [] }).length, 0);
+});
+
+test("int64 fields: negative, past 2^53 and fractional numbers are encoded as protobufjs would", (t) => {
+  for (const ts of [-1, -1_767_225_600_123, Number.MIN_SAFE_INTEGER, 2 ** 60, 2 ** 63, 1.9, -1.9, 2 ** 64 + 2 ** 12]) {
+    const ours = decodeRaw(encodeMetricBatch({ agentId: "a", timestampMs: ts, points: [] }));
+    const theirs = decodeRaw(BatchType.encode(BatchType.fromObject({ agent_id: "a", timestamp_ms: ts })).finish());
+    t.is(ours.timestamp_ms, theirs.timestamp_ms, `timestamp ${ts}`);
+  }
+  t.is(decodeRaw(encodeMetricBatch({ agentId: "a", timestampMs: -5, points: [] })).timestamp_ms, -5);
+});
+
+test("ReportResponse from protobufjs bytes, unknown fields skipped, truncation refused", (t) => {
+  for (const [success, message] of [[true, "ok"], [false, "no"], [true, ""], [false, ""], [true, "Ünïcödé 🚀 ".repeat(50)]] as const) {
+    t.deepEqual(decodeReportResponse(encodeReportResponse(success, message)), { success, message });
+  }
+  const Extended = protobuf.parse(`syntax = "proto3";
+    message R { bool success = 1; string message = 2; uint64 n = 3; double d = 4; bytes b = 5; fixed32 f = 6; sint64 s = 99; }`).root.lookupType("R");
+  const bytes = Extended.encode(Extended.fromObject({ n: 2 ** 40, d: 1.5, b: Buffer.from("xyz"), f: 7, s: -3, success: true, message: "later" })).finish();
+  t.deepEqual(decodeReportResponse(bytes), { success: true, message: "later" });
+  const whole = encodeReportResponse(true, "truncated");
+  t.throws(() => decodeReportResponse(whole.subarray(0, whole.length - 1)), { message: /truncated/ });
+  t.deepEqual(decodeReportResponse(new Uint8Array()), { success: false, message: "" });
+});

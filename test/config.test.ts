@@ -1,0 +1,78 @@
+import test from "ava";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ConfigError, buildServerConfig, loadServerConfig } from "../server/config/load.ts";
+
+const exampleFile = new URL("../config/server.example.toml", import.meta.url).pathname;
+
+function tomlFile(text: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "tsmon-cfg-")), "server.toml");
+  writeFileSync(file, text);
+  return file;
+}
+
+test("embedded defaults match the reference", (t) => {
+  const cfg = loadServerConfig();
+  t.is(cfg.grpc_port, 9090);
+  t.is(cfg.http_port, 8080);
+  t.is(cfg.retention_days, 7);
+  t.false(cfg.require_agent_auth);
+  t.is(cfg.data_dir, path.resolve("data"));
+  t.is(cfg.cert_check.default_interval_secs, 86400);
+  t.is(cfg.notification.aggregation_window_secs, 60);
+  t.true(Object.isFrozen(cfg) && Object.isFrozen(cfg.actors));
+});
+
+test("the example file, with every section, loads", (t) => {
+  const cfg = loadServerConfig(exampleFile);
+  t.is(cfg.alert.rules.length, 5);
+  t.deepEqual(cfg.alert.rules.map((r) => r.type), ["threshold", "rate_of_change", "trend_prediction", "cert_expiration", "agent_offline"]);
+  t.is(cfg.notification.channels[0]!.type, "webhook");
+  t.is(cfg.notification.silence_windows[0]!.recurrence, "daily");
+  t.is(cfg.actors.ingest_threads, 2);
+});
+
+test("every error is listed with its path", (t) => {
+  const file = tomlFile(`
+grpc_port = "9090"
+retention_dayz = 7
+[actors]
+ingest_threads = 0
+[[alert.rules]]
+name = "x"
+type = "threshold"
+metric = "cpu.usage"
+operator = "bigger"
+value = 1
+[[notification.silence_windows]]
+start_time = "25:00"
+end_time = "04:00"
+`);
+  const err = t.throws(() => loadServerConfig(file), { instanceOf: ConfigError }) as ConfigError;
+  const problems = err.problems.join("\n");
+  t.regex(problems, /^grpc_port: .*expected number/m);
+  t.regex(problems, /^\(top level\): Unrecognized key: "retention_dayz"/m);
+  t.regex(problems, /^actors\.ingest_threads: /m);
+  t.regex(problems, /^alert\.rules\.0\.operator: /m);
+  t.regex(problems, /^notification\.silence_windows\.0\.start_time: expected HH:MM/m);
+  t.is(err.problems.length, 5);
+});
+
+test("a TOML syntax error and a missing file are reported, not thrown raw", (t) => {
+  const syntax = t.throws(() => loadServerConfig(tomlFile("grpc_port = = 1")), { instanceOf: ConfigError }) as ConfigError;
+  t.regex(syntax.problems[0]!, /^TOML syntax/);
+  const missing = t.throws(() => loadServerConfig("/nonexistent/server.toml"), { instanceOf: ConfigError }) as ConfigError;
+  t.regex(missing.problems[0]!, /cannot read the file/);
+});
+
+test("cross-field rules: TLS needs its files, critical_days ≤ warning_days", (t) => {
+  const err = t.throws(() => buildServerConfig({
+    tls: { enabled: true },
+    alert: { rules: [{ name: "c", type: "cert_expiration", warning_days: 7, critical_days: 30 }] },
+  }), { instanceOf: ConfigError }) as ConfigError;
+  t.deepEqual(err.problems, [
+    "tls: enabled = true needs cert_file and key_file",
+    "alert.rules.0.critical_days: critical_days must not exceed warning_days",
+  ]);
+});

@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { buildServerConfig, type ServerConfig } from "../../server/config/load.ts";
+import type { ServerConfigInput } from "../../server/config/schema.ts";
+import { createLogger } from "../../server/log.ts";
+import { startServer, type RunningServer, type StartOptions } from "../../server/server.ts";
+
+export interface TestServer extends RunningServer {
+  config: ServerConfig;
+  dataDir: string;
+  http: string;
+  grpc: string;
+  fatal: string[];
+  /** Stops the server and deletes its data dir. */
+  stop(): Promise<void>;
+}
+
+/** A real server on ephemeral loopback ports with its own temporary data dir. */
+export async function startTestServer(
+  overrides: Partial<ServerConfigInput> = {}, dataDir?: string, options: Omit<StartOptions, "log" | "onFatal"> = {},
+): Promise<TestServer> {
+  const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), "tsmon-test-"));
+  const config = buildServerConfig({
+    grpc_port: 0, http_port: 0, bind_address: "127.0.0.1", data_dir: dir, log_level: "silent",
+    actors: { ingest_threads: 1 },
+    ...overrides,
+  });
+  const fatal: string[] = [];
+  const server = await startServer(config, { ...options, log: createLogger("silent"), onFatal: (r) => fatal.push(r) });
+  return {
+    ...server, config, dataDir: dir, fatal,
+    http: `http://127.0.0.1:${server.httpPort}`,
+    grpc: `127.0.0.1:${server.grpcPort}`,
+    async stop() {
+      await server.close();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
+
+/** GET over a new connection each time, so PM2's balancer spreads requests over instances. */
+export function freshGet(url: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { agent: false }, (res) => {
+      let text = "";
+      res.on("data", (c) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    }).on("error", reject);
+  });
+}
+
+/** Polls `probe` until it returns a value (not undefined), failing after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,46 @@
+import test from "ava";
+import { RateLimiter } from "../server/http/rate-limit.ts";
+import { startTestServer } from "./helpers/server.ts";
+
+test("every response carries the security headers, errors included", async (t) => {
+  const server = await startTestServer();
+  t.teardown(() => server.stop());
+  for (const path of ["/v1/health", "/v1/nothing", "/docs", "/v1/metrics?agent=x"]) {
+    const res = await fetch(server.http + path);
+    t.is(res.headers.get("x-content-type-options"), "nosniff", path);
+    t.is(res.headers.get("x-frame-options"), "DENY", path);
+    t.is(res.headers.get("referrer-policy"), "no-referrer", path);
+    t.regex(res.headers.get("content-security-policy")!, /default-src 'self'/, path);
+    t.is(res.headers.get("strict-transport-security"), null, "no HSTS over plain HTTP");
+  }
+  t.is((await fetch(`${server.http}/v1/health`)).headers.get("cache-control"), "no-store");
+});
+
+test("the rate limit answers 429 with Retry-After, per client and per token; probes are exempt", async (t) => {
+  const server = await startTestServer({ http: { rate_limit_per_minute: 5 } });
+  t.teardown(() => server.stop());
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) statuses.push((await fetch(`${server.http}/v1/health`)).status);
+  t.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+  const limited = await fetch(`${server.http}/v1/agents`);
+  t.is(limited.status, 429);
+  t.true(Number(limited.headers.get("retry-after")) >= 1);
+  const body = await limited.json() as { code: string; error: string };
+  t.like(body, { code: "RESOURCE_EXHAUSTED" });
+  t.regex(body.error, /^rate limit exceeded; retry in \d+ s$/);
+  t.is((await fetch(`${server.http}/healthz`)).status, 200, "probes are not limited");
+  t.is((await fetch(`${server.http}/v1/health`, { headers: { authorization: "Bearer some-token" } })).status, 200, "a token has its own bucket");
+});
+
+test("RateLimiter refills continuously and caps saved requests at a minute's worth", (t) => {
+  let now = 0;
+  const limiter = new RateLimiter(60, () => now);
+  for (let i = 0; i < 60; i++) t.is(limiter.take("a"), 0);
+  t.is(limiter.take("a"), 1, "empty: one request a second");
+  now += 1000;
+  t.is(limiter.take("a"), 0);
+  t.is(limiter.take("b"), 0, "another client is independent");
+  now += 3_600_000;
+  for (let i = 0; i < 60; i++) t.is(limiter.take("a"), 0);
+  t.true(limiter.take("a") > 0, "an idle hour saves no more than a minute's worth");
+});

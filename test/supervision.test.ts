@@ -1,0 +1,82 @@
+import test from "ava";
+import { setTimeout as sleep } from "node:timers/promises";
+import { status } from "@grpc/grpc-js";
+import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
+import { getJson, startTestServer } from "./helpers/server.ts";
+
+const RETRYABLE = new Set([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED]);
+
+/** Sends reports one after another as an agent does, retrying what was not acknowledged. */
+async function agentStream(client: ProtoClient, agentId: string, start: number, count: number, acked: number[]) {
+  for (let i = 0; i < count; i++) {
+    const batch = makeBatch(agentId, start + i * 1000, 4);
+    for (;;) {
+      try {
+        await client.report(batch);
+        acked.push(batch.timestamp_ms);
+        break;
+      } catch (err) {
+        if (!RETRYABLE.has((err as { code: number }).code)) throw err;
+        await sleep(20);
+      }
+    }
+  }
+}
+
+test("an ingest worker killed mid-stream loses nothing that was acknowledged", async (t) => {
+  const server = await startTestServer({ actors: { ingest_threads: 2, max_restarts_per_minute: 50 } });
+  t.teardown(() => server.stop());
+  const client = new ProtoClient(server.grpc);
+  t.teardown(() => client.close());
+  const start = Date.now() - 600_000;
+  const agents = ["s-1", "s-2", "s-3", "s-4"];
+  const acked = new Map(agents.map((a) => [a, [] as number[]]));
+  const streams = Promise.all(agents.map((a) => agentStream(client, a, start, 150, acked.get(a)!)));
+  // Kill a thread three times while reports are in flight, each after the last restart.
+  for (let kills = 1; kills <= 3; kills++) {
+    while (server.ingest.restarts < kills) {
+      await sleep(100);
+      if (server.ingest.threads > 0) await server.ingest.crashOneForTest();
+    }
+  }
+  await streams;
+  t.true(server.ingest.restarts >= 3, `restarts counted: ${server.ingest.restarts}`);
+  t.deepEqual(server.fatal, []);
+  for (const agent of agents) {
+    const q = await getJson(`${server.http}/v1/metrics?agent=${agent}&metric=cpu.usage&from=${start}&to=${start + 150_000}`);
+    const stored = q.body.series[0].points.map((p: number[]) => p[0]);
+    t.deepEqual(stored, [...acked.get(agent)!].sort((a, b) => a - b), `${agent}: every acknowledged report stored exactly once`);
+    t.is(stored.length, 150);
+  }
+});
+
+test("a crashed agent-window shard restarts and rebuilds from storage", async (t) => {
+  const server = await startTestServer();
+  t.teardown(() => server.stop());
+  const client = new ProtoClient(server.grpc);
+  t.teardown(() => client.close());
+  await client.report(makeBatch("w-1", Date.now() - 1000, 3));
+  t.is((await getJson(`${server.http}/v1/agents/w-1/latest`)).body.length, 3);
+  await server.window.shardFor("w-1").crashForTest();
+  let res;
+  for (let i = 0; i < 100; i++) {
+    res = await getJson(`${server.http}/v1/agents/w-1/latest`);
+    if (res.status === 200) break;
+    t.is(res.status, 503, "while restarting the shard answers UNAVAILABLE");
+    await sleep(50);
+  }
+  t.is(res!.status, 200);
+  t.is(res!.body.length, 3, "latest values rebuilt from storage");
+  t.is(server.window.restarts, 1);
+});
+
+test("a crash loop is reported as fatal instead of restarting forever", async (t) => {
+  const server = await startTestServer({ actors: { ingest_threads: 1, max_restarts_per_minute: 2 } });
+  t.teardown(() => server.stop());
+  for (let i = 0; i < 3; i++) {
+    await server.ingest.crashOneForTest();
+    await sleep(300);
+  }
+  t.is(server.fatal.length, 1);
+  t.regex(server.fatal[0]!, /^ingest:/);
+});
