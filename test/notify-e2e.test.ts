@@ -93,7 +93,8 @@ test("a silence window holds deliveries; when it ends, alerts that resolved mean
   await cpu("web-7", 0, 95); // fires and resolves inside the window
   await cpu("web-7", 10, 40);
   await cpu("web-8", 0, 99); // still firing when the window ends
-  await until("three deliveries held", async () => ((await log(server, "?status=held")).total >= 3 ? true : undefined));
+  await until("three deliveries held", async () => ((await log(server, "?status=held")).total >= 3 ? true : undefined), 60_000,
+    async () => `notification log: ${JSON.stringify((await log(server)).entries)}; alert history: ${JSON.stringify((await getJson(`${server.http}/v1/alerts/history`)).body)}`);
   t.is(rx.requests.length, 0, "nothing sent during the window");
   t.is((await fetch(`${server.http}/v1/notifications/silences/${id}`, { method: "DELETE" })).status, 204);
   await until("web-8 delivered", async () => (rx.requests.length ? true : undefined));

@@ -45,7 +45,9 @@ export async function spawnServer(configFile: string, ports: { grpc: number; htt
   child.stderr!.on("data", (c) => (out += c));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const http = `http://127.0.0.1:${ports.http}`;
-  for (let i = 0; i < 300; i++) {
+  // Generous: on a loaded 2-core CI machine, compiling the server through tsx alone can take 20 s.
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited during start-up:\n${out}`);
     const ok = await fetch(`${http}/v1/health`).then((r) => r.ok, () => false);
     if (ok) return { child, http, grpc: `127.0.0.1:${ports.grpc}`, output: () => out, exited };

@@ -56,13 +56,20 @@ export function freshGet(url: string): Promise<{ status: number; body: any }> {
   });
 }
 
-/** Polls `probe` until it returns a value (not undefined), failing after `timeoutMs`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+/**
+ * Polls `probe` until it returns a value (not undefined), failing after `timeoutMs` with
+ * what `explain` says about the state then (a timeout on CI must say what it saw).
+ */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, explain?: () => Promise<string>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((err) => { lastError = err; return undefined; });
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const seen = explain ? await explain().catch((err) => `(explain failed: ${err})`) : "";
+      throw new Error(`timed out waiting for ${what}${lastError ? `; last probe error: ${lastError}` : ""}${seen ? `; ${seen}` : ""}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
