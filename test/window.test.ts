@@ -85,7 +85,18 @@ test("rules: reports the shard missed (another instance took them) are replayed,
   w.handle(ing.store("web-1", [["cpu.usage", {}, 900_000, 95]]));
   ing.store("web-1", [["cpu.usage", {}, 910_000, 95]]); // ingested elsewhere: this shard never hears of it
   const obs = w.handle(ing.store("web-1", [["cpu.usage", {}, 920_000, 95]])).observations;
-  t.deepEqual(obs.map((o) => [o.target.state, o.target.since]), [["firing", 900_000]]);
+  // The replay's verdict up to the missed report, then this report live.
+  t.deepEqual(obs.map((o) => [o.target.state, o.target.since]), [["pending", 900_000], ["firing", 900_000]]);
+});
+
+test("rules: a new agent's report is fed live even when a later one is stored already; breach and recovery both count", (t) => {
+  const ing = fakeIngest();
+  const w = new AgentWindow({ ...ing, now: () => 1_000_000, rebuildHorizonMs: 600_000 });
+  w.handle({ type: "rules", rules: [{ ...highCpu, duration_secs: 0 }] });
+  const breach = ing.store("web-1", [["cpu.usage", {}, 900_000, 95]]);
+  const recovery = ing.store("web-1", [["cpu.usage", {}, 910_000, 40]]); // stored before the window saw the breach
+  t.deepEqual(w.handle(breach).observations.map((o) => o.target.state), ["firing"]);
+  t.deepEqual(w.handle(recovery).observations.map((o) => o.target.state), ["inactive"]);
 });
 
 test("rules: a restarted shard rebuilds the pending clock from storage", (t) => {
@@ -95,7 +106,7 @@ test("rules: a restarted shard rebuilds the pending clock from storage", (t) => 
   const w = new AgentWindow({ ...ing, now: () => 1_000_000, rebuildHorizonMs: 600_000 });
   w.handle({ type: "rules", rules: [highCpu] });
   const obs = w.handle(ing.store("web-1", [["cpu.usage", {}, 920_000, 95]])).observations;
-  t.deepEqual(obs.map((o) => [o.target.state, o.target.since]), [["firing", 900_000]]);
+  t.deepEqual(obs.map((o) => [o.target.state, o.target.since]), [["pending", 900_000], ["firing", 900_000]]);
 });
 
 test("stats counts agents, series, watched series and memory per agent", (t) => {

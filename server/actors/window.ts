@@ -47,15 +47,18 @@ export class AgentWindow {
     switch (msg.type) {
       case "samples": {
         const observations: Observation[] = [];
+        // The replay stops short of this report: it is fed live below, so its transitions
+        // (a breach, a recovery) are events, not folded into a replay's final verdict. Later
+        // reports already stored come in their own messages, in order.
+        const before = Math.min(...msg.samples.timestamps) - 1;
         let state = this.agents.get(msg.agentId);
         if (!state) {
           state = this.newAgent(msg.agentId);
-          this.replay(msg.agentId, state, this.deps.now() - this.horizonMs, observations);
+          this.replay(msg.agentId, state, this.deps.now() - this.horizonMs, before, observations);
         } else if (msg.prevLastSeen > state.rulesUpTo) {
-          this.replay(msg.agentId, state, state.rulesUpTo + 1, observations);
+          this.replay(msg.agentId, state, state.rulesUpTo + 1, before, observations);
         }
-        // After a replay this is mostly a no-op (runners skip what they have seen), but a
-        // report older than the replayed range (a backfill) still counts.
+        // A report older than the replayed range (a backfill) still counts: runners skip only what they have seen.
         applyBlock(state, msg.samples, observations);
         return { type: "applied", series: state.series.size, observations };
       }
@@ -114,12 +117,11 @@ export class AgentWindow {
     return new AgentRules(agentId, this.rules.filter((r) => r.matchesAgent(agentId)));
   }
 
-  /** Feeds stored reports from `fromMs` on through latest values and rules; sends final verdicts. */
-  private replay(agentId: string, state: AgentState, fromMs: number, out: Observation[]): void {
-    // Whatever is stored from fromMs on is fed now, so a later catch-up never starts earlier.
-    state.rulesUpTo = Math.max(state.rulesUpTo, fromMs - 1);
+  /** Feeds stored reports in [fromMs, toMs] through latest values and rules; sends final verdicts. */
+  private replay(agentId: string, state: AgentState, fromMs: number, toMs: number, out: Observation[]): void {
+    state.rulesUpTo = Math.max(state.rulesUpTo, Math.min(fromMs - 1, toMs));
     state.rules.beginReplay();
-    for (const { tsMs, points } of this.read(agentId, fromMs)) {
+    for (const { tsMs, points } of this.read(agentId, fromMs, toMs)) {
       for (const p of points) {
         const key = seriesKey(p.metric, p.labels);
         setLatest(state, key, p.metric, p.labels, tsMs, p.value);
@@ -131,14 +133,14 @@ export class AgentWindow {
   }
 
   private catchUpLatest(agentId: string, state: AgentState): void {
-    for (const { tsMs, points } of this.read(agentId, state.lastReport + 1)) {
+    for (const { tsMs, points } of this.read(agentId, state.lastReport + 1, Infinity)) {
       for (const p of points) setLatest(state, seriesKey(p.metric, p.labels), p.metric, p.labels, tsMs, p.value);
     }
   }
 
-  private read(agentId: string, fromMs: number) {
+  private read(agentId: string, fromMs: number, toMs: number) {
     // Anything up to the ingest limit of 5 minutes ahead may be stored already.
-    return this.deps.readHistory(agentId, fromMs, this.deps.now() + 5 * 60_000);
+    return this.deps.readHistory(agentId, fromMs, Math.min(toMs, this.deps.now() + 5 * 60_000));
   }
 }
 
