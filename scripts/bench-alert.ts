@@ -8,6 +8,7 @@ import { SimulatedHost } from "./lib/agent-shape.ts";
 import { openChannels, quantile, sendReport } from "./lib/grpc-load.ts";
 import { machineLine, printTable } from "./lib/machine.ts";
 import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
+import { ADMIN_AUTH, adminFetch } from "./lib/test-credentials.ts";
 
 /*
  * Alert latency: simulated agents report agent-shaped data over real gRPC to a server
@@ -53,7 +54,7 @@ const sentAt = new Map<string, { at: number; firstRound: boolean }>();
 const endToEnd: number[] = [];
 const steady: number[] = [];
 let events = 0;
-const live = new WebSocket(`ws://127.0.0.1:${ports.http}/v1/live`);
+const live = new WebSocket(`ws://127.0.0.1:${ports.http}/v1/live`, { headers: ADMIN_AUTH });
 await new Promise((resolve) => live.once("open", resolve));
 live.send(JSON.stringify({ type: "subscribe", agents: ["*"], metrics: [], alerts: true }));
 live.on("message", (data) => {
@@ -81,7 +82,7 @@ await Promise.all(Array.from({ length: 32 }, async (_, worker) => {
     const n = next++;
     const due = t0 + n * gapMs;
     if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()));
-    if (n === agents) afterFirstRound = fetch(`${server.http}/metrics`).then((r) => r.text());
+    if (n === agents) afterFirstRound = adminFetch(`${server.http}/metrics`).then((r) => r.text());
     const a = n % agents;
     const ts = start + Math.floor(n / agents) * 10_000;
     const batch = hosts[a]!.report(ts, 10);
@@ -94,7 +95,7 @@ await Promise.all(Array.from({ length: 32 }, async (_, worker) => {
 await new Promise((r) => setTimeout(r, 1000)); // events of the last reports
 const elapsed = (performance.now() - t0) / 1000;
 
-const metricsText = await (await fetch(`${server.http}/metrics`)).text();
+const metricsText = await (await adminFetch(`${server.http}/metrics`)).text();
 const firstRoundText = (await afterFirstRound) ?? "";
 live.close();
 for (const c of channels) c.close();

@@ -28,6 +28,7 @@ import { createServerMetrics } from "./observability/metrics.ts";
 import { LiveHub } from "./live/hub.ts";
 import { LiveRelay } from "./live/relay.ts";
 import { attachLiveFeed } from "./live/ws-server.ts";
+import { startAuth } from "./auth/auth.ts";
 import { ControlStore } from "./storage/control-store.ts";
 import { MetricStore } from "./storage/metric-store.ts";
 import { PartitionSet } from "./storage/partitions.ts";
@@ -176,8 +177,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     grpcServer.bindAsync(`${config.bind_address}:${config.grpc_port}`, credentials, (err, port) => (err ? reject(err) : resolve(port)));
   });
 
+  const auth = await startAuth(config, control, log.child({ component: "auth" }));
   const app = createHttpApp({
-    config, log: log.child({ component: "http" }), control, store, partitions, intake, metrics, lifecycle, window, alerts, channels: channelBook, notifier, certs,
+    config, log: log.child({ component: "http" }), control, auth, store, partitions, intake, metrics, lifecycle, window, alerts, channels: channelBook, notifier, certs,
     version: VERSION, startedAt: Date.now(), now: Date.now,
   });
   const httpServer = tls ? https.createServer(tls, app.callback()) : http.createServer(app.callback());
@@ -186,7 +188,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     httpServer.listen(config.http_port, config.bind_address, () => resolve());
   });
   const httpPort = (httpServer.address() as AddressInfo).port;
-  const liveFeed = attachLiveFeed(httpServer as http.Server, hub, log.child({ component: "live" }));
+  const liveFeed = attachLiveFeed(httpServer as http.Server, hub, auth.authenticator, log.child({ component: "live" }));
 
   const retention = async () => {
     try {

@@ -2,7 +2,7 @@ import test from "ava";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ProtoClient } from "./helpers/proto-client.ts";
 import { assertDocumented } from "./helpers/openapi.ts";
-import { getJson, startTestServer, until, type TestServer } from "./helpers/server.ts";
+import { adminFetch, getJson, startTestServer, type TestServer, until } from "./helpers/server.ts";
 import { LiveClient } from "./helpers/ws-client.ts";
 
 let server: TestServer;
@@ -72,7 +72,7 @@ test.serial("a breach over gRPC fires once, shows as active, and resolves once o
   await live.next((m) => m.type === "alert" && m.event.status === "resolved");
 
   // The backtest over the same stored history finds exactly the live episode.
-  const res = await fetch(`${server.http}/v1/alerts/rules/test`, {
+  const res = await adminFetch(`${server.http}/v1/alerts/rules/test`, {
     method: "POST", headers: { "content-type": "application/json" },
     body: JSON.stringify({ rule_id: "cfg-high-cpu", from: base - 1, to: base + 60_000 }),
   });
@@ -100,7 +100,7 @@ test.serial("history filters and pages with the total count", async (t) => {
 });
 
 async function send(method: string, path: string, body?: unknown) {
-  const res = await fetch(server.http + path, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await adminFetch(server.http + path, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, body: res.status === 204 ? null : await res.json() as any };
 }
 

@@ -1,6 +1,6 @@
 import test from "ava";
 import { assertDocumented } from "./helpers/openapi.ts";
-import { getJson, startTestServer, until, type TestServer } from "./helpers/server.ts";
+import { adminFetch, getJson, startTestServer, type TestServer, until } from "./helpers/server.ts";
 import { loopbackResolver, startTlsServer, TestPki, type TestTlsServer } from "./helpers/test-pki.ts";
 
 /*
@@ -33,7 +33,7 @@ test.after.always(async () => {
 });
 
 async function send(method: string, path: string, body?: unknown, contentType = "application/json") {
-  const res = await fetch(server.http + path, {
+  const res = await adminFetch(server.http + path, {
     method, headers: { "content-type": contentType }, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -220,7 +220,7 @@ test.serial("checks feed certificate.* samples into storage, and a cert_expirati
   t.like(fired.events[0], { rule_name: "cert-expiry", agent_id: "cert-checker", metric: "certificate.days_until_expiry", severity: "warning", value: 20, threshold: 30 });
   t.like(fired.events[0].labels, { domain: "valid.test" });
 
-  const prom = await (await fetch(`${server.http}/metrics`)).text();
+  const prom = await (await adminFetch(`${server.http}/metrics`)).text();
   t.regex(prom, /tsmon_cert_checks_total\{result="ok"\} [1-9]/);
   t.regex(prom, /tsmon_cert_checks_total\{result="untrusted"\} [1-9]/);
   t.regex(prom, /tsmon_actor_restarts\{actor="cert-checker"\} 0/);

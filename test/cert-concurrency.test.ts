@@ -1,6 +1,6 @@
 import test from "ava";
 import { assertDocumented } from "./helpers/openapi.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { adminFetch, startTestServer, type TestServer } from "./helpers/server.ts";
 import { loopbackResolver, startSilentServer, startTlsServer, TestPki } from "./helpers/test-pki.ts";
 
 /*
@@ -27,7 +27,7 @@ test.after.always(async () => {
 });
 
 async function post(path: string, body?: unknown) {
-  const res = await fetch(server.http + path, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await adminFetch(server.http + path, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, body: await res.json() as any };
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
-import { until } from "./helpers/server.ts";
+import { adminFetch, until } from "./helpers/server.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -35,7 +35,7 @@ test("a real agent process reports to a real server process; a server outage los
 
   const api = server.http;
   const agents = await until("the agent to be listed", async () => {
-    const list = await (await fetch(`${api}/v1/agents`)).json() as any[];
+    const list = await (await adminFetch(`${api}/v1/agents`)).json() as any[];
     return list.some((a) => a.agent_id === "e2e-host") ? list : undefined;
   });
   const listed = agents.find((a) => a.agent_id === "e2e-host");
@@ -45,7 +45,7 @@ test("a real agent process reports to a real server process; a server outage los
 
   // Rates need two collections; wait until every reference metric is there.
   const latest = await until("every reference metric in /latest", async () => {
-    const values = await (await fetch(`${api}/v1/agents/e2e-host/latest`)).json() as any[];
+    const values = await (await adminFetch(`${api}/v1/agents/e2e-host/latest`)).json() as any[];
     const names = new Set(values.map((v) => v.metric_name));
     return REFERENCE_METRICS.every((m) => names.has(m)) ? values : undefined;
   });
@@ -65,7 +65,7 @@ test("a real agent process reports to a real server process; a server outage los
   server = await spawnServer(file, ports);
   const upAt = Date.now();
   const series = await until("the buffered batches to arrive", async () => {
-    const q = await (await fetch(`${server.http}/v1/metrics?agent=e2e-host&metric=cpu.usage&from=${downAt - 5_000}&to=${upAt + 60_000}`)).json() as any;
+    const q = await (await adminFetch(`${server.http}/v1/metrics?agent=e2e-host&metric=cpu.usage&from=${downAt - 5_000}&to=${upAt + 60_000}`)).json() as any;
     const points: number[] = (q.series[0]?.points ?? []).map((p: number[]) => p[0]);
     return points.some((ts) => ts > upAt) ? points : undefined;
   });

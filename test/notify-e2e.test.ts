@@ -7,7 +7,7 @@ import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts
 import { HttpReceiver } from "./helpers/http-receiver.ts";
 import { ProtoClient } from "./helpers/proto-client.ts";
 import { assertDocumented } from "./helpers/openapi.ts";
-import { getJson, startTestServer, until, type TestServer } from "./helpers/server.ts";
+import { adminFetch, getJson, startTestServer, type TestServer, until } from "./helpers/server.ts";
 
 /*
  * The notifier end to end: reports over gRPC breach a rule, the evaluator's events reach
@@ -84,7 +84,7 @@ test("a silence window holds deliveries; when it ends, alerts that resolved mean
   const { server, rx, cpu } = await setup(t);
   const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
   const now = Date.now();
-  const silence = await fetch(`${server.http}/v1/notifications/silences`, {
+  const silence = await adminFetch(`${server.http}/v1/notifications/silences`, {
     method: "POST", headers: { "content-type": "application/json" },
     body: JSON.stringify({ start_time: hhmm(now - 60_000), end_time: hhmm(now + 10 * 60_000), recurrence: "daily", timezone: "UTC", note: "maintenance" }),
   });
@@ -96,7 +96,7 @@ test("a silence window holds deliveries; when it ends, alerts that resolved mean
   await until("three deliveries held", async () => ((await log(server, "?status=held")).total >= 3 ? true : undefined), 60_000,
     async () => `notification log: ${JSON.stringify((await log(server)).entries)}; alert history: ${JSON.stringify((await getJson(`${server.http}/v1/alerts/history`)).body)}`);
   t.is(rx.requests.length, 0, "nothing sent during the window");
-  t.is((await fetch(`${server.http}/v1/notifications/silences/${id}`, { method: "DELETE" })).status, 204);
+  t.is((await adminFetch(`${server.http}/v1/notifications/silences/${id}`, { method: "DELETE" })).status, 204);
   await until("web-8 delivered", async () => (rx.requests.length ? true : undefined));
   await new Promise((r) => setTimeout(r, 1500));
   t.deepEqual(agentsIn(rx), ["web-8 firing"]);

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import parsePrometheus from "parse-prometheus-text-format";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
 import { assertDocumented } from "./helpers/openapi.ts";
-import { freshGet, getJson, startTestServer, type TestServer } from "./helpers/server.ts";
+import { adminFetch, freshGet, getJson, startTestServer, type TestServer } from "./helpers/server.ts";
 
 let server: TestServer;
 
@@ -31,7 +31,7 @@ function parseExposition(t: import("ava").ExecutionContext, text: string): Map<s
 }
 
 test("/metrics is valid Prometheus text with every family tsmon promises", async (t) => {
-  const res = await fetch(`${server.http}/metrics`);
+  const res = await adminFetch(`${server.http}/metrics`);
   t.is(res.status, 200);
   t.regex(res.headers.get("content-type")!, /text\/plain/);
   const text = await res.text();
@@ -58,7 +58,7 @@ test("/metrics is valid Prometheus text with every family tsmon promises", async
 });
 
 test("/metrics/fleet exports the latest value of every agent series as gauges", async (t) => {
-  const res = await fetch(`${server.http}/metrics/fleet`);
+  const res = await adminFetch(`${server.http}/metrics/fleet`);
   const families = parseExposition(t, await res.text());
   const samples = families.get("tsmon_metric").metrics;
   t.is(families.get("tsmon_metric").type, "GAUGE");

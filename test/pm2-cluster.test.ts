@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
 import { freePort } from "../scripts/lib/ports.ts";
+import { testAuthToml } from "../scripts/lib/test-credentials.ts";
 import { freshGet } from "./helpers/server.ts";
 import { HttpReceiver } from "./helpers/http-receiver.ts";
 
@@ -23,7 +24,8 @@ test("two PM2 cluster instances share ports and LMDB files; every point reads ba
   writeFileSync(configFile, `grpc_port = ${grpcPort}\nhttp_port = ${httpPort}\nbind_address = "127.0.0.1"\ndata_dir = "${dir}/data"\nlog_level = "warn"\n` +
     `[actors]\ningest_threads = 1\n` +
     `[[alert.rules]]\nname = "busy"\ntype = "threshold"\nmetric = "cpu.usage"\noperator = "gt"\nvalue = 5\nduration_secs = 20\n` +
-    `[notification]\naggregation_window_secs = 0\n[[notification.channels]]\ntype = "webhook"\nurl = "${rx.url("/hook")}"\n`);
+    `[notification]\naggregation_window_secs = 0\n[[notification.channels]]\ntype = "webhook"\nurl = "${rx.url("/hook")}"\n` +
+    testAuthToml);
   const env = { ...process.env, PM2_HOME: path.join(dir, "pm2"), TSMON_SERVER_CONFIG: configFile, TSMON_INSTANCES: "2" };
   t.teardown(async () => {
     await run(pm2, ["kill"], { env }).catch(() => undefined);

@@ -1,6 +1,6 @@
 import test from "ava";
 import { assertDocumented } from "./helpers/openapi.ts";
-import { getJson, startTestServer, type TestServer } from "./helpers/server.ts";
+import { adminFetch, getJson, startTestServer, type TestServer } from "./helpers/server.ts";
 
 let server: TestServer;
 const now = Date.now();
@@ -91,7 +91,7 @@ test("GET /v1/health reports version, uptime, agents and storage", async (t) => 
 });
 
 test("a method a route does not have gets the error shape", async (t) => {
-  const res = await fetch(`${server.http}/v1/agents`, { method: "DELETE" });
+  const res = await adminFetch(`${server.http}/v1/agents`, { method: "DELETE" });
   t.is(res.status, 405);
   t.is(((await res.json()) as { code: string }).code, "METHOD_NOT_ALLOWED");
 });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
 import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
+import { adminFetch } from "./helpers/server.ts";
 
 test("SIGTERM stops accepting, drains in-flight reports, closes LMDB and exits 0", async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), "tsmon-stop-"));
@@ -42,7 +43,7 @@ test("SIGTERM stops accepting, drains in-flight reports, closes LMDB and exits 0
   t.teardown(() => { second.child.kill("SIGKILL"); });
   for (const [agentId, stamps] of acked) {
     t.true(stamps.length > 0, `${agentId} reported before the stop`);
-    const res = await fetch(`${second.http}/v1/metrics?agent=${agentId}&metric=cpu.usage&from=${start}&to=${start + 1_000_000}`);
+    const res = await adminFetch(`${second.http}/v1/metrics?agent=${agentId}&metric=cpu.usage&from=${start}&to=${start + 1_000_000}`);
     const body = await res.json() as { series: { points: number[][] }[] };
     const stored = new Set(body.series[0]!.points.map((p) => p[0]));
     t.true(stamps.every((ts) => stored.has(ts)), `${agentId}: every acknowledged report survived the restart`);

@@ -1,6 +1,7 @@
 import test from "ava";
 import { writeFileSync } from "node:fs";
 import https from "node:https";
+import { ADMIN_AUTH } from "../scripts/lib/test-credentials.ts";
 import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
@@ -28,7 +29,7 @@ async function tlsServer(t: import("ava").ExecutionContext) {
 
 function httpsGet(port: number, pathname: string, ca: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    https.get({ host: "127.0.0.1", servername: "localhost", port, path: pathname, ca, agent: false }, (res) => {
+    https.get({ host: "127.0.0.1", servername: "localhost", port, path: pathname, ca, agent: false, headers: ADMIN_AUTH }, (res) => {
       let body = "";
       res.on("data", (c) => (body += c));
       res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
@@ -69,5 +70,6 @@ test("an agent with tls and ca_file reports over TLS", async (t) => {
   t.teardown(() => agent.stop());
   await until("a report over TLS", async () => (agent.stats().sent >= 1 ? true : undefined), 15_000);
   const latest = await httpsGet(server.httpPort, "/v1/agents/tls-agent/latest", pki.root.cert);
+  t.is(latest.status, 200, latest.body);
   t.is(JSON.parse(latest.body)[0].metric_name, "test.one");
 });

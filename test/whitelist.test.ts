@@ -2,7 +2,7 @@ import test from "ava";
 import { status } from "@grpc/grpc-js";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
 import { assertDocumented } from "./helpers/openapi.ts";
-import { getJson, startTestServer, type TestServer } from "./helpers/server.ts";
+import { adminFetch, getJson, startTestServer, type TestServer } from "./helpers/server.ts";
 
 let server: TestServer;
 let client: ProtoClient;
@@ -18,7 +18,7 @@ test.after.always(async () => {
 });
 
 async function send(method: string, path: string, body?: unknown) {
-  const res = await fetch(server.http + path, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await adminFetch(server.http + path, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, body: res.status === 204 ? null : await res.json() as any };
 }
 

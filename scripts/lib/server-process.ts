@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./ports.ts";
+import { testAuthToml } from "./test-credentials.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 
@@ -24,6 +25,8 @@ export interface ConfigOptions {
   /** Default `<dir>/data`; give the same one to several configs to share storage. */
   dataDir?: string;
   fileName?: string;
+  /** Write the test credentials' `[auth]` table (default true; false when `extra` has its own). */
+  testAuth?: boolean;
 }
 
 /** Writes a server config into `dir` with loopback ports. */
@@ -33,7 +36,8 @@ export async function writeServerConfig(dir: string, options: ConfigOptions = {}
   const file = path.join(dir, options.fileName ?? "server.toml");
   const dataDir = options.dataDir ?? path.join(dir, "data");
   writeFileSync(file, `grpc_port = ${grpc}\nhttp_port = ${http}\nbind_address = "127.0.0.1"\ndata_dir = "${dataDir}"\n` +
-    `log_level = "${options.logLevel ?? "info"}"\n${options.extra ?? ""}`);
+    `log_level = "${options.logLevel ?? "info"}"\n${options.extra ?? ""}\n` +
+    (options.testAuth === false ? "" : testAuthToml));
   return { file, ports: { grpc, http } };
 }
 

@@ -2,11 +2,13 @@ import Koa from "koa";
 import type { Router } from "@koa/router";
 import type { Context, Next } from "koa";
 import type { HttpDeps } from "./context.ts";
+import { accessGuard } from "./access.ts";
 import { errorHandler } from "./errors.ts";
 import { RateLimiter, rateLimit } from "./rate-limit.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { agentsRouter } from "./routes/agents.ts";
 import { alertsRouter } from "./routes/alerts.ts";
+import { authRouter } from "./routes/auth.ts";
 import { certificatesRouter } from "./routes/certificates.ts";
 import { certsRouter } from "./routes/certs.ts";
 import { docsRouter } from "./routes/docs.ts";
@@ -18,6 +20,7 @@ import { openApiRouter } from "./routes/openapi.ts";
 import { probesRouter } from "./routes/probes.ts";
 import { prometheusRouter } from "./routes/prometheus.ts";
 import { reportRouter } from "./routes/report.ts";
+import { usersRouter } from "./routes/users.ts";
 import { whitelistRouter } from "./routes/whitelist.ts";
 
 /** The REST facade: one router per resource, every failure as `{ error, code }`. */
@@ -28,9 +31,12 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(requestTimer(deps));
   app.use(securityHeaders(deps.config.tls.enabled));
   app.use(errorHandler(deps.log));
-  app.use(rateLimit(new RateLimiter(deps.config.http.rate_limit_per_minute)));
   app.use(apiAlias);
-  for (const router of httpRouters(deps)) {
+  const routers = httpRouters(deps);
+  app.use(accessGuard(routers, deps.auth.authenticator, deps.log));
+  // After the guard, so a caller is counted by who it proved to be, not by a header it can vary.
+  app.use(rateLimit(new RateLimiter(deps.config.http.rate_limit_per_minute)));
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
@@ -40,7 +46,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
 /** Every router of the app, in mounting order (the contract test walks them too). */
 export function httpRouters(deps: HttpDeps): Router[] {
   return [
-    healthRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), reportRouter(deps), alertsRouter(deps), notificationsRouter(deps),
+    healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), reportRouter(deps), alertsRouter(deps), notificationsRouter(deps),
     certsRouter(deps), certificatesRouter(deps),
     openApiRouter(), docsRouter(), probesRouter(deps), prometheusRouter(deps), liveRouter(),
   ];

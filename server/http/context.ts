@@ -1,3 +1,4 @@
+import type { Auth } from "../auth/auth.ts";
 import type { ServerConfig } from "../config/load.ts";
 import type { Intake } from "../intake.ts";
 import type { Logger } from "../log.ts";
@@ -16,6 +17,7 @@ export interface HttpDeps {
   config: ServerConfig;
   log: Logger;
   control: ControlStore;
+  auth: Auth;
   store: MetricStore;
   partitions: PartitionSet;
   intake: Intake;

@@ -1,4 +1,5 @@
 import type { Context, Next } from "koa";
+import type { Identity } from "../auth/roles.ts";
 import { sendError } from "./errors.ts";
 
 /** A token bucket: `perMinute` requests a minute, refilled continuously, at most a minute's worth saved. */
@@ -30,15 +31,16 @@ export class RateLimiter {
 }
 
 /**
- * Limits each client (by bearer token when one is sent, else by address) to
- * `rate_limit_per_minute`, answering 429 with Retry-After. Probes and /metrics are exempt
- * (orchestrators and Prometheus poll them). Per process: under PM2 each instance counts alone.
+ * Limits each caller to `rate_limit_per_minute`, answering 429 with Retry-After: an
+ * authenticated one by its user or API token (set by the access guard), anyone else by
+ * address. Probes and /metrics are exempt (orchestrators and Prometheus poll them). Per
+ * process: under PM2 each instance counts alone.
  */
 export function rateLimit(limiter: RateLimiter) {
   return async (ctx: Context, next: Next): Promise<void> => {
     if (ctx.path === "/healthz" || ctx.path === "/readyz" || ctx.path.startsWith("/metrics")) return next();
-    const auth = ctx.get("authorization");
-    const key = auth ? `token:${auth}` : `ip:${ctx.ip}`;
+    const who = ctx.state.identity as Identity | undefined;
+    const key = !who ? `ip:${ctx.ip}` : who.kind === "user" ? `user:${who.username}` : `token:${who.tokenId}`;
     const wait = limiter.take(key);
     if (wait > 0) {
       ctx.set("Retry-After", String(wait));

@@ -1,23 +1,33 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
+import { toErrorData } from "../../common/errors.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
 import type { Logger } from "../log.ts";
 import type { LiveHub } from "./hub.ts";
 import { subscribeSchema } from "./protocol.ts";
 
 const LIVE_PATHS = new Set(["/v1/live", "/api/v1/live"]);
 
-/** Serves the live feed's WebSocket upgrades on the HTTP server. */
-export function attachLiveFeed(server: http.Server, hub: LiveHub, log: Logger): { close(): void } {
+/**
+ * Serves the live feed's WebSocket upgrades on the HTTP server. The upgrade needs a viewer's
+ * credential like any read: the Authorization header, or (browsers cannot set headers on a
+ * WebSocket) `?access_token=<token>`.
+ */
+export function attachLiveFeed(server: http.Server, hub: LiveHub, auth: Authenticator, log: Logger): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
 
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (!LIVE_PATHS.has(pathname)) {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (!LIVE_PATHS.has(url.pathname)) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => connect(ws));
+    const query = url.searchParams.get("access_token");
+    auth.authenticate(req.headers.authorization ?? (query ? `Bearer ${query}` : undefined)).then(
+      () => wss.handleUpgrade(req, socket, head, (ws) => connect(ws)),
+      (err) => refuse(socket, err),
+    );
   });
 
   function connect(ws: WebSocket): void {
@@ -50,4 +60,12 @@ export function attachLiveFeed(server: http.Server, hub: LiveHub, log: Logger): 
       wss.close();
     },
   };
+}
+
+/** Answers a refused upgrade with 401 and the usual `{ error, code }` body, then closes. */
+function refuse(socket: Duplex, err: unknown): void {
+  const { code, message } = toErrorData(err);
+  const body = JSON.stringify({ error: message, code });
+  socket.end(`HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="tsmon"\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

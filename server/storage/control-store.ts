@@ -5,6 +5,8 @@ import type { SystemInfo } from "../../common/metrics.ts";
 import { fileSize } from "./partitions.ts";
 import type { LivePeer } from "../live/relay.ts";
 import { AlertStore } from "./alert-store.ts";
+import { ApiTokenStore } from "./api-token-store.ts";
+import { UserStore } from "./user-store.ts";
 import { WhitelistStore } from "./whitelist-store.ts";
 import { NotifyStore } from "./notify-store.ts";
 import type { LeaseRecord } from "./lease.ts";
@@ -21,7 +23,7 @@ export interface AgentRecord {
 
 /**
  * The control environment (`<data_dir>/control.mdb`): agent registry, whitelist, alert
- * rules/state/history, the notification outbox and deliveries, leases. One LMDB
+ * rules/state/history, the notification outbox and deliveries, leases, users and API tokens. One LMDB
  * environment shared by every thread and PM2 process; each feature keeps its own store.
  */
 export class ControlStore {
@@ -34,6 +36,8 @@ export class ControlStore {
   readonly notify: NotifyStore;
   /** Leases of once-per-host jobs (see lease.ts). */
   readonly leases: Database<LeaseRecord, string>;
+  readonly users: UserStore;
+  readonly apiTokens: ApiTokenStore;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -45,6 +49,8 @@ export class ControlStore {
     this.alerts = new AlertStore(this.env);
     this.notify = new NotifyStore(this.env, this.alerts.outbox);
     this.leases = this.env.openDB<LeaseRecord, string>({ name: "leases" });
+    this.users = new UserStore(this.env);
+    this.apiTokens = new ApiTokenStore(this.env);
   }
 
   /**

@@ -6,6 +6,9 @@ import { buildServerConfig, type ServerConfig } from "../../server/config/load.t
 import type { ServerConfigInput } from "../../server/config/schema.ts";
 import { createLogger } from "../../server/log.ts";
 import { startServer, type RunningServer, type StartOptions } from "../../server/server.ts";
+import { ADMIN_AUTH, testAuthConfig } from "../../scripts/lib/test-credentials.ts";
+
+export { ADMIN_AUTH, adminFetch } from "../../scripts/lib/test-credentials.ts";
 
 export interface TestServer extends RunningServer {
   config: ServerConfig;
@@ -25,6 +28,7 @@ export async function startTestServer(
   const config = buildServerConfig({
     grpc_port: 0, http_port: 0, bind_address: "127.0.0.1", data_dir: dir, log_level: "silent",
     actors: { ingest_threads: 1 },
+    auth: testAuthConfig,
     ...overrides,
   });
   const fatal: string[] = [];
@@ -40,15 +44,16 @@ export async function startTestServer(
   };
 }
 
-export async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url);
+/** GET as the test admin (pass other headers, or `{}` for none, to be someone else). */
+export async function getJson(url: string, headers: Record<string, string> = ADMIN_AUTH): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { headers });
   return { status: res.status, body: await res.json() };
 }
 
-/** GET over a new connection each time, so PM2's balancer spreads requests over instances. */
+/** GET as the test admin over a new connection each time, so PM2's balancer spreads requests over instances. */
 export function freshGet(url: string): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent: false }, (res) => {
+    http.get(url, { agent: false, headers: ADMIN_AUTH }, (res) => {
       let text = "";
       res.on("data", (c) => (text += c));
       res.on("end", () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));

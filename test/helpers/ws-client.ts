@@ -1,4 +1,5 @@
 import WebSocket from "ws";
+import { ADMIN_AUTH } from "../../scripts/lib/test-credentials.ts";
 
 /** A live-feed client that records every message and can wait for one matching a predicate. */
 export class LiveClient {
@@ -12,9 +13,10 @@ export class LiveClient {
     });
   }
 
-  static connect(url: string): Promise<LiveClient> {
+  /** Connects as the test admin unless other headers are given. */
+  static connect(url: string, headers: Record<string, string> = ADMIN_AUTH): Promise<LiveClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, { headers });
       const client = new LiveClient(ws);
       ws.once("open", () => resolve(client));
       ws.once("error", reject);

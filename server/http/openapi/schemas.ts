@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ERROR_CODES } from "../../../common/errors.ts";
 import { reportJsonSchema } from "../../ingest/report-json.ts";
 import { alertRuleSchema, channelSchema, silenceWindowSchema } from "../../config/schema.ts";
+import { authComponents } from "./auth-schemas.ts";
 import { certComponents } from "./cert-schemas.ts";
 
 /** A silence window as the API takes it: the config's fields plus a note. */
@@ -224,7 +225,7 @@ export type ActiveAlert = z.infer<typeof ActiveAlert>;
 export type AlertHistory = z.infer<typeof AlertHistory>;
 export type BacktestResult = z.infer<typeof BacktestResult>;
 
-for (const [id, schema] of Object.entries(certComponents)) component(id, schema);
+for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents })) component(id, schema);
 
 /** The registry as OpenAPI 3.0 `components.schemas`. */
 export function componentSchemas(): Record<string, unknown> {

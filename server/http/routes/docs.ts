@@ -32,6 +32,7 @@ export function docsRouter(): Router {
    *   get:
    *     summary: Swagger UI for this API.
    *     tags: [system]
+   *     security: []
    *     responses:
    *       200: { description: HTML page., content: { text/html: { schema: { type: string } } } }
    */
@@ -46,6 +47,7 @@ export function docsRouter(): Router {
    *   get:
    *     summary: Swagger UI's assets.
    *     tags: [system]
+   *     security: []
    *     parameters:
    *       - { name: file, in: path, required: true, schema: { type: string } }
    *     responses:

@@ -11,6 +11,7 @@ export function healthRouter(deps: HttpDeps): Router {
    *   get:
    *     summary: Server health, as the reference (version, uptime, agents, storage).
    *     tags: [system]
+   *     security: []
    *     responses:
    *       200:
    *         description: The server is up.

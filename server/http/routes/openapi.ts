@@ -11,6 +11,7 @@ export function openApiRouter(): Router {
    *   get:
    *     summary: This API's OpenAPI 3 document, as JSON.
    *     tags: [system]
+   *     security: []
    *     responses:
    *       200: { description: The document., content: { application/json: { schema: { type: object } } } }
    */
@@ -24,6 +25,7 @@ export function openApiRouter(): Router {
    *   get:
    *     summary: This API's OpenAPI 3 document, as YAML.
    *     tags: [system]
+   *     security: []
    *     responses:
    *       200: { description: The document., content: { application/yaml: { schema: { type: string } } } }
    */

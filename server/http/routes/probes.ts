@@ -10,6 +10,7 @@ export function probesRouter(deps: HttpDeps): Router {
    *   get:
    *     summary: Liveness probe — the process is up and its event loop turns.
    *     tags: [probes]
+   *     security: []
    *     responses:
    *       200: { description: Alive., content: { application/json: { schema: { $ref: '#/components/schemas/Probe' } } } }
    */
@@ -23,6 +24,7 @@ export function probesRouter(deps: HttpDeps): Router {
    *   get:
    *     summary: Readiness probe — storage open, every actor running, not shutting down.
    *     tags: [probes]
+   *     security: []
    *     responses:
    *       200: { description: Ready to take reports and queries., content: { application/json: { schema: { $ref: '#/components/schemas/Probe' } } } }
    *       503: { description: Not ready; `checks` says what is missing., content: { application/json: { schema: { $ref: '#/components/schemas/Probe' } } } }

@@ -15,6 +15,7 @@ export function reportRouter(deps: HttpDeps): Router {
    *     summary: Report a batch of metrics over HTTP, for agents that cannot speak gRPC.
    *     description: Same shape, validation and authentication as MetricService.ReportMetrics.
    *     tags: [ingest]
+   *     security: [{ agentToken: [] }, {}]
    *     requestBody:
    *       required: true
    *       content:
