@@ -1,14 +1,24 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadServerConfig } from "./config/load.ts";
+import { resetPassword } from "./auth/reset-password.ts";
 import { createLogger } from "./log.ts";
+import { ControlStore } from "./storage/control-store.ts";
 import { startServer } from "./server.ts";
 
 const USAGE = `usage: tsmon-server [CONFIG]
+       tsmon-server --reset-password USER [CONFIG]
 
 Runs the tsmon server. CONFIG is a TOML file (see config/server.example.toml);
-without it the embedded defaults apply: gRPC on :9090, HTTP on :8080, data in ./data.`;
+without it the embedded defaults apply: gRPC on :9090, HTTP on :8080, data in ./data.
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { help: { type: "boolean", short: "h" } } });
+--reset-password USER sets a new generated password for USER in CONFIG's data dir
+(creating USER as an admin if missing), ends USER's sessions, prints the password
+and exits. It works while servers are running.`;
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { help: { type: "boolean", short: "h" }, "reset-password": { type: "string" } },
+});
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -22,6 +32,15 @@ try {
   console.error(err.message);
   console.error("tsmon-server did not start: fix the configuration above.");
   process.exit(2);
+}
+
+if (values["reset-password"] !== undefined) {
+  const control = new ControlStore(config.data_dir);
+  const username = values["reset-password"];
+  const { password, created } = await resetPassword(control, username);
+  await control.close();
+  console.log(`${created ? "created admin" : "reset the password of"} '${username}' in ${config.data_dir}; its sessions have ended.\nnew password (shown only now): ${password}`);
+  process.exit(0);
 }
 
 const log = createLogger(config.log_level);

@@ -1,8 +1,10 @@
 import test from "ava";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { execFile } from "node:child_process";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
 import { TEST_ADMIN, testAuthConfig } from "../scripts/lib/test-credentials.ts";
 import { JWT_SECRET_FILE } from "../server/auth/jwt-secret.ts";
@@ -14,6 +16,9 @@ import { LiveClient } from "./helpers/ws-client.ts";
  * Users, sessions, lockout and API tokens through the real HTTP API. The route × credential
  * matrix is in access.test.ts; this file follows each feature's life.
  */
+
+const execFileAsync = promisify(execFile);
+const root = new URL("..", import.meta.url).pathname;
 
 const jsonInit = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit =>
   ({ method, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
@@ -191,7 +196,7 @@ test("the live feed's WebSocket needs a credential: header or access_token query
   viaQuery.close();
 });
 
-test("without a configured password the first admin's is generated and logged once; the signing key is kept in the data dir", async (t) => {
+test("without a configured password the first admin's is generated and logged once; the signing key is kept in the data dir; --reset-password recovers", async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), "tsmon-auth-first-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const { file, ports } = await writeServerConfig(dir, { testAuth: false });
@@ -211,6 +216,14 @@ test("without a configured password the first admin's is generated and logged on
   t.false(second.output().includes("generated password"), "shown only on the first start");
   t.is((await me(second, bearer(session.body.token))).status, 200, "sessions survive a restart");
   t.true(readFileSync(keyFile, "utf8").length >= 32);
+
+  // A lost password is reset from the command line, beside the running server.
+  const reset = await execFileAsync(process.execPath, ["--import", "tsx", path.join(root, "server/main.ts"), "--reset-password", "admin", file], { cwd: root });
+  const fresh = /new password \(shown only now\): (\S+)/.exec(reset.stdout);
+  t.truthy(fresh, reset.stdout);
+  t.is((await me(second, bearer(session.body.token))).status, 401, "the reset ends the running sessions");
+  t.is((await login(second, "admin", logged![1]!)).status, 401);
+  t.is((await login(second, "admin", fresh![1]!)).status, 200);
   second.child.kill("SIGTERM");
   t.is(await second.exited, 0);
 });
