@@ -66,9 +66,24 @@ export const SeriesResult = component("SeriesResult", z.object({
   metric_name: z.string(),
   from: isoTime,
   to: isoTime,
+  step: z.number().int().optional().describe("seconds per bucket, when asked for"),
   series: z.array(z.object({
     labels,
-    points: z.array(z.tuple([z.number(), z.number()])).describe("[timestamp_ms, value], oldest first"),
+    points: z.array(z.tuple([z.number(), z.number()])).optional().describe("without step: [timestamp_ms, value], oldest first"),
+    buckets: z.array(z.tuple([z.number(), z.number(), z.number(), z.number(), z.number().int()])).optional()
+      .describe("with step: [bucket_start_ms, min, max, avg, count], oldest first; buckets start at multiples of step since the epoch; empty ones are left out"),
+  })),
+}));
+
+export const SeriesStatsResult = component("SeriesStatsResult", z.object({
+  agent_id: z.string(),
+  metric_name: z.string(),
+  from: isoTime,
+  to: isoTime,
+  series: z.array(z.object({
+    labels,
+    count: z.number().int(), min: z.number(), max: z.number(), avg: z.number(),
+    p50: z.number(), p95: z.number(), p99: z.number().describe("percentiles by nearest rank: the smallest value with at least p % of the points at or below it"),
   })),
 }));
 
@@ -218,6 +233,7 @@ export type Health = z.infer<typeof Health>;
 export type Agent = z.infer<typeof Agent>;
 export type DataPoint = z.infer<typeof DataPoint>;
 export type SeriesResult = z.infer<typeof SeriesResult>;
+export type SeriesStatsResult = z.infer<typeof SeriesStatsResult>;
 export type ReportResponse = z.infer<typeof ReportResponse>;
 export type AlertRuleOut = z.infer<typeof AlertRuleOut>;
 export type AlertEventOut = z.infer<typeof AlertEventOut>;

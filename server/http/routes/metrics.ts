@@ -1,22 +1,41 @@
 import { Router } from "@koa/router";
+import type { Context } from "koa";
 import { TsmonError } from "../../../common/errors.ts";
+import { downsample, seriesStats } from "../../query/aggregate.ts";
 import { DAY_MS } from "../../storage/days.ts";
 import type { HttpDeps } from "../context.ts";
-import type { SeriesResult } from "../openapi/schemas.ts";
+import type { SeriesResult, SeriesStatsResult } from "../openapi/schemas.ts";
 import { badRequest } from "../errors.ts";
-import { parseLabelFilter, parseTime, queryParam } from "../params.ts";
+import { intParam, parseLabelFilter, parseTime, queryParam } from "../params.ts";
 
 /** A query may span at most this long; longer ranges arrive with rollups. */
 const MAX_RANGE_MS = 31 * DAY_MS;
+/** With `step`, at most this many buckets per series (a chart has fewer pixels). */
+const MAX_BUCKETS = 20_000;
 
 export function metricsRouter(deps: HttpDeps): Router {
   const router = new Router();
+
+  /** agent, metric, from, to and labels, checked alike for every metrics query. */
+  function seriesQuery(ctx: Context) {
+    const agent = queryParam(ctx.query, "agent", true);
+    const metric = queryParam(ctx.query, "metric", true);
+    const from = parseTime("from", queryParam(ctx.query, "from", true));
+    const to = parseTime("to", queryParam(ctx.query, "to", true));
+    const labels = parseLabelFilter("labels", queryParam(ctx.query, "labels"));
+    if (to < from) throw badRequest("to", "must not be before from");
+    if (to - from > MAX_RANGE_MS) throw badRequest("to", "the range may span at most 31 days");
+    if (!deps.control.getAgent(agent)) throw new TsmonError("NOT_FOUND", `agent '${agent}' has never reported`);
+    const head = { agent_id: agent, metric_name: metric, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+    return { head, series: deps.store.query(agent, metric, from, to, labels), from, to };
+  }
 
   /**
    * @openapi
    * /v1/metrics:
    *   get:
-   *     summary: Time series of one metric of one agent, grouped by label set.
+   *     summary: Time series of one metric of one agent, grouped by label set; optionally downsampled.
+   *     description: Ranges span day partitions without seams. With `step`, each series has `buckets` of min/max/avg/count instead of `points`, so a spike survives downsampling.
    *     tags: [metrics]
    *     parameters:
    *       - { name: agent, in: query, required: true, schema: { type: string } }
@@ -24,9 +43,10 @@ export function metricsRouter(deps: HttpDeps): Router {
    *       - { name: from, in: query, required: true, description: ISO 8601 or epoch ms, schema: { type: string } }
    *       - { name: to, in: query, required: true, description: ISO 8601 or epoch ms, schema: { type: string } }
    *       - { name: labels, in: query, required: false, description: "label filter, e.g. mount:/data", schema: { type: string } }
+   *       - { name: step, in: query, required: false, description: "seconds per bucket (at most 20,000 buckets)", schema: { type: integer, minimum: 1 } }
    *     responses:
    *       200:
-   *         description: The series; each point is [timestamp_ms, value].
+   *         description: The series; each point is [timestamp_ms, value], each bucket [start_ms, min, max, avg, count].
    *         content:
    *           application/json:
    *             schema: { $ref: '#/components/schemas/SeriesResult' }
@@ -42,21 +62,43 @@ export function metricsRouter(deps: HttpDeps): Router {
    *             schema: { $ref: '#/components/schemas/Error' }
    */
   router.get("/v1/metrics", (ctx) => {
-    const agent = queryParam(ctx.query, "agent", true);
-    const metric = queryParam(ctx.query, "metric", true);
-    const from = parseTime("from", queryParam(ctx.query, "from", true));
-    const to = parseTime("to", queryParam(ctx.query, "to", true));
-    const labels = parseLabelFilter("labels", queryParam(ctx.query, "labels"));
-    if (to < from) throw badRequest("to", "must not be before from");
-    if (to - from > MAX_RANGE_MS) throw badRequest("to", "the range may span at most 31 days");
-    if (!deps.control.getAgent(agent)) throw new TsmonError("NOT_FOUND", `agent '${agent}' has never reported`);
-    const series = deps.store.query(agent, metric, from, to, labels);
-    const body: SeriesResult = {
-      agent_id: agent,
-      metric_name: metric,
-      from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
-      series: series.map((s) => ({ labels: s.labels, points: s.points })),
+    const rawStep = queryParam(ctx.query, "step");
+    const step = rawStep === undefined ? undefined : intParam(rawStep, "step", 0, 1, MAX_RANGE_MS / 1000);
+    const { head, series, from, to } = seriesQuery(ctx);
+    if (step !== undefined && (to - from) / (step * 1000) > MAX_BUCKETS) {
+      throw badRequest("step", `gives more than ${MAX_BUCKETS} buckets over this range; use at least ${Math.ceil((to - from) / 1000 / MAX_BUCKETS)}`);
+    }
+    const body: SeriesResult = step === undefined
+      ? { ...head, series: series.map((s) => ({ labels: s.labels, points: s.points })) }
+      : { ...head, step, series: series.map((s) => ({ labels: s.labels, buckets: downsample(s.points, step * 1000) })) };
+    ctx.body = body;
+  });
+
+  /**
+   * @openapi
+   * /v1/metrics/stats:
+   *   get:
+   *     summary: Count, min, max, avg and percentiles (p50, p95, p99) of each series of one metric over a range.
+   *     tags: [metrics]
+   *     parameters:
+   *       - { name: agent, in: query, required: true, schema: { type: string } }
+   *       - { name: metric, in: query, required: true, schema: { type: string } }
+   *       - { name: from, in: query, required: true, description: ISO 8601 or epoch ms, schema: { type: string } }
+   *       - { name: to, in: query, required: true, description: ISO 8601 or epoch ms, schema: { type: string } }
+   *       - { name: labels, in: query, required: false, description: "label filter, e.g. mount:/data", schema: { type: string } }
+   *     responses:
+   *       200: { description: One entry per series with points in the range., content: { application/json: { schema: { $ref: '#/components/schemas/SeriesStatsResult' } } } }
+   *       400: { description: A parameter is missing or malformed., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+   *       404: { description: The agent has never reported., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+   */
+  router.get("/v1/metrics/stats", (ctx) => {
+    const { head, series } = seriesQuery(ctx);
+    const body: SeriesStatsResult = {
+      ...head,
+      series: series.flatMap((s) => {
+        const stats = seriesStats(s.points.map((p) => p[1]));
+        return stats ? [{ labels: s.labels, ...stats }] : [];
+      }),
     };
     ctx.body = body;
   });

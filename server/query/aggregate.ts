@@ -1,0 +1,53 @@
+/*
+ * Downsampling and summary statistics of one series, pure functions over [ts, value]
+ * points. Buckets are aligned to multiples of the step since the epoch, so the same bucket
+ * has the same bounds in every query (and in a rollup kept at that resolution).
+ */
+
+/** [bucket start ms, min, max, avg, count]: min and max keep a spike that the average would hide. */
+export type Bucket = [startMs: number, min: number, max: number, avg: number, count: number];
+
+export interface SeriesStats {
+  count: number;
+  min: number;
+  max: number;
+  avg: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** Buckets of `stepMs` over points in any order; empty buckets are left out. */
+export function downsample(points: readonly (readonly [number, number])[], stepMs: number): Bucket[] {
+  const buckets = new Map<number, { min: number; max: number; sum: number; count: number }>();
+  for (const [ts, value] of points) {
+    const start = Math.floor(ts / stepMs) * stepMs;
+    const b = buckets.get(start);
+    if (!b) buckets.set(start, { min: value, max: value, sum: value, count: 1 });
+    else {
+      if (value < b.min) b.min = value;
+      if (value > b.max) b.max = value;
+      b.sum += value;
+      b.count++;
+    }
+  }
+  return [...buckets].sort((a, b) => a[0] - b[0]).map(([start, b]) => [start, b.min, b.max, b.sum / b.count, b.count]);
+}
+
+/** Nearest-rank percentile of ascending `sorted` (the smallest value with at least p % at or below it). */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Count, extremes, mean and nearest-rank percentiles; null for an empty series. */
+export function seriesStats(values: readonly number[]): SeriesStats | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const asArray = Array.from(sorted);
+  return {
+    count: sorted.length, min: sorted[0]!, max: sorted[sorted.length - 1]!, avg: sum / sorted.length,
+    p50: percentile(asArray, 50), p95: percentile(asArray, 95), p99: percentile(asArray, 99),
+  };
+}
