@@ -8,7 +8,7 @@ import { SimulatedHost } from "./lib/agent-shape.ts";
 import { openChannels, quantile, sendReport } from "./lib/grpc-load.ts";
 import { machineLine, printTable } from "./lib/machine.ts";
 import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
-import { ADMIN_AUTH, adminFetch } from "./lib/test-credentials.ts";
+import { adminFetch, adminHeaders } from "./lib/test-credentials.ts";
 
 /*
  * Alert latency: simulated agents report agent-shaped data over real gRPC to a server
@@ -54,7 +54,7 @@ const sentAt = new Map<string, { at: number; firstRound: boolean }>();
 const endToEnd: number[] = [];
 const steady: number[] = [];
 let events = 0;
-const live = new WebSocket(`ws://127.0.0.1:${ports.http}/v1/live`, { headers: ADMIN_AUTH });
+const live = new WebSocket(`ws://127.0.0.1:${ports.http}/v1/live`, { headers: await adminHeaders(server.http) });
 await new Promise((resolve) => live.once("open", resolve));
 live.send(JSON.stringify({ type: "subscribe", agents: ["*"], metrics: [], alerts: true }));
 live.on("message", (data) => {

@@ -11,9 +11,9 @@ const USAGE = `usage: tsmon-server [CONFIG]
 Runs the tsmon server. CONFIG is a TOML file (see config/server.example.toml);
 without it the embedded defaults apply: gRPC on :9090, HTTP on :8080, data in ./data.
 
---reset-password USER sets a new generated password for USER in CONFIG's data dir
-(creating USER as an admin if missing), ends USER's sessions, prints the password
-and exits. It works while servers are running.`;
+--reset-password USER sets a new generated password for an existing USER in CONFIG's
+data dir (or creates USER as the admin when there are no users), ends USER's sessions,
+lifts USER's login locks, prints the password and exits. It works while servers run.`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -37,8 +37,13 @@ try {
 if (values["reset-password"] !== undefined) {
   const control = new ControlStore(config.data_dir);
   const username = values["reset-password"];
-  const { password, created } = await resetPassword(control, username);
+  const result = await resetPassword(control, username).catch((err: Error) => err);
   await control.close();
+  if (result instanceof Error) {
+    console.error(`tsmon-server --reset-password: ${result.message}`);
+    process.exit(2);
+  }
+  const { password, created } = result;
   console.log(`${created ? "created admin" : "reset the password of"} '${username}' in ${config.data_dir}; its sessions have ended.\nnew password (shown only now): ${password}`);
   process.exit(0);
 }

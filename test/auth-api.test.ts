@@ -2,6 +2,7 @@ import test from "ava";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { execFile } from "node:child_process";
 import http from "node:http";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -9,7 +10,7 @@ import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts
 import { TEST_ADMIN, testAuthConfig } from "../scripts/lib/test-credentials.ts";
 import { JWT_SECRET_FILE } from "../server/auth/jwt-secret.ts";
 import { assertDocumented } from "./helpers/openapi.ts";
-import { ADMIN_AUTH, adminFetch, startTestServer, type TestServer } from "./helpers/server.ts";
+import { adminFetch, adminHeaders, startTestServer, type TestServer } from "./helpers/server.ts";
 import { LiveClient } from "./helpers/ws-client.ts";
 
 /*
@@ -147,7 +148,7 @@ test("admins manage users: roles apply at once, an admin-set password signs the 
 
   t.is((await adminFetch(`${server.http}/v1/users/admin`, jsonInit("PUT", { role: "viewer" }))).status, 409, "the only admin cannot be demoted");
   t.is((await adminFetch(`${server.http}/v1/users/admin`, { method: "DELETE" })).status, 409, "nor deleted");
-  t.is((await me(server, ADMIN_AUTH)).status, 200);
+  t.is((await me(server, await adminHeaders(server.http))).status, 200);
 });
 
 test("API tokens: shown once, stored hashed, bounded by the creator's role, revoked at once", async (t) => {
@@ -175,7 +176,7 @@ test("API tokens: shown once, stored hashed, bounded by the creator's role, revo
 
   const expiring = await (await adminFetch(`${server.http}/v1/auth/tokens`, jsonInit("POST", { name: "short", role: "admin", expires_in_secs: 3600 }))).json() as any;
   t.true(Math.abs(Date.parse(expiring.expires_at) - (Date.now() + 3600_000)) < 60_000);
-  t.is((await fetch(`${server.http}/v1/auth/tokens`, jsonInit("POST", { name: "x", role: "viewer", expires_in_secs: 5 }, ADMIN_AUTH))).status, 400);
+  t.is((await fetch(`${server.http}/v1/auth/tokens`, jsonInit("POST", { name: "x", role: "viewer", expires_in_secs: 5 }, await adminHeaders(server.http)))).status, 400);
 
   t.is((await adminFetch(`${server.http}/v1/auth/tokens/${created.id}`, { method: "DELETE" })).status, 204);
   t.is((await me(server, token)).status, 401);
@@ -226,4 +227,90 @@ test("without a configured password the first admin's is generated and logged on
   t.is((await login(second, "admin", fresh![1]!)).status, 200);
   second.child.kill("SIGTERM");
   t.is(await second.exited, 0);
+});
+
+test("parallel wrong logins cannot outrun the threshold: only that many passwords are checked", async (t) => {
+  const server = await startTestServer({ auth: { ...testAuthConfig, login_failure_threshold: 3, login_lock_duration_secs: 120 } });
+  t.teardown(() => server.stop());
+  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => login(server, "admin", `guess-${i}`)));
+  const statuses = results.map((r) => r.status);
+  // Three attempts pass the gate (the third failure locks, so it may answer 429); every other one is refused unchecked.
+  t.true(statuses.every((s) => s === 401 || s === 429), statuses.join(","));
+  t.true(statuses.filter((s) => s === 401).length <= 2, statuses.join(","));
+  t.is((await login(server, "admin", TEST_ADMIN.password)).status, 429, "still locked");
+});
+
+test("a user deleted and created again is another user: the old session stays dead", async (t) => {
+  const server = await startTestServer();
+  t.teardown(() => server.stop());
+  const first = await createUser(server, "sam", "admin");
+  const old = bearer((await login(server, "sam", first.password)).body.token);
+  t.is((await adminFetch(`${server.http}/v1/users/sam`, { method: "DELETE" })).status, 204);
+  t.is((await createUser(server, "sam", "viewer")).status, 201);
+  const after = await me(server, old);
+  t.is(after.status, 401);
+  t.regex(after.body.error, /no longer exists/);
+});
+
+test("an API token stops when its creator is demoted below its role or deleted", async (t) => {
+  const server = await startTestServer();
+  t.teardown(() => server.stop());
+  const ada = await createUser(server, "ada", "admin");
+  const ada_ = bearer((await login(server, "ada", ada.password)).body.token);
+  const mint = async (role: string) => (await (await fetch(`${server.http}/v1/auth/tokens`, jsonInit("POST", { name: role, role }, ada_))).json() as any).token as string;
+  const [adminToken, viewerToken] = [await mint("admin"), await mint("viewer")];
+  t.is((await me(server, bearer(adminToken))).status, 200);
+  t.is((await fetch(`${server.http}/v1/auth/tokens`, jsonInit("POST", { name: "chain", role: "viewer" }, bearer(adminToken)))).status, 403, "tokens do not mint tokens");
+  t.is((await adminFetch(`${server.http}/v1/users/ada`, jsonInit("PUT", { role: "operator" }))).status, 200);
+  const demoted = await me(server, bearer(adminToken));
+  t.is(demoted.status, 401);
+  t.regex(demoted.body.error, /creator 'ada' no longer holds its role 'admin'/);
+  t.is((await me(server, bearer(viewerToken))).status, 200, "a token within the creator's role keeps working");
+  t.is((await adminFetch(`${server.http}/v1/users/ada`, { method: "DELETE" })).status, 204);
+  t.is((await me(server, bearer(viewerToken))).status, 401);
+});
+
+test("an open live connection is closed with 4401 when its session is revoked; a peer resetting a refused upgrade harms nothing", async (t) => {
+  const server = await startTestServer();
+  t.teardown(() => server.stop());
+  const { password } = await createUser(server, "lena", "viewer");
+  const token = (await login(server, "lena", password)).body.token as string;
+  const url = server.http.replace("http://", "ws://") + "/v1/live";
+  const live = await LiveClient.connect(url, bearer(token));
+  const closed = new Promise<number>((resolve) => live.ws.once("close", (code) => resolve(code)));
+  t.is((await fetch(`${server.http}/v1/auth/password`, jsonInit("POST", { current_password: password, new_password: "Rotated-pw-2026" }, bearer(token)))).status, 200);
+  t.is(await closed, 4401);
+
+  // Bad credentials, then the peer vanishes before the 401 is written: twenty times over.
+  for (let i = 0; i < 20; i++) {
+    const socket = net.connect(Number(new URL(server.http).port), "127.0.0.1");
+    socket.on("error", () => undefined);
+    socket.write(`GET /v1/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, i).toString("base64")}\r\n` +
+      `Sec-WebSocket-Version: 13\r\nAuthorization: Bearer nope\r\n\r\n`);
+    socket.resetAndDestroy();
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  t.deepEqual(server.fatal, []);
+  t.is((await fetch(`${server.http}/v1/health`)).status, 200, "the server is still there");
+});
+
+test("--reset-password refuses an unknown user, and lifts the user's login lock", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-reset-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { file, ports } = await writeServerConfig(dir, { extra: "[auth]\nlogin_failure_threshold = 2\n", testAuth: false });
+  const server = await spawnServer(file, ports);
+  t.teardown(() => { server.child.kill("SIGKILL"); });
+  const run = (user: string) => execFileAsync(process.execPath, ["--import", "tsx", path.join(root, "server/main.ts"), "--reset-password", user, file], { cwd: root })
+    .then((r) => ({ code: 0, out: r.stdout }), (err) => ({ code: err.code as number, out: String(err.stderr) }));
+  const typo = await run("admn");
+  t.is(typo.code, 2);
+  t.regex(typo.out, /no user 'admn'; users are: admin/);
+  await login(server, "admin", "wrong-1");
+  t.is((await login(server, "admin", "wrong-2")).status, 429);
+  const reset = await run("admin");
+  t.is(reset.code, 0);
+  const password = /new password \(shown only now\): (\S+)/.exec(reset.out)![1]!;
+  t.is((await login(server, "admin", password)).status, 200, "the lock is lifted with the reset");
+  server.child.kill("SIGTERM");
+  t.is(await server.exited, 0);
 });

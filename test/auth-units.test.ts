@@ -5,7 +5,7 @@ import path from "node:path";
 import { JwtIssuer } from "../server/auth/jwt.ts";
 import { JWT_SECRET_FILE, loadJwtSecret } from "../server/auth/jwt-secret.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "../server/auth/passwords.ts";
-import { afterFailure, lockedFor } from "../server/storage/login-throttle.ts";
+import { afterFailure, beginAttempt, lockedFor, type FailureRecord } from "../server/storage/login-throttle.ts";
 
 test("scrypt hashes: salted, self-describing, verified in constant time; a malformed hash never matches", async (t) => {
   const [h1, h2] = [await hashPassword("Correct-horse-1"), await hashPassword("Correct-horse-1")];
@@ -30,9 +30,9 @@ test("session tokens: expiry, tampering and another key are refused with a reaso
   const key = new TextEncoder().encode("k".repeat(32));
   let now = 1_800_000_000_000;
   const issuer = new JwtIssuer(key, 60, () => now);
-  const { token, expiresAt } = await issuer.issue({ username: "ann", version: 3 });
+  const { token, expiresAt } = await issuer.issue({ username: "ann", userId: "u-1", version: 3 });
   t.is(expiresAt, now + 60_000);
-  t.deepEqual(await issuer.verify(token), { username: "ann", version: 3 });
+  t.deepEqual(await issuer.verify(token), { username: "ann", userId: "u-1", version: 3 });
   t.deepEqual(await new JwtIssuer(new TextEncoder().encode("o".repeat(32)), 60, () => now).verify(token), { problem: "the token is not valid" });
   const [h, p, s] = token.split(".");
   const forged = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, "base64url").toString()), ver: 4 })).toString("base64url")}.${s}`;
@@ -54,16 +54,26 @@ test("the signing key: configured wins; else generated once into the data dir an
   t.throws(() => loadJwtSecret(undefined, dir), { message: /shorter than 32 characters; delete it/ });
 });
 
-test("login throttle: the threshold-th failure in a row locks for the lock period; old failures are forgotten", (t) => {
+test("login throttle: the threshold-th failure locks; parallel attempts are counted before the check; a lock is never shortened", (t) => {
   const policy = { threshold: 3, lockMs: 60_000 };
-  let r = afterFailure(undefined, policy, 0);
-  r = afterFailure(r, policy, 1_000);
-  t.is(lockedFor(r, 1_000), 0);
-  r = afterFailure(r, policy, 2_000);
-  t.is(lockedFor(r, 2_000), 60);
-  t.is(lockedFor(r, 61_500), 1);
-  t.is(lockedFor(r, 62_000), 0);
-  t.is(lockedFor(afterFailure(r, policy, 62_000), 62_000), 0, "a fresh count after the lock");
-  const stale = afterFailure(afterFailure(undefined, policy, 0), policy, 1_000);
-  t.is(afterFailure(stale, policy, 70_000).failures, 1, "failures older than a lock period do not count");
+  // Sequential: attempt (counted), wrong password, and again.
+  let r: FailureRecord | undefined;
+  for (const [now, lockedAfter] of [[0, 0], [1_000, 0], [2_000, 60]] as const) {
+    const begun = beginAttempt(r, policy, now);
+    t.is(begun.wait, 0, `attempt at ${now} may check its password`);
+    r = afterFailure(begun.record, policy, now);
+    t.is(lockedFor(r, now), lockedAfter);
+  }
+  t.is(beginAttempt(r, policy, 30_000).wait, 32, "locked: refused unchecked");
+  t.is(afterFailure({ ...r!, failures: 9 }, policy, 30_000).locked_until, 62_000, "a failure while locked does not move or shorten the lock");
+  t.is(beginAttempt(r, policy, 62_000).wait, 0, "a fresh count after the lock");
+  t.is(beginAttempt(r, policy, 62_000).record.failures, 1);
+
+  // Parallel: three attempts begin before any check ends; the fourth is locked out unchecked.
+  let p: FailureRecord | undefined;
+  const waits = [0, 1, 2, 3].map(() => { const b = beginAttempt(p, policy, 5_000); p = b.record; return b.wait; });
+  t.deepEqual(waits, [0, 0, 0, 60]);
+
+  const stale = beginAttempt(undefined, policy, 0).record;
+  t.is(beginAttempt(stale, policy, 70_000).record.failures, 1, "failures older than a lock period do not count");
 });

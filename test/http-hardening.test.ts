@@ -1,6 +1,6 @@
 import test from "ava";
 import { RateLimiter } from "../server/http/rate-limit.ts";
-import { adminFetch, startTestServer } from "./helpers/server.ts";
+import { adminHeaders, startTestServer } from "./helpers/server.ts";
 
 test("every response carries the security headers, errors included", async (t) => {
   const server = await startTestServer();
@@ -16,21 +16,21 @@ test("every response carries the security headers, errors included", async (t) =
   t.is((await fetch(`${server.http}/v1/health`)).headers.get("cache-control"), "no-store");
 });
 
-test("the rate limit answers 429 with Retry-After, per client and per token; probes are exempt", async (t) => {
+test("the rate limit answers 429 with Retry-After, per address and per identity; refused credentials count; probes are exempt", async (t) => {
   const server = await startTestServer({ http: { rate_limit_per_minute: 5 } });
   t.teardown(() => server.stop());
+  const admin = await adminHeaders(server.http); // the login is one of this address's five
   const statuses: number[] = [];
   for (let i = 0; i < 6; i++) statuses.push((await fetch(`${server.http}/v1/health`)).status);
-  t.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
-  const limited = await fetch(`${server.http}/v1/health`);
+  t.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
+  const limited = await fetch(`${server.http}/v1/agents`, { headers: { authorization: "Bearer guessed" } });
   t.is(limited.status, 429);
   t.true(Number(limited.headers.get("retry-after")) >= 1);
   const body = await limited.json() as { code: string; error: string };
   t.like(body, { code: "RESOURCE_EXHAUSTED" });
   t.regex(body.error, /^rate limit exceeded; retry in \d+ s$/);
   t.is((await fetch(`${server.http}/healthz`)).status, 200, "probes are not limited");
-  t.is((await adminFetch(`${server.http}/v1/agents`)).status, 200, "a logged-in caller has its own bucket");
-  t.is((await fetch(`${server.http}/v1/health`, { headers: { authorization: "Bearer made-up" } })).status, 429, "an unproven token counts as its address");
+  t.is((await fetch(`${server.http}/v1/agents`, { headers: admin })).status, 200, "a logged-in caller has its own bucket");
 });
 
 test("RateLimiter refills continuously and caps saved requests at a minute's worth", (t) => {

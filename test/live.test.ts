@@ -82,7 +82,7 @@ test("a client that does not read is skipped past a bounded buffer and told how 
   t.teardown(() => wss.close());
   await new Promise((resolve) => wss.once("listening", resolve));
   const accepted = new Promise<WebSocket>((resolve) => wss.once("connection", resolve));
-  const live = await LiveClient.connect(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`);
+  const live = await LiveClient.connect(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`, {}); // a bare ws server: no login
   t.teardown(() => live.close());
   const serverSide = await accepted;
   const client = hub.add(serverSide);

@@ -13,7 +13,8 @@ test.before(async () => {
 test.after.always(async () => { await server?.stop(); });
 
 function post(path: string, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) {
-  return fetch(server.http + path, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+  // Without require_agent_auth the report route takes an operator's credential: the test admin's.
+  return adminFetch(server.http + path, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
 }
 
 test("POST /v1/report stores a JSON batch; a missing timestamp means now", async (t) => {

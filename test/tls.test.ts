@@ -1,7 +1,7 @@
 import test from "ava";
 import { writeFileSync } from "node:fs";
 import https from "node:https";
-import { ADMIN_AUTH } from "../scripts/lib/test-credentials.ts";
+import { TEST_ADMIN } from "../scripts/lib/test-credentials.ts";
 import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
@@ -27,14 +27,23 @@ async function tlsServer(t: import("ava").ExecutionContext) {
   return server;
 }
 
-function httpsGet(port: number, pathname: string, ca: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function httpsRequest(port: number, pathname: string, ca: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    https.get({ host: "127.0.0.1", servername: "localhost", port, path: pathname, ca, agent: false, headers: ADMIN_AUTH }, (res) => {
+    const req = https.request({ host: "127.0.0.1", servername: "localhost", port, path: pathname, ca, agent: false, method: options.method ?? "GET", headers: options.headers }, (res) => {
       let body = "";
       res.on("data", (c) => (body += c));
       res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
     }).on("error", reject);
+    req.end(options.body);
   });
+}
+
+const httpsGet = (port: number, pathname: string, ca: string, headers?: Record<string, string>) => httpsRequest(port, pathname, ca, { headers });
+
+/** The test admin's Authorization header, logged in over HTTPS. */
+async function httpsAdmin(port: number, ca: string): Promise<Record<string, string>> {
+  const res = await httpsRequest(port, "/v1/auth/login", ca, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(TEST_ADMIN) });
+  return { authorization: `Bearer ${JSON.parse(res.body).token}` };
 }
 
 test("gRPC over TLS: the right CA reports, another CA fails the handshake", async (t) => {
@@ -69,7 +78,7 @@ test("an agent with tls and ca_file reports over TLS", async (t) => {
   });
   t.teardown(() => agent.stop());
   await until("a report over TLS", async () => (agent.stats().sent >= 1 ? true : undefined), 15_000);
-  const latest = await httpsGet(server.httpPort, "/v1/agents/tls-agent/latest", pki.root.cert);
+  const latest = await httpsGet(server.httpPort, "/v1/agents/tls-agent/latest", pki.root.cert, await httpsAdmin(server.httpPort, pki.root.cert));
   t.is(latest.status, 200, latest.body);
   t.is(JSON.parse(latest.body)[0].metric_name, "test.one");
 });

@@ -2,7 +2,7 @@ import { TsmonError } from "../../common/errors.ts";
 import { API_TOKEN_PREFIX, type ApiTokenStore } from "../storage/api-token-store.ts";
 import type { UserStore } from "../storage/user-store.ts";
 import type { JwtIssuer } from "./jwt.ts";
-import type { Identity } from "./roles.ts";
+import { roleAllows, type Identity } from "./roles.ts";
 
 const HOW = "send 'Authorization: Bearer <token>' with a token from POST /v1/auth/login or an API token";
 
@@ -25,12 +25,16 @@ export class Authenticator {
     if (token.startsWith(API_TOKEN_PREFIX)) {
       const record = this.tokens.verify(token, this.now());
       if ("problem" in record) throw new TsmonError("UNAUTHENTICATED", record.problem);
+      const creator = this.users.fresh(record.created_by);
+      if (!creator || !roleAllows(creator.role, record.role)) {
+        throw new TsmonError("UNAUTHENTICATED", `the API token's creator '${record.created_by}' no longer holds its role '${record.role}'; create a new token`);
+      }
       return { kind: "api_token", tokenId: record.id, name: record.name, role: record.role };
     }
     const claims = await this.jwt.verify(token);
     if ("problem" in claims) throw new TsmonError("UNAUTHENTICATED", claims.problem);
     const user = this.users.fresh(claims.username);
-    if (!user) throw new TsmonError("UNAUTHENTICATED", "the token's user no longer exists");
+    if (!user || user.user_id !== claims.userId) throw new TsmonError("UNAUTHENTICATED", "the token's user no longer exists");
     if (user.token_version !== claims.version) throw new TsmonError("UNAUTHENTICATED", "the token was revoked by a password change; log in again");
     return { kind: "user", username: user.username, role: user.role };
   }

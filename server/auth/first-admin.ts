@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.ts";
 import type { UserStore } from "../storage/user-store.ts";
 import { generatePassword, hashPassword } from "./passwords.ts";
@@ -11,7 +12,7 @@ export async function ensureFirstAdmin(users: UserStore, auth: { default_usernam
   if (users.list().length) return;
   const password = auth.default_password ?? generatePassword();
   const created = await users.createFirst({
-    username: auth.default_username, role: "admin", password_hash: await hashPassword(password), token_version: 0, created_at: nowMs, updated_at: nowMs,
+    username: auth.default_username, user_id: randomUUID(), role: "admin", password_hash: await hashPassword(password), token_version: 0, created_at: nowMs, updated_at: nowMs,
   });
   if (!created) return; // another PM2 instance created it a moment ago
   if (auth.default_password === undefined) {

@@ -4,6 +4,8 @@ import { SignJWT, jwtVerify, errors } from "jose";
 /** What a session token says: who, and which password generation it belongs to. */
 export interface SessionClaims {
   username: string;
+  /** The user's random id: a session never passes for a later user of the same name. */
+  userId: string;
   /** The user's token_version when the token was issued; a password change bumps it. */
   version: number;
 }
@@ -17,7 +19,7 @@ export class JwtIssuer {
   async issue(claims: SessionClaims): Promise<{ token: string; expiresAt: number }> {
     const issuedAt = Math.floor(this.now() / 1000);
     const expiresAt = issuedAt + this.expireSecs;
-    const token = await new SignJWT({ ver: claims.version })
+    const token = await new SignJWT({ ver: claims.version, uid: claims.userId })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(claims.username)
       .setIssuer(ISSUER)
@@ -34,8 +36,8 @@ export class JwtIssuer {
       const { payload } = await jwtVerify(token, this.secret, {
         algorithms: ["HS256"], issuer: ISSUER, currentDate: new Date(this.now()), requiredClaims: ["sub", "exp", "iat"],
       });
-      if (typeof payload.ver !== "number") return { problem: "the token has no version claim" };
-      return { username: payload.sub!, version: payload.ver };
+      if (typeof payload.ver !== "number" || typeof payload.uid !== "string") return { problem: "the token is not valid" };
+      return { username: payload.sub!, userId: payload.uid, version: payload.ver };
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { problem: "the token has expired; log in again" };
       return { problem: "the token is not valid" };

@@ -81,7 +81,8 @@ export const serverConfigSchema = z.strictObject({
   agent_active_secs: positiveInt.default(60),
 
   auth: z.strictObject({
-    jwt_secret: z.string().min(16).optional(),
+    /** At least 32 characters, like the generated key: a short HS256 key can be brute-forced. */
+    jwt_secret: z.string().min(32).optional(),
     token_expire_secs: positiveInt.default(86400),
     default_username: z.string().min(1).default("admin"),
     default_password: z.string().min(1).optional(),

@@ -7,7 +7,7 @@ import type { Logger } from "../log.ts";
 
 /**
  * Who may call a route: `public` (no credentials), `agent` (the agent whitelist decides,
- * as on gRPC), a user's role at least `viewer` / `operator` / `admin`, or `user` (a logged-in
+ * as on gRPC, when require_agent_auth is on; else as `operator`), a user's role at least `viewer` / `operator` / `admin`, or `user` (a logged-in
  * person, not an API token: changing one's own password).
  */
 export type Access = "public" | "agent" | "user" | Role;
@@ -29,7 +29,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // Orchestrator probes carry no credentials.
   "GET /healthz": "public",
   "GET /readyz": "public",
-  // Agents authenticate with their whitelist token (require_agent_auth), not as users.
+  // With require_agent_auth, agents send their whitelist token (as on gRPC); without it an
+  // operator's credential is needed, so the HTTP report route is never open.
   "POST /v1/report": "agent",
 
   "POST /v1/auth/password": "user",
@@ -114,23 +115,41 @@ export function identityOf(ctx: Context): Identity {
 }
 
 /**
- * Authenticates and authorizes every request before it reaches a route: 401 without or
- * with a bad credential, 403 when the caller's role may not. Runs after the /api/v1 alias
- * so both spellings are guarded alike.
+ * Establishes who is calling, before rate limiting and routing: for a route that needs a
+ * credential, `ctx.state.identity` (valid) or `ctx.state.authError` (missing or bad; raised by
+ * `authorize` after the rate limiter has counted the request against its address).
  */
-export function accessGuard(routers: readonly Router[], auth: Authenticator, log: Logger) {
+export function authenticate(routers: readonly Router[], auth: Authenticator, requireAgentAuth: boolean) {
   return async (ctx: Context, next: Next): Promise<void> => {
-    const access = accessFor(routers, ctx.method, ctx.path);
+    const route = accessFor(routers, ctx.method, ctx.path);
+    // Without agent auth a report route would be open to anyone: it then needs an operator.
+    const access = route === "agent" && !requireAgentAuth ? "operator" : route;
+    ctx.state.access = access;
+    if (access !== "public" && access !== "agent" && access !== "none" && access !== "unclassified") {
+      try {
+        ctx.state.identity = await auth.authenticate(ctx.get("authorization") || undefined);
+      } catch (err) {
+        ctx.state.authError = err;
+      }
+    }
+    await next();
+  };
+}
+
+/** 401 without a valid credential, 403 when the caller's role may not; unclassified routes are refused to everyone. */
+export function authorize(log: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const access = ctx.state.access as ReturnType<typeof accessFor>;
     if (access === "public" || access === "agent" || access === "none") return next();
     if (access === "unclassified") {
       log.error({ method: ctx.method, path: ctx.path }, "route has no entry in ROUTE_ACCESS; refusing it to everyone");
       throw new TsmonError("PERMISSION_DENIED", "this route is not open to anyone yet");
     }
-    const who = await auth.authenticate(ctx.get("authorization") || undefined).catch((err) => {
+    if (ctx.state.authError) {
       ctx.set("WWW-Authenticate", 'Bearer realm="tsmon"');
-      throw err;
-    });
-    ctx.state.identity = who;
+      throw ctx.state.authError;
+    }
+    const who = ctx.state.identity as Identity;
     if (access === "user") {
       if (who.kind !== "user") throw new TsmonError("PERMISSION_DENIED", `${describeIdentity(who)} is not a user: log in as the user instead`);
     } else if (!roleAllows(who.role, access)) {

@@ -2,7 +2,7 @@ import Koa from "koa";
 import type { Router } from "@koa/router";
 import type { Context, Next } from "koa";
 import type { HttpDeps } from "./context.ts";
-import { accessGuard } from "./access.ts";
+import { authenticate, authorize } from "./access.ts";
 import { errorHandler } from "./errors.ts";
 import { RateLimiter, rateLimit } from "./rate-limit.ts";
 import { securityHeaders } from "./security-headers.ts";
@@ -33,9 +33,10 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(errorHandler(deps.log));
   app.use(apiAlias);
   const routers = httpRouters(deps);
-  app.use(accessGuard(routers, deps.auth.authenticator, deps.log));
-  // After the guard, so a caller is counted by who it proved to be, not by a header it can vary.
+  // Who is calling, then how often, then whether they may: refused credentials still count.
+  app.use(authenticate(routers, deps.auth.authenticator, deps.config.require_agent_auth));
   app.use(rateLimit(new RateLimiter(deps.config.http.rate_limit_per_minute)));
+  app.use(authorize(deps.log));
   for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());

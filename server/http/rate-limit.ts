@@ -31,10 +31,11 @@ export class RateLimiter {
 }
 
 /**
- * Limits each caller to `rate_limit_per_minute`, answering 429 with Retry-After: an
- * authenticated one by its user or API token (set by the access guard), anyone else by
- * address. Probes and /metrics are exempt (orchestrators and Prometheus poll them). Per
- * process: under PM2 each instance counts alone.
+ * Limits each caller to `rate_limit_per_minute`, answering 429 with Retry-After: a caller
+ * that proved an identity (see `authenticate`) by its user or API token, whatever address it
+ * calls from; anyone else by address, including requests whose credential was refused, so
+ * guessing tokens is throttled too. Probes and /metrics are exempt (orchestrators and
+ * Prometheus poll them). Per process: under PM2 each instance counts alone.
  */
 export function rateLimit(limiter: RateLimiter) {
   return async (ctx: Context, next: Next): Promise<void> => {

@@ -38,6 +38,7 @@ export class ApiTokenStore {
   }
 
   list(): ApiTokenRecord[] {
+    this.env.resetReadTxn();
     return [...this.tokens.getRange({})].map(({ value }) => value);
   }
 

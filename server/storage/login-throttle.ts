@@ -1,6 +1,6 @@
 import type { Database, RootDatabase } from "lmdb";
 
-/** Failed logins of one (client address, username). */
+/** Login attempts of one (client address, username) that did not succeed (yet). */
 export interface FailureRecord {
   failures: number;
   last_failure_at: number;
@@ -18,46 +18,96 @@ export function lockedFor(record: FailureRecord | undefined, nowMs: number): num
   return record && record.locked_until > nowMs ? Math.ceil((record.locked_until - nowMs) / 1000) : 0;
 }
 
-/** The record after one more failure: failures older than a lock period are forgotten; the threshold locks. */
-export function afterFailure(record: FailureRecord | undefined, policy: ThrottlePolicy, nowMs: number): FailureRecord {
-  const recent = record && nowMs - record.last_failure_at < policy.lockMs && record.locked_until <= nowMs ? record.failures : 0;
-  const failures = recent + 1;
-  return failures >= policy.threshold
-    ? { failures: 0, last_failure_at: nowMs, locked_until: nowMs + policy.lockMs }
-    : { failures, last_failure_at: nowMs, locked_until: 0 };
+/** Failures that still count: none once a lock period has passed since the last one or a lock ended. */
+function recentFailures(record: FailureRecord | undefined, policy: ThrottlePolicy, nowMs: number): number {
+  if (!record || record.locked_until > nowMs) return record?.failures ?? 0;
+  if (record.locked_until > 0 || nowMs - record.last_failure_at >= policy.lockMs) return 0;
+  return record.failures;
+}
+
+/**
+ * An attempt about to check a password. It counts as a failure before the check, so
+ * parallel guesses cannot all pass the gate: once `threshold` attempts are counted, the
+ * rest are locked out without being checked. `wait` > 0: refuse with that many seconds.
+ */
+export function beginAttempt(record: FailureRecord | undefined, policy: ThrottlePolicy, nowMs: number): { record: FailureRecord; wait: number } {
+  const wait = lockedFor(record, nowMs);
+  if (wait > 0) return { record: record!, wait };
+  const failures = recentFailures(record, policy, nowMs);
+  if (failures >= policy.threshold) {
+    const locked = { failures, last_failure_at: nowMs, locked_until: nowMs + policy.lockMs };
+    return { record: locked, wait: lockedFor(locked, nowMs) };
+  }
+  return { record: { failures: failures + 1, last_failure_at: nowMs, locked_until: 0 }, wait: 0 };
+}
+
+/** After a wrong password: the threshold-th failure locks the pair. A lock is never shortened. */
+export function afterFailure(record: FailureRecord, policy: ThrottlePolicy, nowMs: number): FailureRecord {
+  if (record.locked_until > nowMs || record.failures < policy.threshold) return record;
+  return { ...record, locked_until: nowMs + policy.lockMs };
 }
 
 /**
  * Login throttling kept in the control store, so a lock holds on every PM2 instance and
  * across restarts. Keyed by client address and username: one attacker cannot lock a
  * user out from everywhere, and guessing one user's password from one address is slow.
+ * Each step is one LMDB write transaction, serialized across threads and processes.
  */
 export class LoginThrottle {
   private readonly failures: Database<FailureRecord, string>;
+  private writes = 0;
 
   constructor(private readonly env: RootDatabase, private readonly policy: ThrottlePolicy) {
-    this.failures = env.openDB<FailureRecord, string>({ name: "login_failures" });
+    this.failures = failuresDb(env);
   }
 
-  /** Seconds the pair must wait before trying again; 0 when it may try now. */
-  lockedFor(ip: string, username: string, nowMs = Date.now()): number {
-    this.env.resetReadTxn();
-    return lockedFor(this.failures.get(key(ip, username)), nowMs);
-  }
-
-  /** Records a failure; returns the seconds the pair is now locked for (0 when not yet). */
-  async fail(ip: string, username: string, nowMs = Date.now()): Promise<number> {
-    let next: FailureRecord | undefined;
+  /** Counts an attempt before its password is checked; > 0: refuse it, locked for that many seconds. */
+  async begin(ip: string, username: string, nowMs = Date.now()): Promise<number> {
+    let wait = 0;
     await this.failures.transaction(() => {
-      next = afterFailure(this.failures.get(key(ip, username)), this.policy, nowMs);
-      this.failures.put(key(ip, username), next);
+      const next = beginAttempt(this.failures.get(key(ip, username)), this.policy, nowMs);
+      this.failures.put(key(ip, username), next.record);
+      wait = next.wait;
     });
-    return lockedFor(next, nowMs);
+    if (++this.writes % 1000 === 0) await this.prune(nowMs);
+    return wait;
+  }
+
+  /** The attempt's password was wrong; returns the seconds the pair is now locked for (0 when not yet). */
+  async fail(ip: string, username: string, nowMs = Date.now()): Promise<number> {
+    let wait = 0;
+    await this.failures.transaction(() => {
+      const current = this.failures.get(key(ip, username));
+      if (!current) return;
+      const next = afterFailure(current, this.policy, nowMs);
+      this.failures.put(key(ip, username), next);
+      wait = lockedFor(next, nowMs);
+    });
+    return wait;
   }
 
   async succeed(ip: string, username: string): Promise<void> {
     await this.failures.remove(key(ip, username));
   }
+
+  /** Forgets records that no longer count, so names tried once do not pile up. */
+  private async prune(nowMs: number): Promise<void> {
+    await this.failures.transaction(() => {
+      for (const { key: k, value } of this.failures.getRange({})) {
+        if (value.locked_until <= nowMs && nowMs - value.last_failure_at >= this.policy.lockMs) this.failures.remove(k);
+      }
+    });
+  }
 }
 
 const key = (ip: string, username: string) => `${ip}\u0000${username}`;
+
+const failuresDb = (env: RootDatabase) => env.openDB<FailureRecord, string>({ name: "login_failures" });
+
+/** Lifts every lock and failure count on `username`, from every address (an operator's password reset). */
+export async function clearLoginFailures(env: RootDatabase, username: string): Promise<void> {
+  const db = failuresDb(env);
+  await db.transaction(() => {
+    for (const k of db.getKeys({})) if (k.endsWith(`\u0000${username}`)) db.remove(k);
+  });
+}

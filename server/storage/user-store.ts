@@ -5,6 +5,8 @@ import type { Role } from "../auth/roles.ts";
 /** A user of the API. Only the scrypt hash of the password is kept. */
 export interface UserRecord {
   username: string;
+  /** Random per user: a name deleted and created again is another user, and old sessions stay dead. */
+  user_id: string;
   role: Role;
   password_hash: string;
   /** Bumped by every password change: session tokens carrying an older version are refused. */
@@ -31,6 +33,7 @@ export class UserStore {
   }
 
   list(): UserRecord[] {
+    this.env.resetReadTxn();
     return [...this.users.getRange({})].map(({ value }) => value);
   }
 

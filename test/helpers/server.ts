@@ -6,9 +6,9 @@ import { buildServerConfig, type ServerConfig } from "../../server/config/load.t
 import type { ServerConfigInput } from "../../server/config/schema.ts";
 import { createLogger } from "../../server/log.ts";
 import { startServer, type RunningServer, type StartOptions } from "../../server/server.ts";
-import { ADMIN_AUTH, testAuthConfig } from "../../scripts/lib/test-credentials.ts";
+import { adminFetch, adminHeaders, testAuthConfig } from "../../scripts/lib/test-credentials.ts";
 
-export { ADMIN_AUTH, adminFetch } from "../../scripts/lib/test-credentials.ts";
+export { adminFetch, adminHeaders } from "../../scripts/lib/test-credentials.ts";
 
 export interface TestServer extends RunningServer {
   config: ServerConfig;
@@ -45,15 +45,16 @@ export async function startTestServer(
 }
 
 /** GET as the test admin (pass other headers, or `{}` for none, to be someone else). */
-export async function getJson(url: string, headers: Record<string, string> = ADMIN_AUTH): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { headers });
+export async function getJson(url: string, headers?: Record<string, string>): Promise<{ status: number; body: any }> {
+  const res = headers ? await fetch(url, { headers }) : await adminFetch(url);
   return { status: res.status, body: await res.json() };
 }
 
 /** GET as the test admin over a new connection each time, so PM2's balancer spreads requests over instances. */
-export function freshGet(url: string): Promise<{ status: number; body: any }> {
+export async function freshGet(url: string): Promise<{ status: number; body: any }> {
+  const headers = await adminHeaders(url);
   return new Promise((resolve, reject) => {
-    http.get(url, { agent: false, headers: ADMIN_AUTH }, (res) => {
+    http.get(url, { agent: false, headers }, (res) => {
       let text = "";
       res.on("data", (c) => (text += c));
       res.on("end", () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));

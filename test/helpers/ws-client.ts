@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import { ADMIN_AUTH } from "../../scripts/lib/test-credentials.ts";
+import { adminHeaders } from "../../scripts/lib/test-credentials.ts";
 
 /** A live-feed client that records every message and can wait for one matching a predicate. */
 export class LiveClient {
@@ -14,9 +14,10 @@ export class LiveClient {
   }
 
   /** Connects as the test admin unless other headers are given. */
-  static connect(url: string, headers: Record<string, string> = ADMIN_AUTH): Promise<LiveClient> {
+  static async connect(url: string, headers?: Record<string, string>): Promise<LiveClient> {
+    const sent = headers ?? await adminHeaders(url);
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers });
+      const ws = new WebSocket(url, { headers: sent });
       const client = new LiveClient(ws);
       ws.once("open", () => resolve(client));
       ws.once("error", reject);

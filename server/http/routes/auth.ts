@@ -2,7 +2,7 @@ import { Router } from "@koa/router";
 import type { Context } from "koa";
 import { TsmonError } from "../../../common/errors.ts";
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from "../../auth/passwords.ts";
-import { roleAllows, type Identity } from "../../auth/roles.ts";
+import type { Identity } from "../../auth/roles.ts";
 import type { ApiTokenRecord } from "../../storage/api-token-store.ts";
 import { identityOf } from "../access.ts";
 import { readJsonBody } from "../body.ts";
@@ -24,22 +24,26 @@ export function authRouter(deps: HttpDeps): Router {
   const apiTokens = () => deps.control.apiTokens;
   const body = async (ctx: Context) => readJsonBody(ctx, deps.config.http.body_limit_bytes);
 
-  /** 429 with Retry-After while (address, username) is locked out. */
-  const refuseIfLocked = (ctx: Context, username: string) => {
-    const wait = deps.auth.throttle.lockedFor(ctx.ip, username, deps.now());
-    if (wait > 0) {
-      ctx.set("Retry-After", String(wait));
-      throw new TsmonError("RESOURCE_EXHAUSTED", `too many failed logins for '${username}' from this address; try again in ${wait} s`);
-    }
+  const locked = (ctx: Context, username: string, wait: number) => {
+    ctx.set("Retry-After", String(wait));
+    return new TsmonError("RESOURCE_EXHAUSTED", `too many failed logins for '${username}' from this address; try again in ${wait} s`);
   };
-  /** Counts a wrong password; the failure that reaches the threshold answers 429 at once. */
-  const failed = async (ctx: Context, username: string, message: string, code: "UNAUTHENTICATED" | "PERMISSION_DENIED") => {
-    const wait = await deps.auth.throttle.fail(ctx.ip, username, deps.now());
-    if (wait > 0) {
-      ctx.set("Retry-After", String(wait));
-      return new TsmonError("RESOURCE_EXHAUSTED", `too many failed logins for '${username}' from this address; try again in ${wait} s`);
+  /**
+   * Checks a password under the login throttle: the attempt is counted before the (slow)
+   * check, so parallel guesses cannot slip past the threshold; a success clears the count.
+   */
+  const checkPassword = async (ctx: Context, username: string, password: string, hash: string | undefined) => {
+    const wait = await deps.auth.throttle.begin(ctx.ip, username, deps.now());
+    if (wait > 0) throw locked(ctx, username, wait);
+    // A missing user costs the same scrypt as a wrong password: timing tells no names.
+    const ok = await verifyPassword(password, hash ?? await decoyHash()) && hash !== undefined;
+    if (ok) {
+      await deps.auth.throttle.succeed(ctx.ip, username);
+      return true;
     }
-    return new TsmonError(code, message);
+    const lockedNow = await deps.auth.throttle.fail(ctx.ip, username, deps.now());
+    if (lockedNow > 0) throw locked(ctx, username, lockedNow);
+    return false;
   };
 
   /**
@@ -59,13 +63,10 @@ export function authRouter(deps: HttpDeps): Router {
    */
   router.post("/v1/auth/login", async (ctx) => {
     const { username, password } = parseBody(LoginRequest, await body(ctx));
-    refuseIfLocked(ctx, username);
     const user = users().fresh(username);
-    // A missing user costs the same scrypt as a wrong password: timing tells no names.
-    const ok = await verifyPassword(password, user?.password_hash ?? await decoyHash());
-    if (!user || !ok) throw await failed(ctx, username, "wrong username or password", "UNAUTHENTICATED");
-    await deps.auth.throttle.succeed(ctx.ip, username);
-    const { token, expiresAt } = await deps.auth.sessions.issue({ username: user.username, version: user.token_version });
+    const ok = await checkPassword(ctx, username, password, user?.password_hash);
+    if (!user || !ok) throw new TsmonError("UNAUTHENTICATED", "wrong username or password");
+    const { token, expiresAt } = await deps.auth.sessions.issue({ username: user.username, userId: user.user_id, version: user.token_version });
     ctx.body = { token, token_type: "Bearer", expires_at: iso(expiresAt), username: user.username, role: user.role };
   });
 
@@ -89,10 +90,9 @@ export function authRouter(deps: HttpDeps): Router {
     const problem = passwordProblem(change.new_password, who.username);
     if (problem) throw badRequest("new_password", problem);
     if (change.new_password === change.current_password) throw badRequest("new_password", "must differ from the current password");
-    refuseIfLocked(ctx, who.username);
     const user = users().fresh(who.username);
-    if (!user || !(await verifyPassword(change.current_password, user.password_hash))) {
-      throw await failed(ctx, who.username, "current_password is wrong", "PERMISSION_DENIED");
+    if (!user || !(await checkPassword(ctx, who.username, change.current_password, user.password_hash))) {
+      throw new TsmonError("PERMISSION_DENIED", "current_password is wrong");
     }
     await users().update(who.username, { password_hash: await hashPassword(change.new_password) }, deps.now());
     ctx.body = { kind: "user", username: who.username, role: user.role };
@@ -124,24 +124,26 @@ export function authRouter(deps: HttpDeps): Router {
    *     responses:
    *       200: { description: Tokens., content: { application/json: { schema: { type: array, items: { $ref: '#/components/schemas/ApiToken' } } } } }
    *   post:
-   *     summary: Create an API token for automation; the token is returned this once.
+   *     summary: Create an API token for automation; the token is returned this once. It works while its creator exists with at least its role.
    *     tags: [auth]
    *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/ApiTokenCreate' } } } }
    *     responses:
    *       201: { description: "Created; keep the token.", content: { application/json: { schema: { $ref: '#/components/schemas/ApiTokenCreated' } } } }
    *       400: { description: Invalid body., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+   *       403: { description: Called with an API token instead of a user's session., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
    */
   router.get("/v1/auth/tokens", (ctx) => {
     ctx.body = apiTokens().list().map(tokenView);
   });
   router.post("/v1/auth/tokens", async (ctx) => {
     const who = identityOf(ctx);
+    // A token answers for its creator: it works only while they exist with at least its role.
+    if (who.kind !== "user") throw new TsmonError("PERMISSION_DENIED", "API tokens are created by a logged-in admin, not by another token");
     const input = parseBody(ApiTokenCreate, await body(ctx));
-    if (!roleAllows(who.role, input.role)) throw new TsmonError("PERMISSION_DENIED", `a caller with role '${who.role}' cannot create a '${input.role}' token`);
     const now = deps.now();
     const { record, token } = await apiTokens().create({
       name: input.name, role: input.role,
-      created_by: who.kind === "user" ? who.username : `token:${who.tokenId}`,
+      created_by: who.username,
       expires_at: input.expires_in_secs === undefined ? null : now + input.expires_in_secs * 1000,
     }, now);
     ctx.status = 201;

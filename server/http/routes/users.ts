@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Router } from "@koa/router";
 import { hashPassword, passwordProblem } from "../../auth/passwords.ts";
 import type { UserRecord } from "../../storage/user-store.ts";
@@ -45,7 +46,7 @@ export function usersRouter(deps: HttpDeps): Router {
     const now = deps.now();
     const user: UserRecord = {
       username: input.username, role: input.role, password_hash: await hashPassword(checkedPassword(input.password, input.username)),
-      token_version: 0, created_at: now, updated_at: now,
+      user_id: randomUUID(), token_version: 0, created_at: now, updated_at: now,
     };
     await users().create(user);
     ctx.status = 201;
