@@ -1,0 +1,107 @@
+/*
+ * Growable byte writer and its reader: unsigned LEB128 varints and zigzag-signed varints
+ * for any integer up to 2^53 in magnitude (arithmetic, not 32-bit bitwise), raw float64s,
+ * and length-prefixed UTF-8.
+ */
+
+export class ByteWriter {
+  private buf = new Uint8Array(256);
+  private view = new DataView(this.buf.buffer);
+  length = 0;
+
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.length++] = b;
+  }
+
+  /** A non-negative integer ≤ 2^53. */
+  uvarint(n: number): void {
+    this.room(8);
+    while (n >= 0x80) {
+      this.buf[this.length++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.buf[this.length++] = n;
+  }
+
+  /** A signed integer of magnitude < 2^52: small magnitudes of either sign stay short. */
+  varint(n: number): void {
+    this.uvarint(n >= 0 ? n * 2 : -n * 2 - 1);
+  }
+
+  float64(v: number): void {
+    this.room(8);
+    this.view.setFloat64(this.length, v, true);
+    this.length += 8;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+
+  string(s: string): void {
+    const b = new TextEncoder().encode(s);
+    this.uvarint(b.length);
+    this.bytes(b);
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+export class ByteReader {
+  private readonly view: DataView;
+  offset = 0;
+
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  byte(): number {
+    if (this.offset >= this.buf.length) throw new RangeError("chunk ends early");
+    return this.buf[this.offset++]!;
+  }
+
+  uvarint(): number {
+    let n = 0, scale = 1;
+    for (;;) {
+      const b = this.byte();
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) return n;
+      scale *= 0x80;
+    }
+  }
+
+  varint(): number {
+    const z = this.uvarint();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  float64(): number {
+    const v = this.view.getFloat64(this.offset, true);
+    this.offset += 8;
+    return v;
+  }
+
+  bytes(n: number): Uint8Array {
+    if (this.offset + n > this.buf.length) throw new RangeError("chunk ends early");
+    const b = this.buf.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return b;
+  }
+
+  string(): string {
+    return new TextDecoder().decode(this.bytes(this.uvarint()));
+  }
+}

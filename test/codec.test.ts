@@ -1,0 +1,118 @@
+import test from "ava";
+import { ByteReader, ByteWriter } from "../server/storage/codec/bytes.ts";
+import { decodeChunk, encodeChunk, type Chunk } from "../server/storage/codec/chunk.ts";
+import { readTimestamps, readValues, writeTimestamps, writeValues } from "../server/storage/codec/columns.ts";
+
+/*
+ * The sealed-chunk codec: every column must come back bit for bit, whatever the values
+ * (every float64 class but NaN-as-a-value is compared with Object.is, so -0 counts), the
+ * gaps, the order or the repeats of timestamps.
+ */
+
+const bits = (v: number) => Buffer.from(new Float64Array([v]).buffer).toString("hex");
+
+function roundTripValues(values: number[]): number[] {
+  const w = new ByteWriter();
+  writeValues(w, values);
+  const r = new ByteReader(w.finish());
+  const out = readValues(r, values.length);
+  if (r.offset !== w.length) throw new Error("column not fully read");
+  return out;
+}
+
+function roundTripTimestamps(ts: number[]): number[] {
+  const w = new ByteWriter();
+  writeTimestamps(w, ts);
+  return readTimestamps(new ByteReader(w.finish()));
+}
+
+const EDGE_VALUES = [
+  0, -0, 1, -1, 0.5, 12.34, -99.99, 100, 4096, 17_179_869_184, 1e15, -1e15, 2 ** 53, 2 ** 53 + 2, -(2 ** 53),
+  Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, -Number.MIN_VALUE,
+  2.2250738585072014e-308, 5e-324, 1e-300, 0.1 + 0.2, Math.PI, -Math.E, 1 / 3, Infinity, -Infinity, 1e21, 123456789.123456,
+];
+
+test("value columns round-trip every class of float64 bit for bit", (t) => {
+  const cases: Record<string, number[]> = {
+    "every edge value, mixed": EDGE_VALUES,
+    "each edge value alone": [],
+    "two decimals": Array.from({ length: 500 }, (_, i) => Math.round(Math.sin(i) * 10_000) / 100),
+    "integers counting up": Array.from({ length: 500 }, (_, i) => 1_000_000 + i * 10),
+    "a constant": Array(500).fill(17_179_869_184),
+    "all -0": Array(10).fill(-0),
+    "random doubles": Array.from({ length: 500 }, () => Math.random() * 1e6 - 5e5),
+    "one value": [42.5],
+    "no values": [],
+  };
+  for (const [name, values] of Object.entries(cases)) {
+    t.deepEqual(roundTripValues(values).map(bits), values.map(bits), name);
+  }
+  for (const v of EDGE_VALUES) t.is(bits(roundTripValues([v])[0]!), bits(v), `alone: ${v}`);
+  for (let i = 0; i < EDGE_VALUES.length; i++) {
+    const pair = [EDGE_VALUES[i]!, EDGE_VALUES[(i * 7 + 3) % EDGE_VALUES.length]!];
+    t.deepEqual(roundTripValues(pair).map(bits), pair.map(bits), `pair ${pair}`);
+  }
+});
+
+test("timestamp columns round-trip steady, jittered, out-of-order, repeated and far-apart times", (t) => {
+  const start = 1_795_000_000_000;
+  const cases: Record<string, number[]> = {
+    steady: Array.from({ length: 8640 }, (_, i) => start + i * 10_000),
+    jittered: Array.from({ length: 1000 }, (_, i) => start + i * 10_000 + ((i * 37) % 23)),
+    "out of order": [start + 20_000, start, start + 10_000, start - 5_000, start + 30_000],
+    repeated: [start, start, start, start + 10_000, start + 10_000],
+    "large gaps": [start, start + 1, start + 365 * 86_400_000, start + 366 * 86_400_000, 0, start],
+    "the whole range": [0, 1, 2 ** 50 - 1, -(2 ** 50) + 1, 2 ** 50 - 2, 0],
+    single: [start],
+    empty: [],
+  };
+  for (const [name, ts] of Object.entries(cases)) t.deepEqual(roundTripTimestamps(ts), ts, name);
+  t.throws(() => roundTripTimestamps([0, 8.64e15]), { message: /within ±2\^50/ });
+  t.throws(() => roundTripTimestamps([1.5]), { message: /whole number/ });
+  const w = new ByteWriter();
+  writeTimestamps(w, cases.steady!);
+  t.true(w.length < 8640 + 20, `a steady interval costs about a byte per report (${w.length} bytes)`);
+});
+
+test("varints cover every integer the columns write, both signs, up to 2^52", (t) => {
+  const ns = [0, 1, -1, 63, -64, 64, 127, 128, -129, 2 ** 31, -(2 ** 31), 2 ** 32 + 5, -(2 ** 40), 2 ** 51, -(2 ** 51), 2 ** 52 - 1];
+  const w = new ByteWriter();
+  for (const n of ns) w.varint(n);
+  const r = new ByteReader(w.finish());
+  t.deepEqual(ns.map(() => r.varint()), ns);
+  t.throws(() => r.byte(), { message: /ends early/ });
+});
+
+test("a chunk keeps every series with its labels, values and gaps; agent-shaped data compresses far below a byte a point", (t) => {
+  const n = 8640;
+  const timestamps = Array.from({ length: n }, (_, i) => 1_795_000_000_000 + i * 10_000 + (i % 3));
+  let mem = 8 * 2 ** 30, uptime = 100_000, seed = 1;
+  const rand = () => ((seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647);
+  const cpu: number[] = [], memUsed: number[] = [], total: number[] = [], up: number[] = [], sometimes: (number | undefined)[] = [];
+  for (let i = 0; i < n; i++) {
+    cpu.push(Math.round((20 + rand() * 10) * 100) / 100);
+    mem += Math.round((rand() - 0.5) * 64) * 4096;
+    memUsed.push(mem);
+    total.push(16 * 2 ** 30);
+    up.push((uptime += 10));
+    sometimes.push(i % 5 === 0 ? undefined : i);
+  }
+  const chunk: Chunk = {
+    timestamps,
+    series: [
+      { metric: "cpu.core_usage", labels: { core: "0" }, values: cpu },
+      { metric: "memory.used", labels: {}, values: memUsed },
+      { metric: "memory.total", labels: {}, values: total },
+      { metric: "load.uptime", labels: {}, values: up },
+      { metric: "disk.used", labels: { mount: "/data" }, values: sometimes },
+    ],
+  };
+  const bytes = encodeChunk(chunk);
+  const back = decodeChunk(bytes);
+  t.deepEqual(back, chunk);
+  const points = chunk.series.reduce((s, x) => s + x.values.filter((v) => v !== undefined).length, 0);
+  t.log(`${bytes.length} bytes for ${points} points: ${(bytes.length / points).toFixed(3)} B/point`);
+  t.true(bytes.length / points < 1, `${(bytes.length / points).toFixed(3)} B/point`);
+  t.throws(() => decodeChunk(bytes.subarray(0, bytes.length - 10)));
+  t.throws(() => encodeChunk({ timestamps: [1, 2], series: [{ metric: "m", labels: {}, values: [1] }] }), { message: /1 values for 2 timestamps/ });
+});
