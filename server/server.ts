@@ -33,6 +33,7 @@ import { ControlStore } from "./storage/control-store.ts";
 import { MetricStore } from "./storage/metric-store.ts";
 import { PartitionSet } from "./storage/partitions.ts";
 import { applyRetention } from "./storage/retention.ts";
+import { startSealing } from "./storage/sealing.ts";
 import { VERSION } from "./version.ts";
 
 export interface StartOptions {
@@ -58,6 +59,8 @@ export interface RunningServer {
 /** How far back an agent-window shard reads when it first meets an agent. */
 const REBUILD_HORIZON_MS = 60 * 60_000;
 const RETENTION_EVERY_MS = 60 * 60_000;
+/** How often the lease holder looks for past days to seal into compressed columns. */
+const SEAL_EVERY_MS = 10 * 60_000;
 /** How often the notifier looks for due deliveries (new events also wake it at once). */
 const NOTIFIER_TICK_MS = 500;
 /** A live client with more than this unsent is skipped until it catches up. */
@@ -200,12 +203,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   };
   await retention();
   const retentionTimer = setInterval(retention, RETENTION_EVERY_MS).unref();
+  const sealing = startSealing({
+    partitions, dataDir: config.data_dir, retentionDays: config.retention_days, everyMs: SEAL_EVERY_MS,
+    lease: new Lease(control.leases, "sealer", 2 * SEAL_EVERY_MS), log: log.child({ component: "sealing" }),
+  });
   certs.start();
 
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= (async () => {
     lifecycle.shuttingDown = true;
     clearInterval(retentionTimer);
+    await sealing.stop();
     if (config.http.shutdown_grace_ms) await new Promise((r) => setTimeout(r, config.http.shutdown_grace_ms));
     liveFeed.close();
     // Stop accepting first; in-flight gRPC calls complete against a still-running pool.

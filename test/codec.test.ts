@@ -1,6 +1,6 @@
 import test from "ava";
 import { ByteReader, ByteWriter } from "../server/storage/codec/bytes.ts";
-import { decodeChunk, encodeChunk, type Chunk } from "../server/storage/codec/chunk.ts";
+import { decodeSeriesBlock, decodeTimestampBlock, encodeSeriesBlock, encodeTimestampBlock, type SeriesBlock } from "../server/storage/codec/chunk.ts";
 import { readTimestamps, readValues, writeTimestamps, writeValues } from "../server/storage/codec/columns.ts";
 
 /*
@@ -83,7 +83,7 @@ test("varints cover every integer the columns write, both signs, up to 2^52", (t
   t.throws(() => r.byte(), { message: /ends early/ });
 });
 
-test("a chunk keeps every series with its labels, values and gaps; agent-shaped data compresses far below a byte a point", (t) => {
+test("sealed blocks keep every series with its labels, values and gaps; agent-shaped data compresses far below a byte a point", (t) => {
   const n = 8640;
   const timestamps = Array.from({ length: n }, (_, i) => 1_795_000_000_000 + i * 10_000 + (i % 3));
   let mem = 8 * 2 ** 30, uptime = 100_000, seed = 1;
@@ -97,22 +97,25 @@ test("a chunk keeps every series with its labels, values and gaps; agent-shaped 
     up.push((uptime += 10));
     sometimes.push(i % 5 === 0 ? undefined : i);
   }
-  const chunk: Chunk = {
-    timestamps,
-    series: [
-      { metric: "cpu.core_usage", labels: { core: "0" }, values: cpu },
-      { metric: "memory.used", labels: {}, values: memUsed },
-      { metric: "memory.total", labels: {}, values: total },
-      { metric: "load.uptime", labels: {}, values: up },
-      { metric: "disk.used", labels: { mount: "/data" }, values: sometimes },
-    ],
-  };
-  const bytes = encodeChunk(chunk);
-  const back = decodeChunk(bytes);
-  t.deepEqual(back, chunk);
-  const points = chunk.series.reduce((s, x) => s + x.values.filter((v) => v !== undefined).length, 0);
-  t.log(`${bytes.length} bytes for ${points} points: ${(bytes.length / points).toFixed(3)} B/point`);
-  t.true(bytes.length / points < 1, `${(bytes.length / points).toFixed(3)} B/point`);
-  t.throws(() => decodeChunk(bytes.subarray(0, bytes.length - 10)));
-  t.throws(() => encodeChunk({ timestamps: [1, 2], series: [{ metric: "m", labels: {}, values: [1] }] }), { message: /1 values for 2 timestamps/ });
+  const series: SeriesBlock[] = [
+    { metric: "cpu.core_usage", labels: { core: "0" }, values: cpu },
+    { metric: "memory.used", labels: {}, values: memUsed },
+    { metric: "memory.total", labels: {}, values: total },
+    { metric: "load.uptime", labels: {}, values: up },
+    { metric: "disk.used", labels: { mount: "/data" }, values: sometimes },
+  ];
+  const tsBlock = encodeTimestampBlock(timestamps);
+  t.deepEqual(decodeTimestampBlock(tsBlock), timestamps);
+  let bytes = tsBlock.length;
+  for (const s of series) {
+    const block = encodeSeriesBlock(s);
+    bytes += block.length;
+    t.deepEqual(decodeSeriesBlock(block, n), s, s.metric);
+  }
+  const points = series.reduce((sum, x) => sum + x.values.filter((v) => v !== undefined).length, 0);
+  t.log(`${bytes} bytes for ${points} points: ${(bytes / points).toFixed(3)} B/point`);
+  t.true(bytes / points < 1, `${(bytes / points).toFixed(3)} B/point`);
+  t.throws(() => decodeSeriesBlock(encodeSeriesBlock(series[0]!), n + 1), { message: /another timestamp block/ });
+  t.throws(() => decodeSeriesBlock(encodeSeriesBlock(series[4]!), n - 1), { message: /another timestamp block/ });
+  t.throws(() => decodeTimestampBlock(tsBlock.subarray(0, tsBlock.length - 10)));
 });

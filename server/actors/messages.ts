@@ -149,3 +149,12 @@ export interface CertCheckerWorkerData {
 export function assertNever(value: never): never {
   throw new Error(`unhandled message: ${JSON.stringify(value)}`);
 }
+
+/** What a sealing pass is given (see sealer.worker.ts). */
+export interface SealerWorkerData {
+  dataDir: string;
+  days: string[];
+}
+
+/** One day's outcome in a sealing pass. */
+export type SealResult = { day: string; points: number; bytes: number; ms: number } | { day: string; error: string };

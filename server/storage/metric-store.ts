@@ -1,14 +1,15 @@
 import { createHash } from "node:crypto";
 import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.ts";
-import { dayOf } from "./days.ts";
-import type { PartitionSet } from "./partitions.ts";
+import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
+import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
+import { AgentBuilder, writeAgent } from "./sealed-day.ts";
 
 /*
- * Layout (the storage issue may change it; callers only see this module's API):
- * one record per (agent, timestamp) in the partition of that timestamp's UTC day,
- * key [agentId, tsMs, contentHash], value [metrics[], labels[], values[]].
- * The content hash makes a retried report overwrite itself instead of duplicating.
+ * Raw layout: one record per (agent, timestamp) in the partition of that timestamp's UTC
+ * day, key [agentId, tsMs, contentHash], value [metrics[], labels[], values[]]. The content
+ * hash makes a retried report overwrite itself instead of duplicating. Sealing (`seal`)
+ * rewrites a past day into compressed columns; reads merge both (see partitions.ts).
  */
 
 type StoredRecord = [metrics: string[], labels: (Labels | null)[], values: number[]];
@@ -27,7 +28,7 @@ export interface SeriesPoints {
 const EMPTY_LABELS: Labels = Object.freeze({});
 
 export class MetricStore {
-  constructor(private readonly partitions: PartitionSet) {}
+  constructor(private readonly partitions: PartitionSet, private readonly now: () => number = Date.now) {}
 
   /** Stores one agent's points; resolves once they are flushed to disk. */
   async write(agentId: string, points: readonly MetricPoint[]): Promise<void> {
@@ -38,14 +39,20 @@ export class MetricStore {
     }
     const touched = new Set<RootDatabase>();
     const writes: Promise<boolean>[] = [];
+    const now = this.now();
     for (const [ts, group] of byTs) {
       const record: StoredRecord = [
         group.map((p) => p.metric),
         group.map((p) => (Object.keys(p.labels).length ? p.labels : null)),
         group.map((p) => p.value),
       ];
-      const db = this.partitions.get(dayOf(ts), true)!;
       const key: RecordKey = [agentId, ts, contentHash(record)];
+      const day = dayOf(ts);
+      if (this.partitions.isLate(day, now)) {
+        this.partitions.writeLate(day, (db) => db.putSync(key, record));
+        continue;
+      }
+      const db = this.partitions.recent(day);
       writes.push(db.put(key, record));
       touched.add(db);
     }
@@ -53,19 +60,13 @@ export class MetricStore {
     await Promise.all([...touched].map((db) => db.flushed));
   }
 
-  /** Every record of an agent with fromMs ≤ ts ≤ toMs, oldest first, across partitions. */
+  /** Every record of an agent with fromMs ≤ ts ≤ toMs, across partitions (a sealed day's before its late reports). */
   *scan(agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
     // Only partitions that exist: a range may span years (e.g. a catch-up from long ago).
     for (const day of this.partitions.daysBetween(fromMs, toMs)) {
-      const db = this.partitions.get(day, false);
-      if (!db) continue;
-      const range = db.getRange({ start: [agentId, fromMs], end: [agentId, toMs, Infinity] });
-      for (const { key, value } of range) {
-        const [m, l, v] = value as StoredRecord;
-        const points: StoredPoint[] = new Array(m.length);
-        for (let i = 0; i < m.length; i++) points[i] = { metric: m[i]!, labels: l[i] ?? EMPTY_LABELS, value: v[i]! };
-        yield { tsMs: (key as RecordKey)[1], points };
-      }
+      const view = this.partitions.view(day);
+      if (view.sealed) yield* sealedReports(view, agentId, fromMs, toMs);
+      for (const db of view.raws) yield* rawReports(db, agentId, fromMs, toMs);
     }
   }
 
@@ -73,18 +74,115 @@ export class MetricStore {
   query(agentId: string, metric: string, fromMs: number, toMs: number, labelFilter: Labels = EMPTY_LABELS): SeriesPoints[] {
     const bySeries = new Map<string, SeriesPoints>();
     const filterKeys = Object.keys(labelFilter);
-    for (const { tsMs, points } of this.scan(agentId, fromMs, toMs)) {
-      for (const p of points) {
-        if (p.metric !== metric) continue;
-        if (filterKeys.some((k) => p.labels[k] !== labelFilter[k])) continue;
-        const id = seriesKey(metric, p.labels);
-        let series = bySeries.get(id);
-        if (!series) bySeries.set(id, (series = { metric, labels: p.labels, points: [] }));
-        series.points.push([tsMs, p.value]);
+    const keep = (labels: Labels) => !filterKeys.some((k) => labels[k] !== labelFilter[k]);
+    const add = (labels: Labels, ts: number, value: number) => {
+      const id = seriesKey(metric, labels);
+      let series = bySeries.get(id);
+      if (!series) bySeries.set(id, (series = { metric, labels, points: [] }));
+      series.points.push([ts, value]);
+    };
+    for (const day of this.partitions.daysBetween(fromMs, toMs)) {
+      // A seal that lands while the day is read would hide or double its data: read again.
+      for (let attempt = 0; ; attempt++) {
+        const view = this.partitions.view(day);
+        const before = new Map([...bySeries].map(([k, s]) => [k, s.points.length]));
+        const sealed = view.sealed?.read(agentId, metric);
+        for (const s of sealed?.series ?? []) {
+          if (!keep(s.labels)) continue;
+          const ts = sealed!.timestamps;
+          s.values.forEach((v, i) => { if (v !== undefined && ts[i]! >= fromMs && ts[i]! <= toMs) add(s.labels, ts[i]!, v); });
+        }
+        for (const db of view.raws) {
+          for (const { tsMs, points } of rawReports(db, agentId, fromMs, toMs)) {
+            for (const p of points) if (p.metric === metric && keep(p.labels)) add(p.labels, tsMs, p.value);
+          }
+        }
+        if (this.partitions.isCurrent(day, view) || attempt === 2) break;
+        for (const [k, s] of bySeries) s.points.length = before.get(k) ?? 0;
       }
     }
-    return [...bySeries.values()];
+    const out = [...bySeries.values()];
+    // Late reports of a sealed day come after it: restore time order, one value per instant
+    // (a report retried after its day was sealed is stored again until the next seal).
+    for (const s of out) if (!isStrictlySorted(s.points)) s.points = lastPerInstant(s.points);
+    return out;
   }
+
+  /**
+   * Seals a day: its raw generations (and any earlier seal) become one compressed, columnar
+   * version; late reports arriving meanwhile land in a new generation. Returns the points
+   * sealed and the sealed version's bytes on disk.
+   */
+  async seal(day: string): Promise<{ points: number; bytes: number }> {
+    // Recent days take writes without the generation lock: they must not be sealed yet.
+    if (!this.partitions.isLate(day, this.now())) throw new Error(`day ${day} still takes unlocked writes; seal it once it is ${LATE_AFTER_MS / 3_600_000} h past its end`);
+    const upTo = this.partitions.beginSeal(day);
+    const previous = this.partitions.view(day).sealed;
+    const raws = this.partitions.rawUpTo(day, upTo);
+    // Agent by agent (raw keys sort by agent), so memory holds one agent-day at a time.
+    const agents = new Set(previous?.agents() ?? []);
+    for (const db of raws) for (const agentId of distinctAgents(db)) agents.add(agentId);
+    const from = dayStartMs(day), to = from + DAY_MS - 1;
+    let points = 0;
+    await this.partitions.replaceSealed(day, upTo, async (env) => {
+      for (const agentId of [...agents].sort()) {
+        const builder = new AgentBuilder();
+        const earlier = previous?.read(agentId);
+        if (earlier) builder.addSealed(earlier.timestamps, earlier.series);
+        for (const db of raws) for (const { tsMs, points: p } of rawReports(db, agentId, from, to)) builder.add(tsMs, p);
+        points += builder.points;
+        if (builder.points) await writeAgent(env, agentId, builder.columns());
+      }
+    });
+    return { points, bytes: this.partitions.sealedBytes(day) };
+  }
+}
+
+/** The agents with records in a raw partition, skipping from one agent's keys to the next. */
+function* distinctAgents(db: RootDatabase): Generator<string> {
+  let start: unknown = undefined;
+  for (;;) {
+    const [first] = db.getKeys({ start: start as never, limit: 1 }) as Iterable<RecordKey>;
+    if (!first) return;
+    yield first[0];
+    start = [first[0], Infinity];
+  }
+}
+
+function* rawReports(db: RootDatabase, agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
+  for (const { key, value } of db.getRange({ start: [agentId, fromMs], end: [agentId, toMs, Infinity] })) {
+    yield { tsMs: (key as RecordKey)[1], points: toPoints(value as StoredRecord) };
+  }
+}
+
+function* sealedReports(view: DayView, agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
+  const sealed = view.sealed!.read(agentId);
+  if (!sealed) return;
+  const { timestamps } = sealed;
+  const rows: StoredPoint[][] = timestamps.map(() => []);
+  for (const s of sealed.series) {
+    s.values.forEach((value, i) => { if (value !== undefined) rows[i]!.push({ metric: s.metric, labels: s.labels, value }); });
+  }
+  for (let i = 0; i < timestamps.length; i++) {
+    if (timestamps[i]! >= fromMs && timestamps[i]! <= toMs) yield { tsMs: timestamps[i]!, points: rows[i]! };
+  }
+}
+
+function toPoints([m, l, v]: StoredRecord): StoredPoint[] {
+  const points: StoredPoint[] = new Array(m.length);
+  for (let i = 0; i < m.length; i++) points[i] = { metric: m[i]!, labels: l[i] ?? EMPTY_LABELS, value: v[i]! };
+  return points;
+}
+
+function isStrictlySorted(points: [number, number][]): boolean {
+  for (let i = 1; i < points.length; i++) if (points[i]![0] <= points[i - 1]![0]) return false;
+  return true;
+}
+
+/** Sorted by time (stable), keeping the last value read for each timestamp. */
+function lastPerInstant(points: [number, number][]): [number, number][] {
+  const sorted = points.map((p, i) => [p, i] as const).sort((a, b) => a[0][0] - b[0][0] || a[1] - b[1]).map(([p]) => p);
+  return sorted.filter((p, i) => i === sorted.length - 1 || sorted[i + 1]![0] !== p[0]);
 }
 
 function contentHash(record: StoredRecord): number {

@@ -1,0 +1,135 @@
+import test from "ava";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { SimulatedHost } from "../scripts/lib/agent-shape.ts";
+import { DAY_MS, dayOf, dayStartMs } from "../server/storage/days.ts";
+import { MetricStore } from "../server/storage/metric-store.ts";
+import { PartitionSet } from "../server/storage/partitions.ts";
+import { applyRetention } from "../server/storage/retention.ts";
+import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
+import { getJson, startTestServer, until } from "./helpers/server.ts";
+
+/*
+ * Sealing a past day into compressed columns: every query and scan answers exactly as
+ * before, late reports after a seal are kept (and folded in by the next seal), nothing is
+ * read twice, and retention deletes sealed days too.
+ */
+
+const now = Date.parse("2026-11-23T12:00:00Z");
+const day = "2026-11-20";
+const start = dayStartMs(day);
+
+async function storeWithDay(t: import("ava").ExecutionContext, reports = 360) {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-seal-"));
+  const partitions = new PartitionSet(dir);
+  const store = new MetricStore(partitions, () => now);
+  t.teardown(async () => { await partitions.closeAll(); rmSync(dir, { recursive: true, force: true }); });
+  const hosts = [new SimulatedHost("web-1", 1, { cores: 4, mounts: 2, interfaces: 2, devices: 1 }), new SimulatedHost("web-2", 2, { cores: 2, mounts: 1, interfaces: 2, devices: 1 })];
+  let points = 0;
+  for (let i = 0; i < reports; i++) {
+    // The last hour of the day before, this day, and the first hour of the next: three partitions.
+    const ts = start - 3_600_000 + i * ((DAY_MS + 2 * 3_600_000) / reports) + (i % 3);
+    for (const h of hosts) {
+      const batch = h.report(Math.round(ts), 10);
+      await store.write(h.agentId, batch.points);
+      if (dayOf(batch.timestampMs) === day) points += batch.points.length;
+    }
+  }
+  return { dir, partitions, store, points };
+}
+
+/** Everything the store answers about an agent, in a comparable form. */
+function snapshot(store: MetricStore, agent: string) {
+  const metrics = ["cpu.core_usage", "cpu.usage", "memory.used", "disk.used", "network.bytes_recv", "load.uptime"];
+  const from = start - 2 * 3_600_000, to = start + DAY_MS + 2 * 3_600_000;
+  return {
+    series: metrics.map((m) => store.query(agent, m, from, to)),
+    filtered: store.query(agent, "disk.used", from, to, { mount: "/" }),
+    scan: [...store.scan(agent, from, to)].map((r) => [r.tsMs, r.points.map((p) => `${p.metric}${JSON.stringify(p.labels)}=${p.value}`).sort()] as const)
+      .sort((a, b) => a[0] - b[0]),
+  };
+}
+
+test("a sealed day answers queries and scans exactly as before, in a fraction of the bytes", async (t) => {
+  const { dir, store, points } = await storeWithDay(t);
+  const before = { a: snapshot(store, "web-1"), b: snapshot(store, "web-2") };
+  const sealed = await store.seal(day);
+  t.is(sealed.points, points);
+  t.deepEqual({ a: snapshot(store, "web-1"), b: snapshot(store, "web-2") }, before);
+  t.false(existsSync(path.join(dir, "metrics", `${day}.mdb`)), "the raw generation is gone");
+  t.deepEqual(readdirSync(path.join(dir, "sealed")).filter((f) => f.endsWith(".mdb")), [`${day}.v0.mdb`]);
+  t.log(`${points} points sealed into ${sealed.bytes} bytes: ${(sealed.bytes / points).toFixed(2)} B/point (LMDB pages included)`);
+  t.true(sealed.bytes / points < 8, "far smaller than the raw layout");
+});
+
+test("late reports after a seal are read, one value per instant, and folded in by the next seal", async (t) => {
+  const { dir, store } = await storeWithDay(t, 48);
+  await store.seal(day);
+  const late = start + 12 * 3_600_000 + 5;
+  const existing = store.query("web-1", "cpu.usage", start, start + DAY_MS - 1)[0]!.points;
+  const retried = existing[10]!;
+  await store.write("web-1", [
+    { timestampMs: late, metric: "cpu.usage", value: 42.42, labels: {} },
+    { timestampMs: retried[0], metric: "cpu.usage", value: retried[1], labels: {} }, // a retry of a sealed report
+    { timestampMs: late, metric: "brand.new", value: 1, labels: { k: "v" } },
+  ]);
+  t.true(existsSync(path.join(dir, "metrics", `${day}.g1.mdb`)), "late reports land in the next generation");
+  const merged = store.query("web-1", "cpu.usage", start, start + DAY_MS - 1)[0]!.points;
+  t.is(merged.length, existing.length + 1);
+  t.deepEqual(merged.filter(([ts]) => ts === late), [[late, 42.42]]);
+  t.true(merged.every((p, i) => i === 0 || p[0] > merged[i - 1]![0]), "in time order, no instant twice");
+
+  await store.seal(day);
+  t.deepEqual(store.query("web-1", "cpu.usage", start, start + DAY_MS - 1)[0]!.points, merged);
+  t.deepEqual(store.query("web-1", "brand.new", start, start + DAY_MS - 1), [{ metric: "brand.new", labels: { k: "v" }, points: [[late, 1]] }]);
+  t.deepEqual(readdirSync(path.join(dir, "sealed")).filter((f) => f.endsWith(".mdb")), [`${day}.v1.mdb`], "the older version is replaced");
+  t.deepEqual(readdirSync(path.join(dir, "metrics")).filter((f) => f.startsWith(day)), []);
+});
+
+test("reports written while a seal is being built are neither lost nor read twice", async (t) => {
+  const { store } = await storeWithDay(t, 48);
+  const sealing = store.seal(day);
+  const during: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const ts = start + 20 * 3_600_000 + i;
+    await store.write("web-2", [{ timestampMs: ts, metric: "during.seal", value: i, labels: {} }]);
+    during.push(ts);
+    await new Promise((r) => setImmediate(r));
+  }
+  await sealing;
+  t.deepEqual(store.query("web-2", "during.seal", start, start + DAY_MS)[0]!.points.map(([ts]) => ts), during);
+  await store.seal(day);
+  t.deepEqual(store.query("web-2", "during.seal", start, start + DAY_MS)[0]!.points.map(([ts]) => ts), during);
+});
+
+test("a recent day is not sealed; retention deletes sealed days whole", async (t) => {
+  const { partitions, store } = await storeWithDay(t, 24);
+  await t.throwsAsync(store.seal(dayOf(now)), { message: /still takes unlocked writes/ });
+  await store.seal(day);
+  t.true(partitions.days().includes(day));
+  const dropped = await applyRetention(partitions, Date.parse("2026-11-27T00:00:00Z"), 5);
+  t.true(dropped.includes(day));
+  t.false(partitions.days().includes(day));
+  t.deepEqual(store.query("web-1", "cpu.usage", start, start + DAY_MS - 1), []);
+});
+
+test("a server seals past days in the background at start-up; its API answers the same after", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-seal-srv-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const past = Math.floor(Date.now() / DAY_MS) * DAY_MS - 2 * DAY_MS + 3_600_000;
+  const first = await startTestServer({}, dir);
+  const client = new ProtoClient(first.grpc);
+  for (let i = 0; i < 30; i++) await client.report(makeBatch("seal-1", past + i * 10_000, 6));
+  client.close();
+  const url = (s: { http: string }) => `${s.http}/v1/metrics?agent=seal-1&metric=cpu.core_usage&from=${past}&to=${past + 3_600_000}`;
+  const before = await getJson(url(first));
+  t.is(before.body.series.length, 5);
+  await first.stop();
+
+  const second = await startTestServer({}, dir);
+  t.teardown(() => second.stop());
+  await until("the past day sealed and its raw partition deleted", async () =>
+    (existsSync(path.join(dir, "sealed", `${dayOf(past)}.v0.mdb`)) && !existsSync(path.join(dir, "metrics", `${dayOf(past)}.mdb`)) ? true : undefined));
+  t.deepEqual((await getJson(url(second))).body, before.body);
+});
