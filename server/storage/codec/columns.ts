@@ -8,15 +8,17 @@ import { ByteReader, ByteWriter } from "./bytes.ts";
  *   deltas, large gaps just longer varints.
  * - Values: metrics are mostly decimals (two-digit percentages, integer byte counts), so a
  *   column whose every value v is exactly round(v·10^e)/10^e for some e ≤ 15 is stored as
- *   integers, as deltas or deltas of deltas (whichever is shorter): constants and counters
- *   rising by a fixed step cost ~1 byte, slow drifts a byte or two. Any other column (random
- *   floats, -0, infinities, NaN payloads) falls back to Gorilla-style XOR with the previous
- *   value, storing only the bytes between its leading and trailing zero bytes.
+ *   integers: as varint deltas or deltas of deltas (constants and counters rising by a fixed
+ *   step cost ~1 byte), or bit-packed — values, deltas or deltas of deltas less their
+ *   minimum, divided by their common factor (4 KiB memory steps), in a fixed width — when
+ *   that is shorter (noise of a steady width). Any other column (random floats, -0,
+ *   infinities, NaN payloads) falls back to Gorilla-style XOR with the previous value,
+ *   storing only the bytes between its leading and trailing zero bytes.
  *
  * Round trips are bit-exact for every float64.
  */
 
-const DECIMAL = 0, XOR = 1;
+const DECIMAL = 0, XOR = 1, PACKED = 2;
 const MAX_EXPONENT = 15;
 const MAX_SAFE = 2 ** 52; // zigzag doubles magnitudes: keep them below 2^53
 
@@ -44,7 +46,16 @@ export function writeValues(w: ByteWriter, values: ArrayLike<number>): void {
   }
   const scale = 10 ** e;
   const ints = Array.from(values, (v) => Math.round(v * scale));
+  // Varints suit mostly-small differences; bit-packing (after a base and a common factor,
+  // such as 4 KiB memory steps) suits noise of a steady width. The shorter wins.
+  const packed = [0, 1, 2].map((order) => packPlan(ints, order)).reduce((a, b) => (b.bytes < a.bytes ? b : a));
   const order = cost(ints, 1) <= cost(ints, 2) ? 1 : 2;
+  if (packed.bytes < cost(ints, order)) {
+    w.byte(PACKED);
+    w.byte(e);
+    writePacked(w, ints, packed);
+    return;
+  }
   w.byte(DECIMAL);
   w.byte(e * 4 + order);
   writeIntegers(w, ints, order);
@@ -53,6 +64,10 @@ export function writeValues(w: ByteWriter, values: ArrayLike<number>): void {
 export function readValues(r: ByteReader, count: number): number[] {
   const mode = r.byte();
   if (mode === XOR) return readXor(r, count);
+  if (mode === PACKED) {
+    const scale = 10 ** r.byte();
+    return readPacked(r, count).map((n) => n / scale);
+  }
   if (mode !== DECIMAL) throw new RangeError(`unknown value encoding ${mode}`);
   const packed = r.byte();
   const scale = 10 ** Math.floor(packed / 4);
@@ -150,4 +165,121 @@ function readXor(r: ByteReader, count: number): number[] {
     out[i] = cur.getFloat64(0, true);
   }
   return out;
+}
+
+/** How a column would be bit-packed: `order`-th differences after the first `order` values, less `base`, over `factor`, in `width` bits. */
+interface PackPlan { order: number; base: number; factor: number; width: number; bytes: number }
+
+function differences(ints: readonly number[], order: number): number[] {
+  let d = [...ints];
+  for (let o = 0; o < order; o++) d = d.slice(1).map((v, i) => v - d[i]!);
+  return d;
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+function packPlan(ints: readonly number[], order: number): PackPlan {
+  const d = differences(ints, order);
+  if (d.length === 0) return { order, base: 0, factor: 1, width: 0, bytes: ints.length * 8 + 8 };
+  let base = Infinity, max = -Infinity;
+  for (const v of d) { if (v < base) base = v; if (v > max) max = v; }
+  let factor = 0;
+  for (const v of d) factor = gcd(factor, v - base);
+  factor ||= 1;
+  const width = Math.ceil(Math.log2((max - base) / factor + 1));
+  // Header: the first `order` values and base, factor, width; then the packed bits.
+  return { order, base, factor, width, bytes: 4 * (order + 3) + Math.ceil((d.length * width) / 8) };
+}
+
+function writePacked(w: ByteWriter, ints: readonly number[], plan: PackPlan): void {
+  w.byte(plan.order);
+  // The first values of each difference level, so the reader can integrate back up.
+  let level = [...ints];
+  for (let o = 0; o < plan.order; o++) {
+    w.varint(level[0] ?? 0);
+    level = level.slice(1).map((v, i) => v - level[i]!);
+  }
+  w.varint(plan.base);
+  w.uvarint(plan.factor);
+  w.byte(plan.width);
+  const bits = new BitWriter(w);
+  for (const v of level) bits.write((v - plan.base) / plan.factor, plan.width);
+  bits.flush();
+}
+
+function readPacked(r: ByteReader, count: number): number[] {
+  const order = r.byte();
+  const firsts: number[] = [];
+  for (let o = 0; o < order; o++) firsts.push(r.varint());
+  const base = r.varint(), factor = r.uvarint(), width = r.byte();
+  const bits = new BitReader(r);
+  let level = Array.from({ length: Math.max(0, count - order) }, () => bits.read(width) * factor + base);
+  // Integrate: each level's running sum, starting from that level's first value.
+  for (let o = order - 1; o >= 0; o--) {
+    const up = [firsts[o]!];
+    for (const d of level) up.push(up[up.length - 1]! + d);
+    level = up;
+  }
+  return level.slice(0, count);
+}
+
+const POW2 = Array.from({ length: 64 }, (_, i) => 2 ** i);
+
+/** MSB-first bit packing of non-negative integers below 2^53, 24 bits at a time (exact in float arithmetic). */
+class BitWriter {
+  private acc = 0;
+  private bits = 0;
+  constructor(private readonly out: ByteWriter) {}
+
+  write(value: number, width: number): void {
+    for (let rem = width; rem > 0;) {
+      const k = Math.min(24, rem);
+      rem -= k;
+      this.push(Math.floor(value / 2 ** rem) % 2 ** k, k);
+    }
+  }
+
+  private push(chunk: number, k: number): void {
+    this.acc = this.acc * 2 ** k + chunk;
+    this.bits += k;
+    while (this.bits >= 8) {
+      this.bits -= 8;
+      this.out.byte(Math.floor(this.acc / 2 ** this.bits) & 0xff);
+      this.acc %= 2 ** this.bits;
+    }
+  }
+
+  flush(): void {
+    if (this.bits > 0) this.out.byte((this.acc * 2 ** (8 - this.bits)) & 0xff);
+    this.acc = this.bits = 0;
+  }
+}
+
+class BitReader {
+  private acc = 0;
+  private bits = 0;
+  constructor(private readonly input: ByteReader) {}
+
+  read(width: number): number {
+    if (width <= 24) return width === 0 ? 0 : this.take(width);
+    let value = 0;
+    for (let rem = width; rem > 0;) {
+      const k = Math.min(24, rem);
+      rem -= k;
+      value = value * 2 ** k + this.take(k);
+    }
+    return value;
+  }
+
+  private take(k: number): number {
+    while (this.bits < k) {
+      this.acc = this.acc * 256 + this.input.byte();
+      this.bits += 8;
+    }
+    this.bits -= k;
+    const unit = POW2[this.bits]!;
+    const chunk = Math.floor(this.acc / unit);
+    this.acc -= chunk * unit;
+    return chunk;
+  }
 }
