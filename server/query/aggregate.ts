@@ -17,13 +17,15 @@ export interface SeriesStats {
   p99: number;
 }
 
-/** Buckets of `stepMs` over points in any order; empty buckets are left out. */
-export function downsample(points: readonly (readonly [number, number])[], stepMs: number): Bucket[] {
-  const buckets = new Map<number, { min: number; max: number; sum: number; count: number }>();
-  for (const [ts, value] of points) {
-    const start = Math.floor(ts / stepMs) * stepMs;
-    const b = buckets.get(start);
-    if (!b) buckets.set(start, { min: value, max: value, sum: value, count: 1 });
+/** Accumulates points, in any order, into buckets of `stepMs`; empty buckets are left out. */
+export class Buckets {
+  private readonly buckets = new Map<number, { min: number; max: number; sum: number; count: number }>();
+  constructor(private readonly stepMs: number) {}
+
+  add(ts: number, value: number): void {
+    const start = Math.floor(ts / this.stepMs) * this.stepMs;
+    const b = this.buckets.get(start);
+    if (!b) this.buckets.set(start, { min: value, max: value, sum: value, count: 1 });
     else {
       if (value < b.min) b.min = value;
       if (value > b.max) b.max = value;
@@ -31,7 +33,16 @@ export function downsample(points: readonly (readonly [number, number])[], stepM
       b.count++;
     }
   }
-  return [...buckets].sort((a, b) => a[0] - b[0]).map(([start, b]) => [start, b.min, b.max, b.sum / b.count, b.count]);
+
+  result(): Bucket[] {
+    return [...this.buckets].sort((a, b) => a[0] - b[0]).map(([start, b]) => [start, b.min, b.max, b.sum / b.count, b.count]);
+  }
+}
+
+export function downsample(points: readonly (readonly [number, number])[], stepMs: number): Bucket[] {
+  const buckets = new Buckets(stepMs);
+  for (const [ts, value] of points) buckets.add(ts, value);
+  return buckets.result();
 }
 
 /** Nearest-rank percentile of ascending `sorted` (the smallest value with at least p % at or below it). */

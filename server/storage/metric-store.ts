@@ -75,26 +75,29 @@ export class MetricStore {
     const bySeries = new Map<string, SeriesPoints>();
     const filterKeys = Object.keys(labelFilter);
     const keep = (labels: Labels) => !filterKeys.some((k) => labels[k] !== labelFilter[k]);
-    const add = (labels: Labels, ts: number, value: number) => {
+    const seriesFor = (labels: Labels) => {
       const id = seriesKey(metric, labels);
       let series = bySeries.get(id);
       if (!series) bySeries.set(id, (series = { metric, labels, points: [] }));
-      series.points.push([ts, value]);
+      return series;
     };
     for (const day of this.partitions.daysBetween(fromMs, toMs)) {
       // A seal that lands while the day is read would hide or double its data: read again.
       for (let attempt = 0; ; attempt++) {
         const view = this.partitions.view(day);
         const before = new Map([...bySeries].map(([k, s]) => [k, s.points.length]));
-        const sealed = view.sealed?.read(agentId, metric);
+        const sealed = view.sealed?.read(agentId, metric, labelFilter);
         for (const s of sealed?.series ?? []) {
           if (!keep(s.labels)) continue;
-          const ts = sealed!.timestamps;
-          s.values.forEach((v, i) => { if (v !== undefined && ts[i]! >= fromMs && ts[i]! <= toMs) add(s.labels, ts[i]!, v); });
+          const out = seriesFor(s.labels).points, ts = sealed!.timestamps, values = s.values;
+          for (let i = 0; i < ts.length; i++) {
+            const v = values[i];
+            if (v !== undefined && ts[i]! >= fromMs && ts[i]! <= toMs) out.push([ts[i]!, v]);
+          }
         }
         for (const db of view.raws) {
           for (const { tsMs, points } of rawReports(db, agentId, fromMs, toMs)) {
-            for (const p of points) if (p.metric === metric && keep(p.labels)) add(p.labels, tsMs, p.value);
+            for (const p of points) if (p.metric === metric && keep(p.labels)) seriesFor(p.labels).points.push([tsMs, p.value]);
           }
         }
         if (this.partitions.isCurrent(day, view) || attempt === 2) break;

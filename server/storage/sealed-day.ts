@@ -19,43 +19,53 @@ export class SealedDay {
     return [...this.env.getKeys({})] as string[];
   }
 
-  /** The agent's report timestamps and its series blocks (still compressed), or undefined. */
-  private record(agentId: string): { timestamps: number[]; blocks: { key: string; block: Uint8Array }[] } | undefined {
-    const bytes = this.env.get(agentId) as Uint8Array | undefined;
+  /**
+   * The agent's report timestamps and its series (with `metric`: only that metric's),
+   * values aligned to them. Reads the record in place (no copy of the agent-day) and
+   * decompresses only the blocks asked for.
+   */
+  read(agentId: string, metric?: string, labelFilter: Labels = {}): { timestamps: number[]; series: SeriesBlock[] } | undefined {
+    const pairs = Object.entries(labelFilter).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+    // Valid only until the next read on this thread: everything is decoded before returning.
+    const bytes = this.env.getBinaryFast(agentId);
     if (!bytes) return undefined;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const count = view.getUint32(0);
     let at = 4;
-    const index: { key: string; length: number }[] = [];
+    const wanted: { skip: number; length: number }[] = [];
     const decoder = new TextDecoder();
+    let offset = 0;
     for (let i = 0; i < count; i++) {
       const keyLength = view.getUint16(at);
-      const key = decoder.decode(bytes.subarray(at + 2, at + 2 + keyLength));
-      index.push({ key, length: view.getUint32(at + 2 + keyLength) });
+      const length = view.getUint32(at + 2 + keyLength);
+      if (metric === undefined || matches(decoder.decode(bytes.subarray(at + 2, at + 2 + keyLength)), metric, pairs)) wanted.push({ skip: offset, length });
+      offset += length;
       at += 6 + keyLength;
     }
     const tsLength = view.getUint32(at);
     const timestamps = decodeTimestampBlock(bytes.subarray(at + 4, at + 4 + tsLength));
-    at += 4 + tsLength;
-    const blocks = index.map(({ key, length }) => {
-      const block = bytes.subarray(at, at + length);
-      at += length;
-      return { key, block };
-    });
-    return { timestamps, blocks };
+    const blocksAt = at + 4 + tsLength;
+    const series = wanted.map(({ skip, length }) => decodeSeriesBlock(bytes.subarray(blocksAt + skip, blocksAt + skip + length), timestamps.length));
+    return { timestamps, series };
   }
 
-  timestamps(agentId: string): number[] | undefined {
-    return this.record(agentId)?.timestamps;
-  }
+}
 
-  /** The agent's report timestamps and its series (with `metric`: only that metric's), values aligned to them. */
-  read(agentId: string, metric?: string): { timestamps: number[]; series: SeriesBlock[] } | undefined {
-    const record = this.record(agentId);
-    if (!record) return undefined;
-    const wanted = metric === undefined ? record.blocks : record.blocks.filter(({ key }) => key === metric || key.startsWith(`${metric}{`));
-    return { timestamps: record.timestamps, series: wanted.map(({ block }) => decodeSeriesBlock(block, record.timestamps.length)) };
-  }
+/**
+ * True when a series key (`metric` or `metric{k="v",…}`, see seriesKey) is of `metric` and
+ * has every `k="v"` pair asked for: series are picked before their blocks are decompressed.
+ */
+function matches(key: string, metric: string, pairs: readonly string[]): boolean {
+  if (key.length === metric.length) return key === metric && pairs.length === 0;
+  if (!key.startsWith(metric) || key[metric.length] !== "{") return false;
+  const labels = key.slice(metric.length);
+  return pairs.every((pair) => {
+    for (let at = labels.indexOf(pair); at >= 0; at = labels.indexOf(pair, at + 1)) {
+      const before = labels[at - 1], after = labels[at + pair.length];
+      if ((before === "{" || before === ",") && (after === "," || after === "}")) return true;
+    }
+    return false;
+  });
 }
 
 /** One agent's data of a day, as columns: report timestamps (sorted) and aligned series. */

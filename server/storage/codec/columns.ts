@@ -66,7 +66,10 @@ export function readValues(r: ByteReader, count: number): number[] {
   if (mode === XOR) return readXor(r, count);
   if (mode === PACKED) {
     const scale = 10 ** r.byte();
-    return readPacked(r, count).map((n) => n / scale);
+    const ints = readPacked(r, count);
+    const out = new Array<number>(count);
+    for (let i = 0; i < count; i++) out[i] = ints[i]! / scale;
+    return out;
   }
   if (mode !== DECIMAL) throw new RangeError(`unknown value encoding ${mode}`);
   const packed = r.byte();
@@ -207,20 +210,22 @@ function writePacked(w: ByteWriter, ints: readonly number[], plan: PackPlan): vo
   bits.flush();
 }
 
-function readPacked(r: ByteReader, count: number): number[] {
+function readPacked(r: ByteReader, count: number): Float64Array {
   const order = r.byte();
   const firsts: number[] = [];
   for (let o = 0; o < order; o++) firsts.push(r.varint());
   const base = r.varint(), factor = r.uvarint(), width = r.byte();
   const bits = new BitReader(r);
-  let level = Array.from({ length: Math.max(0, count - order) }, () => bits.read(width) * factor + base);
+  let level = new Float64Array(Math.max(0, count - order));
+  for (let i = 0; i < level.length; i++) level[i] = bits.read(width) * factor + base;
   // Integrate: each level's running sum, starting from that level's first value.
   for (let o = order - 1; o >= 0; o--) {
-    const up = [firsts[o]!];
-    for (const d of level) up.push(up[up.length - 1]! + d);
+    const up = new Float64Array(level.length + 1);
+    up[0] = firsts[o]!;
+    for (let i = 0; i < level.length; i++) up[i + 1] = up[i]! + level[i]!;
     level = up;
   }
-  return level.slice(0, count);
+  return level.subarray(0, count);
 }
 
 const POW2 = Array.from({ length: 64 }, (_, i) => 2 ** i);
@@ -266,20 +271,20 @@ class BitReader {
     for (let rem = width; rem > 0;) {
       const k = Math.min(24, rem);
       rem -= k;
-      value = value * 2 ** k + this.take(k);
+      value = value * POW2[k]! + this.take(k);
     }
     return value;
   }
 
+  /** k ≤ 24 bits. The accumulator holds fewer than 8 bits between calls, so 32-bit integer ops suffice. */
   private take(k: number): number {
     while (this.bits < k) {
-      this.acc = this.acc * 256 + this.input.byte();
+      this.acc = ((this.acc << 8) | this.input.byte()) >>> 0;
       this.bits += 8;
     }
     this.bits -= k;
-    const unit = POW2[this.bits]!;
-    const chunk = Math.floor(this.acc / unit);
-    this.acc -= chunk * unit;
+    const chunk = this.acc >>> this.bits;
+    this.acc &= (1 << this.bits) - 1;
     return chunk;
   }
 }
