@@ -39,6 +39,7 @@ export class MetricStore {
     }
     const touched = new Set<RootDatabase>();
     const writes: Promise<boolean>[] = [];
+    const late = new Map<string, [RecordKey, StoredRecord][]>();
     const now = this.now();
     for (const [ts, group] of byTs) {
       const record: StoredRecord = [
@@ -49,12 +50,17 @@ export class MetricStore {
       const key: RecordKey = [agentId, ts, contentHash(record)];
       const day = dayOf(ts);
       if (this.partitions.isLate(day, now)) {
-        this.partitions.writeLate(day, (db) => db.putSync(key, record));
+        const records = late.get(day);
+        if (records) records.push([key, record]); else late.set(day, [[key, record]]);
         continue;
       }
       const db = this.partitions.recent(day);
       writes.push(db.put(key, record));
       touched.add(db);
+    }
+    // Late reports: one durable transaction per day, under the generation lock.
+    for (const [day, records] of late) {
+      this.partitions.writeLate(day, (db) => db.transactionSync(() => { for (const [key, record] of records) db.put(key, record); }));
     }
     await Promise.all(writes);
     await Promise.all([...touched].map((db) => db.flushed));
