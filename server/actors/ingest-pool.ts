@@ -12,6 +12,9 @@ export interface IngestPoolOptions extends Supervision {
 
 export type StoredReport = Extract<IngestReply, { type: "stored" }>;
 
+/** Reports one ingest thread works on at once (each still acknowledged only once durable). */
+const REPORTS_IN_FLIGHT_PER_THREAD = 16;
+
 /**
  * The ingest actor's pool (supervised, see PoolSupervisor): a thread that dies with reports
  * in flight turns them into retryable UNAVAILABLE, a full queue into RESOURCE_EXHAUSTED.
@@ -25,6 +28,9 @@ export class IngestPool {
       piscina: {
         filename: new URL("./ingest.worker.ts", import.meta.url).href, name: "ingest",
         maxThreads: options.threads, maxQueue: options.queue, workerData: options.workerData,
+        // Several reports in flight per thread: lmdb-js commits the writes that arrive while
+        // a commit is running as one transaction, so they share one fsync.
+        concurrentTasksPerWorker: REPORTS_IN_FLIGHT_PER_THREAD,
       },
       policy: options.policy, onCrashLoop: options.onCrashLoop, onRestart: options.onRestart,
     });
