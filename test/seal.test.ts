@@ -8,7 +8,8 @@ import { MetricStore } from "../server/storage/metric-store.ts";
 import { PartitionSet } from "../server/storage/partitions.ts";
 import { applyRetention } from "../server/storage/retention.ts";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
-import { getJson, startTestServer, until } from "./helpers/server.ts";
+import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
+import { adminFetch, getJson, startTestServer, until } from "./helpers/server.ts";
 
 /*
  * Sealing a past day into compressed columns: every query and scan answers exactly as
@@ -132,4 +133,48 @@ test("a server seals past days in the background at start-up; its API answers th
   await until("the past day sealed and its raw partition deleted", async () =>
     (existsSync(path.join(dir, "sealed", `${dayOf(past)}.v0.mdb`)) && !existsSync(path.join(dir, "metrics", `${dayOf(past)}.mdb`)) ? true : undefined));
   t.deepEqual((await getJson(url(second))).body, before.body);
+});
+
+test("sealing from another process while a server takes late reports for that day loses and doubles nothing", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-seal-race-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dataDir = path.join(dir, "data");
+  const { file, ports } = await writeServerConfig(dir, { dataDir, extra: "[actors]\ningest_threads = 2\n" });
+  const server = await spawnServer(file, ports);
+  t.teardown(() => { server.child.kill("SIGKILL"); });
+  const lateDay = Math.floor(Date.now() / DAY_MS) * DAY_MS - 2 * DAY_MS;
+
+  // This process seals the day over and over while four streams send it late reports.
+  const partitions = new PartitionSet(dataDir);
+  const store = new MetricStore(partitions);
+  t.teardown(() => partitions.closeAll());
+  let sending = true, seals = 0;
+  const acked: number[] = [];
+  const streams = Array.from({ length: 4 }, async (_, s) => {
+    const client = new ProtoClient(server.grpc, undefined, { "grpc.use_local_subchannel_pool": 1 });
+    for (let i = 0; sending; i++) {
+      const ts = lateDay + 3_600_000 + i * 4_000 + s * 1_000;
+      await client.report(makeBatch("race-1", ts, 3));
+      acked.push(ts);
+    }
+    client.close();
+  });
+  const sealer = (async () => {
+    for (const until = Date.now() + 4_000; Date.now() < until; seals++) {
+      await store.seal(dayOf(lateDay));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    sending = false;
+  })();
+  await Promise.all([sealer, ...streams]);
+  t.true(seals >= 3 && acked.length > 50, `${seals} seals during ${acked.length} late reports`);
+
+  const res = await adminFetch(`${server.http}/v1/metrics?agent=race-1&metric=cpu.usage&from=${lateDay}&to=${lateDay + DAY_MS - 1}`);
+  const stored = ((await res.json()) as { series: { points: number[][] }[] }).series[0]!.points.map((p) => p[0]!);
+  t.deepEqual(stored, [...acked].sort((a, b) => a - b), "every acknowledged late report, once, in order");
+  await store.seal(dayOf(lateDay));
+  const after = await adminFetch(`${server.http}/v1/metrics?agent=race-1&metric=cpu.usage&from=${lateDay}&to=${lateDay + DAY_MS - 1}`);
+  t.is(((await after.json()) as { series: { points: number[][] }[] }).series[0]!.points.length, acked.length);
+  server.child.kill("SIGTERM");
+  t.is(await server.exited, 0);
 });
