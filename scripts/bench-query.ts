@@ -76,8 +76,11 @@ const sealStarted = performance.now();
 for (let d = firstDay; d <= lastDay; d += DAY_MS) await store.seal(dayOf(d));
 const sealSecs = (performance.now() - sealStarted) / 1000;
 const sealedBytes = partitions.sizes().reduce((n, s) => n + s.bytes, 0);
+let rollupBytes = 0;
+for (let d = firstDay; d <= lastDay; d += DAY_MS) rollupBytes += partitions.rollupBytes(dayOf(d));
 const sealedDay = time(() => store.query("q-0", "cpu.usage", ...day24h), runs);
-const sealedWeek = time(() => downsample(store.query("q-0", "cpu.usage", ...week)[0]!.points, 300_000), runs);
+const sealedWeek = time(() => store.buckets("q-0", "cpu.usage", ...week, 300_000), runs);
+const pointsWeek = time(() => downsample(store.query("q-0", "cpu.usage", ...week)[0]!.points, 300_000), runs);
 await partitions.closeAll();
 
 // The same queries over HTTP, against a server on this data dir.
@@ -117,9 +120,11 @@ console.log(`machine: ${machineLine()}\n`);
 printTable([
   ["bytes per point, raw (one record per report)", (rawBytes / points).toFixed(2)],
   ["bytes per point, sealed days", (sealedBytes / points).toFixed(3)],
+  ["bytes per point, their 1 min + 1 h rollups (kept apart)", (rollupBytes / points).toFixed(3)],
   ["one series, 24 h at 10 s (8,640 points), raw, store", rawDay],
   ["one series, 24 h, sealed, store", sealedDay],
-  ["one series, 7 days at step=300, sealed, store + buckets", sealedWeek],
+  ["one series, 7 days at step=300, sealed, store (from rollups)", sealedWeek],
+  ["the same from points (no rollups), store", pointsWeek],
   ["one series, 24 h, HTTP", httpDay],
   ["one series, 7 days at step=300, HTTP", httpWeek],
   ["/v1/agents/:id/latest, HTTP", httpLatest],

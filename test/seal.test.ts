@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { SimulatedHost } from "../scripts/lib/agent-shape.ts";
+import { downsample } from "../server/query/aggregate.ts";
 import { DAY_MS, dayOf, dayStartMs } from "../server/storage/days.ts";
 import { MetricStore } from "../server/storage/metric-store.ts";
 import { PartitionSet } from "../server/storage/partitions.ts";
@@ -112,6 +113,7 @@ test("a recent day is not sealed; retention deletes sealed days whole", async (t
   const dropped = await applyRetention(partitions, Date.parse("2026-11-27T00:00:00Z"), 5);
   t.true(dropped.includes(day));
   t.false(partitions.days().includes(day));
+  t.deepEqual(readdirSync(partitions.rollupDir).filter((f) => f.startsWith(day)), [], "its rollups go with it");
   t.deepEqual(store.query("web-1", "cpu.usage", start, start + DAY_MS - 1), []);
 });
 
@@ -177,4 +179,34 @@ test("sealing from another process while a server takes late reports for that da
   t.is(((await after.json()) as { series: { points: number[][] }[] }).series[0]!.points.length, acked.length);
   server.child.kill("SIGTERM");
   t.is(await server.exited, 0);
+});
+
+test("step buckets from a sealed day's 1 min and 1 h rollups equal buckets of its points, edges and late reports included", async (t) => {
+  const { store } = await storeWithDay(t, 720);
+  const points = (from: number, to: number, metric: string, labels = {}) => store.query("web-1", metric, from, to, labels);
+  const brute = (from: number, to: number, metric: string, stepMs: number, labels = {}) =>
+    points(from, to, metric, labels).map((s) => ({ labels: s.labels, buckets: downsample(s.points, stepMs) }))
+      .sort((a, b) => (JSON.stringify(a.labels) < JSON.stringify(b.labels) ? -1 : 1));
+  const same = (got: { labels: object; buckets: number[][] }[], want: { labels: object; buckets: number[][] }[], what: string) => {
+    t.deepEqual(got.map((s) => s.labels), want.map((s) => s.labels), what);
+    got.forEach((s, i) => {
+      const w = want[i]!.buckets;
+      t.is(s.buckets.length, w.length, what);
+      t.true(s.buckets.every((b, j) => b.every((x, k) => Math.abs(x - w[j]![k]!) <= 1e-9 * Math.max(1, Math.abs(x)))), what);
+    });
+  };
+  const wide = [start - 3_600_000, start + DAY_MS + 3_600_000 - 1] as const; // the sealed day whole, raw edges around it
+  const before = { m5: brute(...wide, "cpu.core_usage", 300_000), h1: brute(...wide, "memory.used", 3_600_000), s90: brute(...wide, "cpu.usage", 90_000) };
+  await store.seal(day);
+  same(store.buckets("web-1", "cpu.core_usage", ...wide, 300_000), before.m5, "step 300 over 1 min rollups");
+  same(store.buckets("web-1", "memory.used", ...wide, 3_600_000), before.h1, "step 3600 over 1 h rollups");
+  same(store.buckets("web-1", "cpu.usage", ...wide, 90_000), before.s90, "step 90 s: from points");
+  same(store.buckets("web-1", "cpu.core_usage", ...wide, 600_000, { core: "2" }), brute(...wide, "cpu.core_usage", 600_000, { core: "2" }), "a label filter");
+  const part = [start + 5 * 3_600_000 + 17_000, start + 20 * 3_600_000] as const;
+  same(store.buckets("web-1", "cpu.usage", ...part, 300_000), brute(...part, "cpu.usage", 300_000), "part of a sealed day: from points");
+
+  await store.write("web-1", [{ timestampMs: start + 7_200_000 + 1, metric: "cpu.usage", value: 99.99, labels: {} }]);
+  const late = store.buckets("web-1", "cpu.usage", ...wide, 300_000);
+  same(late, brute(...wide, "cpu.usage", 300_000), "a late report after the seal");
+  t.true(late[0]!.buckets.some((b) => b[2] === 99.99));
 });

@@ -157,4 +157,4 @@ export interface SealerWorkerData {
 }
 
 /** One day's outcome in a sealing pass. */
-export type SealResult = { day: string; points: number; bytes: number; ms: number } | { day: string; error: string };
+export type SealResult = { day: string; points: number; bytes: number; rollupBytes: number; ms: number } | { day: string; error: string };

@@ -11,8 +11,8 @@ const results: SealResult[] = [];
 for (const day of settings.days) {
   const started = performance.now();
   try {
-    const { points, bytes } = await store.seal(day);
-    results.push({ day, points, bytes, ms: Math.round(performance.now() - started) });
+    const { points, bytes, rollupBytes } = await store.seal(day);
+    results.push({ day, points, bytes, rollupBytes, ms: Math.round(performance.now() - started) });
   } catch (err) {
     results.push({ day, error: String((err as Error)?.stack ?? err) });
   }

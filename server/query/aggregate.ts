@@ -34,8 +34,30 @@ export class Buckets {
     }
   }
 
+  /** Folds in a whole bucket of a finer resolution (its start must lie in one bucket of this step). */
+  merge(start: number, min: number, max: number, sum: number, count: number): void {
+    const at = Math.floor(start / this.stepMs) * this.stepMs;
+    const b = this.buckets.get(at);
+    if (!b) this.buckets.set(at, { min, max, sum, count });
+    else {
+      if (min < b.min) b.min = min;
+      if (max > b.max) b.max = max;
+      b.sum += sum;
+      b.count += count;
+    }
+  }
+
   result(): Bucket[] {
     return [...this.buckets].sort((a, b) => a[0] - b[0]).map(([start, b]) => [start, b.min, b.max, b.sum / b.count, b.count]);
+  }
+
+  /** The buckets as columns, with sums (what a rollup keeps, so coarser buckets can be built from it). */
+  columns(): { starts: number[]; min: number[]; max: number[]; sum: number[]; count: number[] } {
+    const sorted = [...this.buckets].sort((a, b) => a[0] - b[0]);
+    return {
+      starts: sorted.map(([s]) => s), min: sorted.map(([, b]) => b.min), max: sorted.map(([, b]) => b.max),
+      sum: sorted.map(([, b]) => b.sum), count: sorted.map(([, b]) => b.count),
+    };
   }
 }
 

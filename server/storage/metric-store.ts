@@ -3,7 +3,8 @@ import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
-import { AgentBuilder, writeAgent } from "./sealed-day.ts";
+import { Buckets, type Bucket } from "../query/aggregate.ts";
+import { AgentBuilder, ROLLUPS, writeAgent } from "./sealed-day.ts";
 
 /*
  * Raw layout: one record per (agent, timestamp) in the partition of that timestamp's UTC
@@ -118,11 +119,53 @@ export class MetricStore {
   }
 
   /**
+   * The series of one metric in buckets of `stepMs` (epoch-aligned): days wholly inside the
+   * range that are sealed read their 1 min or 1 h rollups when the step is a whole number of
+   * them, so a week at step=300 reads 10,080 buckets, not 60,480 points; the rest is read as
+   * points. Series come sorted by their key.
+   */
+  buckets(agentId: string, metric: string, fromMs: number, toMs: number, stepMs: number, labelFilter: Labels = EMPTY_LABELS): { labels: Labels; buckets: Bucket[] }[] {
+    const resolution = [...ROLLUPS].reverse().find(([, ms]) => stepMs % ms === 0)?.[1];
+    const filterKeys = Object.keys(labelFilter);
+    const bySeries = new Map<string, { labels: Labels; buckets: Buckets }>();
+    const seriesFor = (labels: Labels) => {
+      const id = seriesKey(metric, labels);
+      let s = bySeries.get(id);
+      if (!s) bySeries.set(id, (s = { labels, buckets: new Buckets(stepMs) }));
+      return s.buckets;
+    };
+    const asPoints: [number, number][] = [];
+    for (const day of this.partitions.daysBetween(fromMs, toMs)) {
+      const start = dayStartMs(day), end = start + DAY_MS - 1;
+      if (resolution && start >= fromMs && end <= toMs) {
+        const view = this.partitions.view(day);
+        const rollups = view.sealed && view.raws.length === 0 ? this.partitions.rollups(day)?.rollups(agentId, metric, labelFilter, resolution) : undefined;
+        if (rollups && this.partitions.isCurrent(day, view)) {
+          for (const r of rollups) {
+            if (filterKeys.some((k) => r.labels[k] !== labelFilter[k])) continue;
+            const b = seriesFor(r.labels);
+            for (let i = 0; i < r.starts.length; i++) b.merge(r.starts[i]!, r.min[i]!, r.max[i]!, r.sum[i]!, r.count[i]!);
+          }
+          continue;
+        }
+      }
+      asPoints.push([Math.max(fromMs, start), Math.min(toMs, end)]);
+    }
+    for (const [from, to] of asPoints) {
+      for (const s of this.query(agentId, metric, from, to, labelFilter)) {
+        const b = seriesFor(s.labels);
+        for (const [ts, v] of s.points) b.add(ts, v);
+      }
+    }
+    return [...bySeries].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, s]) => ({ labels: s.labels, buckets: s.buckets.result() }));
+  }
+
+  /**
    * Seals a day: its raw generations (and any earlier seal) become one compressed, columnar
    * version; late reports arriving meanwhile land in a new generation. Returns the points
    * sealed and the sealed version's bytes on disk.
    */
-  async seal(day: string): Promise<{ points: number; bytes: number }> {
+  async seal(day: string): Promise<{ points: number; bytes: number; rollupBytes: number }> {
     // Recent days take writes without the generation lock: they must not be sealed yet.
     if (!this.partitions.isLate(day, this.now())) throw new Error(`day ${day} still takes unlocked writes; seal it once it is ${LATE_AFTER_MS / 3_600_000} h past its end`);
     const upTo = this.partitions.beginSeal(day);
@@ -133,6 +176,7 @@ export class MetricStore {
     for (const db of raws) for (const agentId of distinctAgents(db)) agents.add(agentId);
     const from = dayStartMs(day), to = from + DAY_MS - 1;
     let points = 0;
+    const rollups = this.partitions.rollupsForWriting(day);
     await this.partitions.replaceSealed(day, upTo, async (env) => {
       for (const agentId of [...agents].sort()) {
         const builder = new AgentBuilder();
@@ -140,10 +184,11 @@ export class MetricStore {
         if (earlier) builder.addSealed(earlier.timestamps, earlier.series);
         for (const db of raws) for (const { tsMs, points: p } of rawReports(db, agentId, from, to)) builder.add(tsMs, p);
         points += builder.points;
-        if (builder.points) await writeAgent(env, agentId, builder.columns());
+        if (builder.points) await writeAgent(env, rollups, agentId, builder.columns());
       }
+      await rollups.flushed; // durable before the version they describe appears
     });
-    return { points, bytes: this.partitions.sealedBytes(day) };
+    return { points, bytes: this.partitions.sealedBytes(day), rollupBytes: this.partitions.rollupBytes(day) };
   }
 }
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import path from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { DAY_MS, dayOf, dayStartMs, expiredDays, isDayName } from "./days.ts";
-import { SealedDay } from "./sealed-day.ts";
+import { RollupDay, SealedDay } from "./sealed-day.ts";
 
 /** A day whose end is further back than this takes writes through the generation lock (late data). */
 export const LATE_AFTER_MS = 6 * 3_600_000;
@@ -23,6 +23,8 @@ export interface DayView {
  *   Reports go to generation 0 while the day is recent; a late report for an older day
  *   goes, under the generation lock (`metrics/generations.mdb`), to the day's current
  *   generation.
+ * - rollups: `rollups/<day>.mdb` — 1 min and 1 h aggregates of a sealed day, written before
+ *   the sealed version they belong to appears.
  * - sealed: `sealed/<day>.v<N>.mdb` — the day compressed into columns (sealed-day.ts),
  *   holding raw generations 0..N. Sealing bumps the generation first (under the lock, so
  *   no write is in flight to the ones being sealed), writes a new version, then deletes the
@@ -34,6 +36,7 @@ export interface DayView {
 export class PartitionSet {
   readonly dir: string;
   readonly sealedDir: string;
+  readonly rollupDir: string;
   private readonly handles = new Map<string, RootDatabase>();
   private readonly sealed = new Map<string, SealedDay>();
   private readonly generations: RootDatabase;
@@ -42,8 +45,8 @@ export class PartitionSet {
   constructor(dataDir: string, private readonly retentionDays?: number) {
     this.dir = path.join(dataDir, "metrics");
     this.sealedDir = path.join(dataDir, "sealed");
-    mkdirSync(this.dir, { recursive: true });
-    mkdirSync(this.sealedDir, { recursive: true });
+    this.rollupDir = path.join(dataDir, "rollups");
+    for (const dir of [this.dir, this.sealedDir, this.rollupDir]) mkdirSync(dir, { recursive: true });
     this.generations = open({ path: path.join(this.dir, "generations.mdb") });
   }
 
@@ -136,6 +139,22 @@ export class PartitionSet {
     }
   }
 
+  /** The day's rollups (written when it is sealed), or undefined. */
+  rollups(day: string): RollupDay | undefined {
+    const file = this.rollupFile(day);
+    return this.handles.has(file) || existsSync(file) ? new RollupDay(this.env(file, day, "binary")) : undefined;
+  }
+
+  /** The day's rollup environment, to write while sealing it. */
+  rollupsForWriting(day: string): RootDatabase {
+    return this.env(this.rollupFile(day), day, "binary");
+  }
+
+  /** Bytes on disk of the day's rollups. */
+  rollupBytes(day: string): number {
+    return fileSize(this.rollupFile(day));
+  }
+
   /** Days with data on disk that intersect [fromMs, toMs], oldest first. */
   daysBetween(fromMs: number, toMs: number): string[] {
     const first = dayOf(Math.max(0, fromMs)), last = dayOf(Math.min(toMs, 8.64e15));
@@ -169,6 +188,7 @@ export class PartitionSet {
 
   /** Closes and deletes a whole day: retention never deletes row by row. */
   async drop(day: string): Promise<void> {
+    await this.remove(this.rollupFile(day));
     for (const g of this.rawGenerations(day)) await this.remove(this.rawFile(day, g));
     for (const v of this.sealedVersions(day)) await this.remove(path.join(this.sealedDir, `${day}.v${v}.mdb`));
   }
@@ -195,6 +215,10 @@ export class PartitionSet {
 
   private sealedVersions(day: string): number[] {
     return this.files(this.sealedDir, SEALED).filter((f) => f.day === day).map((f) => f.n).sort((a, b) => a - b);
+  }
+
+  private rollupFile(day: string): string {
+    return path.join(this.rollupDir, `${day}.mdb`);
   }
 
   private rawFile(day: string, generation: number): string {

@@ -1,16 +1,31 @@
 import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels } from "../../common/metrics.ts";
-import { decodeSeriesBlock, decodeTimestampBlock, encodeSeriesBlock, encodeTimestampBlock, type SeriesBlock } from "./codec/chunk.ts";
+import { Buckets } from "../query/aggregate.ts";
+import { decimalExponent } from "./codec/columns.ts";
+import {
+  decodeRollupBlock, decodeSeriesBlock, decodeTimestampBlock, encodeRollupBlock, encodeSeriesBlock, encodeTimestampBlock,
+  type RollupBlock, type SeriesBlock,
+} from "./codec/chunk.ts";
 
 /*
  * A sealed day (`sealed/<day>.v<N>.mdb`, holding raw generations 0..N): one record per
  * agent, key = agent id, so an agent-day fills whole LMDB pages rather than leaving one
  * half-empty page per series. The record is an index and the blocks of codec/chunk.ts, each
- * compressed on its own, so reading one series decompresses only that block:
+ * compressed on its own, so reading one series decompresses only that block. Rollups at 1 min
+ * and 1 h (min, max, sum, count per bucket) are kept beside it in the same layout (RollupDay),
+ * so a query with a step of whole minutes or hours reads buckets, not points:
  *
- *   u32 series count · per series: u16 key length · series key (UTF-8) · u32 block length
- *   · timestamp block · series blocks in index order
+ *   u8 version · u32 entry count · per entry: u8 kind (series, 1 min, 1 h) · u16 key length
+ *   · series key (UTF-8) · u32 block length · u32 timestamp block length · timestamp block
+ *   · blocks in index order
  */
+
+const RECORD_VERSION = 1;
+const SERIES = 0;
+/** Rollup resolutions, by entry kind. */
+export const ROLLUPS = [[1, 60_000], [2, 3_600_000]] as const;
+
+interface Entry { kind: number; key: string; block: Uint8Array }
 
 export class SealedDay {
   constructor(readonly env: RootDatabase, readonly through: number) {}
@@ -21,34 +36,64 @@ export class SealedDay {
 
   /**
    * The agent's report timestamps and its series (with `metric`: only that metric's),
-   * values aligned to them. Reads the record in place (no copy of the agent-day) and
-   * decompresses only the blocks asked for.
+   * values aligned to them. Decompresses only the blocks asked for.
    */
   read(agentId: string, metric?: string, labelFilter: Labels = {}): { timestamps: number[]; series: SeriesBlock[] } | undefined {
-    const pairs = Object.entries(labelFilter).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-    // Valid only until the next read on this thread: everything is decoded before returning.
-    const bytes = this.env.getBinaryFast(agentId);
-    if (!bytes) return undefined;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const count = view.getUint32(0);
-    let at = 4;
-    const wanted: { skip: number; length: number }[] = [];
-    const decoder = new TextDecoder();
-    let offset = 0;
-    for (let i = 0; i < count; i++) {
-      const keyLength = view.getUint16(at);
-      const length = view.getUint32(at + 2 + keyLength);
-      if (metric === undefined || matches(decoder.decode(bytes.subarray(at + 2, at + 2 + keyLength)), metric, pairs)) wanted.push({ skip: offset, length });
-      offset += length;
-      at += 6 + keyLength;
-    }
-    const tsLength = view.getUint32(at);
-    const timestamps = decodeTimestampBlock(bytes.subarray(at + 4, at + 4 + tsLength));
-    const blocksAt = at + 4 + tsLength;
-    const series = wanted.map(({ skip, length }) => decodeSeriesBlock(bytes.subarray(blocksAt + skip, blocksAt + skip + length), timestamps.length));
-    return { timestamps, series };
+    let timestamps: number[] = [];
+    const series = this.entries(agentId, SERIES, metric, labelFilter, (ts) => (timestamps = decodeTimestampBlock(ts)))
+      ?.map((e) => decodeSeriesBlock(e.block, timestamps.length));
+    return series && { timestamps, series };
   }
 
+  private entries(agentId: string, kind: number, metric: string | undefined, labelFilter: Labels, onTimestamps?: (block: Uint8Array) => void): Entry[] | undefined {
+    return readEntries(this.env, agentId, kind, metric, labelFilter, onTimestamps);
+  }
+}
+
+/**
+ * The rollups of a sealed day (`rollups/<day>.mdb`): one record per agent in the same layout,
+ * with rollup entries only and an empty timestamp block. Kept apart from the sealed values,
+ * so they cost nothing in a sealed partition's size and can be kept on their own terms.
+ * Written before the sealed version they belong to is put in place.
+ */
+export class RollupDay {
+  constructor(readonly env: RootDatabase) {}
+
+  /** The rollups of `metric`'s series at `resolutionMs` (one of ROLLUPS), or undefined for an unknown agent. */
+  rollups(agentId: string, metric: string, labelFilter: Labels, resolutionMs: number): RollupBlock[] | undefined {
+    const kind = ROLLUPS.find(([, ms]) => ms === resolutionMs)![0];
+    return readEntries(this.env, agentId, kind, metric, labelFilter)?.map((e) => decodeRollupBlock(e.block));
+  }
+}
+
+/**
+ * The entries of one kind matching `metric` and the label filter, read in place (no copy
+ * of the agent-day; valid only until the next read on this thread, so callers decode at once).
+ */
+function readEntries(env: RootDatabase, agentId: string, kind: number, metric: string | undefined, labelFilter: Labels, onTimestamps?: (block: Uint8Array) => void): Entry[] | undefined {
+  const bytes = env.getBinaryFast(agentId);
+  if (!bytes) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint8(0) !== RECORD_VERSION) throw new RangeError(`sealed record format ${view.getUint8(0)} is not known to this version of tsmon`);
+  const pairs = Object.entries(labelFilter).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const count = view.getUint32(1);
+  let at = 5, offset = 0;
+  const wanted: { key: string; skip: number; length: number }[] = [];
+  const decoder = new TextDecoder();
+  for (let i = 0; i < count; i++) {
+    const entryKind = view.getUint8(at), keyLength = view.getUint16(at + 1);
+    const length = view.getUint32(at + 3 + keyLength);
+    if (entryKind === kind) {
+      const key = decoder.decode(bytes.subarray(at + 3, at + 3 + keyLength));
+      if (metric === undefined || matches(key, metric, pairs)) wanted.push({ key, skip: offset, length });
+    }
+    offset += length;
+    at += 7 + keyLength;
+  }
+  const tsLength = view.getUint32(at);
+  onTimestamps?.(bytes.subarray(at + 4, at + 4 + tsLength));
+  const blocksAt = at + 4 + tsLength;
+  return wanted.map(({ key, skip, length }) => ({ kind, key, block: bytes.subarray(blocksAt + skip, blocksAt + skip + length) }));
 }
 
 /**
@@ -112,29 +157,50 @@ export class AgentBuilder {
   }
 }
 
-/** Writes one agent's columns into a sealed day being built. */
-export async function writeAgent(env: RootDatabase, agentId: string, { timestamps, series }: AgentColumns): Promise<void> {
+/** Writes one agent's columns into a sealed day being built, and their rollups into the day's rollup environment. */
+export async function writeAgent(sealed: RootDatabase, rollups: RootDatabase, agentId: string, { timestamps, series }: AgentColumns): Promise<void> {
   const encoder = new TextEncoder();
-  const keys = series.map((s) => encoder.encode(seriesKey(s.metric, s.labels)));
-  const blocks = series.map(encodeSeriesBlock);
-  const tsBlock = encodeTimestampBlock(timestamps);
-  const size = 4 + keys.reduce((n, k) => n + 6 + k.length, 0) + 4 + tsBlock.length + blocks.reduce((n, b) => n + b.length, 0);
+  const values: Entry[] = [], aggregates: Entry[] = [];
+  for (const s of series) {
+    const key = seriesKey(s.metric, s.labels);
+    values.push({ kind: SERIES, key, block: encodeSeriesBlock(s) });
+    const present = s.values.filter((v): v is number => v !== undefined);
+    // Sums of decimals with e digits are decimals with e digits: rounding away the float
+    // noise keeps the sum column in the cheap integer encodings.
+    const e = decimalExponent(present);
+    for (const [kind, ms] of ROLLUPS) {
+      const buckets = new Buckets(ms);
+      s.values.forEach((v, i) => { if (v !== undefined) buckets.add(timestamps[i]!, v); });
+      const columns = buckets.columns();
+      if (e !== null) columns.sum = columns.sum.map((x) => Math.round(x * 10 ** e) / 10 ** e);
+      aggregates.push({ kind, key, block: encodeRollupBlock({ metric: s.metric, labels: s.labels, ...columns }) });
+    }
+  }
+  await rollups.put(agentId, record(aggregates, new Uint8Array(0), encoder));
+  await sealed.put(agentId, record(values, encodeTimestampBlock(timestamps), encoder));
+}
+
+function record(entries: Entry[], tsBlock: Uint8Array, encoder: TextEncoder): Uint8Array {
+  const keys = entries.map((e) => encoder.encode(e.key));
+  const size = 5 + entries.reduce((n, e, i) => n + 7 + keys[i]!.length + e.block.length, 0) + 4 + tsBlock.length;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
-  view.setUint32(0, series.length);
-  let at = 4;
-  keys.forEach((k, i) => {
-    view.setUint16(at, k.length);
-    out.set(k, at + 2);
-    view.setUint32(at + 2 + k.length, blocks[i]!.length);
-    at += 6 + k.length;
+  view.setUint8(0, RECORD_VERSION);
+  view.setUint32(1, entries.length);
+  let at = 5;
+  entries.forEach((e, i) => {
+    view.setUint8(at, e.kind);
+    view.setUint16(at + 1, keys[i]!.length);
+    out.set(keys[i]!, at + 3);
+    view.setUint32(at + 3 + keys[i]!.length, e.block.length);
+    at += 7 + keys[i]!.length;
   });
   view.setUint32(at, tsBlock.length);
   out.set(tsBlock, at + 4);
   at += 4 + tsBlock.length;
-  for (const b of blocks) {
-    out.set(b, at);
-    at += b.length;
+  for (const e of entries) {
+    out.set(e.block, at);
+    at += e.block.length;
   }
-  await env.put(agentId, out);
+  return out;
 }

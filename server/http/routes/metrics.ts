@@ -1,7 +1,7 @@
 import { Router } from "@koa/router";
 import type { Context } from "koa";
 import { TsmonError } from "../../../common/errors.ts";
-import { downsample, seriesStats } from "../../query/aggregate.ts";
+import { seriesStats } from "../../query/aggregate.ts";
 import { DAY_MS } from "../../storage/days.ts";
 import type { HttpDeps } from "../context.ts";
 import type { SeriesResult, SeriesStatsResult } from "../openapi/schemas.ts";
@@ -17,7 +17,7 @@ export function metricsRouter(deps: HttpDeps): Router {
   const router = new Router();
 
   /** agent, metric, from, to and labels, checked alike for every metrics query. */
-  function seriesQuery(ctx: Context) {
+  function seriesQuery(ctx: Context, stepMs?: number) {
     const agent = queryParam(ctx.query, "agent", true);
     const metric = queryParam(ctx.query, "metric", true);
     const from = parseTime("from", queryParam(ctx.query, "from", true));
@@ -27,7 +27,10 @@ export function metricsRouter(deps: HttpDeps): Router {
     if (to - from > MAX_RANGE_MS) throw badRequest("to", "the range may span at most 31 days");
     if (!deps.control.getAgent(agent)) throw new TsmonError("NOT_FOUND", `agent '${agent}' has never reported`);
     const head = { agent_id: agent, metric_name: metric, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
-    return { head, series: deps.store.query(agent, metric, from, to, labels), from, to };
+    if (stepMs !== undefined && (to - from) / stepMs > MAX_BUCKETS) {
+      throw badRequest("step", `gives more than ${MAX_BUCKETS} buckets over this range; use at least ${Math.ceil((to - from) / 1000 / MAX_BUCKETS)}`);
+    }
+    return { head, agent, metric, labels, from, to };
   }
 
   /**
@@ -64,13 +67,10 @@ export function metricsRouter(deps: HttpDeps): Router {
   router.get("/v1/metrics", (ctx) => {
     const rawStep = queryParam(ctx.query, "step");
     const step = rawStep === undefined ? undefined : intParam(rawStep, "step", 0, 1, MAX_RANGE_MS / 1000);
-    const { head, series, from, to } = seriesQuery(ctx);
-    if (step !== undefined && (to - from) / (step * 1000) > MAX_BUCKETS) {
-      throw badRequest("step", `gives more than ${MAX_BUCKETS} buckets over this range; use at least ${Math.ceil((to - from) / 1000 / MAX_BUCKETS)}`);
-    }
+    const q = seriesQuery(ctx, step === undefined ? undefined : step * 1000);
     const body: SeriesResult = step === undefined
-      ? { ...head, series: series.map((s) => ({ labels: s.labels, points: s.points })) }
-      : { ...head, step, series: series.map((s) => ({ labels: s.labels, buckets: downsample(s.points, step * 1000) })) };
+      ? { ...q.head, series: deps.store.query(q.agent, q.metric, q.from, q.to, q.labels).map((s) => ({ labels: s.labels, points: s.points })) }
+      : { ...q.head, step, series: deps.store.buckets(q.agent, q.metric, q.from, q.to, step * 1000, q.labels) };
     ctx.body = body;
   });
 
@@ -92,10 +92,10 @@ export function metricsRouter(deps: HttpDeps): Router {
    *       404: { description: The agent has never reported., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
    */
   router.get("/v1/metrics/stats", (ctx) => {
-    const { head, series } = seriesQuery(ctx);
+    const q = seriesQuery(ctx);
     const body: SeriesStatsResult = {
-      ...head,
-      series: series.flatMap((s) => {
+      ...q.head,
+      series: deps.store.query(q.agent, q.metric, q.from, q.to, q.labels).flatMap((s) => {
         const stats = seriesStats(s.points.map((p) => p[1]));
         return stats ? [{ labels: s.labels, ...stats }] : [];
       }),

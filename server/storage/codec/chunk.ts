@@ -80,3 +80,33 @@ function reader(bytes: Uint8Array): ByteReader {
   if (version !== VERSION) throw new RangeError(`sealed block format ${version} is not known to this version of tsmon`);
   return r;
 }
+
+/** Per-bucket aggregates of one series at one resolution (buckets start at multiples of it since the epoch). */
+export interface RollupBlock {
+  metric: string;
+  labels: Labels;
+  starts: number[];
+  min: number[];
+  max: number[];
+  sum: number[];
+  count: number[];
+}
+
+export function encodeRollupBlock(r: RollupBlock): Uint8Array {
+  const w = new ByteWriter();
+  w.byte(VERSION);
+  w.string(r.metric);
+  w.string(JSON.stringify(r.labels));
+  writeTimestamps(w, r.starts);
+  for (const column of [r.min, r.max, r.sum, r.count]) writeValues(w, column);
+  return brotliCompressSync(w.finish(), BROTLI);
+}
+
+export function decodeRollupBlock(bytes: Uint8Array): RollupBlock {
+  const r = reader(bytes);
+  const metric = r.string();
+  const labels = JSON.parse(r.string()) as Labels;
+  const starts = readTimestamps(r);
+  const [min, max, sum, count] = [0, 1, 2, 3].map(() => readValues(r, starts.length)) as [number[], number[], number[], number[]];
+  return { metric, labels, starts, min, max, sum, count };
+}

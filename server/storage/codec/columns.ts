@@ -78,7 +78,7 @@ export function readValues(r: ByteReader, count: number): number[] {
 }
 
 /** The smallest e such that every value is an exact decimal with e digits (as integers < 2^52), else null. */
-function decimalExponent(values: ArrayLike<number>): number | null {
+export function decimalExponent(values: ArrayLike<number>): number | null {
   let e = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
