@@ -195,7 +195,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   const retention = async () => {
     try {
-      const dropped = await applyRetention(partitions, Date.now(), config.retention_days);
+      const dropped = await applyRetention(partitions, Date.now(), config.retention_days, config.rollup_retention_days);
       if (dropped.length) log.info({ dropped }, "retention deleted expired partitions");
     } catch (err) {
       log.error({ err }, "retention failed; will retry");

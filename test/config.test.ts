@@ -66,12 +66,14 @@ test("a TOML syntax error and a missing file are reported, not thrown raw", (t) 
   t.regex(missing.problems[0]!, /cannot read the file/);
 });
 
-test("cross-field rules: TLS needs its files, critical_days ≤ warning_days", (t) => {
+test("cross-field rules: TLS needs its files, critical_days ≤ warning_days, rollups outlive data", (t) => {
   const err = t.throws(() => buildServerConfig({
+    retention_days: 30, rollup_retention_days: 10,
     tls: { enabled: true },
     alert: { rules: [{ name: "c", type: "cert_expiration", warning_days: 7, critical_days: 30 }] },
   }), { instanceOf: ConfigError }) as ConfigError;
   t.deepEqual(err.problems, [
+    "rollup_retention_days: must be at least retention_days (30): rollups are made from the data retention keeps",
     "tls: enabled = true needs cert_file and key_file",
     "alert.rules.0.critical_days: critical_days must not exceed warning_days",
   ]);

@@ -210,3 +210,20 @@ test("step buckets from a sealed day's 1 min and 1 h rollups equal buckets of it
   same(late, brute(...wide, "cpu.usage", 300_000), "a late report after the seal");
   t.true(late[0]!.buckets.some((b) => b[2] === 99.99));
 });
+
+test("rollups outlive the data they summarize: past retention_days, step queries answer from them until rollup_retention_days", async (t) => {
+  const { partitions, store } = await storeWithDay(t, 720);
+  await store.seal(day);
+  const range = [start, start + DAY_MS - 1] as const;
+  const hourly = store.buckets("web-1", "memory.used", ...range, 3_600_000);
+  t.is(hourly[0]!.buckets.length, 24);
+  // Data kept 3 days, rollups 30: on the 27th the 20th's data is gone, its rollups are not.
+  await applyRetention(partitions, Date.parse("2026-11-27T00:00:00Z"), 3, 30);
+  t.deepEqual(store.query("web-1", "memory.used", ...range), []);
+  t.deepEqual(store.buckets("web-1", "memory.used", ...range, 3_600_000), hourly);
+  const partial = store.buckets("web-1", "memory.used", start + 30 * 60_000, start + 3 * 3_600_000 - 1, 3_600_000);
+  t.deepEqual(partial[0]!.buckets.map((b) => b[0]), [start + 3_600_000, start + 2 * 3_600_000], "only buckets wholly inside the range");
+  t.deepEqual(store.buckets("web-1", "memory.used", ...range, 90_000), [], "a step finer than the rollups has nothing to read");
+  await applyRetention(partitions, Date.parse("2026-12-25T00:00:00Z"), 3, 30);
+  t.deepEqual(store.buckets("web-1", "memory.used", ...range, 3_600_000), []);
+});

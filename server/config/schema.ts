@@ -75,6 +75,8 @@ export const serverConfigSchema = z.strictObject({
   bind_address: z.string().default("0.0.0.0"),
   data_dir: z.string().min(1).default("data"),
   retention_days: positiveInt.default(7),
+  /** Days the 1 min / 1 h rollups of sealed days are kept (step queries reach back this far). */
+  rollup_retention_days: positiveInt.default(90),
   require_agent_auth: z.boolean().default(false),
   log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** An agent not heard from for this long is shown as inactive. */
@@ -142,6 +144,9 @@ export const serverConfigSchema = z.strictObject({
     max_restarts_per_minute: positiveInt.default(5),
   }).prefault({}),
 }).superRefine((cfg, ctx) => {
+  if (cfg.rollup_retention_days < cfg.retention_days) {
+    ctx.addIssue({ code: "custom", path: ["rollup_retention_days"], message: `must be at least retention_days (${cfg.retention_days}): rollups are made from the data retention keeps` });
+  }
   if (cfg.tls.enabled && (!cfg.tls.cert_file || !cfg.tls.key_file)) {
     ctx.addIssue({ code: "custom", path: ["tls"], message: "enabled = true needs cert_file and key_file" });
   }

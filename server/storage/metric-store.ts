@@ -4,6 +4,7 @@ import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.t
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
 import { Buckets, type Bucket } from "../query/aggregate.ts";
+import type { RollupBlock } from "./codec/chunk.ts";
 import { AgentBuilder, ROLLUPS, writeAgent } from "./sealed-day.ts";
 
 /*
@@ -122,7 +123,8 @@ export class MetricStore {
    * The series of one metric in buckets of `stepMs` (epoch-aligned): days wholly inside the
    * range that are sealed read their 1 min or 1 h rollups when the step is a whole number of
    * them, so a week at step=300 reads 10,080 buckets, not 60,480 points; the rest is read as
-   * points. Series come sorted by their key.
+   * points. Days past retention_days whose rollups are still kept (rollup_retention_days)
+   * answer from those alone. Series come sorted by their key.
    */
   buckets(agentId: string, metric: string, fromMs: number, toMs: number, stepMs: number, labelFilter: Labels = EMPTY_LABELS): { labels: Labels; buckets: Bucket[] }[] {
     const resolution = [...ROLLUPS].reverse().find(([, ms]) => stepMs % ms === 0)?.[1];
@@ -135,17 +137,29 @@ export class MetricStore {
       return s.buckets;
     };
     const asPoints: [number, number][] = [];
-    for (const day of this.partitions.daysBetween(fromMs, toMs)) {
+    const merge = (rollups: RollupBlock[], inRange: (start: number) => boolean) => {
+      for (const r of rollups) {
+        if (filterKeys.some((k) => r.labels[k] !== labelFilter[k])) continue;
+        const b = seriesFor(r.labels);
+        for (let i = 0; i < r.starts.length; i++) if (inRange(r.starts[i]!)) b.merge(r.starts[i]!, r.min[i]!, r.max[i]!, r.sum[i]!, r.count[i]!);
+      }
+    };
+    const withData = new Set(this.partitions.daysBetween(fromMs, toMs));
+    // Days past retention_days whose rollups remain: only buckets wholly inside the range count.
+    if (resolution) {
+      for (const day of this.partitions.rollupDays()) {
+        if (withData.has(day) || dayStartMs(day) + DAY_MS <= fromMs || dayStartMs(day) > toMs) continue;
+        const rollups = this.partitions.rollups(day)?.rollups(agentId, metric, labelFilter, resolution);
+        if (rollups) merge(rollups, (start) => start >= fromMs && start + resolution - 1 <= toMs);
+      }
+    }
+    for (const day of withData) {
       const start = dayStartMs(day), end = start + DAY_MS - 1;
       if (resolution && start >= fromMs && end <= toMs) {
         const view = this.partitions.view(day);
         const rollups = view.sealed && view.raws.length === 0 ? this.partitions.rollups(day)?.rollups(agentId, metric, labelFilter, resolution) : undefined;
         if (rollups && this.partitions.isCurrent(day, view)) {
-          for (const r of rollups) {
-            if (filterKeys.some((k) => r.labels[k] !== labelFilter[k])) continue;
-            const b = seriesFor(r.labels);
-            for (let i = 0; i < r.starts.length; i++) b.merge(r.starts[i]!, r.min[i]!, r.max[i]!, r.sum[i]!, r.count[i]!);
-          }
+          merge(rollups, () => true);
           continue;
         }
       }

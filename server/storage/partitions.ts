@@ -186,11 +186,19 @@ export class PartitionSet {
     return this.files(this.sealedDir, SEALED).filter((f) => f.day === day).reduce((n, f) => n + fileSize(path.join(this.sealedDir, f.name)), 0);
   }
 
-  /** Closes and deletes a whole day: retention never deletes row by row. */
+  /** Closes and deletes a whole day's data, raw and sealed (its rollups stay): retention never deletes row by row. */
   async drop(day: string): Promise<void> {
-    await this.remove(this.rollupFile(day));
     for (const g of this.rawGenerations(day)) await this.remove(this.rawFile(day, g));
     for (const v of this.sealedVersions(day)) await this.remove(path.join(this.sealedDir, `${day}.v${v}.mdb`));
+  }
+
+  async dropRollups(day: string): Promise<void> {
+    await this.remove(this.rollupFile(day));
+  }
+
+  /** Days that have rollups on disk, oldest first. */
+  rollupDays(): string[] {
+    return readdirSync(this.rollupDir).filter((f) => f.endsWith(".mdb")).map((f) => f.slice(0, -4)).filter(isDayName).sort();
   }
 
   async closeAll(): Promise<void> {

@@ -8,8 +8,10 @@ import type { SeriesResult, SeriesStatsResult } from "../openapi/schemas.ts";
 import { badRequest } from "../errors.ts";
 import { intParam, parseLabelFilter, parseTime, queryParam } from "../params.ts";
 
-/** A query may span at most this long; longer ranges arrive with rollups. */
+/** A query of points may span at most this long. */
 const MAX_RANGE_MS = 31 * DAY_MS;
+/** With a step, buckets come from rollups where whole days allow: a year, bounded by MAX_BUCKETS. */
+const MAX_STEP_RANGE_MS = 366 * DAY_MS;
 /** With `step`, at most this many buckets per series (a chart has fewer pixels). */
 const MAX_BUCKETS = 20_000;
 
@@ -24,7 +26,8 @@ export function metricsRouter(deps: HttpDeps): Router {
     const to = parseTime("to", queryParam(ctx.query, "to", true));
     const labels = parseLabelFilter("labels", queryParam(ctx.query, "labels"));
     if (to < from) throw badRequest("to", "must not be before from");
-    if (to - from > MAX_RANGE_MS) throw badRequest("to", "the range may span at most 31 days");
+    if (stepMs === undefined && to - from > MAX_RANGE_MS) throw badRequest("to", "the range may span at most 31 days (366 with step)");
+    if (to - from > MAX_STEP_RANGE_MS) throw badRequest("to", "the range may span at most 366 days");
     if (!deps.control.getAgent(agent)) throw new TsmonError("NOT_FOUND", `agent '${agent}' has never reported`);
     const head = { agent_id: agent, metric_name: metric, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
     if (stepMs !== undefined && (to - from) / stepMs > MAX_BUCKETS) {
@@ -46,7 +49,7 @@ export function metricsRouter(deps: HttpDeps): Router {
    *       - { name: from, in: query, required: true, description: ISO 8601 or epoch ms, schema: { type: string } }
    *       - { name: to, in: query, required: true, description: ISO 8601 or epoch ms, schema: { type: string } }
    *       - { name: labels, in: query, required: false, description: "label filter, e.g. mount:/data", schema: { type: string } }
-   *       - { name: step, in: query, required: false, description: "seconds per bucket (at most 20,000 buckets)", schema: { type: integer, minimum: 1 } }
+   *       - { name: step, in: query, required: false, description: "seconds per bucket (at most 20,000 buckets); with it the range may span 366 days, answered from rollups beyond retention_days", schema: { type: integer, minimum: 1 } }
    *     responses:
    *       200:
    *         description: The series; each point is [timestamp_ms, value], each bucket [start_ms, min, max, avg, count].
@@ -66,7 +69,7 @@ export function metricsRouter(deps: HttpDeps): Router {
    */
   router.get("/v1/metrics", (ctx) => {
     const rawStep = queryParam(ctx.query, "step");
-    const step = rawStep === undefined ? undefined : intParam(rawStep, "step", 0, 1, MAX_RANGE_MS / 1000);
+    const step = rawStep === undefined ? undefined : intParam(rawStep, "step", 0, 1, MAX_STEP_RANGE_MS / 1000);
     const q = seriesQuery(ctx, step === undefined ? undefined : step * 1000);
     const body: SeriesResult = step === undefined
       ? { ...q.head, series: deps.store.query(q.agent, q.metric, q.from, q.to, q.labels).map((s) => ({ labels: s.labels, points: s.points })) }
