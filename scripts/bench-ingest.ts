@@ -1,9 +1,10 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { encodeBatchProto } from "../server/ingest/decode.ts";
 import { SimulatedHost } from "./lib/agent-shape.ts";
 import { openChannels, quantile, sendReport } from "./lib/grpc-load.ts";
@@ -15,6 +16,8 @@ import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
  * Ingest load: simulated agents report agent-shaped batches over real gRPC on loopback
  * to a real server process started from its config; prints throughput, server CPU per
  * point and acknowledgement latency. The load generator runs in this process.
+ * `--instances N` (N > 1) runs the server under PM2 cluster mode instead, as
+ * ecosystem.config.cjs deploys it; CPU and RSS are then summed over the instances.
  */
 const { values } = parseArgs({ options: {
   agents: { type: "string", default: "1000" },
@@ -22,17 +25,21 @@ const { values } = parseArgs({ options: {
   concurrency: { type: "string", default: "64" },
   channels: { type: "string", default: "8" },
   "ingest-threads": { type: "string", default: "2" },
+  instances: { type: "string", default: "1" },
 } });
 const agents = Number(values.agents), seconds = Number(values.seconds), concurrency = Number(values.concurrency);
+const instances = Number(values.instances);
+// PM2's cluster master hands each new connection to the next instance and the load keeps its
+// connections open, so every instance needs several of them to get a fair share of the load.
+const channelCount = Math.max(Number(values.channels), 4 * instances);
 
 const dir = mkdtempSync(path.join(tmpdir(), "tsmon-bench-"));
 const { file, ports } = await writeServerConfig(dir, {
   extra: `[actors]\ningest_threads = ${values["ingest-threads"]}\ningest_queue = 4096\n`, logLevel: "warn",
 });
-const server = await spawnServer(file, ports);
-const pid = server.child.pid!;
+const server = instances === 1 ? await startOneServer(file, ports) : await startPm2Cluster(dir, file, ports, instances);
 
-const channels = openChannels(server.grpc, Number(values.channels));
+const channels = openChannels(server.grpc, channelCount);
 
 const hosts = Array.from({ length: agents }, (_, i) => new SimulatedHost(`bench-${i}`, i + 1));
 /** Reports acknowledged per agent: the comparison replays exactly these. */
@@ -43,7 +50,8 @@ const nextReport = new Array<number>(agents).fill(0);
 let points = 0, reports = 0, refused = 0;
 const latencies: number[] = [];
 
-const cpu0 = processCpuSeconds(pid);
+const cpu0 = server.pids.map(processCpuSeconds);
+const daemonCpu0 = server.daemonPid === undefined ? 0 : processCpuSeconds(server.daemonPid);
 const t0 = performance.now();
 const deadline = t0 + seconds * 1000;
 let cursor = 0;
@@ -63,27 +71,30 @@ await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
   }
 }));
 const elapsed = (performance.now() - t0) / 1000;
-const cpu = processCpuSeconds(pid) - cpu0;
-const rss = processRssMb(pid);
+const cpuEach = server.pids.map((pid, i) => processCpuSeconds(pid) - cpu0[i]!);
+const rssEach = server.pids.map(processRssMb);
+const daemonCpu = server.daemonPid === undefined ? 0 : processCpuSeconds(server.daemonPid) - daemonCpu0;
+const cpu = sum(cpuEach), rss = sum(rssEach);
 for (const c of channels) c.close();
-server.child.kill("SIGTERM");
-await server.exited;
+await server.stop();
 const tsmonBytes = dirBytes(path.join(dir, "data", "metrics"));
 rmSync(dir, { recursive: true, force: true });
 
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => quantile(latencies, p).toFixed(2);
 console.log(`\nbench:ingest — ${agents} simulated agents, ~${Math.round(points / Math.max(1, reports))} points per report, ` +
-  `unary ReportMetrics, ${concurrency} in flight over ${channels.length} connections, ${seconds} s`);
+  `unary ReportMetrics, ${concurrency} in flight over ${channels.length} connections, ${seconds} s` +
+  (instances > 1 ? `, ${instances} server instances (PM2 cluster)` : ""));
 console.log(`machine: ${machineLine()}\n`);
 printTable([
   ["reports acknowledged", String(reports)],
   ["reports refused", String(refused)],
   ["points/s", Math.round(points / elapsed).toLocaleString("en")],
   ["points per server CPU-second", Math.round(points / Math.max(cpu, 1e-9)).toLocaleString("en")],
-  ["server CPU (all threads)", `${cpu.toFixed(1)} s over ${elapsed.toFixed(1)} s`],
+  ["server CPU (all threads)", `${cpu.toFixed(1)} s over ${elapsed.toFixed(1)} s` + perInstance(cpuEach, 1, " s")],
+  ...(server.daemonPid === undefined ? [] : [["PM2 daemon CPU (balancer; not in the figures above)", `${daemonCpu.toFixed(1)} s`] as [string, string]]),
   ["ack latency p50 / p99", `${pct(0.5)} ms / ${pct(0.99)} ms`],
-  ["server RSS at end", `${rss.toFixed(0)} MB`],
+  ["server RSS at end", `${rss.toFixed(0)} MB` + perInstance(rssEach, 0, " MB")],
   ["bytes per point on disk (today's raw layout; see bench:query for sealed days)", (tsmonBytes / Math.max(points, 1)).toFixed(1)],
 ]);
 
@@ -153,6 +164,94 @@ async function compareWithVictoriaMetrics(startMs: number, perAgent: number[], t
     await new Promise((r) => child.once("exit", r));
     rmSync(vmDir, { recursive: true, force: true });
   }
+}
+
+interface RunningServers {
+  grpc: string;
+  /** Every server process, whose CPU and RSS are summed. */
+  pids: number[];
+  /** PM2's daemon under cluster mode: it accepts the connections and hands them to the instances. */
+  daemonPid?: number;
+  stop(): Promise<void>;
+}
+
+async function startOneServer(file: string, ports: { grpc: number; http: number }): Promise<RunningServers> {
+  const server = await spawnServer(file, ports);
+  return {
+    grpc: server.grpc, pids: [server.child.pid!],
+    async stop() {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    },
+  };
+}
+
+/** `instances` servers under PM2 cluster mode, as test/pm2-cluster.test.ts starts them: a private PM2_HOME in `dir`. */
+async function startPm2Cluster(dir: string, file: string, ports: { grpc: number; http: number }, instances: number): Promise<RunningServers> {
+  const root = new URL("..", import.meta.url).pathname;
+  const pm2Home = path.join(dir, "pm2");
+  const env = { ...process.env, PM2_HOME: pm2Home, TSMON_SERVER_CONFIG: file, TSMON_INSTANCES: String(instances) };
+  const bin = path.join(root, "node_modules/.bin/pm2");
+  const pm2 = async (...args: string[]) => (await promisify(execFile)(bin, args, { env, maxBuffer: 64 << 20 })).stdout;
+  let running = true;
+  const stop = async () => {
+    if (running) await pm2("kill").catch(() => undefined);
+    running = false;
+  };
+  // PM2's daemon is detached: however else this script ends (an error, Ctrl-C), stop it here,
+  // or it and the instances keep running. An "exit" listener has to do it synchronously.
+  process.on("exit", () => {
+    if (running) try { execFileSync(bin, ["kill"], { env, stdio: "ignore" }); } catch { /* already gone */ }
+  });
+  process.once("SIGINT", () => process.exit(130));
+  await pm2("start", path.join(root, "ecosystem.config.cjs"), "--only", "tsmon-server");
+  const answered = await waitForInstances(`http://127.0.0.1:${ports.http}/v1/health`, instances);
+  const listed = (JSON.parse(await pm2("jlist")) as { name: string; pid: number }[]).filter((p) => p.name === "tsmon-server").map((p) => p.pid);
+  // A restarted instance would have a new PID: measure exactly the processes that answered.
+  if (listed.length !== instances || listed.some((pid) => !answered.has(pid))) {
+    throw new Error(`pm2 jlist PIDs ${listed.join(", ")} are not the ones /v1/health answered from: ${[...answered].join(", ")}`);
+  }
+  return {
+    grpc: `127.0.0.1:${ports.grpc}`, pids: listed, daemonPid: Number(readFileSync(path.join(pm2Home, "pm2.pid"), "utf8")),
+    stop,
+  };
+}
+
+/**
+ * Polls GET /v1/health, each time over a new connection (so the cluster hands it to the next
+ * instance), until `count` different PIDs have answered 200; returns them. gRPC binds before
+ * HTTP listens, so an instance that answers also takes gRPC connections.
+ */
+async function waitForInstances(url: string, count: number): Promise<Set<number>> {
+  const pids = new Set<number>();
+  // Generous, as spawnServer: each instance compiles the server through tsx on a 2-core machine.
+  const deadline = Date.now() + 90_000;
+  while (pids.size < count) {
+    if (Date.now() > deadline) throw new Error(`only ${pids.size} of ${count} PM2 instances answered ${url}`);
+    const pid = await healthPid(url);
+    if (pid === undefined) await sleep(100);
+    else pids.add(pid);
+  }
+  return pids;
+}
+
+function healthPid(url: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    http.get(url, { agent: false }, (res) => {
+      let text = "";
+      res.on("data", (c) => (text += c));
+      res.on("end", () => resolve(res.statusCode === 200 ? (JSON.parse(text) as { pid: number }).pid : undefined));
+    }).on("error", () => resolve(undefined));
+  });
+}
+
+function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+/** " (a + b)", each instance's share, when there are several instances. */
+function perInstance(xs: number[], digits: number, unit: string): string {
+  return xs.length > 1 ? ` (${xs.map((x) => x.toFixed(digits)).join(" + ")}${unit} per instance)` : "";
 }
 
 function dirBytes(dir: string): number {
