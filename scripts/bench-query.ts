@@ -106,13 +106,18 @@ const timeHttp = async (p: string) => {
   ms.sort((a, b) => a - b);
   return `${quantile(ms, 0.5).toFixed(2)} / ${quantile(ms, 0.99).toFixed(2)} ms`;
 };
-const httpDay = await timeHttp(`/v1/metrics?agent=q-0&metric=cpu.usage&from=${day24h[0]}&to=${day24h[1]}`);
-const httpWeek = await timeHttp(`/v1/metrics?agent=q-0&metric=cpu.usage&from=${week[0]}&to=${week[1]}&step=300`);
-const httpLatest = await timeHttp(`/v1/agents/q-0/latest`);
-agent.destroy();
-server.child.kill("SIGTERM");
-await server.exited;
-rmSync(dir, { recursive: true, force: true });
+let httpDay: string, httpWeek: string, httpLatest: string;
+try {
+  httpDay = await timeHttp(`/v1/metrics?agent=q-0&metric=cpu.usage&from=${day24h[0]}&to=${day24h[1]}`);
+  httpWeek = await timeHttp(`/v1/metrics?agent=q-0&metric=cpu.usage&from=${week[0]}&to=${week[1]}&step=300`);
+  httpLatest = await timeHttp(`/v1/agents/q-0/latest`);
+} finally {
+  // Stopped even when a query fails: the server must not outlive the bench.
+  agent.destroy();
+  server.child.kill("SIGTERM");
+  await server.exited;
+  rmSync(dir, { recursive: true, force: true });
+}
 
 console.log(`\nbench:query — ${points.toLocaleString("en")} agent-shaped points: q-0 over ${days} days and ${agents - 1} more agents over one day, ` +
   `95 series per report every 10 s (filled in ${fillSecs.toFixed(0)} s, sealed in ${sealSecs.toFixed(0)} s); p50 / p99 over ${runs} runs`);

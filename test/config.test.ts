@@ -1,13 +1,18 @@
 import test from "ava";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError, buildServerConfig, loadServerConfig } from "../server/config/load.ts";
 
 const exampleFile = new URL("../config/server.example.toml", import.meta.url).pathname;
 
+const made: string[] = [];
+test.after.always(() => { for (const dir of made) rmSync(dir, { recursive: true, force: true }); });
+
 function tomlFile(text: string): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), "tsmon-cfg-")), "server.toml");
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-cfg-"));
+  made.push(dir);
+  const file = path.join(dir, "server.toml");
   writeFileSync(file, text);
   return file;
 }
