@@ -103,15 +103,15 @@ server.child.kill("SIGTERM");
 await server.exited;
 rmSync(dir, { recursive: true, force: true });
 
-function buckets(text: string, name: string): (readonly [number, number])[] {
-  return [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)`, "gm"))]
+function buckets(text: string, name: string, labels: string): (readonly [number, number])[] {
+  return [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"${labels ? "," + labels : ""}\\} (\\d+)`, "gm"))]
     .map((m) => [m[1] === "+Inf" ? Infinity : Number(m[1]), Number(m[2])] as const);
 }
 
 /** p-quantile of a Prometheus histogram (minus an earlier scrape), interpolated within its bucket. */
-function histogramQuantile(name: string, q: number, since = ""): number {
-  const before = buckets(since, name);
-  const buckets_ = buckets(metricsText, name).map(([le, c], i) => [le, c - (before[i]?.[1] ?? 0)] as const);
+function histogramQuantile(name: string, q: number, since = "", labels = ""): number {
+  const before = buckets(since, name, labels);
+  const buckets_ = buckets(metricsText, name, labels).map(([le, c], i) => [le, c - (before[i]?.[1] ?? 0)] as const);
   const total = buckets_.at(-1)?.[1] ?? 0;
   let prevLe = 0, prevCount = 0;
   for (const [le, count] of buckets_) {
@@ -133,6 +133,10 @@ printTable([
   ["alert events", `${events} (${(events / elapsed).toFixed(0)}/s)`],
   ["report arrival → event emitted (server)", `p50 ${ms(histogramQuantile("tsmon_alert_latency_seconds", 0.5))}, p99 ${ms(histogramQuantile("tsmon_alert_latency_seconds", 0.99))} (histogram, interpolated)`],
   ["  same, after each agent's first report", `p50 ${ms(histogramQuantile("tsmon_alert_latency_seconds", 0.5, firstRoundText))}, p99 ${ms(histogramQuantile("tsmon_alert_latency_seconds", 0.99, firstRoundText))}`],
+  ...["ingest", "window", "evaluate"].map((stage) => {
+    const at = (q: number) => ms(histogramQuantile("tsmon_alert_stage_seconds", q, firstRoundText, `stage="${stage}"`));
+    return [`    of which ${stage}`, `p50 ${at(0.5)}, p99 ${at(0.99)}`] as [string, string];
+  }),
   ["report sent → event on live feed (client)", `p50 ${quantile(endToEnd, 0.5).toFixed(1)} ms, p99 ${quantile(endToEnd, 0.99).toFixed(1)} ms (${endToEnd.length} matched)`],
   ["  same, after each agent's first report", `p50 ${quantile(steady, 0.5).toFixed(1)} ms, p99 ${quantile(steady, 0.99).toFixed(1)} ms (${steady.length} events)`],
   ["agent-window memory per agent", `${(gauge("tsmon_window_bytes_per_agent") / 1024).toFixed(1)} KiB (estimate; ${gauge("tsmon_window_series")} series, ${gauge("tsmon_window_samples_held")} samples held in rule windows)`],

@@ -29,19 +29,29 @@ export class Intake {
       this.metrics.reportsRefused.inc({ reason: (err as { code?: string }).code ?? "INTERNAL" });
       throw err;
     }
-    this.metrics.ackLatency.observe((performance.now() - started) / 1000);
+    const storedAt = performance.now();
+    this.metrics.ackLatency.observe((storedAt - started) / 1000);
     this.metrics.reportsIngested.inc();
     this.metrics.pointsIngested.inc(stored.points);
     this.metrics.actorMessages.inc({ actor: "ingest" });
     // Already durable: a window that cannot take it now re-reads storage when it next sees the agent.
     this.window.push(stored.agentId, stored.samples, stored.prevLastSeen)
-      .then((applied) => {
+      .then(async (applied) => {
         this.metrics.actorMessages.inc({ actor: "agent-window" });
-        return this.alerts.observe(stored.agentId, applied.observations, started);
+        const appliedAt = performance.now();
+        const events = await this.alerts.observe(stored.agentId, applied.observations, started);
+        if (events.length) this.observeStages(started, storedAt, appliedAt);
       })
       .catch((err: unknown) => this.log.warn({ err, agentId: stored.agentId }, "a report's samples did not reach the agent window or rule evaluator"));
     for (const listener of this.listeners) listener(stored.agentId, stored.samples);
     return stored;
+  }
+
+  private observeStages(arrived: number, stored: number, applied: number): void {
+    const stage = this.metrics.alertStage;
+    stage.observe({ stage: "ingest" }, (stored - arrived) / 1000);
+    stage.observe({ stage: "window" }, (applied - stored) / 1000);
+    stage.observe({ stage: "evaluate" }, (performance.now() - applied) / 1000);
   }
 
   /** Called with every report once it is stored (the live feed listens here). */

@@ -70,6 +70,13 @@ test.serial("a breach over gRPC fires once, shows as active, and resolves once o
   const firing = await live.next((m) => m.type === "alert" && m.event.status === "firing");
   t.is(firing.event.agent_id, "web-1");
   await live.next((m) => m.type === "alert" && m.event.status === "resolved");
+  // Both events' latencies are on /metrics, split into the stages an operator can act on.
+  const exposition = await until("stage timings of both events", async () => {
+    const text = await (await adminFetch(`${server.http}/metrics`)).text();
+    return /^tsmon_alert_stage_seconds_count\{stage="evaluate"\} 2$/m.test(text) ? text : undefined;
+  });
+  for (const stage of ["ingest", "window"]) t.regex(exposition, new RegExp(`^tsmon_alert_stage_seconds_count\\{stage="${stage}"\\} 2$`, "m"));
+  t.regex(exposition, /^tsmon_alert_latency_seconds_count 2$/m);
 
   // The backtest over the same stored history finds exactly the live episode.
   const res = await adminFetch(`${server.http}/v1/alerts/rules/test`, {

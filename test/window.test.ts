@@ -48,6 +48,10 @@ test("latest keeps the newest value per series; out-of-order samples do not repl
   const latest = w.handle({ type: "latest", agentId: "a" });
   t.is(latest.lastReport, 9_000);
   t.deepEqual(latest.values.map((v) => [v.metric, v.value]), [["cpu.usage", 50], ["disk.used", 1]]);
+  // A newer sample moves the held value; an answer already given stays as it was.
+  w.handle(ing.store("a", [["cpu.usage", {}, 9_500, 70]]));
+  t.deepEqual(latest.values[0], { metric: "cpu.usage", labels: {}, timestamp: 9_000, value: 50 });
+  t.is(w.handle({ type: "latest", agentId: "a" }).values[0]!.value, 70);
 });
 
 test("a first-seen agent is learnt from storage over the horizon, and later reads catch up", (t) => {

@@ -11,9 +11,23 @@ export class NotifierActor extends ShardGroup<NotifierRequest, NotifierReplies> 
     return this.shards[0]!;
   }
 
-  /** New events wait in the outbox: deliver now. */
+  private kicking = false;
+  private kickAgain = false;
+
+  /** New events wait in the outbox: deliver now. A burst of events costs one message in
+   *  flight and one after it (a pass reads the whole outbox), not a message per event. */
   kick(): void {
-    void this.thread.request({ type: "kick" }).catch(() => undefined);
+    if (this.kicking) {
+      this.kickAgain = true;
+      return;
+    }
+    this.kicking = true;
+    void this.thread.request({ type: "kick" }).catch(() => undefined).finally(() => {
+      this.kicking = false;
+      if (!this.kickAgain) return;
+      this.kickAgain = false;
+      this.kick();
+    });
   }
 
   async test(channelId: string): Promise<NotifierReplies["test"]["result"]> {

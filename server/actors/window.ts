@@ -65,7 +65,8 @@ export class AgentWindow {
       case "latest": {
         const state = this.agents.get(msg.agentId) ?? this.learn(msg.agentId);
         this.catchUpLatest(msg.agentId, state);
-        const values = [...state.series.values()].sort(compareSeries);
+        // Copies: the held values change in place as samples arrive.
+        const values = [...state.series.values()].map((v) => ({ ...v })).sort(compareSeries);
         return { type: "latest", agentId: msg.agentId, lastReport: state.lastReport || null, values };
       }
       case "rules": {
@@ -156,8 +157,13 @@ function applyBlock(state: AgentState, block: SampleBlock, out: Observation[]): 
 
 function setLatest(state: AgentState, key: string, metric: string, labels: LatestValue["labels"], ts: number, value: number): void {
   const current = state.series.get(key);
-  // Out-of-order samples never replace a newer value.
-  if (!current || ts >= current.timestamp) state.series.set(key, { metric, labels, timestamp: ts, value });
+  if (!current) state.series.set(key, { metric, labels, timestamp: ts, value });
+  else if (ts >= current.timestamp) {
+    // In place: a long-lived object per series, not one per sample for the old generation to collect.
+    // (Out-of-order samples never replace a newer value.)
+    current.timestamp = ts;
+    current.value = value;
+  }
   if (ts > state.lastReport) state.lastReport = ts;
 }
 

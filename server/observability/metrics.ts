@@ -32,6 +32,11 @@ export function createServerMetrics(sources: MetricSources) {
       name: "tsmon_alert_latency_seconds", help: "From the arrival of the report that caused an alert event to the event's emission",
       buckets: [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 1], registers,
     }),
+    alertStage: new Histogram({
+      name: "tsmon_alert_stage_seconds",
+      help: "Where an alert's latency goes, for reports that caused events: ingest (arrival to durable), window (rules applied), evaluate (lifecycle written durably)",
+      labelNames: ["stage"] as const, buckets: [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 1], registers,
+    }),
     alertEvents: new Counter({ name: "tsmon_alert_events_total", help: "Alert events, by rule and state", labelNames: ["rule", "state"] as const, registers }),
     certChecks: new Counter({ name: "tsmon_cert_checks_total", help: "Certificate checks stored, by result (ok or the error class)", labelNames: ["result"] as const, registers }),
     notifications: new Counter({
