@@ -32,7 +32,7 @@ import { startAuth } from "./auth/auth.ts";
 import { ControlStore } from "./storage/control-store.ts";
 import { MetricStore } from "./storage/metric-store.ts";
 import { PartitionSet } from "./storage/partitions.ts";
-import { applyRetention } from "./storage/retention.ts";
+import { applyHistoryRetention, applyRetention } from "./storage/retention.ts";
 import { startSealing } from "./storage/sealing.ts";
 import { VERSION } from "./version.ts";
 
@@ -197,6 +197,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     try {
       const dropped = await applyRetention(partitions, Date.now(), config.retention_days, config.rollup_retention_days);
       if (dropped.length) log.info({ dropped }, "retention deleted expired partitions");
+      const pruned = await applyHistoryRetention(control, Date.now(), config.history_retention_days);
+      if (pruned.history || pruned.log) log.info(pruned, "retention deleted old alert history and notification log entries");
     } catch (err) {
       log.error({ err }, "retention failed; will retry");
     }

@@ -5,7 +5,11 @@ import path from "node:path";
 import { DAY_MS, expiredDays } from "../server/storage/days.ts";
 import { MetricStore } from "../server/storage/metric-store.ts";
 import { PartitionSet } from "../server/storage/partitions.ts";
-import { applyRetention } from "../server/storage/retention.ts";
+import { applyHistoryRetention, applyRetention } from "../server/storage/retention.ts";
+import { ControlStore } from "../server/storage/control-store.ts";
+import type { Delivery } from "../server/storage/notify-store.ts";
+import type { AlertEvent, AlertRule } from "../server/alerts/types.ts";
+import { event } from "./helpers/alert-event.ts";
 
 test("expiredDays keeps today and the retention_days − 1 days before", (t) => {
   const now = Date.parse("2026-11-23T12:00:00Z");
@@ -34,4 +38,56 @@ test("retention deletes whole expired partitions and queries span the rest", asy
   t.deepEqual(partitions.daysBetween(0, base + 8 * DAY_MS), ["2026-11-17", "2026-11-18"]);
   t.deepEqual(store.query("a1", "cpu.usage", 0, Date.parse("2026-11-17T23:59:59Z"))[0]!.points.map(([, v]) => v), [7]);
   await partitions.closeAll();
+});
+
+test("history retention deletes old alert events and delivery-log entries; a firing alert keeps what its resolution needs", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-ret-"));
+  const control = new ControlStore(dir);
+  t.teardown(async () => {
+    await control.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const now = Date.parse("2026-11-23T12:00:00Z");
+  const old = now - 400 * DAY_MS, recent = now - 10 * DAY_MS;
+  const rule: AlertRule = {
+    id: "r1", name: "high-cpu", type: "threshold", metric: "cpu.usage", agent_pattern: "*", labels: {}, severity: "critical",
+    silence_secs: 0, enabled: true, operator: "gt", value: 90, duration_secs: 0, source: "api",
+  };
+  const observe = (agentId: string, state: "firing" | "inactive", ts: number) => control.alerts.apply([{
+    rule, key: { ruleId: "r1", agentId, metric: "cpu.usage", labels: {} },
+    target: { state, severity: "critical", ts, value: state === "firing" ? 95 : 50, threshold: 90, message: "m" },
+  }]);
+  const [stillFiring] = await observe("web-1", "firing", old); // began 400 days ago, never resolved
+  const [over] = await observe("web-2", "firing", old);
+  await observe("web-2", "inactive", old + 60_000);
+  await observe("web-3", "firing", recent);
+  const delivered = (e: AlertEvent): Delivery => ({
+    id: `${e.id}-hook`, channel_id: "hook", event: e, group_id: e.id, status: "pending", attempts: 1, next_at: old, created_at: old, last_error: null,
+  });
+  await control.notify.finish([delivered(stillFiring!), delivered(over!)], old + 1_000);
+  const entry = (ts: number) => ({ ts, channel_id: "hook", notification_id: `n-${ts}`, status: "sent" as const, attempt: 1, http_status: 200, detail: "ok", events: [] });
+  await control.notify.appendLog(entry(old + 1_000));
+  await control.notify.appendLog(entry(recent + 1_000));
+
+  t.deepEqual(await applyHistoryRetention(control, now, 365), { history: 3, log: 1 }, "web-1's firing, web-2's firing and resolved; one log entry");
+  t.deepEqual(control.alerts.queryHistory({ limit: 10, offset: 0 }).events.map((e) => e.agent_id), ["web-3"]);
+  t.deepEqual(control.notify.queryLog({ limit: 10, offset: 0 }).entries.map((e) => e.ts), [recent + 1_000]);
+  t.true(control.notify.firingWasSent(stillFiring!.episode_id, "hook"), "its resolution will still be sent");
+  t.false(control.notify.firingWasSent(over!.episode_id, "hook"));
+  t.deepEqual(control.alerts.active().map((s) => s.agent_id).sort(), ["web-1", "web-3"], "alert state is not history");
+  t.deepEqual(await applyHistoryRetention(control, now, 365), { history: 0, log: 0 });
+});
+
+test("history retention removes more entries than one transaction takes", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-ret-"));
+  const control = new ControlStore(dir);
+  t.teardown(async () => {
+    await control.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await control.alerts.history.transaction(() => {
+    for (let i = 0; i < 12_001; i++) control.alerts.history.put([1_000 + i, `e${i}`], event({ id: `e${i}` }));
+  });
+  t.is(await control.alerts.pruneHistory(1_000 + 12_000), 12_000);
+  t.deepEqual(control.alerts.queryHistory({ limit: 10, offset: 0 }).events.map((e) => e.id), ["e12000"]);
 });

@@ -77,6 +77,8 @@ export const serverConfigSchema = z.strictObject({
   retention_days: positiveInt.default(7),
   /** Days the 1 min / 1 h rollups of sealed days are kept (step queries reach back this far). */
   rollup_retention_days: positiveInt.default(90),
+  /** Days alert history and the notification delivery log are kept. */
+  history_retention_days: positiveInt.default(365),
   require_agent_auth: z.boolean().default(false),
   log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** An agent not heard from for this long is shown as inactive. */

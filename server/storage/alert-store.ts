@@ -1,4 +1,5 @@
 import type { Database, RootDatabase } from "lmdb";
+import { pruneTimeKeyed } from "./prune.ts";
 import { alertKeyString, transition, type AlertState } from "../alerts/lifecycle.ts";
 import type { AlertEvent, AlertKey, AlertRule, Target } from "../alerts/types.ts";
 
@@ -89,6 +90,18 @@ export class AlertStore {
       total++;
     }
     return { total, events };
+  }
+
+  /** Deletes history events older than `beforeMs` (history retention); returns how many. */
+  pruneHistory(beforeMs: number): Promise<number> {
+    return pruneTimeKeyed(this.history, beforeMs);
+  }
+
+  /** Episodes firing now: their memory must outlive any retention. */
+  firingEpisodes(): Set<string> {
+    const ids = new Set<string>();
+    for (const s of this.active()) if (s.episode_id) ids.add(s.episode_id);
+    return ids;
   }
 
   /** Forgets the state of a deleted rule's alerts (their history stays). */

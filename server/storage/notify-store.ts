@@ -1,6 +1,7 @@
 import type { Database, RootDatabase } from "lmdb";
 import type { AlertEvent } from "../alerts/types.ts";
 import type { ChannelConfig, SilenceWindowConfig } from "../config/schema.ts";
+import { pruneTimeKeyed } from "./prune.ts";
 
 /** One event on its way to one channel. Finished deliveries leave this table for the log. */
 export interface Delivery {
@@ -119,6 +120,23 @@ export class NotifyStore {
   async appendLog(entry: Omit<LogEntry, "id">): Promise<void> {
     const id = `${process.pid}-${entry.ts}-${this.logSeq++}`;
     await this.log.put([entry.ts, id], { ...entry, id });
+  }
+
+  /**
+   * Deletes delivery-log entries older than `beforeMs`, and the memory of firing messages
+   * sent before it, except for episodes still firing (their resolution must still follow).
+   */
+  async prune(beforeMs: number, firingEpisodes: ReadonlySet<string>): Promise<{ log: number; sent: number }> {
+    const log = await pruneTimeKeyed(this.log, beforeMs);
+    const stale: string[] = [];
+    for (const { key, value } of this.sent.getRange({})) {
+      if (value < beforeMs && !firingEpisodes.has(key.slice(0, key.indexOf("|")))) stale.push(key);
+    }
+    for (let i = 0; i < stale.length; i += 5_000) {
+      const chunk = stale.slice(i, i + 5_000);
+      await this.sent.transaction(() => { for (const k of chunk) this.sent.remove(k); });
+    }
+    return { log, sent: stale.length };
   }
 
   queryLog(q: { channel?: string; status?: string; from?: number; to?: number; limit: number; offset: number }): { total: number; entries: LogEntry[] } {
