@@ -20,7 +20,7 @@ import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
  * ecosystem.config.cjs deploys it; CPU and RSS are then summed over the instances.
  */
 const { values } = parseArgs({ options: {
-  agents: { type: "string", default: "1000" },
+  agents: { type: "string", default: "10000" },
   seconds: { type: "string", default: "20" },
   concurrency: { type: "string", default: "64" },
   channels: { type: "string", default: "8" },
