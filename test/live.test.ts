@@ -1,11 +1,15 @@
 import test from "ava";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { WebSocketServer, type WebSocket } from "ws";
 import { LiveHub } from "../server/live/hub.ts";
+import { LiveRelay, liveSocketPrefix } from "../server/live/relay.ts";
+import { createLogger } from "../server/log.ts";
+import { ControlStore } from "../server/storage/control-store.ts";
 import type { SampleBlock } from "../server/actors/messages.ts";
 import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
@@ -139,4 +143,26 @@ test("a client on one server process receives reports ingested by another sharin
   serverB.child.kill("SIGTERM");
   t.is(await serverA.exited, 0);
   t.is(await serverB.exited, 0);
+});
+
+test("a relay starting on a data dir clears the socket and registry entry of a process killed outright", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-live3-"));
+  const control = new ControlStore(dir);
+  t.teardown(async () => {
+    await control.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const dead = spawnSync(process.execPath, ["-e", ""]).pid!; // exited: its pid names no process now
+  const deadSocket = path.join(tmpdir(), `${liveSocketPrefix(dir)}${dead}.sock`);
+  writeFileSync(deadSocket, "");
+  await control.livePeers.put(dead, { pid: dead, socket: deadSocket, hasClients: true, heartbeat: Date.now() - 60_000 });
+  // A peer that is alive and heartbeating (this test process stands in for it) stays.
+  const aliveSocket = path.join(tmpdir(), `${liveSocketPrefix(dir)}${process.ppid}.sock`);
+  await control.livePeers.put(process.ppid, { pid: process.ppid, socket: aliveSocket, hasClients: true, heartbeat: Date.now() });
+
+  const relay = new LiveRelay(control.livePeers, dir, { publish: () => {}, publishAlert: () => {} }, createLogger("silent"));
+  await relay.start();
+  t.teardown(() => relay.close());
+  t.false(existsSync(deadSocket), "the dead process's socket file is gone");
+  t.deepEqual([...control.livePeers.getKeys({})].sort(), [process.ppid, process.pid].sort());
 });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -34,6 +34,7 @@ const MAX_LINK_BUFFER_BYTES = 4 * 1024 * 1024;
  */
 export class LiveRelay {
   private readonly socketPath: string;
+  private readonly socketPrefix: string;
   private readonly server: net.Server;
   private readonly links = new Map<number, net.Socket>();
   private peers: LivePeer[] = [];
@@ -47,14 +48,14 @@ export class LiveRelay {
     private readonly target: RelayTarget,
     private readonly log: Logger,
   ) {
-    // Unix socket paths are short (~107 bytes), so the path lives in tmpdir, keyed by data dir.
-    const tag = createHash("sha1").update(dataDir).digest("hex").slice(0, 12);
-    this.socketPath = path.join(os.tmpdir(), `tsmon-live-${tag}-${process.pid}.sock`);
+    this.socketPrefix = liveSocketPrefix(dataDir);
+    this.socketPath = path.join(os.tmpdir(), `${this.socketPrefix}${process.pid}.sock`);
     this.server = net.createServer((conn) => this.receive(conn));
   }
 
   async start(): Promise<void> {
     rmSync(this.socketPath, { force: true });
+    await this.removeDeadPeers();
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
       this.server.listen(this.socketPath, () => resolve());
@@ -107,6 +108,20 @@ export class LiveRelay {
     rmSync(this.socketPath, { force: true });
   }
 
+  /** A process killed outright (SIGKILL, OOM) leaves its socket file and registry entry behind. */
+  private async removeDeadPeers(): Promise<void> {
+    const dead: number[] = [];
+    for (const { value } of this.registry.getRange({})) {
+      if (value.pid !== process.pid && Date.now() - value.heartbeat > STALE_MS && !isAlive(value.pid)) dead.push(value.pid);
+    }
+    for (const pid of dead) await this.registry.remove(pid);
+    for (const name of readdirSync(os.tmpdir())) {
+      if (!name.startsWith(this.socketPrefix) || !name.endsWith(".sock")) continue;
+      const pid = Number(name.slice(this.socketPrefix.length, -".sock".length));
+      if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) rmSync(path.join(os.tmpdir(), name), { force: true });
+    }
+  }
+
   private async register(): Promise<void> {
     await this.registry.put(process.pid, { pid: process.pid, socket: this.socketPath, hasClients: this.hasClients, heartbeat: Date.now() });
   }
@@ -152,5 +167,20 @@ export class LiveRelay {
         }
       }
     });
+  }
+}
+
+/** File-name prefix of the relay sockets of one data dir; the pid and `.sock` follow. Unix socket
+ *  paths are short (~107 bytes), so they live in tmpdir, keyed by a hash of the data dir. */
+export function liveSocketPrefix(dataDir: string): string {
+  return `tsmon-live-${createHash("sha1").update(dataDir).digest("hex").slice(0, 12)}-`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0: existence check only
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
