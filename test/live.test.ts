@@ -9,7 +9,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { LiveHub } from "../server/live/hub.ts";
 import { LiveRelay, liveSocketPrefix } from "../server/live/relay.ts";
 import { createLogger } from "../server/log.ts";
-import { ControlStore } from "../server/storage/control-store.ts";
+import { tempControlStore } from "./helpers/temp-control.ts";
 import type { SampleBlock } from "../server/actors/messages.ts";
 import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
@@ -146,12 +146,7 @@ test("a client on one server process receives reports ingested by another sharin
 });
 
 test("a relay starting on a data dir clears the socket and registry entry of a process killed outright", async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-live3-"));
-  const control = new ControlStore(dir);
-  t.teardown(async () => {
-    await control.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, control } = tempControlStore(t);
   const dead = spawnSync(process.execPath, ["-e", ""]).pid!; // exited: its pid names no process now
   const deadSocket = path.join(tmpdir(), `${liveSocketPrefix(dir)}${dead}.sock`);
   writeFileSync(deadSocket, "");

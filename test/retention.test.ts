@@ -6,7 +6,7 @@ import { DAY_MS, expiredDays } from "../server/storage/days.ts";
 import { MetricStore } from "../server/storage/metric-store.ts";
 import { PartitionSet } from "../server/storage/partitions.ts";
 import { applyHistoryRetention, applyRetention } from "../server/storage/retention.ts";
-import { ControlStore } from "../server/storage/control-store.ts";
+import { tempControlStore } from "./helpers/temp-control.ts";
 import type { Delivery } from "../server/storage/notify-store.ts";
 import type { AlertEvent, AlertRule } from "../server/alerts/types.ts";
 import { event } from "./helpers/alert-event.ts";
@@ -41,12 +41,7 @@ test("retention deletes whole expired partitions and queries span the rest", asy
 });
 
 test("history retention deletes old alert events and delivery-log entries; a firing alert keeps what its resolution needs", async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-ret-"));
-  const control = new ControlStore(dir);
-  t.teardown(async () => {
-    await control.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { control } = tempControlStore(t);
   const now = Date.parse("2026-11-23T12:00:00Z");
   const old = now - 400 * DAY_MS, recent = now - 10 * DAY_MS;
   const rule: AlertRule = {
@@ -79,12 +74,7 @@ test("history retention deletes old alert events and delivery-log entries; a fir
 });
 
 test("history retention removes more entries than one transaction takes", async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-ret-"));
-  const control = new ControlStore(dir);
-  t.teardown(async () => {
-    await control.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { control } = tempControlStore(t);
   await control.alerts.history.transaction(() => {
     for (let i = 0; i < 12_001; i++) control.alerts.history.put([1_000 + i, `e${i}`], event({ id: `e${i}` }));
   });
