@@ -68,6 +68,8 @@ export function decodeSeriesBlock(bytes: Uint8Array, reports: number): SeriesBlo
   }
   const present = readValues(r, r.uvarint());
   if (all && present.length !== reports) throw new RangeError(`series ${metric} was sealed for another timestamp block`);
+  // Present in every report (the usual case): the decoded column as it is, a packed array of doubles.
+  if (all) return { metric, labels, values: present };
   let next = 0;
   const values = new Array<number | undefined>(reports);
   for (let i = 0; i < reports; i++) values[i] = !bitmap || bitmap[i >> 3]! & (1 << (i & 7)) ? present[next++] : undefined;
