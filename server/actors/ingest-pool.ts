@@ -12,25 +12,37 @@ export interface IngestPoolOptions extends Supervision {
 
 export type StoredReport = Extract<IngestReply, { type: "stored" }>;
 
-/** Reports one ingest thread works on at once (each still acknowledged only once durable). */
-const REPORTS_IN_FLIGHT_PER_THREAD = 16;
+/** Reports that arrive within one turn of the event loop go to a thread as one task, up to this many. */
+const REPORTS_PER_TASK = 16;
+/** Tasks one thread works on at once (their writes share commits; each report is still
+ *  acknowledged only once durable). */
+const TASKS_IN_FLIGHT_PER_THREAD = 4;
+
+interface Waiting { task: IngestTask; resolve: (r: StoredReport) => void; reject: (e: unknown) => void }
 
 /**
- * The ingest actor's pool (supervised, see PoolSupervisor): a thread that dies with reports
- * in flight turns them into retryable UNAVAILABLE, a full queue into RESOURCE_EXHAUSTED.
+ * The ingest actor's pool (supervised, see PoolSupervisor). Reports are batched per turn of
+ * the event loop, so a burst costs one worker message per batch, not per report. A thread
+ * that dies with reports in flight turns them into retryable UNAVAILABLE; more reports
+ * waiting than the threads take plus `queue` is RESOURCE_EXHAUSTED.
  */
 export class IngestPool {
   private readonly supervisor: PoolSupervisor;
+  /** Reports submitted and not yet answered (in the next batch, queued or running). */
+  private pending = 0;
+  private next: Waiting[] = [];
+  private flushScheduled = false;
 
   constructor(private readonly options: IngestPoolOptions) {
     this.supervisor = new PoolSupervisor({
       name: "ingest",
       piscina: {
         filename: new URL("./ingest.worker.ts", import.meta.url).href, name: "ingest",
-        maxThreads: options.threads, maxQueue: options.queue, workerData: options.workerData,
-        // Several reports in flight per thread: lmdb-js commits the writes that arrive while
+        // No piscina queue limit: submit() bounds the reports waiting (a task carries several).
+        maxThreads: options.threads, workerData: options.workerData,
+        // Several tasks in flight per thread: lmdb-js commits the writes that arrive while
         // a commit is running as one transaction, so they share one fsync.
-        concurrentTasksPerWorker: REPORTS_IN_FLIGHT_PER_THREAD,
+        concurrentTasksPerWorker: TASKS_IN_FLIGHT_PER_THREAD,
       },
       policy: options.policy, onCrashLoop: options.onCrashLoop, onRestart: options.onRestart,
     });
@@ -41,8 +53,18 @@ export class IngestPool {
     return this.supervisor.restarts;
   }
 
+  /** Reports waiting beyond what the threads are working on. */
   get queueSize(): number {
-    return this.supervisor.pool.queueSize;
+    return Math.max(0, this.pending - this.capacity);
+  }
+
+  /** Reports in flight at most: what the threads work on, plus `queue` waiting. */
+  get acceptsAtOnce(): number {
+    return this.capacity + this.options.queue;
+  }
+
+  private get capacity(): number {
+    return this.options.threads * TASKS_IN_FLIGHT_PER_THREAD * REPORTS_PER_TASK;
   }
 
   get threads(): number {
@@ -50,26 +72,34 @@ export class IngestPool {
   }
 
   /** Runs one report; resolves once it is durably stored, throws TsmonError otherwise. */
-  async submit(task: IngestTask): Promise<StoredReport> {
-    if (this.supervisor.isClosing) throw new TsmonError("UNAVAILABLE", "server is shutting down; retry against another instance", true);
-    const pool = this.supervisor.pool;
-    if (pool.queueSize >= this.options.queue) {
-      throw new TsmonError("RESOURCE_EXHAUSTED", "ingest is saturated; keep the report and retry later", true);
+  submit(task: IngestTask): Promise<StoredReport> {
+    if (this.supervisor.isClosing) return Promise.reject(new TsmonError("UNAVAILABLE", "server is shutting down; retry against another instance", true));
+    if (this.pending >= this.acceptsAtOnce) {
+      return Promise.reject(new TsmonError("RESOURCE_EXHAUSTED", "ingest is saturated; keep the report and retry later", true));
     }
-    let reply: IngestReply;
-    try {
-      reply = await pool.run(task, { name: "ingest" });
-    } catch (err) {
-      if (err instanceof Error && err.message === "Task queue is at limit") {
-        throw new TsmonError("RESOURCE_EXHAUSTED", "ingest is saturated; keep the report and retry later", true);
+    this.pending++;
+    return new Promise<StoredReport>((resolve, reject) => {
+      this.next.push({ task, resolve, reject });
+      if (this.next.length >= REPORTS_PER_TASK) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
       }
-      throw new TsmonError("UNAVAILABLE", "the ingest worker stopped before the report was stored; retry", true);
-    }
-    if (reply.type === "refused") {
-      const e = reply.error;
-      throw new TsmonError(isErrorData(e) ? e.code : "INTERNAL", e.message, e.retryable);
-    }
-    return reply;
+    }).finally(() => { this.pending--; });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.next.length === 0) return;
+    const batch = this.next;
+    this.next = [];
+    this.supervisor.pool.run(batch.map((w) => w.task), { name: "ingest" }).then(
+      (replies: IngestReply[]) => batch.forEach((w, i) => settle(w, replies[i]!)),
+      () => {
+        const err = new TsmonError("UNAVAILABLE", "the ingest worker stopped before the report was stored; retry", true);
+        for (const w of batch) w.reject(err);
+      },
+    );
   }
 
   crashOneForTest(): Promise<void> {
@@ -78,6 +108,13 @@ export class IngestPool {
 
   /** Waits for in-flight reports to finish, then stops the threads. */
   close(): Promise<void> {
+    this.flush(); // reports still collecting for the next batch are in flight too
     return this.supervisor.close(true);
   }
+}
+
+function settle(w: Waiting, reply: IngestReply): void {
+  if (reply.type === "stored") return w.resolve(reply);
+  const e = reply.error;
+  w.reject(new TsmonError(isErrorData(e) ? e.code : "INTERNAL", e.message, e.retryable));
 }

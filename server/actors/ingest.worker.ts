@@ -3,7 +3,7 @@ import { ControlStore } from "../storage/control-store.ts";
 import { MetricStore } from "../storage/metric-store.ts";
 import { PartitionSet } from "../storage/partitions.ts";
 import { ingestReport, type IngestDeps } from "./ingest.ts";
-import type { IngestReply, IngestTask, IngestWorkerData } from "./messages.ts";
+import type { IngestBatch, IngestReply, IngestWorkerData } from "./messages.ts";
 
 // The shell of the ingest actor: opens storage once per thread, then runs the core per task.
 const settings = workerData as IngestWorkerData;
@@ -15,6 +15,7 @@ const deps: IngestDeps = {
   now: Date.now,
 };
 
-export function ingest(task: IngestTask): Promise<IngestReply> {
-  return ingestReport(task, deps);
+/** The reports of a batch run side by side, so their writes share a commit and its fsync. */
+export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
+  return Promise.all(batch.map((task) => ingestReport(task, deps)));
 }

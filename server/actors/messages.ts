@@ -32,6 +32,9 @@ export type IngestTask =
   /** A batch built inside the server (the cert-checker's samples): trusted, so not authenticated. */
   | { type: "report-batch"; batch: MetricBatch };
 
+/** What an ingest thread is given: the reports that arrived together, each answered on its own. */
+export type IngestBatch = IngestTask[];
+
 export type IngestReply =
   /** `prevLastSeen`: the agent's last report before this one, from the shared registry. */
   | { type: "stored"; agentId: string; points: number; samples: SampleBlock; prevLastSeen: number }
