@@ -151,13 +151,17 @@ test("a relay starting on a data dir clears the socket and registry entry of a p
   const deadSocket = path.join(tmpdir(), `${liveSocketPrefix(dir)}${dead}.sock`);
   writeFileSync(deadSocket, "");
   await control.livePeers.put(dead, { pid: dead, socket: deadSocket, hasClients: true, heartbeat: Date.now() - 60_000 });
-  // A peer that is alive and heartbeating (this test process stands in for it) stays.
+  // A peer whose process is alive stays, even with a late heartbeat (a busy moment; this
+  // test's parent process stands in for it).
   const aliveSocket = path.join(tmpdir(), `${liveSocketPrefix(dir)}${process.ppid}.sock`);
-  await control.livePeers.put(process.ppid, { pid: process.ppid, socket: aliveSocket, hasClients: true, heartbeat: Date.now() });
+  writeFileSync(aliveSocket, "");
+  t.teardown(() => rmSync(aliveSocket, { force: true }));
+  await control.livePeers.put(process.ppid, { pid: process.ppid, socket: aliveSocket, hasClients: true, heartbeat: Date.now() - 60_000 });
 
   const relay = new LiveRelay(control.livePeers, dir, { publish: () => {}, publishAlert: () => {} }, createLogger("silent"));
   await relay.start();
   t.teardown(() => relay.close());
   t.false(existsSync(deadSocket), "the dead process's socket file is gone");
+  t.true(existsSync(aliveSocket), "a live process's socket file stays");
   t.deepEqual([...control.livePeers.getKeys({})].sort(), [process.ppid, process.pid].sort());
 });

@@ -56,19 +56,23 @@ test("history retention deletes old alert events and delivery-log entries; a fir
   const [over] = await observe("web-2", "firing", old);
   await observe("web-2", "inactive", old + 60_000);
   await observe("web-3", "firing", recent);
+  const [waitingFiring] = await observe("web-4", "firing", old);
+  const [waitingResolved] = await observe("web-4", "inactive", old + 60_000); // its message still waits (a silence, retries)
   const delivered = (e: AlertEvent): Delivery => ({
     id: `${e.id}-hook`, channel_id: "hook", event: e, group_id: e.id, status: "pending", attempts: 1, next_at: old, created_at: old, last_error: null,
   });
-  await control.notify.finish([delivered(stillFiring!), delivered(over!)], old + 1_000);
+  await control.notify.finish([delivered(stillFiring!), delivered(over!), delivered(waitingFiring!)], old + 1_000);
+  await control.notify.update([delivered(waitingResolved!)]);
   const entry = (ts: number) => ({ ts, channel_id: "hook", notification_id: `n-${ts}`, status: "sent" as const, attempt: 1, http_status: 200, detail: "ok", events: [] });
   await control.notify.appendLog(entry(old + 1_000));
   await control.notify.appendLog(entry(recent + 1_000));
 
-  t.deepEqual(await applyHistoryRetention(control, now, 365), { history: 3, log: 1 }, "web-1's firing, web-2's firing and resolved; one log entry");
+  t.deepEqual(await applyHistoryRetention(control, now, 365), { history: 5, log: 1 }, "web-1's firing, web-2's and web-4's firing and resolved; one log entry");
   t.deepEqual(control.alerts.queryHistory({ limit: 10, offset: 0 }).events.map((e) => e.agent_id), ["web-3"]);
   t.deepEqual(control.notify.queryLog({ limit: 10, offset: 0 }).entries.map((e) => e.ts), [recent + 1_000]);
   t.true(control.notify.firingWasSent(stillFiring!.episode_id, "hook"), "its resolution will still be sent");
   t.false(control.notify.firingWasSent(over!.episode_id, "hook"));
+  t.true(control.notify.firingWasSent(waitingFiring!.episode_id, "hook"), "a resolution still to deliver keeps it too");
   t.deepEqual(control.alerts.active().map((s) => s.agent_id).sort(), ["web-1", "web-3"], "alert state is not history");
   t.deepEqual(await applyHistoryRetention(control, now, 365), { history: 0, log: 0 });
 });

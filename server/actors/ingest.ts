@@ -25,13 +25,10 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps): Promise<
     // A report-batch is built inside the server (the cert-checker), never taken off the wire.
     if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(batch.agentId, task.auth, deps.control);
     validateBatch(batch, nowMs, deps.retentionDays);
-    // Two environments, two commits: side by side, so a report waits for one round of fsyncs.
-    // (An agent sends its next report only after this one's acknowledgement, so no reader
-    // acts on the new last_seen before the points are there.)
-    const [, prevLastSeen] = await Promise.all([
-      deps.store.write(batch.agentId, batch.points),
-      deps.control.touchAgent(batch.agentId, lastTimestamp(batch), batch.systemInfo, batch.droppedBatches ?? 0),
-    ]);
+    await deps.store.write(batch.agentId, batch.points);
+    // Only after the points are durable: a failed write must neither move last_seen (the
+    // agent would look alive) nor count the agent's dropped batches once per retry.
+    const prevLastSeen = await deps.control.touchAgent(batch.agentId, lastTimestamp(batch), batch.systemInfo, batch.droppedBatches ?? 0);
     return { type: "stored", agentId: batch.agentId, points: batch.points.length, samples: toSampleBlock(batch), prevLastSeen };
   } catch (err) {
     return { type: "refused", error: toErrorData(err) };

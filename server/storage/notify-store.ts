@@ -124,13 +124,16 @@ export class NotifyStore {
 
   /**
    * Deletes delivery-log entries older than `beforeMs`, and the memory of firing messages
-   * sent before it, except for episodes still firing (their resolution must still follow).
+   * sent before it, except for episodes still firing or with deliveries still to make
+   * (their resolution must still follow).
    */
   async prune(beforeMs: number, firingEpisodes: ReadonlySet<string>): Promise<{ log: number; sent: number }> {
     const log = await pruneTimeKeyed(this.log, beforeMs);
+    const keep = new Set(firingEpisodes);
+    for (const { value } of this.deliveries.getRange({})) keep.add(value.event.episode_id);
     const stale: string[] = [];
     for (const { key, value } of this.sent.getRange({})) {
-      if (value < beforeMs && !firingEpisodes.has(key.slice(0, key.indexOf("|")))) stale.push(key);
+      if (value < beforeMs && !keep.has(key.slice(0, key.indexOf("|")))) stale.push(key);
     }
     for (let i = 0; i < stale.length; i += 5_000) {
       const chunk = stale.slice(i, i + 5_000);
