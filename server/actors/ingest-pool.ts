@@ -1,6 +1,7 @@
 import { TsmonError, isErrorData } from "../../common/errors.ts";
 import type { IngestReply, IngestTask, IngestWorkerData } from "./messages.ts";
 import { PoolSupervisor } from "./pool-supervisor.ts";
+import { TurnBatcher } from "./turn-batcher.ts";
 import type { Supervision } from "./restart-policy.ts";
 
 export interface IngestPoolOptions extends Supervision {
@@ -18,8 +19,6 @@ const REPORTS_PER_TASK = 16;
  *  acknowledged only once durable). */
 const TASKS_IN_FLIGHT_PER_THREAD = 4;
 
-interface Waiting { task: IngestTask; resolve: (r: StoredReport) => void; reject: (e: unknown) => void }
-
 /**
  * The ingest actor's pool (supervised, see PoolSupervisor). Reports are batched per turn of
  * the event loop, so a burst costs one worker message per batch, not per report. A thread
@@ -30,8 +29,10 @@ export class IngestPool {
   private readonly supervisor: PoolSupervisor;
   /** Reports submitted and not yet answered (in the next batch, queued or running). */
   private pending = 0;
-  private next: Waiting[] = [];
-  private flushScheduled = false;
+  private readonly batcher = new TurnBatcher<IngestTask, IngestReply>(REPORTS_PER_TASK, (tasks) =>
+    this.supervisor.pool.run(tasks, { name: "ingest" }).catch(() => {
+      throw new TsmonError("UNAVAILABLE", "the ingest worker stopped before the report was stored; retry", true);
+    }));
 
   constructor(private readonly options: IngestPoolOptions) {
     this.supervisor = new PoolSupervisor({
@@ -78,28 +79,7 @@ export class IngestPool {
       return Promise.reject(new TsmonError("RESOURCE_EXHAUSTED", "ingest is saturated; keep the report and retry later", true));
     }
     this.pending++;
-    return new Promise<StoredReport>((resolve, reject) => {
-      this.next.push({ task, resolve, reject });
-      if (this.next.length >= REPORTS_PER_TASK) this.flush();
-      else if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    }).finally(() => { this.pending--; });
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.next.length === 0) return;
-    const batch = this.next;
-    this.next = [];
-    this.supervisor.pool.run(batch.map((w) => w.task), { name: "ingest" }).then(
-      (replies: IngestReply[]) => batch.forEach((w, i) => settle(w, replies[i]!)),
-      () => {
-        const err = new TsmonError("UNAVAILABLE", "the ingest worker stopped before the report was stored; retry", true);
-        for (const w of batch) w.reject(err);
-      },
-    );
+    return this.batcher.submit(task).then(stored).finally(() => { this.pending--; });
   }
 
   crashOneForTest(): Promise<void> {
@@ -108,13 +88,13 @@ export class IngestPool {
 
   /** Waits for in-flight reports to finish, then stops the threads. */
   close(): Promise<void> {
-    this.flush(); // reports still collecting for the next batch are in flight too
+    this.batcher.flush(); // reports still collecting for the next task are in flight too
     return this.supervisor.close(true);
   }
 }
 
-function settle(w: Waiting, reply: IngestReply): void {
-  if (reply.type === "stored") return w.resolve(reply);
+function stored(reply: IngestReply): StoredReport {
+  if (reply.type === "stored") return reply;
   const e = reply.error;
-  w.reject(new TsmonError(isErrorData(e) ? e.code : "INTERNAL", e.message, e.retryable));
+  throw new TsmonError(isErrorData(e) ? e.code : "INTERNAL", e.message, e.retryable);
 }

@@ -49,8 +49,13 @@ export interface IngestWorkerData {
 
 // ---- agent-window shards (comlink): main thread → shard ----
 
+/** One stored report's samples for its agent's window. */
+export interface ReportSamples { agentId: string; samples: SampleBlock; prevLastSeen: number }
+
 export type WindowRequest =
-  | { type: "samples"; agentId: string; samples: SampleBlock; prevLastSeen: number }
+  | ({ type: "samples" } & ReportSamples)
+  /** Reports stored within one turn of the main thread's event loop, applied in order. */
+  | { type: "samples-batch"; reports: ReportSamples[] }
   | { type: "latest"; agentId: string }
   | { type: "rules"; rules: AlertRule[] }
   | { type: "stats" };
@@ -75,6 +80,7 @@ export interface WindowStats {
 /** The reply each window request gets. */
 export interface WindowReplies {
   samples: { type: "applied"; series: number; observations: Observation[] };
+  "samples-batch": { type: "applied-batch"; results: WindowReplies["samples"][] };
   rules: { type: "rules-set"; rules: number };
   latest: { type: "latest"; agentId: string; lastReport: number | null; values: LatestValue[] };
   stats: { type: "stats" } & WindowStats;

@@ -1,6 +1,11 @@
 import type { AlertRule } from "../alerts/types.ts";
-import type { SampleBlock, WindowReplies, WindowRequest, WindowStats } from "./messages.ts";
+import type { ReportSamples, SampleBlock, WindowReplies, WindowRequest, WindowStats } from "./messages.ts";
+import { shardOf } from "./shard-of.ts";
+import { TurnBatcher } from "./turn-batcher.ts";
 import { ShardGroup, type ShardGroupOptions } from "./shard-group.ts";
+
+/** Reports per message to a shard at most (a burst of more goes as several). */
+const REPORTS_PER_MESSAGE = 64;
 
 /** The agent-window actor: its shard threads, and the questions the server asks them. */
 export class WindowShards extends ShardGroup<WindowRequest, WindowReplies> {
@@ -8,11 +13,15 @@ export class WindowShards extends ShardGroup<WindowRequest, WindowReplies> {
     super({ ...options, name: "agent-window", entry: new URL("./window.worker.ts", import.meta.url) });
   }
 
+  /** Per shard: the reports of one turn of the event loop go as one message. */
+  private readonly batchers = this.shards.map((shard) => new TurnBatcher<ReportSamples, WindowReplies["samples"]>(REPORTS_PER_MESSAGE,
+    async (reports) => (await shard.request({ type: "samples-batch", reports })).results));
+
   /** Hands a stored report's samples to the agent's shard; the reply carries rule observations.
    *  The data is already durable, so a full mailbox or a dead shard costs nothing but freshness:
    *  the shard re-reads storage when it next sees the agent. */
   push(agentId: string, samples: SampleBlock, prevLastSeen: number): Promise<WindowReplies["samples"]> {
-    return this.shardFor(agentId).request({ type: "samples", agentId, samples, prevLastSeen });
+    return this.batchers[shardOf(agentId, this.shards.length)]!.submit({ agentId, samples, prevLastSeen });
   }
 
   latest(agentId: string): Promise<WindowReplies["latest"]> {

@@ -1,0 +1,27 @@
+import test from "ava";
+import { TurnBatcher } from "../server/actors/turn-batcher.ts";
+
+test("what is submitted in one turn goes as one batch, split at the maximum; each submitter gets its own answer", async (t) => {
+  const sent: number[][] = [];
+  const batcher = new TurnBatcher<number, string>(3, async (items) => {
+    sent.push(items);
+    return items.map((n) => `answer ${n}`);
+  });
+  const answers = await Promise.all([1, 2, 3, 4, 5].map((n) => batcher.submit(n)));
+  t.deepEqual(sent, [[1, 2, 3], [4, 5]]);
+  t.deepEqual(answers, ["answer 1", "answer 2", "answer 3", "answer 4", "answer 5"]);
+  t.is(await batcher.submit(6), "answer 6", "a later turn starts a new batch");
+  t.deepEqual(sent.at(-1), [6]);
+});
+
+test("a failed batch fails every submitter in it, and only those", async (t) => {
+  let calls = 0;
+  const batcher = new TurnBatcher<number, number>(10, async (items) => {
+    if (calls++ === 0) throw new Error("worker gone");
+    return items;
+  });
+  const first = await Promise.allSettled([batcher.submit(1), batcher.submit(2)]);
+  t.deepEqual(first.map((r) => r.status), ["rejected", "rejected"]);
+  t.is((first[0] as PromiseRejectedResult).reason.message, "worker gone");
+  t.is(await batcher.submit(3), 3);
+});
