@@ -22,6 +22,8 @@ test("embedded defaults match the reference", (t) => {
   t.is(cfg.grpc_port, 9090);
   t.is(cfg.http_port, 8080);
   t.is(cfg.retention_days, 7);
+  t.is(cfg.rollup_retention_days, 90);
+  t.is(cfg.history_retention_days, 365);
   t.false(cfg.require_agent_auth);
   t.is(cfg.data_dir, path.resolve("data"));
   t.is(cfg.cert_check.default_interval_secs, 86400);
@@ -42,6 +44,7 @@ test("every error is listed with its path", (t) => {
   const file = tomlFile(`
 grpc_port = "9090"
 retention_dayz = 7
+history_retention_days = 0
 [actors]
 ingest_threads = 0
 [[alert.rules]]
@@ -58,10 +61,11 @@ end_time = "04:00"
   const problems = err.problems.join("\n");
   t.regex(problems, /^grpc_port: .*expected number/m);
   t.regex(problems, /^\(top level\): Unrecognized key: "retention_dayz"/m);
+  t.regex(problems, /^history_retention_days: /m);
   t.regex(problems, /^actors\.ingest_threads: /m);
   t.regex(problems, /^alert\.rules\.0\.operator: /m);
   t.regex(problems, /^notification\.silence_windows\.0\.start_time: expected HH:MM/m);
-  t.is(err.problems.length, 5);
+  t.is(err.problems.length, 6);
 });
 
 test("a TOML syntax error and a missing file are reported, not thrown raw", (t) => {
