@@ -7,6 +7,7 @@ import type { Database } from "lmdb";
 import type { SampleBlock } from "../actors/messages.ts";
 import type { AlertEvent } from "../alerts/types.ts";
 import type { Logger } from "../log.ts";
+import { processExists } from "../process-exists.ts";
 
 /** A server process that can take relayed reports, as registered in the control store. */
 export interface LivePeer { pid: number; socket: string; hasClients: boolean; heartbeat: number }
@@ -112,13 +113,13 @@ export class LiveRelay {
   private async removeDeadPeers(): Promise<void> {
     const dead: number[] = [];
     for (const { value } of this.registry.getRange({})) {
-      if (value.pid !== process.pid && Date.now() - value.heartbeat > STALE_MS && !isAlive(value.pid)) dead.push(value.pid);
+      if (value.pid !== process.pid && Date.now() - value.heartbeat > STALE_MS && !processExists(value.pid)) dead.push(value.pid);
     }
     for (const pid of dead) await this.registry.remove(pid);
     for (const name of readdirSync(os.tmpdir())) {
       if (!name.startsWith(this.socketPrefix) || !name.endsWith(".sock")) continue;
       const pid = Number(name.slice(this.socketPrefix.length, -".sock".length));
-      if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) rmSync(path.join(os.tmpdir(), name), { force: true });
+      if (Number.isInteger(pid) && pid !== process.pid && !processExists(pid)) rmSync(path.join(os.tmpdir(), name), { force: true });
     }
   }
 
@@ -174,13 +175,4 @@ export class LiveRelay {
  *  paths are short (~107 bytes), so they live in tmpdir, keyed by a hash of the data dir. */
 export function liveSocketPrefix(dataDir: string): string {
   return `tsmon-live-${createHash("sha1").update(dataDir).digest("hex").slice(0, 12)}-`;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0); // signal 0: existence check only
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import path from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { DAY_MS, dayOf, dayStartMs, expiredDays, isDayName } from "./days.ts";
+import { processExists } from "../process-exists.ts";
 import { RollupDay, SealedDay } from "./sealed-day.ts";
 
 /** A day whose end is further back than this takes writes through the generation lock (late data). */
@@ -274,13 +275,8 @@ export class PartitionSet {
 const dayOfFile = (file: string) => path.basename(file).slice(0, 10);
 
 function isRunning(pid: number): boolean {
-  if (pid === process.pid) return false; // this process builds in a worker it has just started; an older draft of ours is abandoned
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+  // This process builds in a worker it has just started; an older draft of ours is abandoned.
+  return pid !== process.pid && processExists(pid);
 }
 
 export function fileSize(file: string): number {
