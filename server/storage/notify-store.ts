@@ -1,7 +1,7 @@
 import type { Database, RootDatabase } from "lmdb";
 import type { AlertEvent } from "../alerts/types.ts";
 import type { ChannelConfig, SilenceWindowConfig } from "../config/schema.ts";
-import { pruneTimeKeyed } from "./prune.ts";
+import { pruneTimeKeyed, removeKeys } from "./prune.ts";
 
 /** One event on its way to one channel. Finished deliveries leave this table for the log. */
 export interface Delivery {
@@ -135,10 +135,7 @@ export class NotifyStore {
     for (const { key, value } of this.sent.getRange({})) {
       if (value < beforeMs && !keep.has(key.slice(0, key.indexOf("|")))) stale.push(key);
     }
-    for (let i = 0; i < stale.length; i += 5_000) {
-      const chunk = stale.slice(i, i + 5_000);
-      await this.sent.transaction(() => { for (const k of chunk) this.sent.remove(k); });
-    }
+    await removeKeys(this.sent, stale);
     return { log, sent: stale.length };
   }
 
