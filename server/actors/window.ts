@@ -50,13 +50,13 @@ export class AgentWindow {
         // The replay stops short of this report: it is fed live below, so its transitions
         // (a breach, a recovery) are events, not folded into a replay's final verdict. Later
         // reports already stored come in their own messages, in order.
-        const before = Math.min(...msg.samples.timestamps) - 1;
+        const before = () => earliest(msg.samples.timestamps) - 1;
         let state = this.agents.get(msg.agentId);
         if (!state) {
           state = this.newAgent(msg.agentId);
-          this.replay(msg.agentId, state, this.deps.now() - this.horizonMs, before, observations);
+          this.replay(msg.agentId, state, this.deps.now() - this.horizonMs, before(), observations);
         } else if (msg.prevLastSeen > state.rulesUpTo) {
-          this.replay(msg.agentId, state, state.rulesUpTo + 1, before, observations);
+          this.replay(msg.agentId, state, state.rulesUpTo + 1, before(), observations);
         }
         // A report older than the replayed range (a backfill) still counts: runners skip only what they have seen.
         applyBlock(state, msg.samples, observations);
@@ -155,6 +155,12 @@ function applyBlock(state: AgentState, block: SampleBlock, out: Observation[]): 
     state.rules.feed(key, metric, labels, ts, value, out);
     if (ts > state.rulesUpTo) state.rulesUpTo = ts;
   }
+}
+
+function earliest(timestamps: Float64Array): number {
+  let min = Infinity;
+  for (const ts of timestamps) if (ts < min) min = ts;
+  return min;
 }
 
 function setLatest(state: AgentState, key: string, metric: string, labels: LatestValue["labels"], ts: number, value: number): void {
