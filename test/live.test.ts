@@ -11,6 +11,7 @@ import { LiveRelay, liveSocketPrefix } from "../server/live/relay.ts";
 import { createLogger } from "../server/log.ts";
 import { tempControlStore } from "./helpers/temp-control.ts";
 import type { SampleBlock } from "../server/actors/messages.ts";
+import { toSeriesText } from "../server/actors/series-text.ts";
 import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
 import { assertDocumented } from "./helpers/openapi.ts";
@@ -73,8 +74,7 @@ test.serial("GET /v1/live without an upgrade answers 426; other upgrade paths ar
 
 function block(n: number): SampleBlock {
   return {
-    keys: Array.from({ length: n }, (_, i) => `m{i="${i}"}`), metrics: Array(n).fill("m"),
-    labels: Array.from({ length: n }, (_, i) => ({ i: String(i) })),
+    series: toSeriesText(Array.from({ length: n }, (_, i) => ["m", { i: String(i) }] as const)),
     timestamps: new Float64Array(n).fill(1), values: new Float64Array(n).fill(0.5),
   };
 }

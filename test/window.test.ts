@@ -2,8 +2,9 @@ import test from "ava";
 import type { StoredPoint } from "../server/storage/metric-store.ts";
 import { AgentWindow } from "../server/actors/window.ts";
 import type { SampleBlock } from "../server/actors/messages.ts";
+import { toSeriesText } from "../server/actors/series-text.ts";
 import type { AlertRule } from "../server/alerts/types.ts";
-import { seriesKey, type Labels } from "../common/metrics.ts";
+import type { Labels } from "../common/metrics.ts";
 
 type Point = [metric: string, labels: Labels, ts: number, value: number];
 
@@ -30,7 +31,7 @@ function fakeIngest() {
 
 function block(points: Point[]): SampleBlock {
   return {
-    keys: points.map(([m, l]) => seriesKey(m, l)), metrics: points.map(([m]) => m), labels: points.map(([, l]) => l),
+    series: toSeriesText(points.map(([m, l]) => [m, l])),
     timestamps: Float64Array.from(points.map(([, , ts]) => ts)), values: Float64Array.from(points.map(([, , , v]) => v)),
   };
 }
@@ -111,6 +112,28 @@ test("rules: a restarted shard rebuilds the pending clock from storage", (t) => 
   w.handle({ type: "rules", rules: [highCpu] });
   const obs = w.handle(ing.store("web-1", [["cpu.usage", {}, 920_000, 95]])).observations;
   t.deepEqual(obs.map((o) => [o.target.state, o.target.since]), [["pending", 900_000], ["firing", 900_000]]);
+});
+
+test("a report of another shape (series added, reordered) lands on the right series; a rule change re-reads the shape", (t) => {
+  const ing = fakeIngest();
+  const w = new AgentWindow({ ...ing, now: () => 1_000_000, rebuildHorizonMs: 600_000 });
+  w.handle({ type: "rules", rules: [{ ...highCpu, duration_secs: 0 }] });
+  const state = (o: { observations: { target: { state: string } }[] }) => o.observations.map((x) => x.target.state);
+  t.deepEqual(state(w.handle(ing.store("web-1", [["cpu.usage", {}, 900_000, 50], ["disk.used", { mount: "/" }, 900_000, 10]]))), ["inactive"]);
+  // Same series, other order, one more: each value must reach its own series and rules.
+  t.deepEqual(state(w.handle(ing.store("web-1", [
+    ["disk.used", { mount: "/data" }, 910_000, 30], ["disk.used", { mount: "/" }, 910_000, 11], ["cpu.usage", {}, 910_000, 95],
+  ]))), ["firing"]);
+  const values = () => w.handle({ type: "latest", agentId: "web-1" }).values.map((v) => [v.metric, v.labels, v.value]);
+  t.deepEqual(values(), [["cpu.usage", {}, 95], ["disk.used", { mount: "/" }, 11], ["disk.used", { mount: "/data" }, 30]]);
+  // New rules replace the rule state the cached shape pointed at; the next report must use the new one.
+  w.handle({ type: "rules", rules: [{ ...highCpu, id: "r2", value: 20, duration_secs: 0 }] });
+  const obs = w.handle(ing.store("web-1", [
+    ["disk.used", { mount: "/data" }, 920_000, 31], ["disk.used", { mount: "/" }, 920_000, 12], ["cpu.usage", {}, 920_000, 25],
+  ])).observations;
+  // The replay's verdict over stored history, then this report live, both under r2 alone.
+  t.deepEqual(obs.map((o) => [o.ruleId, o.target.state]), [["r2", "firing"], ["r2", "firing"]]);
+  t.deepEqual(values(), [["cpu.usage", {}, 25], ["disk.used", { mount: "/" }, 12], ["disk.used", { mount: "/data" }, 31]]);
 });
 
 test("stats counts agents, series, watched series and memory per agent", (t) => {

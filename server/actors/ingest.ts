@@ -1,9 +1,10 @@
-import { seriesKey, type MetricBatch } from "../../common/metrics.ts";
+import type { MetricBatch } from "../../common/metrics.ts";
 import { TsmonError, toErrorData } from "../../common/errors.ts";
 import type { ControlStore } from "../storage/control-store.ts";
 import type { MetricStore } from "../storage/metric-store.ts";
 import { decodeBatchJson, decodeBatchProto } from "../ingest/decode.ts";
 import { validateBatch } from "../ingest/validate.ts";
+import { toSeriesText, type SeriesRef } from "./series-text.ts";
 import { assertNever, type IngestReply, type IngestTask, type ReportAuth, type SampleBlock } from "./messages.ts";
 
 export interface IngestDeps {
@@ -66,17 +67,14 @@ function lastTimestamp(batch: MetricBatch): number {
 
 function toSampleBlock(batch: MetricBatch): SampleBlock {
   const n = batch.points.length;
-  const block: SampleBlock = {
-    keys: new Array(n), metrics: new Array(n), labels: new Array(n),
-    timestamps: new Float64Array(n), values: new Float64Array(n),
-  };
+  const refs = new Array<SeriesRef>(n);
+  const block: SampleBlock = { series: "", timestamps: new Float64Array(n), values: new Float64Array(n) };
   for (let i = 0; i < n; i++) {
     const p = batch.points[i]!;
-    block.keys[i] = seriesKey(p.metric, p.labels);
-    block.metrics[i] = p.metric;
-    block.labels[i] = p.labels;
+    refs[i] = [p.metric, p.labels];
     block.timestamps[i] = p.timestampMs;
     block.values[i] = p.value;
   }
+  block.series = toSeriesText(refs);
   return block;
 }

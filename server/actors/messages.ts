@@ -8,12 +8,10 @@ import type { ProbeOutcome } from "../certs/types.ts";
  * (structured-clone safe), discriminated on `type`, one message per report.
  */
 
-/** The samples of one report, columnar so the bulk travels as transferred typed arrays. */
+/** The samples of one report, columnar: the series as one string (see series-text.ts), the
+ *  bulk as typed arrays. Point i is series i of `series`, at timestamps[i] with values[i]. */
 export interface SampleBlock {
-  /** seriesKey(metric, labels) per point, computed once at ingest. */
-  keys: string[];
-  metrics: string[];
-  labels: Labels[];
+  series: string;
   timestamps: Float64Array;
   values: Float64Array;
 }

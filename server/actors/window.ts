@@ -1,6 +1,7 @@
 import type { StoredPoint } from "../storage/metric-store.ts";
 import { seriesKey } from "../../common/metrics.ts";
-import { AgentRules } from "../alerts/agent-rules.ts";
+import { AgentRules, type SeriesRules } from "../alerts/agent-rules.ts";
+import { parseSeriesText } from "./series-text.ts";
 import { compileRule, historyNeededMs, type CompiledRule } from "../alerts/rule-match.ts";
 import type { Observation } from "../alerts/types.ts";
 import { assertNever, type LatestValue, type SampleBlock, type WindowReply, type WindowRequest } from "./messages.ts";
@@ -19,7 +20,12 @@ interface AgentState {
   rules: AgentRules;
   /** Newest report fed to the rules (separate: a `latest` catch-up does not feed rules). */
   rulesUpTo: number;
+  /** The agent's last report shape: its series text, and per point the series' held state. */
+  shape?: { text: string; slots: Slot[] };
 }
+
+/** One series as a report's point refers to it: its latest value and its rules. */
+interface Slot { latest: LatestValue; rules: SeriesRules }
 
 /** Rough bytes per held sample and per rule-series, for the per-agent memory report. */
 const BYTES_PER_SAMPLE = 48;
@@ -78,6 +84,7 @@ export class AgentWindow {
         // Rule state restarts from storage: the next report of each agent replays its history.
         for (const [agentId, state] of this.agents) {
           state.rules = this.agentRules(agentId);
+          state.shape = undefined;
           state.rulesUpTo = this.deps.now() - this.horizonMs;
         }
         return { type: "rules-set", rules: this.rules.length };
@@ -148,13 +155,25 @@ export class AgentWindow {
 }
 
 function applyBlock(state: AgentState, block: SampleBlock, out: Observation[]): void {
-  for (let i = 0; i < block.keys.length; i++) {
-    const key = block.keys[i]!, metric = block.metrics[i]!, labels = block.labels[i]!;
-    const ts = block.timestamps[i]!, value = block.values[i]!;
-    setLatest(state, key, metric, labels, ts, value);
-    state.rules.feed(key, metric, labels, ts, value, out);
+  const slots = shapeOf(state, block.series);
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!, ts = block.timestamps[i]!, value = block.values[i]!;
+    moveLatest(state, slot.latest, ts, value);
+    state.rules.feedSeries(slot.rules, ts, value, out);
     if (ts > state.rulesUpTo) state.rulesUpTo = ts;
   }
+}
+
+/** The slots of a report's series: those of the agent's last report when the shape repeats
+ *  (the usual case, no key is computed), else found or created once per series. */
+function shapeOf(state: AgentState, text: string): Slot[] {
+  if (state.shape?.text === text) return state.shape.slots;
+  const slots = parseSeriesText(text).map(([metric, labels]): Slot => {
+    const key = seriesKey(metric, labels);
+    return { latest: heldSeries(state, key, metric, labels), rules: state.rules.seriesFor(key, metric, labels) };
+  });
+  state.shape = { text, slots };
+  return slots;
 }
 
 function earliest(timestamps: Float64Array): number {
@@ -164,11 +183,20 @@ function earliest(timestamps: Float64Array): number {
 }
 
 function setLatest(state: AgentState, key: string, metric: string, labels: LatestValue["labels"], ts: number, value: number): void {
-  const current = state.series.get(key);
-  if (!current) state.series.set(key, { metric, labels, timestamp: ts, value });
-  else if (ts >= current.timestamp) {
-    // In place: a long-lived object per series, not one per sample for the old generation to collect.
-    // (Out-of-order samples never replace a newer value.)
+  moveLatest(state, heldSeries(state, key, metric, labels), ts, value);
+}
+
+/** The held latest value of a series; a new one starts older than any sample, so its first sample lands. */
+function heldSeries(state: AgentState, key: string, metric: string, labels: LatestValue["labels"]): LatestValue {
+  let held = state.series.get(key);
+  if (!held) state.series.set(key, (held = { metric, labels, timestamp: -Infinity, value: 0 }));
+  return held;
+}
+
+function moveLatest(state: AgentState, current: LatestValue, ts: number, value: number): void {
+  // In place: a long-lived object per series, not one per sample for the old generation to
+  // collect. (Out-of-order samples never replace a newer value.)
+  if (ts >= current.timestamp) {
     current.timestamp = ts;
     current.value = value;
   }

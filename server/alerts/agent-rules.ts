@@ -3,7 +3,7 @@ import type { CompiledRule } from "./rule-match.ts";
 import { RuleRunner } from "./rule-runner.ts";
 import type { Observation, Target } from "./types.ts";
 
-interface SeriesRules {
+export interface SeriesRules {
   metric: string;
   labels: Labels;
   runners: RuleRunner[];
@@ -26,12 +26,22 @@ export class AgentRules {
 
   /** Feeds one sample; observations are appended to `out` (or held back while replaying). */
   feed(key: string, metric: string, labels: Labels, ts: number, value: number, out: Observation[]): void {
+    this.feedSeries(this.seriesFor(key, metric, labels), ts, value, out);
+  }
+
+  /** The rules' state of one series (created on first sight): a handle for feedSeries. */
+  seriesFor(key: string, metric: string, labels: Labels): SeriesRules {
     let s = this.series.get(key);
     if (!s) {
       const matching = this.rules.filter((r) => r.matchesSeries(metric, labels));
       s = { metric, labels, runners: matching.map((r) => new RuleRunner(r.rule)), sent: new Map() };
       this.series.set(key, s);
     }
+    return s;
+  }
+
+  /** Feeds one sample of a series obtained from seriesFor. */
+  feedSeries(s: SeriesRules, ts: number, value: number, out: Observation[]): void {
     for (const runner of s.runners) {
       const target = runner.step({ ts, value });
       if (!target) continue;

@@ -1,5 +1,6 @@
 import type { WebSocket } from "ws";
 import type { SampleBlock } from "../actors/messages.ts";
+import { SeriesTextCache, type SeriesRef } from "../actors/series-text.ts";
 import type { AlertEvent } from "../alerts/types.ts";
 import type { ServerMessage } from "./protocol.ts";
 import { Subscription } from "./subscription.ts";
@@ -22,6 +23,7 @@ export interface HubStats { clients: number; dropped: number }
 export class LiveHub {
   private readonly clients = new Set<Client>();
   private dropped = 0;
+  private readonly series = new SeriesTextCache();
   /** Called when the number of clients goes between zero and some (for the relay). */
   onOccupancy?: (hasClients: boolean) => void;
 
@@ -49,9 +51,12 @@ export class LiveHub {
   }
 
   publish(agentId: string, samples: SampleBlock): void {
+    let series: SeriesRef[] | undefined;
     for (const client of this.clients) {
-      const values = client.subscription?.select(agentId, samples);
-      if (values?.length) this.send(client, { type: "report", agent_id: agentId, values });
+      if (!client.subscription?.wantsAgent(agentId)) continue;
+      series ??= this.series.refs(agentId, samples.series);
+      const values = client.subscription.select(series, samples);
+      if (values.length) this.send(client, { type: "report", agent_id: agentId, values });
     }
   }
 

@@ -13,7 +13,7 @@ import { processExists } from "../process-exists.ts";
 export interface LivePeer { pid: number; socket: string; hasClients: boolean; heartbeat: number }
 
 type WireMessage =
-  | { kind: "report"; agentId: string; keys: string[]; metrics: string[]; labels: SampleBlock["labels"]; timestamps: number[]; values: number[] }
+  | { kind: "report"; agentId: string; series: string; timestamps: number[]; values: number[] }
   | { kind: "alert"; event: AlertEvent };
 
 /** Where relayed messages are delivered in the receiving process. */
@@ -76,8 +76,7 @@ export class LiveRelay {
   forward(agentId: string, samples: SampleBlock): void {
     if (this.peers.length === 0) return;
     this.send({
-      kind: "report", agentId, keys: samples.keys, metrics: samples.metrics, labels: samples.labels,
-      timestamps: Array.from(samples.timestamps), values: Array.from(samples.values),
+      kind: "report", agentId, series: samples.series, timestamps: Array.from(samples.timestamps), values: Array.from(samples.values),
     });
   }
 
@@ -160,8 +159,7 @@ export class LiveRelay {
           const w = JSON.parse(line) as WireMessage;
           if (w.kind === "alert") this.target.publishAlert(w.event);
           else this.target.publish(w.agentId, {
-            keys: w.keys, metrics: w.metrics, labels: w.labels,
-            timestamps: Float64Array.from(w.timestamps), values: Float64Array.from(w.values),
+            series: w.series, timestamps: Float64Array.from(w.timestamps), values: Float64Array.from(w.values),
           });
         } catch (err) {
           this.log.warn({ err }, "dropped a malformed relayed live message");

@@ -1,5 +1,6 @@
 import { anyGlob } from "../../common/glob.ts";
 import type { SampleBlock } from "../actors/messages.ts";
+import type { SeriesRef } from "../actors/series-text.ts";
 import type { LiveValue } from "./protocol.ts";
 
 /** What one live client asked for, compiled once when it subscribes. */
@@ -16,13 +17,16 @@ export class Subscription {
     return this.alerts && this.agent(agentId);
   }
 
-  /** The report's values this subscription wants; empty when none. */
-  select(agentId: string, samples: SampleBlock): LiveValue[] {
-    if (!this.agent(agentId)) return [];
+  wantsAgent(agentId: string): boolean {
+    return this.agent(agentId);
+  }
+
+  /** The report's values this subscription wants (`series` is the block's, parsed); empty when none. */
+  select(series: readonly SeriesRef[], samples: SampleBlock): LiveValue[] {
     const out: LiveValue[] = [];
-    for (let i = 0; i < samples.metrics.length; i++) {
-      const metric = samples.metrics[i]!;
-      if (this.metric(metric)) out.push({ metric, labels: samples.labels[i]!, value: samples.values[i]!, timestamp_ms: samples.timestamps[i]! });
+    for (let i = 0; i < series.length; i++) {
+      const [metric, labels] = series[i]!;
+      if (this.metric(metric)) out.push({ metric, labels, value: samples.values[i]!, timestamp_ms: samples.timestamps[i]! });
     }
     return out;
   }

@@ -1,0 +1,37 @@
+import type { Labels } from "../../common/metrics.ts";
+
+/** One series of a report: its metric and labels. */
+export type SeriesRef = readonly [metric: string, labels: Labels];
+
+/*
+ * A report's series, in point order, travel between threads as one JSON string rather than
+ * arrays of strings and label objects: a structured clone of one string is a single copy,
+ * where ~100 strings and objects cost a serialisation each way. And an agent reports the
+ * same series in the same order every time, so its reports give equal strings: a receiver
+ * compares the string with the last one it parsed for that agent and parses only a new shape.
+ */
+
+export function toSeriesText(refs: readonly SeriesRef[]): string {
+  return JSON.stringify(refs);
+}
+
+/** Parses a text made by toSeriesText (inside the server, so trusted). */
+export function parseSeriesText(text: string): SeriesRef[] {
+  return JSON.parse(text) as SeriesRef[];
+}
+
+/** The last shape parsed per agent, for receivers that do not keep their own per-agent state. */
+export class SeriesTextCache {
+  private readonly last = new Map<string, { text: string; refs: SeriesRef[] }>();
+
+  constructor(private readonly maxAgents = 100_000) {}
+
+  refs(agentId: string, text: string): SeriesRef[] {
+    const hit = this.last.get(agentId);
+    if (hit?.text === text) return hit.refs;
+    const refs = parseSeriesText(text);
+    if (!hit && this.last.size >= this.maxAgents) this.last.clear();
+    this.last.set(agentId, { text, refs });
+    return refs;
+  }
+}
