@@ -11,7 +11,7 @@ import { LiveRelay, liveSocketPrefix } from "../server/live/relay.ts";
 import { createLogger } from "../server/log.ts";
 import { tempControlStore } from "./helpers/temp-control.ts";
 import type { SampleBlock } from "../server/actors/messages.ts";
-import { toSeriesText } from "../server/actors/series-text.ts";
+import { toSeriesText } from "../common/series-text.ts";
 import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
 import { assertDocumented } from "./helpers/openapi.ts";

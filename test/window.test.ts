@@ -2,7 +2,7 @@ import test from "ava";
 import type { StoredPoint } from "../server/storage/metric-store.ts";
 import { AgentWindow } from "../server/actors/window.ts";
 import type { SampleBlock } from "../server/actors/messages.ts";
-import { toSeriesText } from "../server/actors/series-text.ts";
+import { toSeriesText } from "../common/series-text.ts";
 import type { AlertRule } from "../server/alerts/types.ts";
 import type { Labels } from "../common/metrics.ts";
 

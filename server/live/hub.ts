@@ -1,6 +1,6 @@
 import type { WebSocket } from "ws";
 import type { SampleBlock } from "../actors/messages.ts";
-import { SeriesTextCache, type SeriesRef } from "../actors/series-text.ts";
+import { SeriesTextCache, type SeriesRef } from "../../common/series-text.ts";
 import type { AlertEvent } from "../alerts/types.ts";
 import type { ServerMessage } from "./protocol.ts";
 import { Subscription } from "./subscription.ts";

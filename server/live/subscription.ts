@@ -1,6 +1,6 @@
 import { anyGlob } from "../../common/glob.ts";
 import type { SampleBlock } from "../actors/messages.ts";
-import type { SeriesRef } from "../actors/series-text.ts";
+import type { SeriesRef } from "../../common/series-text.ts";
 import type { LiveValue } from "./protocol.ts";
 
 /** What one live client asked for, compiled once when it subscribes. */

@@ -1,4 +1,4 @@
-import type { Labels } from "../../common/metrics.ts";
+import type { Labels } from "./metrics.ts";
 
 /** One series of a report: its metric and labels. */
 export type SeriesRef = readonly [metric: string, labels: Labels];
