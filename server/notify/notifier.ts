@@ -36,7 +36,10 @@ const HELD_RECHECK_MS = 1_000;
 export class Notifier {
   private channels = new Map<string, LiveChannel>();
   private silences: SilenceWindowConfig[] = [];
-  private running = false;
+  /** The routing step of the current pass, while it runs. */
+  private routing?: Promise<void>;
+  /** Groups (group_id) a pass is sending now. */
+  private readonly sending = new Set<string>();
 
   constructor(private readonly deps: NotifierDeps) {}
 
@@ -52,24 +55,36 @@ export class Notifier {
     this.silences = [...windows];
   }
 
-  /** One pass: route new events, then send what is due. Not re-entered while running. */
+  /**
+   * One pass: route new events, then send what is due and wait for those sends. Passes may
+   * overlap, so a slow channel holds up only its own messages: routing runs one pass at a
+   * time, and a message already being sent by an earlier pass is left to it.
+   */
   async tick(): Promise<void> {
-    // Claimed before the first await: concurrent kicks must not both read the same due groups.
-    if (this.running) return;
-    this.running = true;
+    if (!(await this.deps.isLeader())) return;
+    while (this.routing) await this.routing;
+    this.routing = this.route();
     try {
-      if (!(await this.deps.isLeader())) return;
-      // A fresh snapshot: the previous tick's finished deliveries must not be read as due again.
-      this.deps.store.env.resetReadTxn();
-      const now = this.deps.now();
-      const routable = [...this.channels.values()].map((c) => c.table);
-      await this.deps.store.routeOutbox(now, this.deps.aggregationWindowMs, (e) => route(e, routable));
-      // Groups go out concurrently: a slow or dead channel does not hold up the others.
-      const results = await Promise.allSettled(this.deps.store.dueGroups(now).map((g) => this.process(g, now)));
-      for (const r of results) if (r.status === "rejected") this.deps.onError?.(r.reason);
+      await this.routing;
     } finally {
-      this.running = false;
+      this.routing = undefined;
     }
+    // A fresh snapshot: a message another pass finished must not be read as due again (it
+    // leaves `sending` only once its outcome is committed).
+    this.deps.store.env.resetReadTxn();
+    const now = this.deps.now();
+    const groups = this.deps.store.dueGroups(now).filter((g) => !this.sending.has(g[0]!.group_id));
+    for (const g of groups) this.sending.add(g[0]!.group_id);
+    // Groups go out concurrently: a slow or dead channel does not hold up the others.
+    const results = await Promise.allSettled(groups.map((g) => this.process(g, now).finally(() => this.sending.delete(g[0]!.group_id))));
+    for (const r of results) if (r.status === "rejected") this.deps.onError?.(r.reason);
+  }
+
+  private async route(): Promise<void> {
+    // This thread's snapshot may predate events the evaluators committed a moment ago.
+    this.deps.store.env.resetReadTxn();
+    const routable = [...this.channels.values()].map((c) => c.table);
+    await this.deps.store.routeOutbox(this.deps.now(), this.deps.aggregationWindowMs, (e) => route(e, routable));
   }
 
   /** Sends a test message through one channel and returns its answer (no retry, no log). */
