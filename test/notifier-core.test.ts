@@ -68,11 +68,16 @@ test("a slow channel holds up only its own messages: a new event reaches the oth
   const first = notifier.tick();
   await until("e1 at both channels", async () => (slowBodies.length === 1 && fast.requests.length === 1) || undefined, 10_000);
   await control.alerts.outbox.put([2, "e2"], event({ id: "e2", episode_id: "e2", agent_id: "web-2" }));
-  const second = notifier.tick(); // a kick for e2 while the slow channel still holds e1
+  // A kick for e2 while the slow channel still holds e1: the pass answers once its sends are
+  // started (the worker's reply to a kick), not when the slow channel answers.
+  const started = await Promise.race([
+    notifier.pass(),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the pass waited for the slow channel")), 10_000)),
+  ]);
   // Old behaviour: the second pass gave way to the first, so e2 waited for the slow answer.
   await until("e2 at both channels while the slow one holds e1", async () => (fast.requests.length === 2 && slowBodies.length === 2) || undefined, 10_000);
   release();
-  await Promise.all([first, second, notifier.tick()]);
+  await Promise.all([first, started.sent, notifier.tick()]);
   const agents = (bodies: unknown[]) => bodies.map((b) => JSON.stringify(b).match(/web-\d/)![0]).sort();
   t.deepEqual(agents(fast.requests.map((r) => r.body)), ["web-1", "web-2"]);
   t.deepEqual(agents(slowBodies), ["web-1", "web-2"], "each once, though passes overlapped");

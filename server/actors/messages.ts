@@ -113,7 +113,8 @@ export interface EvaluatorWorkerData {
 // ---- notifier (comlink, one thread; only the lease holder delivers) ----
 
 export type NotifierRequest =
-  /** New events are in the outbox: run the pipeline now rather than at the next tick. */
+  /** New events are in the outbox: run the pipeline now rather than at the next tick
+   *  (answered once the pass has routed them and started its sends). */
   | { type: "kick" }
   /** Send a test message through a channel and return its answer. */
   | { type: "test"; channelId: string }

@@ -37,20 +37,22 @@ function reload(): void {
   notifier.setSilences([...(settings.configSilences as SilenceWindowConfig[]), ...apiSilences]);
 }
 
-async function tick(): Promise<void> {
+/** Starts a pass of the pipeline; resolves once its sends are started (see Notifier.pass). */
+async function pass(): Promise<{ sent: Promise<void> }> {
   // This thread's LMDB snapshot is renewed only on a later timer tick: read the channels,
   // silences and deliveries as they are now (a silence added a moment ago must hold).
   control.env.resetReadTxn();
   reload();
-  await notifier.tick();
+  return notifier.pass();
 }
 
-setInterval(() => void tick().catch((err) => console.error("notifier tick failed", err)), settings.tickMs);
+setInterval(() => void pass().then((p) => p.sent).catch((err) => console.error("notifier tick failed", err)), settings.tickMs);
 
 async function handle(msg: NotifierRequest): Promise<NotifierReplies[NotifierRequest["type"]]> {
   switch (msg.type) {
     case "kick":
-      await tick();
+      // Answered once the sends are under way, not done: the next kick must not wait for a slow channel.
+      await pass();
       return { type: "ticked" };
     case "test":
       control.env.resetReadTxn();

@@ -73,8 +73,9 @@ export class AgentWindow {
       case "latest": {
         const state = this.agents.get(msg.agentId) ?? this.learn(msg.agentId);
         this.catchUpLatest(msg.agentId, state);
-        // Copies: the held values change in place as samples arrive.
-        const values = [...state.series.values()].map((v) => ({ ...v })).sort(compareSeries);
+        // Copies: the held values change in place as samples arrive. (A series whose first
+        // sample never landed still holds -Infinity: not a value.)
+        const values = [...state.series.values()].filter((v) => v.timestamp !== -Infinity).map((v) => ({ ...v })).sort(compareSeries);
         return { type: "latest", agentId: msg.agentId, lastReport: state.lastReport || null, values };
       }
       case "rules": {

@@ -55,14 +55,21 @@ export class Notifier {
     this.silences = [...windows];
   }
 
-  /**
-   * One pass: route new events, then send what is due and wait for those sends. Passes may
-   * overlap, so a slow channel holds up only its own messages: routing runs one pass at a
-   * time, and a message already being sent by an earlier pass is left to it.
-   */
+  /** One pass, to its end: route new events, then send what is due and wait for those sends. */
   async tick(): Promise<void> {
-    if (!(await this.deps.isLeader())) return;
-    while (this.routing) await this.routing;
+    await (await this.pass()).sent;
+  }
+
+  /**
+   * Routes new events and starts sending what is due; resolves once the sends are started,
+   * with `sent` for their end. Passes may overlap, so a slow channel holds up only its own
+   * messages: routing runs one pass at a time, and a message already being sent by an
+   * earlier pass is left to it.
+   */
+  async pass(): Promise<{ sent: Promise<void> }> {
+    if (!(await this.deps.isLeader())) return { sent: Promise.resolve() };
+    // A pass whose routing failed reports it itself; the next one routes again.
+    while (this.routing) await this.routing.catch(() => undefined);
     this.routing = this.route();
     try {
       await this.routing;
@@ -76,8 +83,9 @@ export class Notifier {
     const groups = this.deps.store.dueGroups(now).filter((g) => !this.sending.has(g[0]!.group_id));
     for (const g of groups) this.sending.add(g[0]!.group_id);
     // Groups go out concurrently: a slow or dead channel does not hold up the others.
-    const results = await Promise.allSettled(groups.map((g) => this.process(g, now).finally(() => this.sending.delete(g[0]!.group_id))));
-    for (const r of results) if (r.status === "rejected") this.deps.onError?.(r.reason);
+    const sent = Promise.allSettled(groups.map((g) => this.process(g, now).finally(() => this.sending.delete(g[0]!.group_id))))
+      .then((results) => { for (const r of results) if (r.status === "rejected") this.deps.onError?.(r.reason); });
+    return { sent };
   }
 
   private async route(): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.ts";
-import { parseSeriesText, toSeriesText, type SeriesRef } from "../../common/series-text.ts";
+import { SeriesTextCache, toSeriesText, type SeriesRef } from "../../common/series-text.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
 import { Buckets, type Bucket } from "../query/aggregate.ts";
@@ -50,7 +50,7 @@ export class MetricStore {
     const now = this.now();
     for (const [ts, group] of byTs) {
       const series = byTs.size === 1 && seriesText !== undefined ? seriesText : toSeriesText(group.map((p) => [p.metric, p.labels]));
-      const values = new Uint8Array(Float64Array.from(group, (p) => p.value).buffer);
+      const values = float64Bytes(group);
       const record: StoredRecord = [series, values];
       const key: RecordKey = [agentId, ts, contentHash(series, values)];
       const day = dayOf(ts);
@@ -221,16 +221,11 @@ function* distinctAgents(db: RootDatabase): Generator<string> {
 }
 
 function* rawReports(db: RootDatabase, agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
-  // An agent's consecutive records usually share their series: each shape is parsed once.
-  let lastText = "", lastRefs: SeriesRef[] = [];
+  // An agent's consecutive records usually share their series: a run of them is parsed once.
+  const shapes = new SeriesTextCache(1);
   for (const { key, value } of db.getRange({ start: [agentId, fromMs], end: [agentId, toMs, Infinity] })) {
     const record = value as StoredRecord;
-    let points: StoredPoint[];
-    if (record.length === 2) {
-      const [text, bytes] = record;
-      if (text !== lastText) [lastText, lastRefs] = [text, parseSeriesText(text)];
-      points = toPoints(lastRefs, bytes);
-    } else points = legacyPoints(record);
+    const points = record.length === 2 ? toPoints(shapes.refs(agentId, record[0]), record[1]) : legacyPoints(record);
     yield { tsMs: (key as RecordKey)[1], points };
   }
 }
@@ -248,8 +243,16 @@ function* sealedReports(view: DayView, agentId: string, fromMs: number, toMs: nu
   }
 }
 
+/** Values as little-endian float64 bytes, whatever the host's byte order. */
+function float64Bytes(points: readonly MetricPoint[]): Uint8Array {
+  const bytes = new Uint8Array(points.length * 8);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < points.length; i++) view.setFloat64(i * 8, points[i]!.value, true);
+  return bytes;
+}
+
 function toPoints(refs: readonly SeriesRef[], bytes: Uint8Array): StoredPoint[] {
-  // The decoded bytes need not be 8-byte aligned for a Float64Array view.
+  // A DataView: the decoded bytes need not be 8-byte aligned for a Float64Array.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const points: StoredPoint[] = new Array(refs.length);
   for (let i = 0; i < refs.length; i++) points[i] = { metric: refs[i]![0], labels: refs[i]![1], value: view.getFloat64(i * 8, true) };
