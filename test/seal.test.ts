@@ -227,26 +227,3 @@ test("rollups outlive the data they summarize: past retention_days, step queries
   await applyRetention(partitions, Date.parse("2026-12-25T00:00:00Z"), 3, 30);
   t.deepEqual(store.buckets("web-1", "memory.used", ...range, 3_600_000), []);
 });
-
-test("records of the earlier raw layout (arrays per point) are read, queried and sealed beside the current one", async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-seal-legacy-"));
-  const partitions = new PartitionSet(dir);
-  const store = new MetricStore(partitions, () => now);
-  t.teardown(async () => { await partitions.closeAll(); rmSync(dir, { recursive: true, force: true }); });
-  // As a tsmon before the one-string layout wrote it: [metrics[], labels-or-null[], values[]].
-  await partitions.recent(day).put(["web-1", start + 10_000, 1], [["cpu.usage", "disk.used"], [null, { mount: "/" }], [12.5, 4096]]);
-  await store.write("web-1", [
-    { timestampMs: start + 20_000, metric: "cpu.usage", value: 13.5, labels: {} },
-    { timestampMs: start + 20_000, metric: "disk.used", value: 8192, labels: { mount: "/" } },
-  ]);
-  const expected = [
-    [start + 10_000, ["cpu.usage{}=12.5", 'disk.used{"mount":"/"}=4096']],
-    [start + 20_000, ["cpu.usage{}=13.5", 'disk.used{"mount":"/"}=8192']],
-  ];
-  const scan = () => [...store.scan("web-1", start, start + DAY_MS - 1)].map((r) => [r.tsMs, r.points.map((p) => `${p.metric}${JSON.stringify(p.labels)}=${p.value}`)]);
-  t.deepEqual(scan(), expected);
-  t.deepEqual(store.query("web-1", "disk.used", start, start + DAY_MS - 1).map((s) => [s.labels, s.points]),
-    [[{ mount: "/" }, [[start + 10_000, 4096], [start + 20_000, 8192]]]]);
-  t.is((await store.seal(day)).points, 4);
-  t.deepEqual(scan(), expected, "the sealed day holds both");
-});

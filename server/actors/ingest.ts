@@ -26,12 +26,11 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps): Promise<
     // A report-batch is built inside the server (the cert-checker), never taken off the wire.
     if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(batch.agentId, task.auth, deps.control);
     validateBatch(batch, nowMs, deps.retentionDays);
-    const samples = toSampleBlock(batch);
-    await deps.store.write(batch.agentId, batch.points, samples.series);
+    await deps.store.write(batch.agentId, batch.points);
     // Only after the points are durable: a failed write must neither move last_seen (the
     // agent would look alive) nor count the agent's dropped batches once per retry.
     const prevLastSeen = await deps.control.touchAgent(batch.agentId, lastTimestamp(batch), batch.systemInfo, batch.droppedBatches ?? 0);
-    return { type: "stored", agentId: batch.agentId, points: batch.points.length, samples, prevLastSeen };
+    return { type: "stored", agentId: batch.agentId, points: batch.points.length, samples: toSampleBlock(batch), prevLastSeen };
   } catch (err) {
     return { type: "refused", error: toErrorData(err) };
   }

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.ts";
-import { SeriesTextCache, toSeriesText, type SeriesRef } from "../../common/series-text.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
 import { Buckets, type Bucket } from "../query/aggregate.ts";
@@ -10,15 +9,12 @@ import { AgentBuilder, ROLLUPS, writeAgent } from "./sealed-day.ts";
 
 /*
  * Raw layout: one record per (agent, timestamp) in the partition of that timestamp's UTC
- * day, key [agentId, tsMs, contentHash], value [series, values]: the points' series as one
- * string (see series-text.ts) and their values as float64 bytes. Records written before
- * that layout, [metrics[], labels[], values[]], are still read. The content hash makes a
- * retried report overwrite itself instead of duplicating. Sealing (`seal`) rewrites a past
- * day into compressed columns; reads merge both (see partitions.ts).
+ * day, key [agentId, tsMs, contentHash], value [metrics[], labels[], values[]]. The content
+ * hash makes a retried report overwrite itself instead of duplicating. Sealing (`seal`)
+ * rewrites a past day into compressed columns; reads merge both (see partitions.ts).
  */
 
-type StoredRecord = [series: string, values: Uint8Array] | LegacyRecord;
-type LegacyRecord = [metrics: string[], labels: (Labels | null)[], values: number[]];
+type StoredRecord = [metrics: string[], labels: (Labels | null)[], values: number[]];
 type RecordKey = [agentId: string, tsMs: number, hash: number];
 
 /** One stored sample as read back. */
@@ -36,9 +32,8 @@ const EMPTY_LABELS: Labels = Object.freeze({});
 export class MetricStore {
   constructor(private readonly partitions: PartitionSet, private readonly now: () => number = Date.now) {}
 
-  /** Stores one agent's points; resolves once they are flushed to disk. `seriesText`, when
-   *  given, is toSeriesText of all the points in order (the caller has made it already). */
-  async write(agentId: string, points: readonly MetricPoint[], seriesText?: string): Promise<void> {
+  /** Stores one agent's points; resolves once they are flushed to disk. */
+  async write(agentId: string, points: readonly MetricPoint[]): Promise<void> {
     const byTs = new Map<number, MetricPoint[]>();
     for (const p of points) {
       const group = byTs.get(p.timestampMs);
@@ -49,10 +44,12 @@ export class MetricStore {
     const late = new Map<string, [RecordKey, StoredRecord][]>();
     const now = this.now();
     for (const [ts, group] of byTs) {
-      const series = byTs.size === 1 && seriesText !== undefined ? seriesText : toSeriesText(group.map((p) => [p.metric, p.labels]));
-      const values = float64Bytes(group);
-      const record: StoredRecord = [series, values];
-      const key: RecordKey = [agentId, ts, contentHash(series, values)];
+      const record: StoredRecord = [
+        group.map((p) => p.metric),
+        group.map((p) => (Object.keys(p.labels).length ? p.labels : null)),
+        group.map((p) => p.value),
+      ];
+      const key: RecordKey = [agentId, ts, contentHash(record)];
       const day = dayOf(ts);
       if (this.partitions.isLate(day, now)) {
         const records = late.get(day);
@@ -221,12 +218,8 @@ function* distinctAgents(db: RootDatabase): Generator<string> {
 }
 
 function* rawReports(db: RootDatabase, agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
-  // An agent's consecutive records usually share their series: a run of them is parsed once.
-  const shapes = new SeriesTextCache(1);
   for (const { key, value } of db.getRange({ start: [agentId, fromMs], end: [agentId, toMs, Infinity] })) {
-    const record = value as StoredRecord;
-    const points = record.length === 2 ? toPoints(shapes.refs(agentId, record[0]), record[1]) : legacyPoints(record);
-    yield { tsMs: (key as RecordKey)[1], points };
+    yield { tsMs: (key as RecordKey)[1], points: toPoints(value as StoredRecord) };
   }
 }
 
@@ -243,23 +236,7 @@ function* sealedReports(view: DayView, agentId: string, fromMs: number, toMs: nu
   }
 }
 
-/** Values as little-endian float64 bytes, whatever the host's byte order. */
-function float64Bytes(points: readonly MetricPoint[]): Uint8Array {
-  const bytes = new Uint8Array(points.length * 8);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < points.length; i++) view.setFloat64(i * 8, points[i]!.value, true);
-  return bytes;
-}
-
-function toPoints(refs: readonly SeriesRef[], bytes: Uint8Array): StoredPoint[] {
-  // A DataView: the decoded bytes need not be 8-byte aligned for a Float64Array.
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const points: StoredPoint[] = new Array(refs.length);
-  for (let i = 0; i < refs.length; i++) points[i] = { metric: refs[i]![0], labels: refs[i]![1], value: view.getFloat64(i * 8, true) };
-  return points;
-}
-
-function legacyPoints([m, l, v]: LegacyRecord): StoredPoint[] {
+function toPoints([m, l, v]: StoredRecord): StoredPoint[] {
   const points: StoredPoint[] = new Array(m.length);
   for (let i = 0; i < m.length; i++) points[i] = { metric: m[i]!, labels: l[i] ?? EMPTY_LABELS, value: v[i]! };
   return points;
@@ -276,6 +253,6 @@ function lastPerInstant(points: [number, number][]): [number, number][] {
   return sorted.filter((p, i) => i === sorted.length - 1 || sorted[i + 1]![0] !== p[0]);
 }
 
-function contentHash(series: string, values: Uint8Array): number {
-  return createHash("sha1").update(series).update(values).digest().readUInt32BE(0);
+function contentHash(record: StoredRecord): number {
+  return createHash("sha1").update(JSON.stringify(record)).digest().readUInt32BE(0);
 }
