@@ -20,17 +20,18 @@ export function parseSeriesText(text: string): SeriesRef[] {
   return JSON.parse(text) as SeriesRef[];
 }
 
+/** Agents remembered at most (beyond, the memory starts again): bounds a fleet's worth of shapes. */
+const MAX_AGENTS = 100_000;
+
 /** The last shape parsed per agent, for receivers that do not keep their own per-agent state. */
 export class SeriesTextCache {
   private readonly last = new Map<string, { text: string; refs: SeriesRef[] }>();
-
-  constructor(private readonly maxAgents = 100_000) {}
 
   refs(agentId: string, text: string): SeriesRef[] {
     const hit = this.last.get(agentId);
     if (hit?.text === text) return hit.refs;
     const refs = parseSeriesText(text);
-    if (!hit && this.last.size >= this.maxAgents) this.last.clear();
+    if (!hit && this.last.size >= MAX_AGENTS) this.last.clear();
     this.last.set(agentId, { text, refs });
     return refs;
   }

@@ -8,6 +8,7 @@ import { DAY_MS, dayOf, dayStartMs } from "../server/storage/days.ts";
 import { MetricStore } from "../server/storage/metric-store.ts";
 import { PartitionSet } from "../server/storage/partitions.ts";
 import { applyRetention } from "../server/storage/retention.ts";
+import { daysToSeal } from "../server/storage/sealing.ts";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
 import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
 import { adminFetch, getJson, startTestServer, until } from "./helpers/server.ts";
@@ -226,4 +227,12 @@ test("rollups outlive the data they summarize: past retention_days, step queries
   t.deepEqual(store.buckets("web-1", "memory.used", ...range, 90_000), [], "a step finer than the rollups has nothing to read");
   await applyRetention(partitions, Date.parse("2026-12-25T00:00:00Z"), 3, 30);
   t.deepEqual(store.buckets("web-1", "memory.used", ...range, 3_600_000), []);
+});
+
+test("daysToSeal takes days that ended more than 12 h ago, and none that retention is about to delete", (t) => {
+  const days = ["2026-11-10", "2026-11-21", "2026-11-22", "2026-11-23"];
+  // now = 2026-11-23T12:00Z: the 22nd ended 12 h ago exactly (not yet), the 21st 36 h ago.
+  t.deepEqual(daysToSeal(days, now, 30), ["2026-11-10", "2026-11-21"]);
+  t.deepEqual(daysToSeal(days, now + 1, 30), ["2026-11-10", "2026-11-21", "2026-11-22"]);
+  t.deepEqual(daysToSeal(days, now, 7), ["2026-11-21"], "the 10th is past retention_days = 7");
 });

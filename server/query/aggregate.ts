@@ -23,15 +23,7 @@ export class Buckets {
   constructor(private readonly stepMs: number) {}
 
   add(ts: number, value: number): void {
-    const start = Math.floor(ts / this.stepMs) * this.stepMs;
-    const b = this.buckets.get(start);
-    if (!b) this.buckets.set(start, { min: value, max: value, sum: value, count: 1 });
-    else {
-      if (value < b.min) b.min = value;
-      if (value > b.max) b.max = value;
-      b.sum += value;
-      b.count++;
-    }
+    this.merge(ts, value, value, value, 1);
   }
 
   /** Folds in a whole bucket of a finer resolution (its start must lie in one bucket of this step). */

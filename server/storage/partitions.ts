@@ -10,6 +10,7 @@ export const LATE_AFTER_MS = 6 * 3_600_000;
 
 const RAW = /^(\d{4}-\d{2}-\d{2})(?:\.g(\d+))?\.mdb$/;
 const SEALED = /^(\d{4}-\d{2}-\d{2})\.v(\d+)\.mdb$/;
+const ROLLUP = /^(\d{4}-\d{2}-\d{2})\.mdb$/;
 
 /** What a reader of one day sees: the sealed part, and the raw generations written after it. */
 export interface DayView {
@@ -199,7 +200,7 @@ export class PartitionSet {
 
   /** Days that have rollups on disk, oldest first. */
   rollupDays(): string[] {
-    return readdirSync(this.rollupDir).filter((f) => f.endsWith(".mdb")).map((f) => f.slice(0, -4)).filter(isDayName).sort();
+    return this.files(this.rollupDir, ROLLUP).map((f) => f.day).filter(isDayName).sort();
   }
 
   async closeAll(): Promise<void> {

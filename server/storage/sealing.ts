@@ -2,17 +2,17 @@ import type { Worker } from "node:worker_threads";
 import { spawnWorker } from "../actors/spawn-worker.ts";
 import type { SealResult, SealerWorkerData } from "../actors/messages.ts";
 import type { Logger } from "../log.ts";
-import { expiredDays } from "./days.ts";
+import { DAY_MS, dayStartMs, expiredDays } from "./days.ts";
 import type { Lease } from "./lease.ts";
 import { LATE_AFTER_MS, type PartitionSet } from "./partitions.ts";
 
 /** A day is sealed this long after its end (late reports are rare by then; they are folded in later). */
-export const SEAL_AFTER_MS = 2 * LATE_AFTER_MS;
+const SEAL_AFTER_MS = 2 * LATE_AFTER_MS;
 
-/** Days with raw data old enough to seal, and not about to be deleted by retention. */
-export function daysToSeal(rawDays: readonly string[], nowMs: number, retentionDays: number, partitions: Pick<PartitionSet, "isLate">): string[] {
+/** Days with raw data old enough to seal (ended more than SEAL_AFTER_MS ago), and not about to be deleted by retention. */
+export function daysToSeal(rawDays: readonly string[], nowMs: number, retentionDays: number): string[] {
   const expired = new Set(expiredDays(rawDays, nowMs, retentionDays));
-  return rawDays.filter((day) => !expired.has(day) && partitions.isLate(day, nowMs - (SEAL_AFTER_MS - LATE_AFTER_MS)));
+  return rawDays.filter((day) => !expired.has(day) && dayStartMs(day) + DAY_MS + SEAL_AFTER_MS < nowMs);
 }
 
 /**
@@ -26,7 +26,7 @@ export function startSealing(deps: { partitions: PartitionSet; dataDir: string; 
   const pass = async () => {
     if (running || stopped || !(await deps.lease.acquire())) return;
     deps.partitions.removeAbandonedDrafts();
-    const days = daysToSeal(deps.partitions.rawDays(), Date.now(), deps.retentionDays, deps.partitions);
+    const days = daysToSeal(deps.partitions.rawDays(), Date.now(), deps.retentionDays);
     if (!days.length) return;
     worker = spawnWorker(new URL("../actors/sealer.worker.ts", import.meta.url), { workerData: { dataDir: deps.dataDir, days } satisfies SealerWorkerData });
     running = resultsOf(worker).then(

@@ -23,7 +23,7 @@ const MAX_EXPONENT = 15;
 const MAX_SAFE = 2 ** 52; // zigzag doubles magnitudes: keep them below 2^53
 
 /** Timestamps are whole milliseconds within ±2^50 (until the year 37,000): deltas of deltas then stay exact. */
-export const MAX_TIMESTAMP = 2 ** 50;
+const MAX_TIMESTAMP = 2 ** 50;
 
 export function writeTimestamps(w: ByteWriter, ts: ArrayLike<number>): void {
   for (let i = 0; i < ts.length; i++) {
@@ -77,7 +77,7 @@ export function readValues(r: ByteReader, count: number): number[] {
   return readIntegers(r, count, packed % 4).map((n) => n / scale);
 }
 
-/** The smallest e such that every value is an exact decimal with e digits (as integers < 2^52), else null. */
+/** The smallest e such that every value is an exact decimal with e digits (as integers < 2^49), else null. */
 export function decimalExponent(values: ArrayLike<number>): number | null {
   let e = 0;
   for (let i = 0; i < values.length; i++) {
