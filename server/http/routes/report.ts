@@ -15,7 +15,7 @@ export function reportRouter(deps: HttpDeps): Router {
    *     summary: Report a batch of metrics over HTTP, for agents that cannot speak gRPC.
    *     description: Same shape, validation and authentication as MetricService.ReportMetrics.
    *     tags: [ingest]
-   *     security: [{ agentToken: [] }, {}]
+   *     security: [{ agentToken: [] }, { bearerAuth: [] }]
    *     requestBody:
    *       required: true
    *       content:
@@ -28,7 +28,7 @@ export function reportRouter(deps: HttpDeps): Router {
    *           application/json:
    *             schema: { $ref: '#/components/schemas/ReportResponse' }
    *       400: { description: Invalid batch; nothing stored., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
-   *       401: { description: Missing or unknown agent token., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+   *       401: { description: "Missing or unknown agent token (require_agent_auth), or no operator credential (otherwise).", content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
    *       403: { description: The token belongs to another agent., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
    *       413: { description: Body too large., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
    *       415: { description: Body is not JSON., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
