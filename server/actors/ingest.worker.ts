@@ -15,6 +15,8 @@ const deps: IngestDeps = {
   now: Date.now,
 };
 
+export { crashForTest } from "./crash-for-test.ts";
+
 /** The reports of a batch run side by side, so their writes share a commit and its fsync. */
 export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
   return Promise.all(batch.map((task) => ingestReport(task, deps)));
