@@ -253,7 +253,7 @@ test("a user deleted and created again is another user: the old session stays de
   t.regex(after.body.error, /no longer exists/);
 });
 
-test("an API token stops when its creator is demoted below its role or deleted", async (t) => {
+test("an API token stops when its creator is demoted below its role or deleted, and a new user of that name does not revive it", async (t) => {
   const server = await startTestServer();
   t.teardown(() => server.stop());
   const ada = await createUser(server, "ada", "admin");
@@ -269,6 +269,11 @@ test("an API token stops when its creator is demoted below its role or deleted",
   t.is((await me(server, bearer(viewerToken))).status, 200, "a token within the creator's role keeps working");
   t.is((await adminFetch(`${server.http}/v1/users/ada`, { method: "DELETE" })).status, 204);
   t.is((await me(server, bearer(viewerToken))).status, 401);
+  // Another user named ada is not the creator: her old tokens stay dead.
+  t.is((await createUser(server, "ada", "admin")).status, 201);
+  const revived = await me(server, bearer(viewerToken));
+  t.is(revived.status, 401);
+  t.regex(revived.body.error, /creator 'ada' no longer exists/);
 });
 
 test("an open live connection is closed with 4401 when its session is revoked; a peer resetting a refused upgrade harms nothing", async (t) => {

@@ -6,6 +6,8 @@ import { JwtIssuer } from "../server/auth/jwt.ts";
 import { JWT_SECRET_FILE, loadJwtSecret } from "../server/auth/jwt-secret.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "../server/auth/passwords.ts";
 import { afterFailure, beginAttempt, lockedFor, type FailureRecord } from "../server/storage/login-throttle.ts";
+import { Authenticator } from "../server/auth/authenticator.ts";
+import { ControlStore } from "../server/storage/control-store.ts";
 
 test("scrypt hashes: salted, self-describing, verified in constant time; a malformed hash never matches", async (t) => {
   const [h1, h2] = [await hashPassword("Correct-horse-1"), await hashPassword("Correct-horse-1")];
@@ -76,4 +78,27 @@ test("login throttle: the threshold-th failure locks; parallel attempts are coun
 
   const stale = beginAttempt(undefined, policy, 0).record;
   t.is(beginAttempt(stale, policy, 70_000).record.failures, 1, "failures older than a lock period do not count");
+});
+
+test("a user stored before user_id existed gets one when the store opens, once, and can log in with a session that is accepted", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-users-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const legacy = { username: "old", role: "admin", password_hash: await hashPassword("Old-pass-2024"), token_version: 0, created_at: 1, updated_at: 1 };
+  const first = new ControlStore(dir);
+  await first.env.openDB({ name: "users" }).put("old", legacy);
+  await first.close();
+
+  const control = new ControlStore(dir);
+  t.teardown(() => control.close());
+  const userId = control.users.fresh("old")?.user_id;
+  t.regex(userId ?? "", /^[0-9a-f-]{36}$/);
+  t.deepEqual({ ...control.users.fresh("old"), user_id: undefined }, { ...legacy, user_id: undefined }, "nothing else changes");
+  const again = new ControlStore(dir);
+  t.is(again.users.fresh("old")?.user_id, userId, "opening again keeps the id");
+  await again.close();
+
+  const issuer = new JwtIssuer(new TextEncoder().encode("k".repeat(32)), 60);
+  const { token } = await issuer.issue({ username: "old", userId: userId!, version: 0 });
+  const who = await new Authenticator(control.users, control.apiTokens, issuer).fromToken(token);
+  t.like(who, { kind: "user", username: "old", role: "admin" });
 });

@@ -26,7 +26,11 @@ export class Authenticator {
       const record = this.tokens.verify(token, this.now());
       if ("problem" in record) throw new TsmonError("UNAUTHENTICATED", record.problem);
       const creator = this.users.fresh(record.created_by);
-      if (!creator || !roleAllows(creator.role, record.role)) {
+      // Matched by id, not name: a creator deleted and created again does not revive old tokens.
+      if (!creator || (record.created_by_user_id !== undefined && creator.user_id !== record.created_by_user_id)) {
+        throw new TsmonError("UNAUTHENTICATED", `the API token's creator '${record.created_by}' no longer exists; create a new token`);
+      }
+      if (!roleAllows(creator.role, record.role)) {
         throw new TsmonError("UNAUTHENTICATED", `the API token's creator '${record.created_by}' no longer holds its role '${record.role}'; create a new token`);
       }
       return { kind: "api_token", tokenId: record.id, name: record.name, role: record.role };
@@ -36,6 +40,6 @@ export class Authenticator {
     const user = this.users.fresh(claims.username);
     if (!user || user.user_id !== claims.userId) throw new TsmonError("UNAUTHENTICATED", "the token's user no longer exists");
     if (user.token_version !== claims.version) throw new TsmonError("UNAUTHENTICATED", "the token was revoked by a password change; log in again");
-    return { kind: "user", username: user.username, role: user.role };
+    return { kind: "user", username: user.username, userId: user.user_id, role: user.role };
   }
 }

@@ -8,7 +8,7 @@ export function roleAllows(have: Role, need: Role): boolean {
 
 /** Who is calling, as established by the authenticator for one request. */
 export type Identity =
-  | { kind: "user"; username: string; role: Role }
+  | { kind: "user"; username: string; userId: string; role: Role }
   | { kind: "api_token"; tokenId: string; name: string; role: Role };
 
 export function describeIdentity(who: Identity): string {

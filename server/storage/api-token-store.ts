@@ -10,6 +10,8 @@ export interface ApiTokenRecord {
   role: Role;
   secret_sha256: string;
   created_by: string;
+  /** The creator's user_id (absent on tokens made before it was kept: those match by name). */
+  created_by_user_id?: string;
   created_at: number;
   /** null: never expires. */
   expires_at: number | null;
@@ -29,7 +31,7 @@ export class ApiTokenStore {
   }
 
   /** Creates a token; the returned secret is the only time it is shown. */
-  async create(fields: Pick<ApiTokenRecord, "name" | "role" | "created_by" | "expires_at">, nowMs = Date.now()): Promise<{ record: ApiTokenRecord; token: string }> {
+  async create(fields: Pick<ApiTokenRecord, "name" | "role" | "created_by" | "created_by_user_id" | "expires_at">, nowMs = Date.now()): Promise<{ record: ApiTokenRecord; token: string }> {
     const id = randomBytes(8).toString("hex");
     const secret = randomBytes(32).toString("base64url");
     const record: ApiTokenRecord = { ...fields, id, secret_sha256: sha256(secret).toString("hex"), created_at: nowMs };

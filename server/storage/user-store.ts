@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Database, RootDatabase } from "lmdb";
 import { TsmonError } from "../../common/errors.ts";
 import type { Role } from "../auth/roles.ts";
@@ -24,6 +25,19 @@ export class UserStore {
 
   constructor(private readonly env: RootDatabase) {
     this.users = env.openDB<UserRecord, string>({ name: "users" });
+    this.giveEveryUserAnId();
+  }
+
+  /**
+   * Users stored before user_id existed get one, once: sessions carry it, and a session of a
+   * user without one would be refused at every request.
+   */
+  private giveEveryUserAnId(): void {
+    const lacking = () => this.list().filter((u) => !u.user_id);
+    if (lacking().length === 0) return;
+    this.env.transactionSync(() => {
+      for (const user of lacking()) this.users.put(user.username, { ...user, user_id: randomUUID() });
+    });
   }
 
   /** The user as committed now, not as this thread's read snapshot last saw it. */

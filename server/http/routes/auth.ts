@@ -143,7 +143,7 @@ export function authRouter(deps: HttpDeps): Router {
     const now = deps.now();
     const { record, token } = await apiTokens().create({
       name: input.name, role: input.role,
-      created_by: who.username,
+      created_by: who.username, created_by_user_id: who.userId,
       expires_at: input.expires_in_secs === undefined ? null : now + input.expires_in_secs * 1000,
     }, now);
     ctx.status = 201;
