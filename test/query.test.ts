@@ -127,6 +127,12 @@ test("step, stats and label filters over a range that crosses UTC midnight match
     t.is(bad.status, 400, extra);
     t.regex(bad.body.error, pattern);
   }
+  // Beyond 31 days only rollups answer, and they hold whole minutes.
+  const year = `agent=q-01&metric=disk.used_percent&from=${to - 200 * DAY_MS}&to=${to}`;
+  const odd = await q(`${year}&step=3630`);
+  t.is(odd.status, 400);
+  t.regex(odd.body.error, /^step: over more than 31 days must be a whole number of minutes/);
+  t.is((await q(`${year}&step=3600`)).status, 200);
   t.is((await q(`/stats?agent=nobody&metric=x&from=${from}&to=${to}`)).status, 404);
   t.is((await q(`/stats?agent=q-01&metric=x&from=${to}&to=${from}`)).status, 400);
 });

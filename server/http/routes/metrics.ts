@@ -27,6 +27,10 @@ export function metricsRouter(deps: HttpDeps): Router {
     const labels = parseLabelFilter("labels", queryParam(ctx.query, "labels"));
     if (to < from) throw badRequest("to", "must not be before from");
     if (stepMs === undefined && to - from > MAX_RANGE_MS) throw badRequest("to", "the range may span at most 31 days (366 with step)");
+    // Only whole minutes are answered from rollups; any other step reads every raw point.
+    if (stepMs !== undefined && stepMs % 60_000 !== 0 && to - from > MAX_RANGE_MS) {
+      throw badRequest("step", "over more than 31 days must be a whole number of minutes (a multiple of 60), which rollups answer");
+    }
     if (to - from > MAX_STEP_RANGE_MS) throw badRequest("to", "the range may span at most 366 days");
     if (!deps.control.getAgent(agent)) throw new TsmonError("NOT_FOUND", `agent '${agent}' has never reported`);
     const head = { agent_id: agent, metric_name: metric, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
@@ -49,7 +53,7 @@ export function metricsRouter(deps: HttpDeps): Router {
    *       - { name: from, in: query, required: true, description: ISO 8601 or epoch ms, schema: { type: string } }
    *       - { name: to, in: query, required: true, description: ISO 8601 or epoch ms, schema: { type: string } }
    *       - { name: labels, in: query, required: false, description: "label filter, e.g. mount:/data", schema: { type: string } }
-   *       - { name: step, in: query, required: false, description: "seconds per bucket (at most 20,000 buckets); with it the range may span 366 days, answered from rollups beyond retention_days", schema: { type: integer, minimum: 1 } }
+   *       - { name: step, in: query, required: false, description: "seconds per bucket (at most 20,000 buckets); with a whole number of minutes the range may span 366 days, answered from rollups (also beyond retention_days)", schema: { type: integer, minimum: 1 } }
    *     responses:
    *       200:
    *         description: The series; each point is [timestamp_ms, value], each bucket [start_ms, min, max, avg, count].
