@@ -82,7 +82,10 @@ test("two PM2 cluster instances share ports and LMDB files; every point reads ba
       const q = await freshGet(`${base}/v1/metrics?agent=${agentId}&metric=cpu.core_usage&from=${start}&to=${start + 100_000}`);
       t.is(q.status, 200);
       t.is(q.body.series.length, 2);
-      for (const s of q.body.series) t.is(s.points.length, 10, `${agentId} ${JSON.stringify(s.labels)}: all 10 points`);
+      const counts = q.body.series.map((s: any) => s.points.length);
+      // Once seen in CI (9 of 10, not reproduced in 12 local runs): say which points came back.
+      if (counts.some((n: number) => n !== 10)) t.log(`round ${round}`, JSON.stringify(q.body.series.map((s: any) => [s.labels, s.points.map((p: number[]) => (p[0]! - start) / 1000)])));
+      t.deepEqual(counts, [10, 10], `${agentId}: all 10 points of both series`);
       const latest = await freshGet(`${base}/v1/agents/${agentId}/latest`);
       t.is(latest.body.length, 3);
       t.true(latest.body.every((p: any) => p.timestamp_ms === start + 90_000), `${agentId}: latest is the newest report, whichever instance ingested it`);
