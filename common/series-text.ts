@@ -1,5 +1,13 @@
 import type { Labels } from "./metrics.ts";
 
+/** The samples of one report, columnar: the series as one string (toSeriesText), the bulk
+ *  as typed arrays. Point i is series i of `series`, at timestamps[i] with values[i]. */
+export interface SampleBlock {
+  series: string;
+  timestamps: Float64Array;
+  values: Float64Array;
+}
+
 /** One series of a report: its metric and labels. */
 export type SeriesRef = readonly [metric: string, labels: Labels];
 
@@ -23,16 +31,30 @@ export function parseSeriesText(text: string): SeriesRef[] {
 /** Agents remembered at most (beyond, the memory starts again): bounds a fleet's worth of shapes. */
 const MAX_AGENTS = 100_000;
 
+/**
+ * Per agent, the last series text seen and what was derived from it (parsed series, a
+ * shape id, "already validated"): a repeated shape costs one string comparison.
+ */
+export class LastShapes<T> {
+  private readonly last = new Map<string, { text: string; value: T }>();
+
+  get(agentId: string, text: string): T | undefined {
+    const hit = this.last.get(agentId);
+    return hit?.text === text ? hit.value : undefined;
+  }
+
+  set(agentId: string, text: string, value: T): T {
+    if (!this.last.has(agentId) && this.last.size >= MAX_AGENTS) this.last.clear();
+    this.last.set(agentId, { text, value });
+    return value;
+  }
+}
+
 /** The last shape parsed per agent, for receivers that do not keep their own per-agent state. */
 export class SeriesTextCache {
-  private readonly last = new Map<string, { text: string; refs: SeriesRef[] }>();
+  private readonly last = new LastShapes<SeriesRef[]>();
 
   refs(agentId: string, text: string): SeriesRef[] {
-    const hit = this.last.get(agentId);
-    if (hit?.text === text) return hit.refs;
-    const refs = parseSeriesText(text);
-    if (!hit && this.last.size >= MAX_AGENTS) this.last.clear();
-    this.last.set(agentId, { text, refs });
-    return refs;
+    return this.last.get(agentId, text) ?? this.last.set(agentId, text, parseSeriesText(text));
   }
 }

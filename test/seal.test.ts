@@ -90,6 +90,31 @@ test("late reports after a seal are read, one value per instant, and folded in b
   t.deepEqual(readdirSync(path.join(dir, "metrics")).filter((f) => f.startsWith(day)), []);
 });
 
+test("raw records of the earlier layout, an agent named like the shapes database, and a report of several instants are read and sealed alike", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-seal-"));
+  const partitions = new PartitionSet(dir);
+  const store = new MetricStore(partitions, () => now);
+  t.teardown(async () => { await partitions.closeAll(); rmSync(dir, { recursive: true, force: true }); });
+  // As stored before shapes: [metrics, labels (null for none), values] under the same key.
+  await partitions.recent(day).put(["old-1", start + 1000, 7], [["cpu.usage", "disk.used"], [null, { mount: "/" }], [12.5, 40]]);
+  await store.write("shapes", [
+    { timestampMs: start + 2000, metric: "cpu.usage", value: 1, labels: {} },
+    { timestampMs: start + 3000, metric: "cpu.usage", value: 2, labels: {} },
+    { timestampMs: start + 3000, metric: "disk.used", value: 41, labels: { mount: "/" } },
+  ]);
+  const answers = () => ({
+    old: [store.query("old-1", "cpu.usage", start, start + DAY_MS), store.query("old-1", "disk.used", start, start + DAY_MS, { mount: "/" })],
+    shapes: [store.query("shapes", "cpu.usage", start, start + DAY_MS), store.query("shapes", "disk.used", start, start + DAY_MS)],
+  });
+  const want = {
+    old: [[{ metric: "cpu.usage", labels: {}, points: [[start + 1000, 12.5]] }], [{ metric: "disk.used", labels: { mount: "/" }, points: [[start + 1000, 40]] }]],
+    shapes: [[{ metric: "cpu.usage", labels: {}, points: [[start + 2000, 1], [start + 3000, 2]] }], [{ metric: "disk.used", labels: { mount: "/" }, points: [[start + 3000, 41]] }]],
+  };
+  t.deepEqual(answers(), want);
+  t.is((await store.seal(day)).points, 5, "both agents are sealed");
+  t.deepEqual(answers(), want);
+});
+
 test("reports written while a seal is being built are neither lost nor read twice", async (t) => {
   const { store } = await storeWithDay(t, 48);
   const sealing = store.seal(day);

@@ -88,6 +88,20 @@ for (const [name, mutate, message] of bad) {
   });
 }
 
+test.serial("after a good report, the same series with a bad value or timestamp are still refused, and a changed series is checked again", async (t) => {
+  await client.report(makeBatch("shape-01", now - 20_000, 3));
+  const again = (mutate: (b: ProtoBatch) => void) => {
+    const batch = makeBatch("shape-01", now - 10_000, 3);
+    mutate(batch);
+    return t.throwsAsync(client.report(batch), { message: /INVALID_ARGUMENT/ });
+  };
+  await again((b) => { b.data_points[1]!.value = NaN; });
+  await again((b) => { b.data_points[2]!.timestamp_ms = now + 600_000; });
+  await again((b) => { b.data_points[1]!.labels = { core: "0", "bad key": "x" }; });
+  const q = await getJson(`${server.http}/v1/metrics?agent=shape-01&metric=cpu.usage&from=${now - 3_600_000}&to=${now}`);
+  t.deepEqual(q.body.series[0].points.map((p: number[]) => p[0]), [now - 20_000], "only the good report is stored");
+});
+
 test.serial("an oversized message is refused and the server keeps serving", async (t) => {
   const batch = makeBatch("big-agent", now - 5_000, 2);
   batch.data_points[0]!.labels = { blob: "x".repeat(5 * 1024 * 1024) };

@@ -4,7 +4,7 @@ import type { ControlStore } from "../storage/control-store.ts";
 import type { MetricStore } from "../storage/metric-store.ts";
 import { decodeBatchJson, decodeBatchProto } from "../ingest/decode.ts";
 import { validateBatch } from "../ingest/validate.ts";
-import { toSeriesText, type SeriesRef } from "../../common/series-text.ts";
+import { LastShapes, toSeriesText, type SeriesRef } from "../../common/series-text.ts";
 import { assertNever, type IngestReply, type IngestTask, type ReportAuth, type SampleBlock } from "./messages.ts";
 
 export interface IngestDeps {
@@ -14,6 +14,9 @@ export interface IngestDeps {
   requireAgentAuth: boolean;
   now: () => number;
 }
+
+/** Per agent, the last series text whose names and labels passed validation (per thread). */
+const checkedSeries = new LastShapes<true>();
 
 /**
  * One report, end to end on the ingest side: decode → authenticate → validate → durable
@@ -25,12 +28,14 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps): Promise<
     const batch = decode(task, nowMs);
     // A report-batch is built inside the server (the cert-checker), never taken off the wire.
     if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(batch.agentId, task.auth, deps.control);
-    validateBatch(batch, nowMs, deps.retentionDays);
-    await deps.store.write(batch.agentId, batch.points);
+    const samples = toSampleBlock(batch);
+    validateBatch(batch, nowMs, deps.retentionDays, checkedSeries.get(batch.agentId, samples.series));
+    checkedSeries.set(batch.agentId, samples.series, true);
+    await deps.store.writeBlock(batch.agentId, samples);
     // Only after the points are durable: a failed write must neither move last_seen (the
     // agent would look alive) nor count the agent's dropped batches once per retry.
     const prevLastSeen = await deps.control.touchAgent(batch.agentId, lastTimestamp(batch), batch.systemInfo, batch.droppedBatches ?? 0);
-    return { type: "stored", agentId: batch.agentId, points: batch.points.length, samples: toSampleBlock(batch), prevLastSeen };
+    return { type: "stored", agentId: batch.agentId, points: batch.points.length, samples, prevLastSeen };
   } catch (err) {
     return { type: "refused", error: toErrorData(err) };
   }

@@ -2,19 +2,14 @@ import type { Labels, MetricBatch } from "../../common/metrics.ts";
 import type { ErrorData } from "../../common/errors.ts";
 import type { AlertEvent, AlertRule, Observation } from "../alerts/types.ts";
 import type { ProbeOutcome } from "../certs/types.ts";
+import type { SampleBlock } from "../../common/series-text.ts";
+
+export type { SampleBlock };
 
 /*
  * Every message that crosses a thread, declared once. All are plain data
  * (structured-clone safe), discriminated on `type`, one message per report.
  */
-
-/** The samples of one report, columnar: the series as one string (see series-text.ts), the
- *  bulk as typed arrays. Point i is series i of `series`, at timestamps[i] with values[i]. */
-export interface SampleBlock {
-  series: string;
-  timestamps: Float64Array;
-  values: Float64Array;
-}
 
 /** Credentials that came with a report (gRPC metadata or HTTP header). */
 export interface ReportAuth {

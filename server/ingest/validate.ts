@@ -12,8 +12,10 @@ const CONTROL_CHARS = /[\x00-\x1f\x7f]/;
 /**
  * Checks a whole report before anything of it is stored; throws INVALID_ARGUMENT naming
  * the first problem (field path and why), so the agent's log says what to fix.
+ * `seriesChecked`: the report's metric names and labels passed before (the agent's last
+ * report had the same series), so only its values and timestamps are checked.
  */
-export function validateBatch(batch: MetricBatch, nowMs: number, retentionDays: number): void {
+export function validateBatch(batch: MetricBatch, nowMs: number, retentionDays: number, seriesChecked = false): void {
   const fail = (where: string, why: string): never => {
     throw new TsmonError("INVALID_ARGUMENT", `${where}: ${why}`);
   };
@@ -36,15 +38,16 @@ export function validateBatch(batch: MetricBatch, nowMs: number, retentionDays: 
   for (let i = 0; i < points.length; i++) {
     const p = points[i]!;
     const at = `data_points[${i}]`;
-    if (!p.metric) fail(`${at}.metric_name`, "must not be empty");
-    if (p.metric.length > LIMITS.metricNameMaxLength || !METRIC_NAME.test(p.metric)) {
-      fail(`${at}.metric_name`, `"${clip(p.metric)}" must match ${METRIC_NAME.source} and be at most ${LIMITS.metricNameMaxLength} characters`);
-    }
     if (!Number.isFinite(p.value)) fail(`${at}.value`, `must be a finite number, got ${p.value}`);
     if (!Number.isSafeInteger(p.timestampMs) || p.timestampMs <= 0) fail(`${at}.timestamp_ms`, "must be a positive integer (epoch ms)");
     if (p.timestampMs > newest) fail(`${at}.timestamp_ms`, `${new Date(p.timestampMs).toISOString()} is more than 5 minutes in the future`);
     if (p.timestampMs < oldest) {
       fail(`${at}.timestamp_ms`, `${new Date(p.timestampMs).toISOString()} is older than the retention window (${retentionDays} days)`);
+    }
+    if (seriesChecked) continue;
+    if (!p.metric) fail(`${at}.metric_name`, "must not be empty");
+    if (p.metric.length > LIMITS.metricNameMaxLength || !METRIC_NAME.test(p.metric)) {
+      fail(`${at}.metric_name`, `"${clip(p.metric)}" must match ${METRIC_NAME.source} and be at most ${LIMITS.metricNameMaxLength} characters`);
     }
     const keys = Object.keys(p.labels);
     if (keys.length > LIMITS.maxLabelsPerPoint) fail(`${at}.labels`, `more than ${LIMITS.maxLabelsPerPoint} labels`);

@@ -1,21 +1,30 @@
 import { createHash } from "node:crypto";
 import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.ts";
+import { LastShapes, parseSeriesText, toSeriesText, type SampleBlock, type SeriesRef } from "../../common/series-text.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
+import { shapeIdOf, shapesOf } from "./raw-shapes.ts";
 import { Buckets, type Bucket } from "../query/aggregate.ts";
 import type { RollupBlock } from "./codec/chunk.ts";
 import { AgentBuilder, ROLLUPS, writeAgent } from "./sealed-day.ts";
 
 /*
  * Raw layout: one record per (agent, timestamp) in the partition of that timestamp's UTC
- * day, key [agentId, tsMs, contentHash], value [metrics[], labels[], values[]]. The content
- * hash makes a retried report overwrite itself instead of duplicating. Sealing (`seal`)
- * rewrites a past day into compressed columns; reads merge both (see partitions.ts).
+ * day, key [agentId, tsMs, contentHash], value [shapeId, float64 values (little-endian
+ * bytes)]; the shape, the record's series as one text, is stored once per partition
+ * (raw-shapes.ts). The content hash makes a retried report overwrite itself instead of
+ * duplicating. Sealing (`seal`) rewrites a past day into compressed columns; reads merge
+ * both (see partitions.ts).
  */
 
-type StoredRecord = [metrics: string[], labels: (Labels | null)[], values: number[]];
+type RawValue = [shapeId: string, values: Uint8Array];
+/** Records written before shapes: [metrics, labels, values]; still read, never written. */
+type LegacyValue = [metrics: string[], labels: (Labels | null)[], values: number[]];
 type RecordKey = [agentId: string, tsMs: number, hash: number];
+
+/** One raw record as read back: its series and their values at one instant. */
+interface RawRecord { tsMs: number; refs: readonly SeriesRef[]; values: Float64Array }
 
 /** One stored sample as read back. */
 export interface StoredPoint { metric: string; labels: Labels; value: number }
@@ -30,39 +39,46 @@ export interface SeriesPoints {
 const EMPTY_LABELS: Labels = Object.freeze({});
 
 export class MetricStore {
+  /** Each agent's last report shape and its id: an agent repeats its shape report after report. */
+  private readonly shapeIds = new LastShapes<string>();
+
   constructor(private readonly partitions: PartitionSet, private readonly now: () => number = Date.now) {}
 
   /** Stores one agent's points; resolves once they are flushed to disk. */
-  async write(agentId: string, points: readonly MetricPoint[]): Promise<void> {
-    const byTs = new Map<number, MetricPoint[]>();
-    for (const p of points) {
-      const group = byTs.get(p.timestampMs);
-      if (group) group.push(p); else byTs.set(p.timestampMs, [p]);
-    }
+  write(agentId: string, points: readonly MetricPoint[]): Promise<void> {
+    const block: SampleBlock = { series: toSeriesText(points.map((p) => [p.metric, p.labels])), timestamps: new Float64Array(points.length), values: new Float64Array(points.length) };
+    points.forEach((p, i) => { block.timestamps[i] = p.timestampMs; block.values[i] = p.value; });
+    return this.writeBlock(agentId, block);
+  }
+
+  /** Stores one agent's report, as columns; resolves once it is flushed to disk. */
+  async writeBlock(agentId: string, block: SampleBlock): Promise<void> {
     const touched = new Set<RootDatabase>();
-    const writes: Promise<boolean>[] = [];
-    const late = new Map<string, [RecordKey, StoredRecord][]>();
+    const writes: Promise<unknown>[] = [];
+    const late = new Map<string, RawWrite[]>();
     const now = this.now();
-    for (const [ts, group] of byTs) {
-      const record: StoredRecord = [
-        group.map((p) => p.metric),
-        group.map((p) => (Object.keys(p.labels).length ? p.labels : null)),
-        group.map((p) => p.value),
-      ];
-      const key: RecordKey = [agentId, ts, contentHash(record)];
-      const day = dayOf(ts);
+    const shapeId = (text: string) => this.shapeIds.get(agentId, text) ?? this.shapeIds.set(agentId, text, shapeIdOf(text));
+    for (const record of rawWrites(agentId, block, shapeId)) {
+      const day = dayOf(record.key[1]);
       if (this.partitions.isLate(day, now)) {
         const records = late.get(day);
-        if (records) records.push([key, record]); else late.set(day, [[key, record]]);
+        if (records) records.push(record); else late.set(day, [record]);
         continue;
       }
       const db = this.partitions.recent(day);
-      writes.push(db.put(key, record));
+      const shape = shapesOf(db).ensure(record.value[0], record.text);
+      if (shape) writes.push(shape);
+      writes.push(db.put(record.key, record.value));
       touched.add(db);
     }
     // Late reports: one durable transaction per day, under the generation lock.
     for (const [day, records] of late) {
-      this.partitions.writeLate(day, (db) => db.transactionSync(() => { for (const [key, record] of records) db.put(key, record); }));
+      this.partitions.writeLate(day, (db) => db.transactionSync(() => {
+        for (const record of records) {
+          void shapesOf(db).ensure(record.value[0], record.text);
+          void db.put(record.key, record.value);
+        }
+      }));
     }
     await Promise.all(writes);
     await Promise.all([...touched].map((db) => db.flushed));
@@ -74,7 +90,7 @@ export class MetricStore {
     for (const day of this.partitions.daysBetween(fromMs, toMs)) {
       const view = this.partitions.view(day);
       if (view.sealed) yield* sealedReports(view, agentId, fromMs, toMs);
-      for (const db of view.raws) yield* rawReports(db, agentId, fromMs, toMs);
+      for (const db of view.raws) for (const r of rawRecords(db, agentId, fromMs, toMs)) yield { tsMs: r.tsMs, points: toPoints(r) };
     }
   }
 
@@ -103,9 +119,13 @@ export class MetricStore {
             if (v !== undefined && ts[i]! >= fromMs && ts[i]! <= toMs) out.push([ts[i]!, v]);
           }
         }
+        // Which of a shape's series are asked for, found once per shape.
+        const wanted = new Map<readonly SeriesRef[], [index: number, series: SeriesPoints][]>();
         for (const db of view.raws) {
-          for (const { tsMs, points } of rawReports(db, agentId, fromMs, toMs)) {
-            for (const p of points) if (p.metric === metric && keep(p.labels)) seriesFor(p.labels).points.push([tsMs, p.value]);
+          for (const r of rawRecords(db, agentId, fromMs, toMs)) {
+            let picks = wanted.get(r.refs);
+            if (!picks) wanted.set(r.refs, (picks = r.refs.flatMap(([m, l], i) => (m === metric && keep(l) ? [[i, seriesFor(l)] as [number, SeriesPoints]] : []))));
+            for (const [i, series] of picks) series.points.push([r.tsMs, r.values[i]!]);
           }
         }
         if (this.partitions.isCurrent(day, view) || attempt === 2) break;
@@ -196,7 +216,7 @@ export class MetricStore {
         const builder = new AgentBuilder();
         const earlier = previous?.read(agentId);
         if (earlier) builder.addSealed(earlier.timestamps, earlier.series);
-        for (const db of raws) for (const { tsMs, points: p } of rawReports(db, agentId, from, to)) builder.add(tsMs, p);
+        for (const db of raws) for (const r of rawRecords(db, agentId, from, to)) builder.add(r.tsMs, toPoints(r));
         points += builder.points;
         if (builder.points) await writeAgent(env, rollups, agentId, builder.columns());
       }
@@ -210,16 +230,55 @@ export class MetricStore {
 function* distinctAgents(db: RootDatabase): Generator<string> {
   let start: unknown = undefined;
   for (;;) {
-    const [first] = db.getKeys({ start: start as never, limit: 1 }) as Iterable<RecordKey>;
-    if (!first) return;
+    const [first] = db.getKeys({ start: start as never, limit: 1 }) as Iterable<RecordKey | string>;
+    if (first === undefined) return;
+    // The root keyspace also names the `shapes` database (a string key): step over it, not
+    // over the records of an agent that happens to have the same id.
+    if (typeof first === "string") {
+      start = [first, -Infinity];
+      continue;
+    }
     yield first[0];
     start = [first[0], Infinity];
   }
 }
 
-function* rawReports(db: RootDatabase, agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
+interface RawWrite { key: RecordKey; value: RawValue; text: string }
+
+/** A report's records: one per instant (an agent's report usually has one). */
+function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string) => string): Generator<RawWrite> {
+  const { timestamps, values } = block;
+  const rawWrite = (tsMs: number, text: string, values: Float64Array): RawWrite => {
+    const id = shapeId(text);
+    // The platform's byte order, little-endian wherever Node runs in practice.
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    const hash = createHash("sha1").update(id).update(bytes).digest().readUInt32BE(0);
+    return { key: [agentId, tsMs, hash], value: [id, bytes], text };
+  };
+  if (timestamps.every((ts) => ts === timestamps[0])) {
+    if (timestamps.length) yield rawWrite(timestamps[0]!, block.series, values);
+    return;
+  }
+  const refs = parseSeriesText(block.series);
+  const byTs = new Map<number, number[]>();
+  timestamps.forEach((ts, i) => { const group = byTs.get(ts); if (group) group.push(i); else byTs.set(ts, [i]); });
+  for (const [ts, group] of byTs) yield rawWrite(ts, toSeriesText(group.map((i) => refs[i]!)), Float64Array.from(group, (i) => values[i]!));
+}
+
+function* rawRecords(db: RootDatabase, agentId: string, fromMs: number, toMs: number): Generator<RawRecord> {
+  const shapes = shapesOf(db);
   for (const { key, value } of db.getRange({ start: [agentId, fromMs], end: [agentId, toMs, Infinity] })) {
-    yield { tsMs: (key as RecordKey)[1], points: toPoints(value as StoredRecord) };
+    const tsMs = (key as RecordKey)[1];
+    if ((value as unknown[]).length === 3) {
+      const [m, l, v] = value as LegacyValue;
+      yield { tsMs, refs: m.map((metric, i) => [metric, l[i] ?? EMPTY_LABELS]), values: Float64Array.from(v) };
+      continue;
+    }
+    const [shapeId, bytes] = value as RawValue;
+    // Copied: the decoded bytes may sit unaligned in a buffer lmdb-js reuses.
+    const values = new Float64Array(bytes.byteLength / 8);
+    new Uint8Array(values.buffer).set(bytes);
+    yield { tsMs, refs: shapes.refs(shapeId), values };
   }
 }
 
@@ -236,9 +295,9 @@ function* sealedReports(view: DayView, agentId: string, fromMs: number, toMs: nu
   }
 }
 
-function toPoints([m, l, v]: StoredRecord): StoredPoint[] {
-  const points: StoredPoint[] = new Array(m.length);
-  for (let i = 0; i < m.length; i++) points[i] = { metric: m[i]!, labels: l[i] ?? EMPTY_LABELS, value: v[i]! };
+function toPoints({ refs, values }: RawRecord): StoredPoint[] {
+  const points: StoredPoint[] = new Array(refs.length);
+  for (let i = 0; i < refs.length; i++) points[i] = { metric: refs[i]![0], labels: refs[i]![1], value: values[i]! };
   return points;
 }
 
@@ -251,8 +310,4 @@ function isStrictlySorted(points: [number, number][]): boolean {
 function lastPerInstant(points: [number, number][]): [number, number][] {
   const sorted = points.map((p, i) => [p, i] as const).sort((a, b) => a[0][0] - b[0][0] || a[1] - b[1]).map(([p]) => p);
   return sorted.filter((p, i) => i === sorted.length - 1 || sorted[i + 1]![0] !== p[0]);
-}
-
-function contentHash(record: StoredRecord): number {
-  return createHash("sha1").update(JSON.stringify(record)).digest().readUInt32BE(0);
 }
