@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { expose } from "comlink";
+import { crashForTest } from "./crash-for-test.ts";
 import { ControlStore } from "../storage/control-store.ts";
 import { nodeEndpoint } from "./comlink-node.ts";
 import { RuleEvaluator } from "./evaluator.ts";
@@ -15,4 +16,4 @@ const evaluator = new RuleEvaluator({
   owns: (agentId) => shardOf(agentId, settings.shards) === settings.shard,
 });
 
-expose({ handle: evaluator.handle.bind(evaluator) }, nodeEndpoint(parentPort!));
+expose({ handle: evaluator.handle.bind(evaluator), crashForTest }, nodeEndpoint(parentPort!));

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { expose } from "comlink";
+import { crashForTest } from "./crash-for-test.ts";
 import type { SilenceWindowConfig } from "../config/schema.ts";
 import { Notifier } from "../notify/notifier.ts";
 import { DEFAULT_RETRY } from "../notify/stages/retry.ts";
@@ -68,4 +69,4 @@ async function handle(msg: NotifierRequest): Promise<NotifierReplies[NotifierReq
   }
 }
 
-expose({ handle }, nodeEndpoint(parentPort!));
+expose({ handle, crashForTest }, nodeEndpoint(parentPort!));

@@ -8,6 +8,8 @@ import { spawnWorker } from "./spawn-worker.ts";
 /** What a stateful actor's worker exposes through comlink: one entry point for every message. */
 export interface ActorEndpoint<Req extends { type: string }, Replies extends Record<Req["type"], unknown>> {
   handle<T extends Req>(msg: T): Replies[T["type"]] | Promise<Replies[T["type"]]>;
+  /** Ends the thread as a crash would (crash-for-test.ts); never answers. */
+  crashForTest(): never;
 }
 
 export interface SupervisedWorkerOptions extends Supervision {
@@ -77,9 +79,16 @@ export class SupervisedWorker<Req extends { type: string }, Replies extends Reco
     return this.request(msg);
   }
 
-  /** Kills the thread as a crash would (for tests of supervision). */
+  /**
+   * Makes the thread end itself as a crash would (for tests of supervision); resolves once
+   * it has exited. Not terminate(): see crash-for-test.ts.
+   */
   async crashForTest(): Promise<void> {
-    await this.worker?.terminate();
+    const worker = this.worker;
+    if (!worker || !this.remote) return;
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    void (this.remote.crashForTest() as Promise<never>).catch(() => undefined);
+    await exited;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { expose } from "comlink";
+import { crashForTest } from "./crash-for-test.ts";
 import { nodeEndpoint } from "./comlink-node.ts";
 import { MetricStore } from "../storage/metric-store.ts";
 import { PartitionSet } from "../storage/partitions.ts";
@@ -15,4 +16,4 @@ const window = new AgentWindow({
   rebuildHorizonMs: settings.rebuildHorizonMs,
 });
 
-expose({ handle: window.handle.bind(window) }, nodeEndpoint(parentPort!));
+expose({ handle: window.handle.bind(window), crashForTest }, nodeEndpoint(parentPort!));
