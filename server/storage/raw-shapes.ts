@@ -14,6 +14,9 @@ export function shapeIdOf(text: string): string {
   return createHash("sha1").update(text).digest("hex").slice(0, 16);
 }
 
+/** Parsed shapes kept per partition (beyond, the memory starts again): a sealer reads every agent's. */
+const MAX_PARSED = 10_000;
+
 /** The shapes of one raw partition environment, with what this thread knows of them. */
 export class ShapeBook {
   private readonly db: Database<string, string>;
@@ -44,6 +47,7 @@ export class ShapeBook {
     if (!refs) {
       const text = this.db.get(id);
       if (text === undefined) throw new Error(`raw record names shape ${id}, which its partition does not hold`);
+      if (this.parsed.size >= MAX_PARSED) this.parsed.clear();
       this.parsed.set(id, (refs = parseSeriesText(text)));
     }
     return refs;
