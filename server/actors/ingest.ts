@@ -29,8 +29,9 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps): Promise<
     // A report-batch is built inside the server (the cert-checker), never taken off the wire.
     if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(batch.agentId, task.auth, deps.control);
     const samples = toSampleBlock(batch);
-    validateBatch(batch, nowMs, deps.retentionDays, checkedSeries.get(batch.agentId, samples.series));
-    checkedSeries.set(batch.agentId, samples.series, true);
+    const seriesChecked = checkedSeries.get(batch.agentId, samples.series) ?? false;
+    validateBatch(batch, nowMs, deps.retentionDays, seriesChecked);
+    if (!seriesChecked) checkedSeries.set(batch.agentId, samples.series, true);
     await deps.store.writeBlock(batch.agentId, samples);
     // Only after the points are durable: a failed write must neither move last_seen (the
     // agent would look alive) nor count the agent's dropped batches once per retry.

@@ -11,8 +11,8 @@ import { AgentBuilder, ROLLUPS, writeAgent } from "./sealed-day.ts";
 
 /*
  * Raw layout: one record per (agent, timestamp) in the partition of that timestamp's UTC
- * day, key [agentId, tsMs, contentHash], value [shapeId, float64 values (little-endian
- * bytes)]; the shape, the record's series as one text, is stored once per partition
+ * day, key [agentId, tsMs, contentHash], value [shapeId, float64 values as bytes (the
+ * platform's byte order)]; the shape, the record's series as one text, is stored once per partition
  * (raw-shapes.ts). The content hash makes a retried report overwrite itself instead of
  * duplicating. Sealing (`seal`) rewrites a past day into compressed columns; reads merge
  * both (see partitions.ts).
@@ -248,10 +248,10 @@ interface RawWrite { key: RecordKey; value: RawValue; text: string }
 /** A report's records: one per instant (an agent's report usually has one). */
 function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string) => string): Generator<RawWrite> {
   const { timestamps, values } = block;
-  const rawWrite = (tsMs: number, text: string, values: Float64Array): RawWrite => {
+  const rawWrite = (tsMs: number, text: string, group: Float64Array): RawWrite => {
     const id = shapeId(text);
     // The platform's byte order, little-endian wherever Node runs in practice.
-    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    const bytes = new Uint8Array(group.buffer, group.byteOffset, group.byteLength);
     const hash = createHash("sha1").update(id).update(bytes).digest().readUInt32BE(0);
     return { key: [agentId, tsMs, hash], value: [id, bytes], text };
   };

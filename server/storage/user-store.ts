@@ -33,7 +33,8 @@ export class UserStore {
    * user without one would be refused at every request.
    */
   private giveEveryUserAnId(): void {
-    const lacking = () => this.list().filter((u) => !u.user_id);
+    // Read again inside the transaction: another thread may have given them ids meanwhile.
+    const lacking = () => [...this.users.getRange({})].map(({ value }) => value).filter((u) => !u.user_id);
     if (lacking().length === 0) return;
     this.env.transactionSync(() => {
       for (const user of lacking()) this.users.put(user.username, { ...user, user_id: randomUUID() });
