@@ -142,7 +142,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   alerts.onEvent(() => notifier.kick());
   await alerts.start();
   const intake = new Intake(ingest, window, alerts, metrics, log.child({ component: "intake" }));
-  intake.onStored((agentId, samples) => {
+  intake.onAccepted((agentId, samples) => {
     hub.publish(agentId, samples);
     relay.forward(agentId, samples);
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { IngestPool } from "../server/actors/ingest-pool.ts";
-import type { IngestTask } from "../server/actors/messages.ts";
+import type { AcceptedReport, IngestTask } from "../server/actors/messages.ts";
 import { ControlStore } from "../server/storage/control-store.ts";
 
 test("reports submitted together are answered each on its own; beyond what the pool takes, RESOURCE_EXHAUSTED and nothing stored", async (t) => {
@@ -35,4 +35,40 @@ test("reports submitted together are answered each on its own; beyond what the p
   t.teardown(() => control.close());
   t.deepEqual(control.listAgents().map((a) => a.agent_id).sort(), stored.map((c) => c.slice("stored ".length)).sort(), "stored exactly the accepted ones");
   t.is((await pool.submit(report("after"))).agentId, "after", "the pool takes reports again once answered");
+});
+
+test("a valid report is announced as accepted, with its arrival time, before it is acknowledged; a refused one never", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-ingest-pool-"));
+  const pool = new IngestPool({
+    threads: 1, queue: 10, workerData: { dataDir: dir, retentionDays: 7, requireAgentAuth: false },
+    policy: { baseMs: 100, maxMs: 1000, maxPerMinute: 5 }, onCrashLoop: () => t.fail("crash loop"),
+  });
+  t.teardown(async () => {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const seen: string[] = [];
+  const accepted: AcceptedReport[] = [];
+  pool.onAccepted((reports) => {
+    accepted.push(...reports);
+    seen.push(`accepted ${reports.map((r) => r.agentId).join(",")}`);
+  });
+  const ts = Date.now() - 1_000;
+  const report = (agentId: string, metric = "cpu.usage"): IngestTask =>
+    ({ type: "report-batch", batch: { agentId, timestampMs: ts, points: [{ metric, labels: { core: "0" }, value: 42.5, timestampMs: ts }] } });
+
+  const results = await Promise.allSettled([
+    pool.submit(report("web-1"), 1001).then(() => seen.push("stored web-1")),
+    pool.submit(report("web-2", "not a metric!"), 1002),
+    pool.submit(report("web-3"), 1003).then(() => seen.push("stored web-3")),
+  ]);
+  t.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
+  t.deepEqual(seen, ["accepted web-1,web-3", "stored web-1", "stored web-3"], "one announcement for the batch, before the acknowledgements");
+  t.deepEqual(accepted.map((r) => [r.agentId, r.arrivedAt, r.prevLastSeen, [...r.samples.values], [...r.samples.timestamps]]),
+    [["web-1", 1001, 0, [42.5], [ts]], ["web-3", 1003, 0, [42.5], [ts]]]);
+
+  // The next report of web-1 carries the last report the registry had for it.
+  accepted.length = 0;
+  await pool.submit({ type: "report-batch", batch: { agentId: "web-1", timestampMs: ts + 10_000, points: [{ metric: "cpu.usage", labels: {}, value: 1, timestampMs: ts + 10_000 }] } });
+  t.is(accepted[0]?.prevLastSeen, ts);
 });

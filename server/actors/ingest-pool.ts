@@ -1,5 +1,5 @@
 import { TsmonError, isErrorData } from "../../common/errors.ts";
-import type { IngestReply, IngestTask, IngestWorkerData } from "./messages.ts";
+import type { AcceptedReport, IngestAccepted, IngestJob, IngestReply, IngestTask, IngestWorkerData } from "./messages.ts";
 import { PoolSupervisor } from "./pool-supervisor.ts";
 import { TurnBatcher } from "./turn-batcher.ts";
 import type { Supervision } from "./restart-policy.ts";
@@ -29,8 +29,9 @@ export class IngestPool {
   private readonly supervisor: PoolSupervisor;
   /** Reports submitted and not yet answered (in the next batch, queued or running). */
   private pending = 0;
-  private readonly batcher = new TurnBatcher<IngestTask, IngestReply>(REPORTS_PER_TASK, (tasks) =>
-    this.supervisor.pool.run(tasks, { name: "ingest" }).catch(() => {
+  private accepted: (reports: AcceptedReport[]) => void = () => {};
+  private readonly batcher = new TurnBatcher<IngestJob, IngestReply>(REPORTS_PER_TASK, (jobs) =>
+    this.supervisor.pool.run(jobs, { name: "ingest" }).catch(() => {
       throw new TsmonError("UNAVAILABLE", "the ingest worker stopped before the report was stored; retry", true);
     }));
 
@@ -50,6 +51,9 @@ export class IngestPool {
         atomics: "disabled",
       },
       policy: options.policy, onCrashLoop: options.onCrashLoop, onRestart: options.onRestart,
+      onMessage: (message) => {
+        if ((message as IngestAccepted | undefined)?.type === "accepted") this.accepted((message as IngestAccepted).reports);
+      },
     });
     void this.supervisor.pool; // start the threads now: ingest is needed from the first report
   }
@@ -76,14 +80,20 @@ export class IngestPool {
     return this.supervisor.threads;
   }
 
-  /** Runs one report; resolves once it is durably stored, throws TsmonError otherwise. */
-  submit(task: IngestTask): Promise<StoredReport> {
+  /** Hears every report that passed validation, while its write is in flight (once per batch). */
+  onAccepted(listener: (reports: AcceptedReport[]) => void): void {
+    this.accepted = listener;
+  }
+
+  /** Runs one report; resolves once it is durably stored, throws TsmonError otherwise.
+   *  `arrivedAt` (performance.now()) comes back with the report when it is accepted. */
+  submit(task: IngestTask, arrivedAt = performance.now()): Promise<StoredReport> {
     if (this.supervisor.isClosing) return Promise.reject(new TsmonError("UNAVAILABLE", "server is shutting down; retry against another instance", true));
     if (this.pending >= this.acceptsAtOnce) {
       return Promise.reject(new TsmonError("RESOURCE_EXHAUSTED", "ingest is saturated; keep the report and retry later", true));
     }
     this.pending++;
-    return this.batcher.submit(task).then(stored).finally(() => { this.pending--; });
+    return this.batcher.submit({ task, arrivedAt }).then(stored).finally(() => { this.pending--; });
   }
 
   crashOneForTest(): Promise<void> {

@@ -5,7 +5,7 @@ import type { MetricStore } from "../storage/metric-store.ts";
 import { decodeBatchJson, decodeBatchProto } from "../ingest/decode.ts";
 import { validateBatch } from "../ingest/validate.ts";
 import { LastShapes, toSeriesText, type SeriesRef } from "../../common/series-text.ts";
-import { assertNever, type IngestReply, type IngestTask, type ReportAuth, type SampleBlock } from "./messages.ts";
+import { assertNever, type IngestReply, type IngestTask, type ReportAuth, type ReportSamples, type SampleBlock } from "./messages.ts";
 
 export interface IngestDeps {
   store: MetricStore;
@@ -20,23 +20,33 @@ const checkedSeries = new LastShapes<true>();
 
 /**
  * One report, end to end on the ingest side: decode → authenticate → validate → durable
- * write → samples for the agent window. A refused report stores nothing.
+ * write. A refused report stores nothing. A valid one is handed to `accepted` as soon as its
+ * write is queued, so the agent window and the rules see it while the commit is in flight;
+ * the reply (the agent's acknowledgement) waits for durability.
  */
-export async function ingestReport(task: IngestTask, deps: IngestDeps): Promise<IngestReply> {
+export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted: (report: ReportSamples) => void): Promise<IngestReply> {
   try {
     const nowMs = deps.now();
     const batch = decode(task, nowMs);
+    // lmdb-js renews a thread's read snapshot only on a later timer tick; a busy ingest
+    // thread must still see a token revoked, or a report stored elsewhere, a moment ago.
+    deps.control.env.resetReadTxn();
     // A report-batch is built inside the server (the cert-checker), never taken off the wire.
     if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(batch.agentId, task.auth, deps.control);
     const samples = toSampleBlock(batch);
     const seriesChecked = checkedSeries.get(batch.agentId, samples.series) ?? false;
     validateBatch(batch, nowMs, deps.retentionDays, seriesChecked);
     if (!seriesChecked) checkedSeries.set(batch.agentId, samples.series, true);
-    await deps.store.writeBlock(batch.agentId, samples);
+    const prevLastSeen = deps.control.getAgent(batch.agentId)?.last_seen ?? 0;
+    const written = deps.store.writeBlock(batch.agentId, samples);
+    // Should the write fail, the agent retries the report and the window takes it again:
+    // rules skip samples they have seen, and a latest value only moves forward.
+    accepted({ agentId: batch.agentId, samples, prevLastSeen });
+    await written;
     // Only after the points are durable: a failed write must neither move last_seen (the
     // agent would look alive) nor count the agent's dropped batches once per retry.
-    const prevLastSeen = await deps.control.touchAgent(batch.agentId, lastTimestamp(batch), batch.systemInfo, batch.droppedBatches ?? 0);
-    return { type: "stored", agentId: batch.agentId, points: batch.points.length, samples, prevLastSeen };
+    await deps.control.touchAgent(batch.agentId, lastTimestamp(batch), batch.systemInfo, batch.droppedBatches ?? 0);
+    return { type: "stored", agentId: batch.agentId, points: batch.points.length };
   } catch (err) {
     return { type: "refused", error: toErrorData(err) };
   }
@@ -55,9 +65,6 @@ function authenticate(agentId: string, auth: ReportAuth, control: ControlStore):
   if (!auth.token) {
     throw new TsmonError("UNAUTHENTICATED", "this server requires agent authentication: send 'authorization: Bearer <token>' (agent config auth_token)");
   }
-  // lmdb-js renews a thread's read snapshot only on a later timer tick; a busy ingest
-  // thread must still see a token revoked a moment ago.
-  control.env.resetReadTxn();
   if (control.whitelist.tokenMatches(agentId, auth.token)) return;
   if (control.whitelist.agentOfToken(auth.token) !== undefined) {
     throw new TsmonError("PERMISSION_DENIED", `the token does not belong to agent '${agentId}'`);

@@ -1,9 +1,10 @@
+import { parentPort } from "node:worker_threads";
 import { workerData } from "piscina";
 import { ControlStore } from "../storage/control-store.ts";
 import { MetricStore } from "../storage/metric-store.ts";
 import { PartitionSet } from "../storage/partitions.ts";
 import { ingestReport, type IngestDeps } from "./ingest.ts";
-import type { IngestBatch, IngestReply, IngestWorkerData } from "./messages.ts";
+import type { AcceptedReport, IngestAccepted, IngestBatch, IngestReply, IngestWorkerData } from "./messages.ts";
 
 // The shell of the ingest actor: opens storage once per thread, then runs the core per task.
 const settings = workerData as IngestWorkerData;
@@ -17,7 +18,18 @@ const deps: IngestDeps = {
 
 export { crashForTest } from "./crash-for-test.ts";
 
+/** Accepted reports go to the main thread together: those of one batch are accepted in one
+ *  synchronous run, so this is one message per batch. */
+let accepted: AcceptedReport[] = [];
+function sendAccepted(): void {
+  const message: IngestAccepted = { type: "accepted", reports: accepted };
+  accepted = [];
+  parentPort!.postMessage(message);
+}
+
 /** The reports of a batch run side by side, so their writes share a commit and its fsync. */
 export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
-  return Promise.all(batch.map((task) => ingestReport(task, deps)));
+  return Promise.all(batch.map(({ task, arrivedAt }) => ingestReport(task, deps, (report) => {
+    if (accepted.push({ ...report, arrivedAt }) === 1) queueMicrotask(sendAccepted);
+  })));
 }

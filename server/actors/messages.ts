@@ -25,13 +25,23 @@ export type IngestTask =
   /** A batch built inside the server (the cert-checker's samples): trusted, so not authenticated. */
   | { type: "report-batch"; batch: MetricBatch };
 
-/** What an ingest thread is given: the reports that arrived together, each answered on its own. */
-export type IngestBatch = IngestTask[];
+/** A report on its way to an ingest thread; `arrivedAt` is the main thread's performance.now()
+ *  when it arrived, carried along for the alert-latency figures. */
+export interface IngestJob { task: IngestTask; arrivedAt: number }
 
+/** What an ingest thread is given: the reports that arrived together, each answered on its own. */
+export type IngestBatch = IngestJob[];
+
+/** The answer to one report, once it is durable (or refused, with nothing stored). */
 export type IngestReply =
-  /** `prevLastSeen`: the agent's last report before this one, from the shared registry. */
-  | { type: "stored"; agentId: string; points: number; samples: SampleBlock; prevLastSeen: number }
+  | { type: "stored"; agentId: string; points: number }
   | { type: "refused"; error: ErrorData };
+
+/** A report that passed validation, sent on while its durable write is in flight. */
+export interface AcceptedReport extends ReportSamples { arrivedAt: number }
+
+/** Ingest thread → main thread (posted on the worker's parentPort, beside piscina's task replies). */
+export interface IngestAccepted { type: "accepted"; reports: AcceptedReport[] }
 
 /** Settings an ingest worker needs, passed once as workerData. */
 export interface IngestWorkerData {
@@ -42,7 +52,8 @@ export interface IngestWorkerData {
 
 // ---- agent-window shards (comlink): main thread → shard ----
 
-/** One stored report's samples for its agent's window. */
+/** One accepted report's samples for its agent's window. `prevLastSeen`: the agent's last
+ *  report before this one, from the shared registry (newer than the window's: it missed some). */
 export interface ReportSamples { agentId: string; samples: SampleBlock; prevLastSeen: number }
 
 export type WindowRequest =

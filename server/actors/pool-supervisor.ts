@@ -6,6 +6,8 @@ export interface PoolSupervisorOptions extends Supervision {
   name: string;
   /** The piscina options of one pool (minThreads = maxThreads = `threads`). */
   piscina: ConstructorParameters<typeof Piscina>[0] & { maxThreads: number };
+  /** Messages a thread posts on its parentPort, outside any task's reply. */
+  onMessage?: (message: unknown) => void;
 }
 
 /**
@@ -55,6 +57,7 @@ export class PoolSupervisor {
 
   private create(): Piscina {
     const pool = new Piscina({ ...this.options.piscina, minThreads: this.options.piscina.maxThreads, idleTimeout: Infinity });
+    if (this.options.onMessage) pool.on("message", this.options.onMessage);
     pool.on("workerDestroy", () => { if (pool === this.current) this.onWorkerLost(new Error(`${this.options.name} worker exited`)); });
     // Errors not tied to a task (e.g. a crash while idle) arrive here; the worker is replaced.
     pool.on("error", (err) => this.options.onRestart?.(this.options.name, err));

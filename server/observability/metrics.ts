@@ -34,7 +34,7 @@ export function createServerMetrics(sources: MetricSources) {
     }),
     alertStage: new Histogram({
       name: "tsmon_alert_stage_seconds",
-      help: "Where an alert's latency goes, for reports that caused events: ingest (arrival to durable), window (rules applied), evaluate (lifecycle written durably)",
+      help: "Where an alert's latency goes, for reports that caused events: ingest (arrival to accepted: decoded and validated, write queued), window (rules applied), evaluate (lifecycle written durably)",
       labelNames: ["stage"] as const, buckets: [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 1], registers,
     }),
     alertEvents: new Counter({ name: "tsmon_alert_events_total", help: "Alert events, by rule and state", labelNames: ["rule", "state"] as const, registers }),
