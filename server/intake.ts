@@ -1,7 +1,7 @@
 import type { IngestPool, StoredReport } from "./actors/ingest-pool.ts";
 import type { AcceptedReport, IngestTask, SampleBlock } from "./actors/messages.ts";
 import type { WindowShards } from "./actors/window-shards.ts";
-import type { AlertEngine } from "./alerts/engine.ts";
+import { preciseNow } from "./actors/precise-clock.ts";
 import type { Logger } from "./log.ts";
 import type { ServerMetrics } from "./observability/metrics.ts";
 
@@ -17,7 +17,6 @@ export class Intake {
   constructor(
     private readonly ingest: IngestPool,
     private readonly window: WindowShards,
-    private readonly alerts: AlertEngine,
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
   ) {
@@ -25,7 +24,7 @@ export class Intake {
   }
 
   async submit(task: IngestTask): Promise<StoredReport> {
-    const arrivedAt = performance.now();
+    const arrivedAt = preciseNow();
     let stored: StoredReport;
     try {
       stored = await this.ingest.submit(task, arrivedAt);
@@ -33,7 +32,7 @@ export class Intake {
       this.metrics.reportsRefused.inc({ reason: (err as { code?: string }).code ?? "INTERNAL" });
       throw err;
     }
-    this.metrics.ackLatency.observe((performance.now() - arrivedAt) / 1000);
+    this.metrics.ackLatency.observe((preciseNow() - arrivedAt) / 1000);
     this.metrics.reportsIngested.inc();
     this.metrics.pointsIngested.inc(stored.points);
     this.metrics.actorMessages.inc({ actor: "ingest" });
@@ -41,24 +40,16 @@ export class Intake {
   }
 
   private accepted({ agentId, samples, prevLastSeen, arrivedAt }: AcceptedReport): void {
-    const acceptedAt = performance.now();
-    // A window that cannot take it now re-reads storage when it next sees the agent.
-    this.window.push(agentId, samples, prevLastSeen)
-      .then(async (applied) => {
+    // The window sends the rule observations on to the evaluator, whose events come back
+    // through the alert engine. A window that cannot take the report now re-reads storage
+    // when it next sees the agent.
+    this.window.push(agentId, samples, prevLastSeen, { arrivedAt, acceptedAt: preciseNow() })
+      .then((delivered) => {
         this.metrics.actorMessages.inc({ actor: "agent-window" });
-        const appliedAt = performance.now();
-        const events = await this.alerts.observe(agentId, applied.observations, arrivedAt);
-        if (events.length) this.observeStages(arrivedAt, acceptedAt, appliedAt);
+        if (!delivered) this.log.warn({ agentId }, "a report's rule observations found no rule evaluator (restarting); the agent's next report observes again");
       })
-      .catch((err: unknown) => this.log.warn({ err, agentId }, "a report's samples did not reach the agent window or rule evaluator"));
+      .catch((err: unknown) => this.log.warn({ err, agentId }, "a report's samples did not reach the agent window"));
     for (const listener of this.listeners) listener(agentId, samples);
-  }
-
-  private observeStages(arrived: number, accepted: number, applied: number): void {
-    const stage = this.metrics.alertStage;
-    stage.observe({ stage: "ingest" }, (accepted - arrived) / 1000);
-    stage.observe({ stage: "window" }, (applied - accepted) / 1000);
-    stage.observe({ stage: "evaluate" }, (performance.now() - applied) / 1000);
   }
 
   /** Called with every report once it is accepted (the live feed listens here). */

@@ -12,7 +12,9 @@ import { EvaluatorShards } from "./actors/evaluator-shards.ts";
 import { AlertEngine } from "./alerts/engine.ts";
 import { RuleBook } from "./alerts/rule-book.ts";
 import { NotifierActor } from "./actors/notifier-actor.ts";
-import type { NotifierWorkerData } from "./actors/messages.ts";
+import type { NotifierWorkerData, WindowWorkerData } from "./actors/messages.ts";
+import { AlertWiring } from "./actors/alert-wiring.ts";
+import { preciseNow } from "./actors/precise-clock.ts";
 import { ChannelBook } from "./notify/channel-book.ts";
 import { CertCheckerPool } from "./actors/cert-checker-pool.ts";
 import { CertChecker, leaseTtlMs, loadExtraCa } from "./certs/checker.ts";
@@ -24,7 +26,7 @@ import { createHttpApp } from "./http/app.ts";
 import type { Lifecycle } from "./http/context.ts";
 import { Intake } from "./intake.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { createServerMetrics } from "./observability/metrics.ts";
+import { createServerMetrics, observeAlertTimes } from "./observability/metrics.ts";
 import { LiveHub } from "./live/hub.ts";
 import { LiveRelay } from "./live/relay.ts";
 import { attachLiveFeed } from "./live/ws-server.ts";
@@ -51,6 +53,7 @@ export interface RunningServer {
   intake: Intake;
   ingest: IngestPool;
   window: WindowShards;
+  evaluator: EvaluatorShards;
   certs: CertChecker;
   /** Stops accepting, drains in-flight reports, closes storage. */
   close(): Promise<void>;
@@ -91,7 +94,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const window = new WindowShards({
     shards: config.actors.window_shards,
     mailboxSize: config.actors.mailbox_size,
-    workerData: { dataDir: config.data_dir, rebuildHorizonMs: REBUILD_HORIZON_MS },
+    workerData: { dataDir: config.data_dir, rebuildHorizonMs: REBUILD_HORIZON_MS, evaluatorShards: config.actors.evaluator_shards } satisfies WindowWorkerData,
     ...supervision,
   });
   const hub = new LiveHub(LIVE_CLIENT_BUFFER_BYTES, VERSION);
@@ -116,8 +119,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     ...supervision,
   });
   const alerts = new AlertEngine(new RuleBook(config.alert.rules, control.alerts), window, evaluator, log.child({ component: "alerts" }));
-  alerts.onEvent((event, reportArrivedAt) => {
-    if (reportArrivedAt !== undefined) metrics.alertLatency.observe((performance.now() - reportArrivedAt) / 1000);
+  const wiring = new AlertWiring(window, evaluator, (message) => {
+    if (message.times) observeAlertTimes(metrics, message.events.length, message.times, preciseNow());
+    alerts.received(message);
+  });
+  await wiring.start();
+  alerts.onEvent((event) => {
     metrics.alertEvents.inc({ rule: event.rule_name, state: event.status });
     log.info({ alert: event }, event.message);
     hub.publishAlert(event);
@@ -141,7 +148,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   alerts.onEvent(() => notifier.kick());
   await alerts.start();
-  const intake = new Intake(ingest, window, alerts, metrics, log.child({ component: "intake" }));
+  const intake = new Intake(ingest, window, metrics, log.child({ component: "intake" }));
   intake.onAccepted((agentId, samples) => {
     hub.publish(agentId, samples);
     relay.forward(agentId, samples);
@@ -232,6 +239,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await certs.drain();
     alerts.stop();
     await ingest.close();
+    wiring.close();
     await window.close();
     await evaluator.close();
     await notifier.close();
@@ -239,5 +247,5 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await control.close();
   })());
 
-  return { grpcPort, httpPort, alerts, intake, ingest, window, certs, close };
+  return { grpcPort, httpPort, alerts, intake, ingest, window, evaluator, certs, close };
 }

@@ -38,10 +38,10 @@ test("two evaluators given the same observations concurrently emit each event on
   const { stores, evaluators } = twoEvaluators(t);
   for (const e of evaluators) await e.handle({ type: "rules", rules: [rule, offline] });
   const fire = [observation("firing", 1_000, 95)];
-  const results = await Promise.all(evaluators.map((e) => e.handle({ type: "observe", observations: fire })));
+  const results = await Promise.all(evaluators.map((e) => e.handle({ type: "observe", agentId: "web-1", observations: fire })));
   t.is(results.flatMap((r) => r.events).length, 1, "one firing event between them");
   const resolve = [observation("inactive", 2_000, 50)];
-  const again = await Promise.all([...evaluators, ...evaluators].map((e) => e.handle({ type: "observe", observations: resolve })));
+  const again = await Promise.all([...evaluators, ...evaluators].map((e) => e.handle({ type: "observe", agentId: "web-1", observations: resolve })));
   t.deepEqual(again.flatMap((r) => r.events).map((e) => e.status), ["resolved"]);
   const history = stores[1]!.alerts.queryHistory({ limit: 10, offset: 0 });
   t.deepEqual(history.events.map((e) => e.status), ["resolved", "firing"]);
@@ -51,9 +51,9 @@ test("an observation older than the stored state is ignored (a late report from 
   const { evaluators } = twoEvaluators(t);
   const [a, b] = evaluators as [RuleEvaluator, RuleEvaluator];
   for (const e of evaluators) await e.handle({ type: "rules", rules: [rule] });
-  await a.handle({ type: "observe", observations: [observation("firing", 1_000, 95)] });
-  await a.handle({ type: "observe", observations: [observation("inactive", 3_000, 50)] });
-  const late = await b.handle({ type: "observe", observations: [observation("firing", 2_000, 96)] });
+  await a.handle({ type: "observe", agentId: "web-1", observations: [observation("firing", 1_000, 95)] });
+  await a.handle({ type: "observe", agentId: "web-1", observations: [observation("inactive", 3_000, 50)] });
+  const late = await b.handle({ type: "observe", agentId: "web-1", observations: [observation("firing", 2_000, 96)] });
   t.deepEqual(late.events, []);
 });
 
@@ -75,7 +75,7 @@ test("rules are read from the store: deleted or disabled rules' observations are
   const { evaluators } = twoEvaluators(t);
   const [a] = evaluators as [RuleEvaluator];
   await a.handle({ type: "rules", rules: [{ ...rule, enabled: false }] });
-  t.deepEqual((await a.handle({ type: "observe", observations: [observation("firing", 1_000, 95)] })).events, []);
+  t.deepEqual((await a.handle({ type: "observe", agentId: "web-1", observations: [observation("firing", 1_000, 95)] })).events, []);
   await a.handle({ type: "rules", rules: [] });
-  t.deepEqual((await a.handle({ type: "observe", observations: [observation("firing", 2_000, 95)] })).events, []);
+  t.deepEqual((await a.handle({ type: "observe", agentId: "web-1", observations: [observation("firing", 2_000, 95)] })).events, []);
 });

@@ -2,7 +2,7 @@ import test from "ava";
 import { setTimeout as sleep } from "node:timers/promises";
 import { status } from "@grpc/grpc-js";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
-import { getJson, startTestServer } from "./helpers/server.ts";
+import { getJson, startTestServer, until } from "./helpers/server.ts";
 
 const RETRYABLE = new Set([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED]);
 
@@ -68,6 +68,38 @@ test("a crashed agent-window shard restarts and rebuilds from storage", async (t
   t.is(res!.status, 200);
   t.is(res!.body.length, 3, "latest values rebuilt from storage");
   t.is(server.window.restarts, 1);
+});
+
+test("alerts keep flowing after the rule-evaluator or the agent-window thread restarts (their ports are wired again)", async (t) => {
+  const server = await startTestServer({
+    alert: { rules: [{ name: "hot", type: "threshold", metric: "cpu.usage", agent_pattern: "*", operator: "gt", value: 90 }] },
+  });
+  t.teardown(() => server.stop());
+  const client = new ProtoClient(server.grpc);
+  t.teardown(() => client.close());
+  const base = Date.now() - 60_000;
+  const cpu = (s: number, value: number) =>
+    client.report({ agent_id: "e-1", timestamp_ms: base + s * 1000, data_points: [{ timestamp_ms: base + s * 1000, metric_name: "cpu.usage", value }] });
+  const history = async () => (await getJson(`${server.http}/v1/alerts/history`)).body as { total: number; events: { status: string }[] };
+  const restarted = async (shard: { alive: boolean; restarts: number }) => until("the restart", async () => (shard.alive && shard.restarts === 1 ? true : undefined));
+  let firing = 0;
+  server.alerts.onEvent((e) => { if (e.status === "firing") firing++; });
+
+  await server.evaluator.shardFor("e-1").crashForTest();
+  await restarted(server.evaluator.shardFor("e-1"));
+  await cpu(0, 95);
+  await until("the firing event", async () => ((await history()).total === 1 ? true : undefined));
+  await until("the firing event on the main thread", async () => (firing === 1 ? true : undefined));
+
+  await server.window.shardFor("e-1").crashForTest();
+  await restarted(server.window.shardFor("e-1"));
+  await cpu(10, 20);
+  const h = await until("the resolved event", async () => {
+    const h = await history();
+    return h.total === 2 ? h : undefined;
+  });
+  t.deepEqual(h.events.map((e) => e.status), ["resolved", "firing"]);
+  t.deepEqual(server.fatal, []);
 });
 
 test("a crash loop is reported as fatal instead of restarting forever", async (t) => {

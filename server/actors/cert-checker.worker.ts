@@ -6,7 +6,7 @@ import { assertNever, type CertCheckerReply, type CertCheckerTask, type CertChec
 const settings = workerData as CertCheckerWorkerData;
 const secureContext = trustContext(settings.extraCaPem);
 
-export { crashForTest } from "./crash-for-test.ts";
+export { crashForTest } from "./thread-exit.ts";
 
 export async function check(task: CertCheckerTask): Promise<CertCheckerReply> {
   switch (task.type) {

@@ -1,16 +1,12 @@
-import type { AlertEvent, AlertRule, Observation } from "../alerts/types.ts";
-import type { EvaluatorReplies, EvaluatorRequest } from "./messages.ts";
+import type { AlertEvent, AlertRule } from "../alerts/types.ts";
+import type { EvaluatorReplies, EvaluatorShardRequest } from "./messages.ts";
 import { ShardGroup, type ShardGroupOptions } from "./shard-group.ts";
 
-/** The rule-evaluator actor: shard threads owning alert lifecycles, by hash of agent_id. */
-export class EvaluatorShards extends ShardGroup<EvaluatorRequest, EvaluatorReplies> {
+/** The rule-evaluator actor: shard threads owning alert lifecycles, by hash of agent_id.
+ *  Observations reach them from the window shards directly (alert-wiring.ts). */
+export class EvaluatorShards extends ShardGroup<EvaluatorShardRequest, EvaluatorReplies> {
   constructor(options: Omit<ShardGroupOptions, "name" | "entry">) {
     super({ ...options, name: "rule-evaluator", entry: new URL("./evaluator.worker.ts", import.meta.url) });
-  }
-
-  /** Observations of one report (one agent) go to that agent's shard. */
-  async observe(agentId: string, observations: Observation[]): Promise<AlertEvent[]> {
-    return (await this.shardFor(agentId).request({ type: "observe", observations })).events;
   }
 
   async setRules(rules: AlertRule[]): Promise<void> {

@@ -1,13 +1,15 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { expose } from "comlink";
-import { crashForTest } from "./crash-for-test.ts";
+import { crashForTest, stopThread } from "./thread-exit.ts";
 import { ControlStore } from "../storage/control-store.ts";
 import { nodeEndpoint } from "./comlink-node.ts";
 import { RuleEvaluator } from "./evaluator.ts";
-import type { EvaluatorWorkerData } from "./messages.ts";
+import { assertNever, type EvaluatorReplies, type EvaluatorRequest, type EvaluatorShardRequest, type EvaluatorWorkerData, type ReportEvents } from "./messages.ts";
 import { shardOf } from "./shard-of.ts";
 
-// The shell of one rule-evaluator shard: the control store (alert state) and the core.
+// The shell of one rule-evaluator shard: the control store (alert state) and the core; the
+// window shards' observations come in on ports of their own, and the events they cause go
+// out to the main thread on another.
 const settings = workerData as EvaluatorWorkerData & { shard: number; shards: number };
 const control = new ControlStore(settings.dataDir);
 const evaluator = new RuleEvaluator({
@@ -15,5 +17,37 @@ const evaluator = new RuleEvaluator({
   agents: () => control.listAgents(),
   owns: (agentId) => shardOf(agentId, settings.shards) === settings.shard,
 });
+const windows = new Map<number, MessagePort>();
+let events: MessagePort | undefined;
 
-expose({ handle: evaluator.handle.bind(evaluator), crashForTest }, nodeEndpoint(parentPort!));
+async function observe(msg: Extract<EvaluatorRequest, { type: "observe" }>): Promise<void> {
+  const reply = await evaluator.handle(msg);
+  if (reply.events.length === 0 || !events) return;
+  const message: ReportEvents = { type: "report-events", events: reply.events, times: msg.times };
+  events.postMessage(message);
+}
+
+function handle<T extends EvaluatorShardRequest>(msg: T): Promise<EvaluatorReplies[T["type"]]> | EvaluatorReplies[T["type"]];
+function handle(msg: EvaluatorShardRequest): Promise<EvaluatorReplies[EvaluatorShardRequest["type"]]> | EvaluatorReplies[EvaluatorShardRequest["type"]] {
+  switch (msg.type) {
+    case "window-port":
+      windows.get(msg.shard)?.close();
+      windows.set(msg.shard, msg.port);
+      // An observation that fails here (a store error) is lost like one sent to a dead shard:
+      // the next report of the agent observes the same condition again.
+      msg.port.on("message", (m: EvaluatorRequest) => {
+        if (m.type === "observe") observe(m).catch((err: unknown) => console.error(JSON.stringify({ level: 50, msg: "rule-evaluator: observing a report failed", err: String((err as Error)?.stack ?? err) })));
+      });
+      return { type: "connected" };
+    case "events-port":
+      events?.close();
+      events = msg.port;
+      return { type: "connected" };
+    case "rules": case "tick":
+      return evaluator.handle(msg);
+    default:
+      return assertNever(msg);
+  }
+}
+
+expose({ handle, crashForTest, stopThread }, nodeEndpoint(parentPort!));

@@ -1,6 +1,7 @@
 import { TsmonError, isErrorData } from "../../common/errors.ts";
 import type { AcceptedReport, IngestAccepted, IngestJob, IngestReply, IngestTask, IngestWorkerData } from "./messages.ts";
 import { PoolSupervisor } from "./pool-supervisor.ts";
+import { preciseNow } from "./precise-clock.ts";
 import { TurnBatcher } from "./turn-batcher.ts";
 import type { Supervision } from "./restart-policy.ts";
 
@@ -86,8 +87,8 @@ export class IngestPool {
   }
 
   /** Runs one report; resolves once it is durably stored, throws TsmonError otherwise.
-   *  `arrivedAt` (performance.now()) comes back with the report when it is accepted. */
-  submit(task: IngestTask, arrivedAt = performance.now()): Promise<StoredReport> {
+   *  `arrivedAt` (preciseNow()) comes back with the report when it is accepted. */
+  submit(task: IngestTask, arrivedAt = preciseNow()): Promise<StoredReport> {
     if (this.supervisor.isClosing) return Promise.reject(new TsmonError("UNAVAILABLE", "server is shutting down; retry against another instance", true));
     if (this.pending >= this.acceptsAtOnce) {
       return Promise.reject(new TsmonError("RESOURCE_EXHAUSTED", "ingest is saturated; keep the report and retry later", true));

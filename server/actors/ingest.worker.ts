@@ -16,7 +16,7 @@ const deps: IngestDeps = {
   now: Date.now,
 };
 
-export { crashForTest } from "./crash-for-test.ts";
+export { crashForTest } from "./thread-exit.ts";
 
 /** Accepted reports go to the main thread together: those of one batch are accepted in one
  *  synchronous run, so this is one message per batch. */

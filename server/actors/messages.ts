@@ -1,3 +1,4 @@
+import type { MessagePort } from "node:worker_threads";
 import type { Labels, MetricBatch } from "../../common/metrics.ts";
 import type { ErrorData } from "../../common/errors.ts";
 import type { AlertEvent, AlertRule, Observation } from "../alerts/types.ts";
@@ -25,8 +26,8 @@ export type IngestTask =
   /** A batch built inside the server (the cert-checker's samples): trusted, so not authenticated. */
   | { type: "report-batch"; batch: MetricBatch };
 
-/** A report on its way to an ingest thread; `arrivedAt` is the main thread's performance.now()
- *  when it arrived, carried along for the alert-latency figures. */
+/** A report on its way to an ingest thread; `arrivedAt` (preciseNow()) travels with it
+ *  for the alert-latency figures. */
 export interface IngestJob { task: IngestTask; arrivedAt: number }
 
 /** What an ingest thread is given: the reports that arrived together, each answered on its own. */
@@ -56,13 +57,24 @@ export interface IngestWorkerData {
  *  report before this one, from the shared registry (newer than the window's: it missed some). */
 export interface ReportSamples { agentId: string; samples: SampleBlock; prevLastSeen: number }
 
+/** When a report reached each stage on its way to alert events (preciseNow(), any thread). */
+export interface ReportTimes { arrivedAt: number; acceptedAt: number; appliedAt?: number }
+
+/** What the agent-window core handles. */
 export type WindowRequest =
   | ({ type: "samples" } & ReportSamples)
-  /** Reports stored within one turn of the main thread's event loop, applied in order. */
-  | { type: "samples-batch"; reports: ReportSamples[] }
   | { type: "latest"; agentId: string }
   | { type: "rules"; rules: AlertRule[] }
   | { type: "stats" };
+
+/** What the main thread sends a window shard's thread: the core's questions, plus what its
+ *  shell handles (reports by the batch, their observations sent on to the evaluator shards). */
+export type WindowShardRequest =
+  | Exclude<WindowRequest, { type: "samples" }>
+  /** Reports accepted within one turn of the main thread's event loop, applied in order. */
+  | { type: "samples-batch"; reports: (ReportSamples & { times: ReportTimes })[] }
+  /** The port to evaluator shard `shard` (replaces an older one after either side restarted). */
+  | { type: "evaluator-port"; shard: number; port: MessagePort };
 
 /** The latest value of one series. */
 export interface LatestValue {
@@ -84,7 +96,9 @@ export interface WindowStats {
 /** The reply each window request gets. */
 export interface WindowReplies {
   samples: { type: "applied"; series: number; observations: Observation[] };
-  "samples-batch": { type: "applied-batch"; results: WindowReplies["samples"][] };
+  /** Main hears only which reports' observations (by index) found no evaluator port. */
+  "samples-batch": { type: "applied-batch"; undelivered: number[] };
+  "evaluator-port": { type: "connected" };
   rules: { type: "rules-set"; rules: number };
   latest: { type: "latest"; agentId: string; lastReport: number | null; values: LatestValue[] };
   stats: { type: "stats" } & WindowStats;
@@ -96,21 +110,40 @@ export interface WindowWorkerData {
   dataDir: string;
   /** How far back a shard reads storage when it first sees an agent. */
   rebuildHorizonMs: number;
+  /** Evaluator shards the observations are spread over (by the same hash of agent_id). */
+  evaluatorShards: number;
 }
 
-// ---- rule-evaluator shards (comlink): main thread → evaluator ----
+// ---- rule-evaluator shards: main thread → evaluator (comlink); window shard → evaluator
+// (`observe`, over a port of their own); evaluator → main (`report-events`, over a port) ----
 
+/** What the rule-evaluator core handles. */
 export type EvaluatorRequest =
-  | { type: "observe"; observations: Observation[] }
+  /** One report's observations (from a window shard; `times` only passes through). */
+  | { type: "observe"; agentId: string; observations: Observation[]; times?: ReportTimes }
   | { type: "rules"; rules: AlertRule[] }
   /** Time-based rules (agent_offline): evaluated against the agent registry. */
   | { type: "tick"; nowMs: number };
+
+/** What the main thread sends an evaluator shard's thread: the core's messages but `observe`
+ *  (which comes from the window shards), plus the ports its shell wires. */
+export type EvaluatorShardRequest =
+  | Exclude<EvaluatorRequest, { type: "observe" }>
+  /** The port window shard `shard` sends `observe` messages on (replaces an older one). */
+  | { type: "window-port"; shard: number; port: MessagePort }
+  /** The port to send `report-events` on, to the main thread. */
+  | { type: "events-port"; port: MessagePort };
 
 export interface EvaluatorReplies {
   observe: { type: "events"; events: AlertEvent[] };
   rules: { type: "rules-set"; rules: number };
   tick: { type: "events"; events: AlertEvent[] };
+  "window-port": { type: "connected" };
+  "events-port": { type: "connected" };
 }
+
+/** Evaluator shard → main thread: the events one report caused, with its stage times. */
+export interface ReportEvents { type: "report-events"; events: AlertEvent[]; times?: ReportTimes }
 
 export interface EvaluatorWorkerData {
   dataDir: string;

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { expose } from "comlink";
-import { crashForTest } from "./crash-for-test.ts";
+import { crashForTest, stopThread } from "./thread-exit.ts";
 import type { SilenceWindowConfig } from "../config/schema.ts";
 import { Notifier } from "../notify/notifier.ts";
 import { DEFAULT_RETRY } from "../notify/stages/retry.ts";
@@ -69,4 +69,4 @@ async function handle(msg: NotifierRequest): Promise<NotifierReplies[NotifierReq
   }
 }
 
-expose({ handle, crashForTest }, nodeEndpoint(parentPort!));
+expose({ handle, crashForTest, stopThread }, nodeEndpoint(parentPort!));

@@ -1,5 +1,5 @@
 import type { Worker } from "node:worker_threads";
-import { wrap, releaseProxy, type Remote } from "comlink";
+import { wrap, type Remote } from "comlink";
 import { nodeEndpoint } from "./comlink-node.ts";
 import { TsmonError } from "../../common/errors.ts";
 import { onCrash, type Supervision } from "./restart-policy.ts";
@@ -8,8 +8,10 @@ import { spawnWorker } from "./spawn-worker.ts";
 /** What a stateful actor's worker exposes through comlink: one entry point for every message. */
 export interface ActorEndpoint<Req extends { type: string }, Replies extends Record<Req["type"], unknown>> {
   handle<T extends Req>(msg: T): Replies[T["type"]] | Promise<Replies[T["type"]]>;
-  /** Ends the thread as a crash would (crash-for-test.ts); never answers. */
+  /** Ends the thread as a crash would (thread-exit.ts); never answers. */
   crashForTest(): never;
+  /** Ends the thread cleanly (thread-exit.ts); never answers. */
+  stopThread(): never;
 }
 
 export interface SupervisedWorkerOptions extends Supervision {
@@ -21,6 +23,9 @@ export interface SupervisedWorkerOptions extends Supervision {
 }
 
 interface Pending { reject: (err: unknown) => void }
+
+/** How long close() waits for a thread to end itself before terminating it. */
+const STOP_TIMEOUT_MS = 10_000;
 
 /**
  * One stateful actor thread driven through comlink, under supervision: a bounded mailbox,
@@ -36,6 +41,8 @@ export class SupervisedWorker<Req extends { type: string }, Replies extends Reco
   private restartTimer?: NodeJS.Timeout;
   /** Configuration a fresh thread needs before anything else (re-sent after every restart). */
   private sticky?: Req;
+  /** Called when a restarted thread is up (after its sticky message): ports to re-wire. */
+  onRestarted?: () => void;
 
   constructor(private readonly options: SupervisedWorkerOptions) {
     this.spawn();
@@ -81,7 +88,7 @@ export class SupervisedWorker<Req extends { type: string }, Replies extends Reco
 
   /**
    * Makes the thread end itself as a crash would (for tests of supervision); resolves once
-   * it has exited. Not terminate(): see crash-for-test.ts.
+   * it has exited. Not terminate(): see thread-exit.ts.
    */
   async crashForTest(): Promise<void> {
     const worker = this.worker;
@@ -91,11 +98,19 @@ export class SupervisedWorker<Req extends { type: string }, Replies extends Reco
     await exited;
   }
 
+  /** Asks the thread to end and waits until it has; terminate() only if it does not within
+   *  STOP_TIMEOUT_MS (see thread-exit.ts for why not at once). */
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.restartTimer);
-    this.remote?.[releaseProxy]();
-    await this.worker?.terminate();
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    // A thread still starting reads the request once its module has run (comlink's expose()).
+    void (this.remote?.stopThread() as Promise<never> | undefined)?.catch(() => undefined);
+    const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
   }
 
   private spawn(): void {
@@ -104,6 +119,7 @@ export class SupervisedWorker<Req extends { type: string }, Replies extends Reco
     this.remote = wrap<ActorEndpoint<Req, Replies>>(nodeEndpoint(worker));
     // Comlink delivers in order, so the sticky message precedes every later request.
     if (this.sticky && this.restarts > 0) void this.request(this.sticky).catch(() => undefined);
+    if (this.restarts > 0) this.onRestarted?.();
     let lastError: unknown;
     worker.on("error", (err) => { lastError = err; });
     worker.on("exit", (code) => {

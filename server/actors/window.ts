@@ -68,8 +68,6 @@ export class AgentWindow {
         applyBlock(state, msg.samples, observations);
         return { type: "applied", series: state.series.size, observations };
       }
-      case "samples-batch":
-        return { type: "applied-batch", results: msg.reports.map((r) => this.handle({ type: "samples", ...r })) };
       case "latest": {
         const state = this.agents.get(msg.agentId) ?? this.learn(msg.agentId);
         this.catchUpLatest(msg.agentId, state);

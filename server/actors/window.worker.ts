@@ -1,13 +1,16 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { expose } from "comlink";
-import { crashForTest } from "./crash-for-test.ts";
+import { crashForTest, stopThread } from "./thread-exit.ts";
 import { nodeEndpoint } from "./comlink-node.ts";
 import { MetricStore } from "../storage/metric-store.ts";
 import { PartitionSet } from "../storage/partitions.ts";
-import type { WindowWorkerData } from "./messages.ts";
+import { assertNever, type EvaluatorRequest, type WindowReplies, type WindowShardRequest, type WindowWorkerData } from "./messages.ts";
+import { preciseNow } from "./precise-clock.ts";
+import { shardOf } from "./shard-of.ts";
 import { AgentWindow } from "./window.ts";
 
-// The shell of one agent-window shard: storage for rebuilds, the core, and comlink.
+// The shell of one agent-window shard: storage for rebuilds, the core, comlink, and the ports
+// its reports' observations go out on, straight to the evaluator shard of each agent.
 const settings = workerData as WindowWorkerData;
 const store = new MetricStore(new PartitionSet(settings.dataDir));
 const window = new AgentWindow({
@@ -15,5 +18,35 @@ const window = new AgentWindow({
   now: Date.now,
   rebuildHorizonMs: settings.rebuildHorizonMs,
 });
+const evaluators: (MessagePort | undefined)[] = Array.from({ length: settings.evaluatorShards }, () => undefined);
 
-expose({ handle: window.handle.bind(window), crashForTest }, nodeEndpoint(parentPort!));
+function handle<T extends WindowShardRequest>(msg: T): WindowReplies[T["type"]];
+function handle(msg: WindowShardRequest): WindowReplies[WindowShardRequest["type"]] {
+  switch (msg.type) {
+    case "samples-batch": {
+      const undelivered: number[] = [];
+      msg.reports.forEach(({ times, ...report }, i) => {
+        const { observations } = window.handle({ type: "samples", ...report });
+        if (observations.length === 0) return;
+        const port = evaluators[shardOf(report.agentId, evaluators.length)];
+        if (!port) {
+          undelivered.push(i);
+          return;
+        }
+        const observe: EvaluatorRequest = { type: "observe", agentId: report.agentId, observations, times: { ...times, appliedAt: preciseNow() } };
+        port.postMessage(observe);
+      });
+      return { type: "applied-batch", undelivered };
+    }
+    case "evaluator-port":
+      evaluators[msg.shard]?.close();
+      evaluators[msg.shard] = msg.port;
+      return { type: "connected" };
+    case "latest": case "rules": case "stats":
+      return window.handle(msg);
+    default:
+      return assertNever(msg);
+  }
+}
+
+expose({ handle, crashForTest, stopThread }, nodeEndpoint(parentPort!));

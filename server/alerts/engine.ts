@@ -2,20 +2,20 @@ import type { EvaluatorShards } from "../actors/evaluator-shards.ts";
 import type { WindowShards } from "../actors/window-shards.ts";
 import type { Logger } from "../log.ts";
 import type { RuleBook } from "./rule-book.ts";
-import type { AlertEvent, Observation } from "./types.ts";
+import type { ReportEvents } from "../actors/messages.ts";
+import type { AlertEvent } from "./types.ts";
 
 const RULES_POLL_MS = 1_000;
 const TICK_MS = 5_000;
 
 /**
- * Main-thread side of alerting: hands the window's observations to the evaluator, passes
- * events to listeners (log, metrics, live feed, notifier), keeps every shard's rule set in
- * step with the store (rules changed through another instance arrive within a second),
- * and drives the time-based rules.
+ * Main-thread side of alerting: passes the events the evaluator shards send to listeners
+ * (log, metrics, live feed, notifier), keeps every shard's rule set in step with the store
+ * (rules changed through another instance arrive within a second), and drives the
+ * time-based rules.
  */
 export class AlertEngine {
-  /** Listeners get each event, and for events caused by a report, when that report arrived (performance.now()). */
-  private readonly listeners: ((e: AlertEvent, reportArrivedAt?: number) => void)[] = [];
+  private readonly listeners: ((e: AlertEvent) => void)[] = [];
   private timers: NodeJS.Timeout[] = [];
   private version = -1;
 
@@ -32,15 +32,13 @@ export class AlertEngine {
     this.timers.push(setInterval(() => void this.tick(), TICK_MS).unref());
   }
 
-  onEvent(listener: (e: AlertEvent, reportArrivedAt?: number) => void): void {
+  onEvent(listener: (e: AlertEvent) => void): void {
     this.listeners.push(listener);
   }
 
-  async observe(agentId: string, observations: Observation[], reportArrivedAt?: number): Promise<AlertEvent[]> {
-    if (observations.length === 0) return [];
-    const events = await this.evaluator.observe(agentId, observations);
-    this.emit(events, reportArrivedAt);
-    return events;
+  /** The events a report caused, as an evaluator shard sends them (see alert-wiring.ts). */
+  received(message: ReportEvents): void {
+    this.emit(message.events);
   }
 
   /** Re-sends the rule set to every shard when the stored version moved (or `force`). */
@@ -68,7 +66,7 @@ export class AlertEngine {
     for (const t of this.timers) clearInterval(t);
   }
 
-  private emit(events: AlertEvent[], reportArrivedAt?: number): void {
-    for (const e of events) for (const listener of this.listeners) listener(e, reportArrivedAt);
+  private emit(events: AlertEvent[]): void {
+    for (const e of events) for (const listener of this.listeners) listener(e);
   }
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { ReportTimes } from "../actors/messages.ts";
 
 /** Live figures the registry reads at scrape time. */
 export interface MetricSources {
@@ -34,7 +35,7 @@ export function createServerMetrics(sources: MetricSources) {
     }),
     alertStage: new Histogram({
       name: "tsmon_alert_stage_seconds",
-      help: "Where an alert's latency goes, for reports that caused events: ingest (arrival to accepted: decoded and validated, write queued), window (rules applied), evaluate (lifecycle written durably)",
+      help: "Where an alert's latency goes, for reports that caused events: ingest (arrival to accepted: decoded and validated, write queued), window (rules applied), evaluate (lifecycle written durably, events back on the main thread)",
       labelNames: ["stage"] as const, buckets: [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 1], registers,
     }),
     alertEvents: new Counter({ name: "tsmon_alert_events_total", help: "Alert events, by rule and state", labelNames: ["rule", "state"] as const, registers }),
@@ -82,3 +83,12 @@ export function createServerMetrics(sources: MetricSources) {
 }
 
 export type ServerMetrics = ReturnType<typeof createServerMetrics>;
+
+/** The latency of the events one report caused, from its arrival, and the stages it went through. */
+export function observeAlertTimes(metrics: ServerMetrics, events: number, times: ReportTimes, nowMs: number): void {
+  for (let i = 0; i < events; i++) metrics.alertLatency.observe((nowMs - times.arrivedAt) / 1000);
+  if (times.appliedAt === undefined) return;
+  metrics.alertStage.observe({ stage: "ingest" }, (times.acceptedAt - times.arrivedAt) / 1000);
+  metrics.alertStage.observe({ stage: "window" }, (times.appliedAt - times.acceptedAt) / 1000);
+  metrics.alertStage.observe({ stage: "evaluate" }, (nowMs - times.appliedAt) / 1000);
+}
