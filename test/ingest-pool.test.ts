@@ -1,4 +1,4 @@
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,7 +6,8 @@ import { IngestPool } from "../server/actors/ingest-pool.ts";
 import type { AcceptedReport, IngestTask } from "../server/actors/messages.ts";
 import { ControlStore } from "../server/storage/control-store.ts";
 
-test("reports submitted together are answered each on its own; beyond what the pool takes, RESOURCE_EXHAUSTED and nothing stored", async (t) => {
+/** A one-thread pool on a fresh data dir, removed when the test ends. */
+function startPool(t: ExecutionContext): { dir: string; pool: IngestPool } {
   const dir = mkdtempSync(path.join(tmpdir(), "tsmon-ingest-pool-"));
   const pool = new IngestPool({
     threads: 1, queue: 10, workerData: { dataDir: dir, retentionDays: 7, requireAgentAuth: false },
@@ -16,6 +17,11 @@ test("reports submitted together are answered each on its own; beyond what the p
     await pool.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  return { dir, pool };
+}
+
+test("reports submitted together are answered each on its own; beyond what the pool takes, RESOURCE_EXHAUSTED and nothing stored", async (t) => {
+  const { dir, pool } = startPool(t);
   const ts = Date.now() - 1_000;
   const report = (agentId: string, metric = "cpu.usage"): IngestTask =>
     ({ type: "report-batch", batch: { agentId, timestampMs: ts, points: [{ metric, labels: {}, value: 1, timestampMs: ts }] } });
@@ -38,15 +44,7 @@ test("reports submitted together are answered each on its own; beyond what the p
 });
 
 test("a valid report is announced as accepted, with its arrival time, before it is acknowledged; a refused one never", async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-ingest-pool-"));
-  const pool = new IngestPool({
-    threads: 1, queue: 10, workerData: { dataDir: dir, retentionDays: 7, requireAgentAuth: false },
-    policy: { baseMs: 100, maxMs: 1000, maxPerMinute: 5 }, onCrashLoop: () => t.fail("crash loop"),
-  });
-  t.teardown(async () => {
-    await pool.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { pool } = startPool(t);
   const seen: string[] = [];
   const accepted: AcceptedReport[] = [];
   pool.onAccepted((reports) => {
