@@ -20,7 +20,16 @@ export class Intake {
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
   ) {
-    ingest.onAccepted((reports) => { for (const report of reports) this.accepted(report); });
+    ingest.onAccepted((reports) => {
+      for (const report of reports) {
+        try {
+          this.accepted(report);
+        } catch (err) {
+          // Runs in a message handler: a listener's fault must not end the process.
+          this.log.error({ err, agentId: report.agentId }, "handing an accepted report on failed");
+        }
+      }
+    });
   }
 
   async submit(task: IngestTask): Promise<StoredReport> {

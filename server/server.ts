@@ -120,8 +120,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   const alerts = new AlertEngine(new RuleBook(config.alert.rules, control.alerts), window, evaluator, log.child({ component: "alerts" }));
   const wiring = new AlertWiring(window, evaluator, (message) => {
-    if (message.times) observeAlertTimes(metrics, message.events.length, message.times, preciseNow());
-    alerts.received(message);
+    try {
+      if (message.times) observeAlertTimes(metrics, message.events.length, message.times, preciseNow());
+      alerts.received(message);
+    } catch (err) {
+      // A listener's fault must not end the process; the events are stored already.
+      log.error({ err }, "handling alert events failed");
+    }
   });
   await wiring.start();
   alerts.onEvent((event) => {

@@ -22,7 +22,12 @@ let events: MessagePort | undefined;
 
 async function observe(msg: Extract<EvaluatorRequest, { type: "observe" }>): Promise<void> {
   const reply = await evaluator.handle(msg);
-  if (reply.events.length === 0 || !events) return;
+  if (reply.events.length === 0) return;
+  if (!events) {
+    // Only while the shard is being wired: the events are stored (history, the notifier's outbox), not on the live feed.
+    console.error(JSON.stringify({ level: 40, msg: "rule-evaluator: events stored but not sent to the main thread (not wired yet)", events: reply.events.length }));
+    return;
+  }
   const message: ReportEvents = { type: "report-events", events: reply.events, times: msg.times };
   events.postMessage(message);
 }

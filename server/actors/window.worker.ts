@@ -38,10 +38,15 @@ function handle(msg: WindowShardRequest): WindowReplies[WindowShardRequest["type
       });
       return { type: "applied-batch", undelivered };
     }
-    case "evaluator-port":
-      evaluators[msg.shard]?.close();
-      evaluators[msg.shard] = msg.port;
+    case "evaluator-port": {
+      const { shard, port } = msg;
+      evaluators[shard]?.close();
+      evaluators[shard] = port;
+      // Closed from the other side (the evaluator took a newer port, or died): what would be
+      // posted on it is counted as undelivered until the new port arrives.
+      port.once("close", () => { if (evaluators[shard] === port) evaluators[shard] = undefined; });
       return { type: "connected" };
+    }
     case "latest": case "rules": case "stats":
       return window.handle(msg);
     default:

@@ -88,7 +88,9 @@ export type ServerMetrics = ReturnType<typeof createServerMetrics>;
 export function observeAlertTimes(metrics: ServerMetrics, events: number, times: ReportTimes, nowMs: number): void {
   for (let i = 0; i < events; i++) metrics.alertLatency.observe((nowMs - times.arrivedAt) / 1000);
   if (times.appliedAt === undefined) return;
-  metrics.alertStage.observe({ stage: "ingest" }, (times.acceptedAt - times.arrivedAt) / 1000);
-  metrics.alertStage.observe({ stage: "window" }, (times.appliedAt - times.acceptedAt) / 1000);
-  metrics.alertStage.observe({ stage: "evaluate" }, (nowMs - times.appliedAt) / 1000);
+  // Times from other threads: a wall-clock step between thread starts could make one negative.
+  const seconds = (from: number, to: number) => Math.max(0, to - from) / 1000;
+  metrics.alertStage.observe({ stage: "ingest" }, seconds(times.arrivedAt, times.acceptedAt));
+  metrics.alertStage.observe({ stage: "window" }, seconds(times.acceptedAt, times.appliedAt));
+  metrics.alertStage.observe({ stage: "evaluate" }, seconds(times.appliedAt, nowMs));
 }
