@@ -6,6 +6,7 @@ import { nodeEndpoint } from "./comlink-node.ts";
 import { RuleEvaluator } from "./evaluator.ts";
 import { assertNever, type EvaluatorReplies, type EvaluatorRequest, type EvaluatorShardRequest, type EvaluatorWorkerData, type ReportEvents } from "./messages.ts";
 import { shardOf } from "./shard-of.ts";
+import { logFromWorker } from "./worker-log.ts";
 
 // The shell of one rule-evaluator shard: the control store (alert state) and the core; the
 // window shards' observations come in on ports of their own, and the events they cause go
@@ -25,7 +26,7 @@ async function observe(msg: Extract<EvaluatorRequest, { type: "observe" }>): Pro
   if (reply.events.length === 0) return;
   if (!events) {
     // Only while the shard is being wired: the events are stored (history, the notifier's outbox), not on the live feed.
-    console.error(JSON.stringify({ level: 40, msg: "rule-evaluator: events stored but not sent to the main thread (not wired yet)", events: reply.events.length }));
+    logFromWorker(40, "rule-evaluator: events stored but not sent to the main thread (not wired yet)", { events: reply.events.length });
     return;
   }
   const message: ReportEvents = { type: "report-events", events: reply.events, times: msg.times };
@@ -41,7 +42,7 @@ function handle(msg: EvaluatorShardRequest): Promise<EvaluatorReplies[EvaluatorS
       // An observation that fails here (a store error) is lost like one sent to a dead shard:
       // the next report of the agent observes the same condition again.
       msg.port.on("message", (m: EvaluatorRequest) => {
-        if (m.type === "observe") observe(m).catch((err: unknown) => console.error(JSON.stringify({ level: 50, msg: "rule-evaluator: observing a report failed", err: String((err as Error)?.stack ?? err) })));
+        if (m.type === "observe") observe(m).catch((err: unknown) => logFromWorker(50, "rule-evaluator: observing a report failed", { err }));
       });
       return { type: "connected" };
     case "events-port":

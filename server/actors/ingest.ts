@@ -22,15 +22,13 @@ const checkedSeries = new LastShapes<true>();
  * One report, end to end on the ingest side: decode → authenticate → validate → durable
  * write. A refused report stores nothing. A valid one is handed to `accepted` as soon as its
  * write is queued, so the agent window and the rules see it while the commit is in flight;
- * the reply (the agent's acknowledgement) waits for durability.
+ * the reply (the agent's acknowledgement) waits for durability. The caller renews the
+ * control store's read snapshot first: tokens and last_seen must be read as they are now.
  */
 export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted: (report: ReportSamples) => void): Promise<IngestReply> {
   try {
     const nowMs = deps.now();
     const batch = decode(task, nowMs);
-    // lmdb-js renews a thread's read snapshot only on a later timer tick; a busy ingest
-    // thread must still see a token revoked, or a report stored elsewhere, a moment ago.
-    deps.control.env.resetReadTxn();
     // A report-batch is built inside the server (the cert-checker), never taken off the wire.
     if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(batch.agentId, task.auth, deps.control);
     const samples = toSampleBlock(batch);

@@ -29,6 +29,10 @@ function sendAccepted(): void {
 
 /** The reports of a batch run side by side, so their writes share a commit and its fsync. */
 export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
+  // lmdb-js renews a thread's read snapshot only on a later timer tick; a busy ingest thread
+  // must still see a token revoked, or a report stored elsewhere, a moment ago. Once per
+  // batch: its reports are checked in one synchronous run.
+  deps.control.env.resetReadTxn();
   return Promise.all(batch.map(({ task, arrivedAt }) => ingestReport(task, deps, (report) => {
     if (accepted.push({ ...report, arrivedAt }) === 1) queueMicrotask(sendAccepted);
   })));

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { expose } from "comlink";
 import { crashForTest, stopThread } from "./thread-exit.ts";
+import { logFromWorker } from "./worker-log.ts";
 import type { SilenceWindowConfig } from "../config/schema.ts";
 import { Notifier } from "../notify/notifier.ts";
 import { DEFAULT_RETRY } from "../notify/stages/retry.ts";
@@ -23,7 +24,7 @@ const notifier = new Notifier({
   policy: { ...DEFAULT_RETRY, quickBaseMs: settings.quickBaseMs, slowBaseMs: settings.slowBaseMs, maxAgeMs: settings.maxDeliveryAgeMs },
   aggregationWindowMs: settings.aggregationWindowMs,
   timeoutMs: 10_000,
-  onError: (err) => console.error(JSON.stringify({ level: 50, msg: "notification group failed; will retry", err: String((err as Error)?.stack ?? err) })),
+  onError: (err) => logFromWorker(50, "notification group failed; will retry", { err }),
   onOutcome: (channel, result) => outcomes.set(`${channel}\u0000${result}`, (outcomes.get(`${channel}\u0000${result}`) ?? 0) + 1),
 });
 

@@ -90,24 +90,25 @@ export class SupervisedWorker<Req extends { type: string }, Replies extends Reco
    * Makes the thread end itself as a crash would (for tests of supervision); resolves once
    * it has exited. Not terminate(): see thread-exit.ts.
    */
-  async crashForTest(): Promise<void> {
-    const worker = this.worker;
-    if (!worker || !this.remote) return;
-    const exited = new Promise((resolve) => worker.once("exit", resolve));
-    void (this.remote.crashForTest() as Promise<never>).catch(() => undefined);
-    await exited;
+  crashForTest(): Promise<void> {
+    return this.endThread("crashForTest");
   }
 
   /** Asks the thread to end and waits until it has; terminate() only if it does not within
    *  STOP_TIMEOUT_MS (see thread-exit.ts for why not at once). */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.restartTimer);
+    return this.endThread("stopThread");
+  }
+
+  /** Has the thread run `exit` (a thread still starting reads it once its module has run:
+   *  comlink's expose()) and resolves once it has exited. */
+  private async endThread(exit: "crashForTest" | "stopThread"): Promise<void> {
     const worker = this.worker;
-    if (!worker) return;
+    if (!worker || !this.remote) return;
     const exited = new Promise((resolve) => worker.once("exit", resolve));
-    // A thread still starting reads the request once its module has run (comlink's expose()).
-    void (this.remote?.stopThread() as Promise<never> | undefined)?.catch(() => undefined);
+    void (this.remote[exit]() as Promise<never>).catch(() => undefined);
     const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);

@@ -25,15 +25,16 @@ function handle(msg: WindowShardRequest): WindowReplies[WindowShardRequest["type
   switch (msg.type) {
     case "samples-batch": {
       const undelivered: number[] = [];
-      msg.reports.forEach(({ times, ...report }, i) => {
-        const { observations } = window.handle({ type: "samples", ...report });
+      msg.reports.forEach((report, i) => {
+        // The core ignores `times`; it passes through to the evaluator.
+        const { observations } = window.handle({ ...report, type: "samples" });
         if (observations.length === 0) return;
         const port = evaluators[shardOf(report.agentId, evaluators.length)];
         if (!port) {
           undelivered.push(i);
           return;
         }
-        const observe: EvaluatorRequest = { type: "observe", agentId: report.agentId, observations, times: { ...times, appliedAt: preciseNow() } };
+        const observe: EvaluatorRequest = { type: "observe", agentId: report.agentId, observations, times: { ...report.times, appliedAt: preciseNow() } };
         port.postMessage(observe);
       });
       return { type: "applied-batch", undelivered };
