@@ -1,4 +1,5 @@
 import test, { type ExecutionContext } from "ava";
+import net from "node:net";
 import { status } from "@grpc/grpc-js";
 import { pino } from "pino";
 import type { SystemInfo } from "../common/metrics.ts";
@@ -125,6 +126,15 @@ test("stop with the server gone gives up after the flush timeout and keeps nothi
   const { receiver, agent } = await setUp(t, {}, { flushTimeoutMs: 300 });
   await receiver.waitFor(() => receiver.accepted.length >= 1, 10_000, "a batch");
   await receiver.stop();
+  // The port stays taken by a listener that never answers: once freed, a server of another
+  // test file running alongside could bind it and take the agent's last batches.
+  const held: net.Socket[] = [];
+  const blackHole = net.createServer((socket) => held.push(socket));
+  await new Promise<void>((resolve, reject) => blackHole.once("error", reject).listen(receiver.port, "127.0.0.1", resolve));
+  t.teardown(() => new Promise<void>((resolve) => {
+    for (const socket of held) socket.destroy();
+    blackHole.close(() => resolve());
+  }));
   await receiver.waitFor(() => agent.stats().buffered >= 2, 10_000, "a backlog");
   await agent.stop();
   const collected = agent.stats().collected;
