@@ -31,6 +31,11 @@ export class IngestPool {
   /** Reports submitted and not yet answered (in the next batch, queued or running). */
   private pending = 0;
   private accepted: (reports: AcceptedReport[]) => void = () => {};
+  private nextJob = 0;
+  /** Jobs announced whose reply has not come yet, and replies waiting for their announcement:
+   *  the two travel on different ports, whose messages the main thread may take in either order. */
+  private readonly announced = new Set<number>();
+  private readonly awaitingAnnouncement = new Map<number, () => void>();
   private readonly batcher = new TurnBatcher<IngestJob, IngestReply>(REPORTS_PER_TASK, (jobs) =>
     this.supervisor.pool.run(jobs, { name: "ingest" }).catch(() => {
       throw new TsmonError("UNAVAILABLE", "the ingest worker stopped before the report was stored; retry", true);
@@ -53,7 +58,7 @@ export class IngestPool {
       },
       policy: options.policy, onCrashLoop: options.onCrashLoop, onRestart: options.onRestart,
       onMessage: (message) => {
-        if ((message as IngestAccepted | undefined)?.type === "accepted") this.accepted((message as IngestAccepted).reports);
+        if ((message as IngestAccepted | undefined)?.type === "accepted") this.announce((message as IngestAccepted).reports);
       },
     });
     void this.supervisor.pool; // start the threads now: ingest is needed from the first report
@@ -86,15 +91,42 @@ export class IngestPool {
     this.accepted = listener;
   }
 
-  /** Runs one report; resolves once it is durably stored, throws TsmonError otherwise.
-   *  `arrivedAt` (preciseNow()) comes back with the report when it is accepted. */
+  /** Runs one report; resolves once it is durably stored and has been announced to the
+   *  onAccepted listener, throws TsmonError otherwise. `arrivedAt` (preciseNow()) comes back
+   *  with the report when it is accepted. */
   submit(task: IngestTask, arrivedAt = preciseNow()): Promise<StoredReport> {
     if (this.supervisor.isClosing) return Promise.reject(new TsmonError("UNAVAILABLE", "server is shutting down; retry against another instance", true));
     if (this.pending >= this.acceptsAtOnce) {
       return Promise.reject(new TsmonError("RESOURCE_EXHAUSTED", "ingest is saturated; keep the report and retry later", true));
     }
     this.pending++;
-    return this.batcher.submit({ task, arrivedAt }).then(stored).finally(() => { this.pending--; });
+    const job = this.nextJob++;
+    return this.batcher.submit({ task, arrivedAt, job })
+      .then((reply) => this.afterAnnouncement(job, reply))
+      .then(stored)
+      .finally(() => {
+        this.announced.delete(job); // accepted, then refused by a failed write or a dying thread
+        this.pending--;
+      });
+  }
+
+  private announce(reports: AcceptedReport[]): void {
+    this.accepted(reports);
+    for (const { job } of reports) {
+      const release = this.awaitingAnnouncement.get(job);
+      if (release) {
+        this.awaitingAnnouncement.delete(job);
+        release();
+      } else this.announced.add(job);
+    }
+  }
+
+  /** A stored report is acknowledged only after the window and live feed have it, so an agent
+   *  that holds an acknowledgement knows its samples are being evaluated. The thread posts the
+   *  announcement before the reply, so it is on its way. */
+  private afterAnnouncement(job: number, reply: IngestReply): IngestReply | Promise<IngestReply> {
+    if (reply.type !== "stored" || this.announced.delete(job)) return reply;
+    return new Promise((resolve) => this.awaitingAnnouncement.set(job, () => resolve(reply)));
   }
 
   crashOneForTest(): Promise<void> {

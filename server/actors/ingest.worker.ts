@@ -33,7 +33,7 @@ export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
   // must still see a token revoked, or a report stored elsewhere, a moment ago. Once per
   // batch: its reports are checked in one synchronous run.
   deps.control.env.resetReadTxn();
-  return Promise.all(batch.map(({ task, arrivedAt }) => ingestReport(task, deps, (report) => {
-    if (accepted.push({ ...report, arrivedAt }) === 1) queueMicrotask(sendAccepted);
+  return Promise.all(batch.map(({ task, arrivedAt, job }) => ingestReport(task, deps, (report) => {
+    if (accepted.push({ ...report, arrivedAt, job }) === 1) queueMicrotask(sendAccepted);
   })));
 }

@@ -27,8 +27,8 @@ export type IngestTask =
   | { type: "report-batch"; batch: MetricBatch };
 
 /** A report on its way to an ingest thread; `arrivedAt` (preciseNow()) travels with it
- *  for the alert-latency figures. */
-export interface IngestJob { task: IngestTask; arrivedAt: number }
+ *  for the alert-latency figures, `job` (the pool's number for it) to match its announcement. */
+export interface IngestJob { task: IngestTask; arrivedAt: number; job: number }
 
 /** What an ingest thread is given: the reports that arrived together, each answered on its own. */
 export type IngestBatch = IngestJob[];
@@ -39,7 +39,7 @@ export type IngestReply =
   | { type: "refused"; error: ErrorData };
 
 /** A report that passed validation, sent on while its durable write is in flight. */
-export interface AcceptedReport extends ReportSamples { arrivedAt: number }
+export interface AcceptedReport extends ReportSamples { arrivedAt: number; job: number }
 
 /** Ingest thread → main thread (posted on the worker's parentPort, beside piscina's task replies). */
 export interface IngestAccepted { type: "accepted"; reports: AcceptedReport[] }
