@@ -1,32 +1,33 @@
 import type { IngestPool, StoredReport } from "./actors/ingest-pool.ts";
-import type { AcceptedReport, IngestTask, SampleBlock } from "./actors/messages.ts";
-import type { WindowShards } from "./actors/window-shards.ts";
+import type { IngestTask, SampleBlock } from "./actors/messages.ts";
 import { preciseNow } from "./actors/precise-clock.ts";
 import type { Logger } from "./log.ts";
 import type { ServerMetrics } from "./observability/metrics.ts";
 
 /**
  * Where reports enter the actor system, whatever their transport (gRPC or HTTP). Ingest
- * validates a report and writes it; the moment it is accepted, its samples go on to the agent
- * window (and the live feed), side by side with the write, so an alert does not wait for the
- * report's fsync. The sender's acknowledgement does: it comes once the report is durable.
+ * validates a report and writes it; the moment it is accepted, the ingest thread sends its
+ * samples on to the agent window, side by side with the write, so an alert does not wait for
+ * the report's fsync, and announces it here, for the live feed. The sender's acknowledgement
+ * comes once the report is durable and announced.
  */
 export class Intake {
   private readonly listeners: ((agentId: string, samples: SampleBlock) => void)[] = [];
 
   constructor(
     private readonly ingest: IngestPool,
-    private readonly window: WindowShards,
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
   ) {
     ingest.onAccepted((reports) => {
-      for (const report of reports) {
-        try {
-          this.accepted(report);
-        } catch (err) {
-          // Runs in a message handler: a listener's fault must not end the process.
-          this.log.error({ err, agentId: report.agentId }, "handing an accepted report on failed");
+      for (const { agentId, samples } of reports) {
+        for (const listener of this.listeners) {
+          try {
+            listener(agentId, samples);
+          } catch (err) {
+            // Runs in a message handler: a listener's fault must not end the process.
+            this.log.error({ err, agentId }, "handing an accepted report on failed");
+          }
         }
       }
     });
@@ -46,19 +47,6 @@ export class Intake {
     this.metrics.pointsIngested.inc(stored.points);
     this.metrics.actorMessages.inc({ actor: "ingest" });
     return stored;
-  }
-
-  private accepted({ agentId, samples, prevLastSeen, arrivedAt }: AcceptedReport): void {
-    // The window sends the rule observations on to the evaluator, whose events come back
-    // through the alert engine. A window that cannot take the report now re-reads storage
-    // when it next sees the agent.
-    this.window.push(agentId, samples, prevLastSeen, { arrivedAt, acceptedAt: preciseNow() })
-      .then((delivered) => {
-        this.metrics.actorMessages.inc({ actor: "agent-window" });
-        if (!delivered) this.log.warn({ agentId }, "a report's rule observations found no rule evaluator (restarting); the agent's next report observes again");
-      })
-      .catch((err: unknown) => this.log.warn({ err, agentId }, "a report's samples did not reach the agent window"));
-    for (const listener of this.listeners) listener(agentId, samples);
   }
 
   /** Called with every report once it is accepted (the live feed listens here). */

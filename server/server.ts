@@ -12,7 +12,8 @@ import { EvaluatorShards } from "./actors/evaluator-shards.ts";
 import { AlertEngine } from "./alerts/engine.ts";
 import { RuleBook } from "./alerts/rule-book.ts";
 import { NotifierActor } from "./actors/notifier-actor.ts";
-import type { NotifierWorkerData, WindowWorkerData } from "./actors/messages.ts";
+import type { NotifierWorkerData } from "./actors/messages.ts";
+import { windowFeedSettings } from "./actors/window-feed.ts";
 import { AlertWiring } from "./actors/alert-wiring.ts";
 import { preciseNow } from "./actors/precise-clock.ts";
 import { ChannelBook } from "./notify/channel-book.ts";
@@ -85,16 +86,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     onCrashLoop: (name, error) => onFatal(`${name}: ${String(error)}`),
     onRestart: (name, error) => log.error({ err: error, actor: name }, "actor worker crashed; restarting"),
   };
+  const windowFeed = windowFeedSettings(config.actors.window_shards, config.actors.mailbox_size);
   const ingest = new IngestPool({
     threads: config.actors.ingest_threads,
     queue: config.actors.ingest_queue,
-    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth },
+    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed },
     ...supervision,
   });
   const window = new WindowShards({
     shards: config.actors.window_shards,
     mailboxSize: config.actors.mailbox_size,
-    workerData: { dataDir: config.data_dir, rebuildHorizonMs: REBUILD_HORIZON_MS, evaluatorShards: config.actors.evaluator_shards } satisfies WindowWorkerData,
+    workerData: { dataDir: config.data_dir, rebuildHorizonMs: REBUILD_HORIZON_MS, evaluatorShards: config.actors.evaluator_shards, windowFeed },
     ...supervision,
   });
   const hub = new LiveHub(LIVE_CLIENT_BUFFER_BYTES, VERSION);
@@ -107,6 +109,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     partitions: () => [...partitions.sizes(), { partition: "control", bytes: control.sizeBytes() }],
     live: () => ({ clients: hub.stats().clients, dropped: hub.stats().dropped + relay.droppedCount }),
     window: () => window.stats(),
+    windowFeed: () => window.feedTotals(),
     notifications: () => notifier.outcomes(),
   });
   const relay = new LiveRelay(control.livePeers, config.data_dir, hub, log.child({ component: "live" }));
@@ -153,7 +156,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   alerts.onEvent(() => notifier.kick());
   await alerts.start();
-  const intake = new Intake(ingest, window, metrics, log.child({ component: "intake" }));
+  const intake = new Intake(ingest, metrics, log.child({ component: "intake" }));
   intake.onAccepted((agentId, samples) => {
     hub.publish(agentId, samples);
     relay.forward(agentId, samples);

@@ -3,21 +3,28 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { IngestPool } from "../server/actors/ingest-pool.ts";
-import type { AcceptedReport, IngestTask } from "../server/actors/messages.ts";
+import type { AcceptedReport, IngestTask, WindowFeedMessage, WindowReport } from "../server/actors/messages.ts";
+import { receiveWindowFeed, windowFeedSettings } from "../server/actors/window-feed.ts";
 import { ControlStore } from "../server/storage/control-store.ts";
+import { until } from "./helpers/server.ts";
 
-/** A one-thread pool on a fresh data dir, removed when the test ends. */
-function startPool(t: ExecutionContext): { dir: string; pool: IngestPool } {
+/** A one-thread pool on a fresh data dir, removed when the test ends; what it sends the agent
+ *  window is collected in `toWindow`. */
+function startPool(t: ExecutionContext): { dir: string; pool: IngestPool; toWindow: WindowReport[] } {
   const dir = mkdtempSync(path.join(tmpdir(), "tsmon-ingest-pool-"));
+  const windowFeed = windowFeedSettings(1, 100);
+  const toWindow: WindowReport[] = [];
+  const feed = receiveWindowFeed(windowFeed, 0, (message: WindowFeedMessage) => toWindow.push(...message.reports));
+  t.teardown(() => feed.close());
   const pool = new IngestPool({
-    threads: 1, queue: 10, workerData: { dataDir: dir, retentionDays: 7, requireAgentAuth: false },
+    threads: 1, queue: 10, workerData: { dataDir: dir, retentionDays: 7, requireAgentAuth: false, windowFeed },
     policy: { baseMs: 100, maxMs: 1000, maxPerMinute: 5 }, onCrashLoop: () => t.fail("crash loop"),
   });
   t.teardown(async () => {
     await pool.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { dir, pool };
+  return { dir, pool, toWindow };
 }
 
 test("reports submitted together are answered each on its own; beyond what the pool takes, RESOURCE_EXHAUSTED and nothing stored", async (t) => {
@@ -43,8 +50,8 @@ test("reports submitted together are answered each on its own; beyond what the p
   t.is((await pool.submit(report("after"))).agentId, "after", "the pool takes reports again once answered");
 });
 
-test("a valid report is announced as accepted, with its arrival time, before it is acknowledged; a refused one never", async (t) => {
-  const { pool } = startPool(t);
+test("a valid report goes to the agent window with its arrival time, and is announced before it is acknowledged; a refused one never", async (t) => {
+  const { pool, toWindow } = startPool(t);
   const seen: string[] = [];
   const accepted: AcceptedReport[] = [];
   pool.onAccepted((reports) => {
@@ -62,8 +69,12 @@ test("a valid report is announced as accepted, with its arrival time, before it 
   ]);
   t.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
   t.deepEqual(seen, ["accepted web-1,web-3", "stored web-1", "stored web-3"], "one announcement for the batch, before the acknowledgements");
-  t.deepEqual(accepted.map((r) => [r.agentId, r.arrivedAt, r.prevLastSeen, [...r.samples.values], [...r.samples.timestamps]]),
-    [["web-1", 1001, 0, [42.5], [ts]], ["web-3", 1003, 0, [42.5], [ts]]]);
+  t.deepEqual(accepted.map((r) => [r.agentId, r.prevLastSeen, [...r.samples.values], [...r.samples.timestamps]]),
+    [["web-1", 0, [42.5], [ts]], ["web-3", 0, [42.5], [ts]]]);
+  await until("two reports at the window", async () => (toWindow.length === 2 ? true : undefined), 10_000, async () => `${toWindow.length} arrived`);
+  t.deepEqual(toWindow.map((r) => [r.agentId, r.times.arrivedAt, r.prevLastSeen, [...r.samples.values], [...r.samples.timestamps]]),
+    [["web-1", 1001, 0, [42.5], [ts]], ["web-3", 1003, 0, [42.5], [ts]]], "the window gets the same reports, with their arrival times");
+  t.true(toWindow.every((r) => r.times.acceptedAt > 0));
 
   // Each next report of web-1 carries the last report the registry had for it, and is heard
   // before its acknowledgement even though announcement and reply travel on different ports

@@ -4,7 +4,9 @@ import { ControlStore } from "../storage/control-store.ts";
 import { MetricStore } from "../storage/metric-store.ts";
 import { PartitionSet } from "../storage/partitions.ts";
 import { ingestReport, type IngestDeps } from "./ingest.ts";
-import type { AcceptedReport, IngestAccepted, IngestBatch, IngestReply, IngestWorkerData } from "./messages.ts";
+import type { AcceptedReport, IngestAccepted, IngestBatch, IngestReply, IngestWorkerData, WindowReport } from "./messages.ts";
+import { preciseNow } from "./precise-clock.ts";
+import { WindowFeedSender } from "./window-feed.ts";
 
 // The shell of the ingest actor: opens storage once per thread, then runs the core per task.
 const settings = workerData as IngestWorkerData;
@@ -18,12 +20,18 @@ const deps: IngestDeps = {
 
 export { crashForTest } from "./thread-exit.ts";
 
-/** Accepted reports go to the main thread together: those of one batch are accepted in one
- *  synchronous run, so this is one message per batch. */
+const windowFeed = new WindowFeedSender(settings.windowFeed);
+
+/** Accepted reports go on together, to their agent-window shards and to the main thread (the
+ *  live feed; an agent's acknowledgement waits for it): those of one batch are accepted in
+ *  one synchronous run, so this is one message per batch and destination. */
 let accepted: AcceptedReport[] = [];
+let toWindow: WindowReport[] = [];
 function sendAccepted(): void {
+  windowFeed.send(toWindow);
   const message: IngestAccepted = { type: "accepted", reports: accepted };
   accepted = [];
+  toWindow = [];
   parentPort!.postMessage(message);
 }
 
@@ -34,6 +42,7 @@ export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
   // batch: its reports are checked in one synchronous run.
   deps.control.env.resetReadTxn();
   return Promise.all(batch.map(({ task, arrivedAt, job }) => ingestReport(task, deps, (report) => {
-    if (accepted.push({ ...report, arrivedAt, job }) === 1) queueMicrotask(sendAccepted);
+    toWindow.push({ ...report, times: { arrivedAt, acceptedAt: preciseNow() } });
+    if (accepted.push({ ...report, job }) === 1) queueMicrotask(sendAccepted);
   })));
 }

@@ -38,8 +38,9 @@ export type IngestReply =
   | { type: "stored"; agentId: string; points: number }
   | { type: "refused"; error: ErrorData };
 
-/** A report that passed validation, sent on while its durable write is in flight. */
-export interface AcceptedReport extends ReportSamples { arrivedAt: number; job: number }
+/** A report that passed validation, announced to the main thread (for the live feed) while
+ *  its durable write is in flight. */
+export interface AcceptedReport extends ReportSamples { job: number }
 
 /** Ingest thread → main thread (posted on the worker's parentPort, beside piscina's task replies). */
 export interface IngestAccepted { type: "accepted"; reports: AcceptedReport[] }
@@ -49,9 +50,11 @@ export interface IngestWorkerData {
   dataDir: string;
   retentionDays: number;
   requireAgentAuth: boolean;
+  /** Where accepted reports go on to the agent-window shards. */
+  windowFeed: WindowFeedSettings;
 }
 
-// ---- agent-window shards (comlink): main thread → shard ----
+// ---- a report's samples, wherever they go on from ingest ----
 
 /** One accepted report's samples for its agent's window. `prevLastSeen`: the agent's last
  *  report before this one, from the shared registry (newer than the window's: it missed some). */
@@ -60,6 +63,26 @@ export interface ReportSamples { agentId: string; samples: SampleBlock; prevLast
 /** When a report reached each stage on its way to alert events (preciseNow(), any thread). */
 export interface ReportTimes { arrivedAt: number; acceptedAt: number; appliedAt?: number }
 
+// ---- ingest threads → agent-window shards (over a BroadcastChannel per shard, window-feed.ts) ----
+
+/** An accepted report on its way to its agent-window shard. */
+export interface WindowReport extends ReportSamples { times: ReportTimes }
+
+/** What goes over a shard's channel: the reports of one ingest batch that belong to it. */
+export interface WindowFeedMessage { type: "samples-batch"; reports: WindowReport[] }
+
+/** Shared by the main thread, every ingest thread and every window shard. */
+export interface WindowFeedSettings {
+  channel: string;
+  shards: number;
+  /** Messages a shard may have waiting before ingest drops (and counts) the next. */
+  maxDepth: number;
+  /** Per shard, three Int32 counters (depth, dropped, handled), shared across threads. */
+  counters: SharedArrayBuffer;
+}
+
+// ---- agent-window shards (comlink): main thread → shard ----
+
 /** What the agent-window core handles. */
 export type WindowRequest =
   | ({ type: "samples" } & ReportSamples)
@@ -67,12 +90,10 @@ export type WindowRequest =
   | { type: "rules"; rules: AlertRule[] }
   | { type: "stats" };
 
-/** What the main thread sends a window shard's thread: the core's questions, plus what its
- *  shell handles (reports by the batch, their observations sent on to the evaluator shards). */
+/** What the main thread sends a window shard's thread: the core's questions but `samples`
+ *  (reports come from the ingest threads, see window-feed.ts), plus the shell's ports. */
 export type WindowShardRequest =
   | Exclude<WindowRequest, { type: "samples" }>
-  /** Reports accepted within one turn of the main thread's event loop, applied in order. */
-  | { type: "samples-batch"; reports: (ReportSamples & { times: ReportTimes })[] }
   /** The port to evaluator shard `shard` (replaces an older one after either side restarted). */
   | { type: "evaluator-port"; shard: number; port: MessagePort };
 
@@ -96,8 +117,6 @@ export interface WindowStats {
 /** The reply each window request gets. */
 export interface WindowReplies {
   samples: { type: "applied"; series: number; observations: Observation[] };
-  /** Main hears only which reports' observations (by index) found no evaluator port. */
-  "samples-batch": { type: "applied-batch"; undelivered: number[] };
   "evaluator-port": { type: "connected" };
   rules: { type: "rules-set"; rules: number };
   latest: { type: "latest"; agentId: string; lastReport: number | null; values: LatestValue[] };
@@ -112,6 +131,8 @@ export interface WindowWorkerData {
   rebuildHorizonMs: number;
   /** Evaluator shards the observations are spread over (by the same hash of agent_id). */
   evaluatorShards: number;
+  /** Where the shard's reports come from. */
+  windowFeed: WindowFeedSettings;
 }
 
 // ---- rule-evaluator shards: main thread → evaluator (comlink); window shard → evaluator

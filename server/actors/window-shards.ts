@@ -1,33 +1,35 @@
 import type { AlertRule } from "../alerts/types.ts";
-import type { ReportSamples, ReportTimes, SampleBlock, WindowReplies, WindowShardRequest, WindowStats } from "./messages.ts";
-import { shardOf } from "./shard-of.ts";
-import { TurnBatcher } from "./turn-batcher.ts";
-import { ShardGroup, type ShardGroupOptions } from "./shard-group.ts";
+import type { WindowFeedSettings, WindowReplies, WindowShardRequest, WindowStats, WindowWorkerData } from "./messages.ts";
+import { ShardGroup, type ShardGroupOptions, type ShardStats } from "./shard-group.ts";
+import { windowFeedCounters } from "./window-feed.ts";
 
-/** Reports per message to a shard at most (a burst of more goes as several). */
-const REPORTS_PER_MESSAGE = 64;
-
-/** The agent-window actor: its shard threads, and the questions the server asks them. */
+/**
+ * The agent-window actor: its shard threads, and the questions the server asks them. Reports
+ * reach the shards from the ingest threads (window-feed.ts), not through here.
+ */
 export class WindowShards extends ShardGroup<WindowShardRequest, WindowReplies> {
-  constructor(options: Omit<ShardGroupOptions, "name" | "entry">) {
+  private readonly feed: WindowFeedSettings;
+
+  constructor(options: Omit<ShardGroupOptions, "name" | "entry" | "workerData"> & { workerData: WindowWorkerData }) {
     super({ ...options, name: "agent-window", entry: new URL("./window.worker.ts", import.meta.url) });
+    this.feed = options.workerData.windowFeed;
   }
 
-  /** Per shard: the reports of one turn of the event loop go as one message. */
-  private readonly batchers = this.shards.map((shard) => new TurnBatcher<ReportSamples & { times: ReportTimes }, boolean>(REPORTS_PER_MESSAGE,
-    async (reports) => {
-      const { undelivered } = await shard.request({ type: "samples-batch", reports });
-      const lost = new Set(undelivered);
-      return reports.map((_, i) => !lost.has(i));
-    }));
+  /** A shard's mailbox holds the main thread's requests and the ingest threads' reports. */
+  override shardStats(): ShardStats[] {
+    return super.shardStats().map((s, i) => ({ ...s, depth: s.depth + windowFeedCounters(this.feed, i).depth }));
+  }
 
-  /** Hands an accepted report's samples to the agent's shard, which sends the rule
-   *  observations they make on to the agent's evaluator shard. Resolves to false when they
-   *  found no evaluator to take them (it was restarting).
-   *  A full mailbox or a dead shard costs nothing but freshness: the shard re-reads storage
-   *  when it next sees the agent. */
-  push(agentId: string, samples: SampleBlock, prevLastSeen: number, times: ReportTimes): Promise<boolean> {
-    return this.batchers[shardOf(agentId, this.shards.length)]!.submit({ agentId, samples, prevLastSeen, times });
+  /** Reports the shards have taken, and reports dropped because a shard's mailbox was full,
+   *  both summed over the shards (32-bit totals that wrap: take differences). */
+  feedTotals(): { handled: number; dropped: number } {
+    let handled = 0, dropped = 0;
+    for (let i = 0; i < this.feed.shards; i++) {
+      const c = windowFeedCounters(this.feed, i);
+      handled = (handled + c.handled) >>> 0;
+      dropped = (dropped + c.dropped) >>> 0;
+    }
+    return { handled, dropped };
   }
 
   latest(agentId: string): Promise<WindowReplies["latest"]> {

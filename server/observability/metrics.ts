@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ReportTimes } from "../actors/messages.ts";
+import { counterDelta } from "../actors/window-feed.ts";
 
 /** Live figures the registry reads at scrape time. */
 export interface MetricSources {
@@ -7,6 +8,8 @@ export interface MetricSources {
   partitions(): { partition: string; bytes: number }[];
   live(): { clients: number; dropped: number };
   window(): Promise<{ agents: number; series: number; samplesHeld: number; bytesPerAgent: number }>;
+  /** Reports the agent-window shards took and dropped (32-bit totals that wrap). */
+  windowFeed(): { handled: number; dropped: number };
   /** Delivery outcomes since the last call. */
   notifications(): Promise<{ channel: string; result: string; count: number }[]>;
 }
@@ -19,6 +22,8 @@ export function createServerMetrics(sources: MetricSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "tsmon_" });
   const registers = [registry];
+  const windowHandledSince = sinceLastScrape(() => sources.windowFeed().handled);
+  const windowDroppedSince = sinceLastScrape(() => sources.windowFeed().dropped);
   const metrics = {
     registry,
     reportsIngested: new Counter({ name: "tsmon_reports_ingested_total", help: "Reports stored durably", registers }),
@@ -28,7 +33,10 @@ export function createServerMetrics(sources: MetricSources) {
       name: "tsmon_ack_latency_seconds", help: "From a report's arrival to its acknowledgement (durable write)",
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers,
     }),
-    actorMessages: new Counter({ name: "tsmon_actor_messages_total", help: "Messages handled, by actor", labelNames: ["actor"] as const, registers }),
+    actorMessages: new Counter({
+      name: "tsmon_actor_messages_total", help: "Messages handled, by actor", labelNames: ["actor"] as const, registers,
+      collect() { this.inc({ actor: "agent-window" }, windowHandledSince()); },
+    }),
     alertLatency: new Histogram({
       name: "tsmon_alert_latency_seconds", help: "From the arrival of the report that caused an alert event to the event's emission",
       buckets: [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 1], registers,
@@ -71,6 +79,11 @@ export function createServerMetrics(sources: MetricSources) {
   windowGauge("tsmon_window_series", "Series whose latest value the agent window holds", (w) => w.series);
   windowGauge("tsmon_window_samples_held", "Samples held in alert-rule windows", (w) => w.samplesHeld);
   windowGauge("tsmon_window_bytes_per_agent", "Estimated agent-window memory per agent (latest values and rule state)", (w) => w.bytesPerAgent);
+  new Counter({
+    name: "tsmon_window_reports_dropped_total", registers,
+    help: "Accepted reports an agent-window shard did not take, its mailbox full (the shard re-reads storage when it next meets the agent)",
+    collect() { this.inc(windowDroppedSince()); },
+  });
   new Gauge({
     name: "tsmon_live_clients", help: "WebSocket live-feed clients connected to this process", registers,
     collect() { this.set(sources.live().clients); },
@@ -83,6 +96,17 @@ export function createServerMetrics(sources: MetricSources) {
 }
 
 export type ServerMetrics = ReturnType<typeof createServerMetrics>;
+
+/** For a total another thread keeps (32 bits, wrapping): what it grew by since the last call. */
+function sinceLastScrape(read: () => number): () => number {
+  let seen = 0;
+  return () => {
+    const now = read();
+    const grown = counterDelta(now, seen);
+    seen = now;
+    return grown;
+  };
+}
 
 /** The latency of the events one report caused, from its arrival, and the stages it went through. */
 export function observeAlertTimes(metrics: ServerMetrics, events: number, times: ReportTimes, nowMs: number): void {

@@ -1,0 +1,102 @@
+import { randomUUID } from "node:crypto";
+import { BroadcastChannel } from "node:worker_threads";
+import type { WindowFeedMessage, WindowFeedSettings, WindowReport } from "./messages.ts";
+import { shardOf } from "./shard-of.ts";
+
+/*
+ * The agent-window actor's input: ingest threads post the reports they accept straight to
+ * the agent's window shard, so a report's samples reach the rules without a stop on the main
+ * thread. Each shard listens on a BroadcastChannel of its own. Piscina's threads cannot be
+ * handed ports one by one; a named channel also finds a shard again after either side
+ * restarted, with no re-wiring. The name carries a random id: every server in the process
+ * (tests run several) has channels of its own.
+ */
+
+/* Counters per shard, at these offsets. Ingest adds to DEPTH and DROPPED; the shard takes
+ * from DEPTH and adds to HANDLED. The totals wrap at 2^32: readers take differences. */
+const DEPTH = 0, DROPPED = 1, HANDLED = 2;
+const COUNTERS_PER_SHARD = 3;
+
+export function windowFeedSettings(shards: number, maxDepth: number): WindowFeedSettings {
+  return {
+    channel: `tsmon-window-${randomUUID()}`, shards, maxDepth,
+    counters: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * COUNTERS_PER_SHARD * shards),
+  };
+}
+
+function channelName(settings: WindowFeedSettings, shard: number): string {
+  return `${settings.channel}-${shard}`;
+}
+
+/** The ingest side: one channel per shard. */
+export class WindowFeedSender {
+  private readonly channels: BroadcastChannel[];
+  private readonly counters: Int32Array;
+
+  constructor(private readonly settings: WindowFeedSettings) {
+    this.channels = Array.from({ length: settings.shards }, (_, i) => new BroadcastChannel(channelName(settings, i)));
+    for (const c of this.channels) c.unref();
+    this.counters = new Int32Array(settings.counters);
+  }
+
+  /** Posts each shard its reports as one message, unless the shard already has `maxDepth`
+   *  waiting: then they are dropped and counted. A dropped report costs only freshness:
+   *  it is stored, and the shard reads storage when it next meets the agent. */
+  send(reports: WindowReport[]): void {
+    const byShard = new Map<number, WindowReport[]>();
+    for (const r of reports) {
+      const shard = shardOf(r.agentId, this.channels.length);
+      const list = byShard.get(shard);
+      if (list) list.push(r);
+      else byShard.set(shard, [r]);
+    }
+    for (const [shard, list] of byShard) {
+      const base = shard * COUNTERS_PER_SHARD;
+      if (Atomics.load(this.counters, base + DEPTH) >= this.settings.maxDepth) {
+        Atomics.add(this.counters, base + DROPPED, list.length);
+        continue;
+      }
+      Atomics.add(this.counters, base + DEPTH, 1);
+      const message: WindowFeedMessage = { type: "samples-batch", reports: list };
+      this.channels[shard]!.postMessage(message);
+    }
+  }
+
+  close(): void {
+    for (const c of this.channels) c.close();
+  }
+}
+
+/** The shard side: hands each message to `handle`, keeping the shared counters. */
+export function receiveWindowFeed(settings: WindowFeedSettings, shard: number, handle: (message: WindowFeedMessage) => void): BroadcastChannel {
+  const counters = new Int32Array(settings.counters);
+  const base = shard * COUNTERS_PER_SHARD;
+  const channel = new BroadcastChannel(channelName(settings, shard));
+  channel.unref();
+  // Whatever was posted to this shard's previous thread died with it: start from empty.
+  // (A message posted just before this reset and taken after it leaves the count one low.)
+  Atomics.store(counters, base + DEPTH, 0);
+  channel.onmessage = (event) => {
+    const message = (event as { data: WindowFeedMessage }).data;
+    if (Atomics.sub(counters, base + DEPTH, 1) <= 0) Atomics.store(counters, base + DEPTH, 0);
+    Atomics.add(counters, base + HANDLED, message.reports.length);
+    handle(message);
+  };
+  return channel;
+}
+
+/** The counters of one shard, as the main thread reads them for its metrics. */
+export function windowFeedCounters(settings: WindowFeedSettings, shard: number): { depth: number; dropped: number; handled: number } {
+  const counters = new Int32Array(settings.counters);
+  const base = shard * COUNTERS_PER_SHARD;
+  return {
+    depth: Math.max(0, Atomics.load(counters, base + DEPTH)),
+    dropped: Atomics.load(counters, base + DROPPED) >>> 0,
+    handled: Atomics.load(counters, base + HANDLED) >>> 0,
+  };
+}
+
+/** How far a wrapping 32-bit total moved since `before`. */
+export function counterDelta(now: number, before: number): number {
+  return (now - before) >>> 0;
+}

@@ -1,0 +1,70 @@
+import test from "ava";
+import type { WindowReport } from "../server/actors/messages.ts";
+import { shardOf } from "../server/actors/shard-of.ts";
+import { counterDelta, receiveWindowFeed, WindowFeedSender, windowFeedCounters, windowFeedSettings } from "../server/actors/window-feed.ts";
+import { until } from "./helpers/server.ts";
+
+const report = (agentId: string, value: number): WindowReport => ({
+  agentId, prevLastSeen: 0, times: { arrivedAt: 1, acceptedAt: 2 },
+  samples: { series: "cpu.usage", timestamps: new Float64Array([1000]), values: new Float64Array([value]) },
+});
+
+test("each report reaches its agent's shard; two servers in one process do not hear each other", async (t) => {
+  const settings = windowFeedSettings(2, 100);
+  const other = windowFeedSettings(2, 100);
+  const heard: string[][] = [[], []];
+  const channels = [0, 1].map((shard) => receiveWindowFeed(settings, shard, (m) => heard[shard]!.push(...m.reports.map((r) => r.agentId))));
+  const strangers: string[] = [];
+  const otherChannels = [0, 1].map((shard) => receiveWindowFeed(other, shard, (m) => strangers.push(...m.reports.map((r) => r.agentId))));
+  const sender = new WindowFeedSender(settings);
+  t.teardown(() => [...channels, ...otherChannels, sender].forEach((c) => c.close()));
+
+  const agents = Array.from({ length: 20 }, (_, i) => `host-${i}`);
+  sender.send(agents.map((a, i) => report(a, i)));
+  await until("20 reports heard", async () => (heard[0]!.length + heard[1]!.length === 20 ? true : undefined), 10_000);
+  for (const shard of [0, 1]) t.deepEqual(heard[shard], agents.filter((a) => shardOf(a, 2) === shard));
+  t.true(heard[0]!.length > 0 && heard[1]!.length > 0, "both shards got some");
+  t.deepEqual(strangers, []);
+  t.deepEqual(windowFeedCounters(settings, 0), { depth: 0, dropped: 0, handled: heard[0]!.length });
+});
+
+test("a shard with maxDepth messages waiting gets no more: the rest are dropped and counted, and it takes reports again once it catches up", async (t) => {
+  const settings = windowFeedSettings(1, 3);
+  const heard: number[] = [];
+  const channel = receiveWindowFeed(settings, 0, (m) => heard.push(...m.reports.map((r) => r.samples.values[0]!)));
+  const sender = new WindowFeedSender(settings);
+  t.teardown(() => { channel.close(); sender.close(); });
+
+  // Sent in one synchronous run: the shard (this thread) takes none of them meanwhile.
+  for (let i = 0; i < 5; i++) sender.send([report("web-1", i * 10), report("web-1", i * 10 + 1)]);
+  t.deepEqual(windowFeedCounters(settings, 0), { depth: 3, dropped: 4, handled: 0 });
+  await until("three messages taken", async () => (heard.length === 6 ? true : undefined), 10_000);
+  t.deepEqual(heard, [0, 1, 10, 11, 20, 21], "the first three messages, in order");
+
+  sender.send([report("web-1", 99)]);
+  await until("the next report", async () => (heard.length === 7 ? true : undefined), 10_000);
+  t.deepEqual(windowFeedCounters(settings, 0), { depth: 0, dropped: 4, handled: 7 });
+});
+
+test("a restarted shard starts from an empty mailbox: what its dead thread never took does not block the new one", async (t) => {
+  const settings = windowFeedSettings(1, 2);
+  const sender = new WindowFeedSender(settings);
+  t.teardown(() => sender.close());
+  // No shard listening: the messages go nowhere, but count as waiting.
+  sender.send([report("web-1", 1)]);
+  sender.send([report("web-1", 2)]);
+  t.is(windowFeedCounters(settings, 0).depth, 2);
+
+  const heard: number[] = [];
+  const channel = receiveWindowFeed(settings, 0, (m) => heard.push(...m.reports.map((r) => r.samples.values[0]!)));
+  t.teardown(() => channel.close());
+  t.is(windowFeedCounters(settings, 0).depth, 0);
+  sender.send([report("web-1", 3)]);
+  await until("the report after the restart", async () => (heard.length === 1 ? true : undefined), 10_000);
+  t.deepEqual(heard, [3]);
+});
+
+test("totals that wrap at 2^32 still give the right difference", (t) => {
+  t.is(counterDelta(5, 2 ** 32 - 3), 8);
+  t.is(counterDelta(10, 4), 6);
+});
