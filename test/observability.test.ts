@@ -41,7 +41,7 @@ test("/metrics is valid Prometheus text with every family tsmon promises", async
     "tsmon_ack_latency_seconds", "tsmon_actor_mailbox_depth", "tsmon_actor_restarts", "tsmon_actor_messages_total",
     "tsmon_lmdb_partition_bytes", "tsmon_alert_events_total", "tsmon_notifications_total",
     "tsmon_http_request_duration_seconds", "tsmon_process_cpu_seconds_total", "tsmon_alert_latency_seconds",
-    "tsmon_window_agents", "tsmon_window_bytes_per_agent", "tsmon_live_clients",
+    "tsmon_window_agents", "tsmon_window_bytes_per_agent", "tsmon_window_reports_dropped_total", "tsmon_live_clients",
   ]) t.true(families.has(name), `missing family ${name}`);
   t.is(Number(families.get("tsmon_reports_ingested_total").metrics[0].value), 1);
   t.is(Number(families.get("tsmon_points_ingested_total").metrics[0].value), 3);

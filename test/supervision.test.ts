@@ -93,17 +93,18 @@ test("alerts keep flowing after the rule-evaluator or the agent-window thread re
 
   // A report that reaches the window while its shard restarts is not heard there (reports
   // come straight from the ingest threads); the agent's next report replays what the shard
-  // missed from storage. Either way: one resolved event.
+  // missed from storage. Only the missed report recovers: without the replay there would be
+  // no resolved event, just one long firing episode.
   await server.window.shardFor("e-1").crashForTest();
   await cpu(10, 20);
   await restarted(server.window.shardFor("e-1"));
   await server.window.stats(); // answered: the new thread has run its module, so it listens
-  await cpu(20, 20);
-  const h = await until("the resolved event", async () => {
+  await cpu(20, 95);
+  const h = await until("the resolved and the next firing event", async () => {
     const h = await history();
-    return h.total === 2 ? h : undefined;
-  });
-  t.deepEqual(h.events.map((e) => e.status), ["resolved", "firing"]);
+    return h.total === 3 ? h : undefined;
+  }, 30_000, async () => `history: ${JSON.stringify((await history()).events.map((e) => e.status))}`);
+  t.deepEqual(h.events.map((e) => e.status), ["firing", "resolved", "firing"]);
   t.deepEqual(server.fatal, []);
 });
 

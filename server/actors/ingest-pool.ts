@@ -32,6 +32,8 @@ export class IngestPool {
   private pending = 0;
   private accepted: (reports: AcceptedReport[]) => void = () => {};
   private nextJob = 0;
+  /** Jobs submitted and not yet answered. */
+  private readonly inFlight = new Set<number>();
   /** Jobs announced whose reply has not come yet, and replies waiting for their announcement:
    *  the two travel on different ports, whose messages the main thread may take in either order. */
   private readonly announced = new Set<number>();
@@ -101,28 +103,33 @@ export class IngestPool {
     }
     this.pending++;
     const job = this.nextJob++;
+    this.inFlight.add(job);
     return this.batcher.submit({ task, arrivedAt, job })
       .then((reply) => this.afterAnnouncement(job, reply))
       .then(stored)
       .finally(() => {
+        this.inFlight.delete(job);
         this.announced.delete(job); // accepted, then refused by a failed write or a dying thread
         this.pending--;
       });
   }
 
   private announce(reports: AcceptedReport[]): void {
-    this.accepted(reports);
-    for (const { job } of reports) {
-      const release = this.awaitingAnnouncement.get(job);
-      if (release) {
-        this.awaitingAnnouncement.delete(job);
-        release();
-      } else this.announced.add(job);
+    try {
+      this.accepted(reports);
+    } finally {
+      for (const { job } of reports) {
+        const release = this.awaitingAnnouncement.get(job);
+        if (release) {
+          this.awaitingAnnouncement.delete(job);
+          release();
+        } else if (this.inFlight.has(job)) this.announced.add(job); // not one answered already (refused, or its thread died)
+      }
     }
   }
 
-  /** A stored report is acknowledged only after the window and live feed have it, so an agent
-   *  that holds an acknowledgement knows its samples are being evaluated. The thread posts the
+  /** A stored report is acknowledged only after the live feed has had it, so what a client
+   *  watches is never behind what the agent was told is stored. The thread posts the
    *  announcement before the reply, so it is on its way. */
   private afterAnnouncement(job: number, reply: IngestReply): IngestReply | Promise<IngestReply> {
     if (reply.type !== "stored" || this.announced.delete(job)) return reply;

@@ -8,7 +8,7 @@ import { assertNever, type EvaluatorRequest, type WindowFeedMessage, type Window
 import { preciseNow } from "./precise-clock.ts";
 import { shardOf } from "./shard-of.ts";
 import { AgentWindow } from "./window.ts";
-import { receiveWindowFeed } from "./window-feed.ts";
+import { countDropped, receiveWindowFeed } from "./window-feed.ts";
 import { logFromWorker } from "./worker-log.ts";
 
 // The shell of one agent-window shard: storage for rebuilds, the core, comlink, the feed of
@@ -39,8 +39,12 @@ function ready(): boolean {
 
 function take(message: WindowFeedMessage): void {
   if (!ready()) {
-    if (waiting.length < settings.windowFeed.maxDepth) waiting.push(message);
-    else if (droppedWaiting++ % 1000 === 0) {
+    if (waiting.length < settings.windowFeed.maxDepth) {
+      waiting.push(message);
+      return;
+    }
+    countDropped(settings.windowFeed, settings.shard, message.reports.length);
+    if (droppedWaiting++ % 1000 === 0) {
       logFromWorker(40, "agent window not wired to its rule evaluators yet and its queue is full: reports dropped (each agent's next report reads storage again)", { dropped: droppedWaiting });
     }
     return;

@@ -137,7 +137,8 @@ export const serverConfigSchema = z.strictObject({
     ingest_queue: positiveInt.default(512),
     /** Agent-window shards (worker threads), agents spread by a stable hash of agent_id. */
     window_shards: positiveInt.default(1),
-    /** Messages waiting for one shard before it pushes back. */
+    /** Messages waiting for one shard before it pushes back (requests fail as retryable;
+     *  reports for an agent-window shard are dropped and counted, see window-feed.ts). */
     mailbox_size: positiveInt.default(10000),
     evaluator_shards: positiveInt.default(1),
     notifier_threads: positiveInt.default(1),
