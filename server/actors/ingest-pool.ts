@@ -32,12 +32,10 @@ export class IngestPool {
   private pending = 0;
   private accepted: (reports: AcceptedReport[]) => void = () => {};
   private nextJob = 0;
-  /** Jobs submitted and not yet answered. */
-  private readonly inFlight = new Set<number>();
-  /** Jobs announced whose reply has not come yet, and replies waiting for their announcement:
-   *  the two travel on different ports, whose messages the main thread may take in either order. */
-  private readonly announced = new Set<number>();
-  private readonly awaitingAnnouncement = new Map<number, () => void>();
+  /** Jobs submitted and not yet answered: whether their announcement came, or the reply that
+   *  waits for it. The two travel on different ports, whose messages the main thread may
+   *  take in either order. */
+  private readonly jobs = new Map<number, { announced: boolean; release?: () => void }>();
   private readonly batcher = new TurnBatcher<IngestJob, IngestReply>(REPORTS_PER_TASK, (jobs) =>
     this.supervisor.pool.run(jobs, { name: "ingest" }).catch(() => {
       throw new TsmonError("UNAVAILABLE", "the ingest worker stopped before the report was stored; retry", true);
@@ -103,13 +101,12 @@ export class IngestPool {
     }
     this.pending++;
     const job = this.nextJob++;
-    this.inFlight.add(job);
+    this.jobs.set(job, { announced: false });
     return this.batcher.submit({ task, arrivedAt, job })
       .then((reply) => this.afterAnnouncement(job, reply))
       .then(stored)
       .finally(() => {
-        this.inFlight.delete(job);
-        this.announced.delete(job); // accepted, then refused by a failed write or a dying thread
+        this.jobs.delete(job);
         this.pending--;
       });
   }
@@ -119,11 +116,10 @@ export class IngestPool {
       this.accepted(reports);
     } finally {
       for (const { job } of reports) {
-        const release = this.awaitingAnnouncement.get(job);
-        if (release) {
-          this.awaitingAnnouncement.delete(job);
-          release();
-        } else if (this.inFlight.has(job)) this.announced.add(job); // not one answered already (refused, or its thread died)
+        const state = this.jobs.get(job); // none: answered already (refused, or its thread died)
+        if (!state) continue;
+        state.announced = true;
+        state.release?.();
       }
     }
   }
@@ -132,8 +128,9 @@ export class IngestPool {
    *  watches is never behind what the agent was told is stored. The thread posts the
    *  announcement before the reply, so it is on its way. */
   private afterAnnouncement(job: number, reply: IngestReply): IngestReply | Promise<IngestReply> {
-    if (reply.type !== "stored" || this.announced.delete(job)) return reply;
-    return new Promise((resolve) => this.awaitingAnnouncement.set(job, () => resolve(reply)));
+    const state = this.jobs.get(job)!;
+    if (reply.type !== "stored" || state.announced) return reply;
+    return new Promise((resolve) => { state.release = () => resolve(reply); });
   }
 
   crashOneForTest(): Promise<void> {

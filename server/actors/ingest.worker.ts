@@ -43,6 +43,6 @@ export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
   deps.control.env.resetReadTxn();
   return Promise.all(batch.map(({ task, arrivedAt, job }) => ingestReport(task, deps, (report) => {
     toWindow.push({ ...report, times: { arrivedAt, acceptedAt: preciseNow() } });
-    if (accepted.push({ ...report, job }) === 1) queueMicrotask(sendAccepted);
+    if (accepted.push({ agentId: report.agentId, samples: report.samples, job }) === 1) queueMicrotask(sendAccepted);
   })));
 }

@@ -40,7 +40,7 @@ export type IngestReply =
 
 /** A report that passed validation, announced to the main thread (for the live feed) while
  *  its durable write is in flight. */
-export interface AcceptedReport extends ReportSamples { job: number }
+export interface AcceptedReport { agentId: string; samples: SampleBlock; job: number }
 
 /** Ingest thread → main thread (posted on the worker's parentPort, beside piscina's task replies). */
 export interface IngestAccepted { type: "accepted"; reports: AcceptedReport[] }

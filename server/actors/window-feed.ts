@@ -57,11 +57,12 @@ export class WindowFeedSender {
     }
     for (const [shard, list] of byShard) {
       const base = shard * COUNTERS_PER_SHARD;
-      if (Atomics.load(this.counters, base + DEPTH) >= this.settings.maxDepth) {
+      // Taken first, given back if over: two ingest threads cannot both take the last place.
+      if (Atomics.add(this.counters, base + DEPTH, 1) >= this.settings.maxDepth) {
+        Atomics.sub(this.counters, base + DEPTH, 1);
         Atomics.add(this.counters, base + DROPPED, list.length);
         continue;
       }
-      Atomics.add(this.counters, base + DEPTH, 1);
       const message: WindowFeedMessage = { type: "samples-batch", reports: list };
       this.channels[shard]!.postMessage(message);
     }
@@ -83,7 +84,9 @@ export function receiveWindowFeed(settings: WindowFeedSettings, shard: number, h
   Atomics.store(counters, base + DEPTH, 0);
   channel.onmessage = (event) => {
     const message = (event as { data: WindowFeedMessage }).data;
-    if (Atomics.sub(counters, base + DEPTH, 1) <= 0) Atomics.store(counters, base + DEPTH, 0);
+    // Never below zero (see the reset above); given back rather than stored, so an ingest
+    // thread's add in between is kept.
+    if (Atomics.sub(counters, base + DEPTH, 1) <= 0) Atomics.add(counters, base + DEPTH, 1);
     Atomics.add(counters, base + HANDLED, message.reports.length);
     handle(message);
   };
