@@ -14,7 +14,7 @@ function startPool(t: ExecutionContext): { dir: string; pool: IngestPool; toWind
   const dir = mkdtempSync(path.join(tmpdir(), "tsmon-ingest-pool-"));
   const windowFeed = windowFeedSettings(1, 100);
   const toWindow: WindowReport[] = [];
-  const feed = receiveWindowFeed(windowFeed, 0, (message: WindowFeedMessage) => toWindow.push(...message.reports));
+  const feed = receiveWindowFeed(windowFeed, 0, (message: WindowFeedMessage) => { toWindow.push(...message.reports); });
   t.teardown(() => feed.close());
   const pool = new IngestPool({
     threads: 1, queue: 10, workerData: { dataDir: dir, retentionDays: 7, requireAgentAuth: false, windowFeed },

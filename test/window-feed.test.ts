@@ -1,7 +1,7 @@
 import test from "ava";
 import type { WindowReport } from "../server/actors/messages.ts";
 import { shardOf } from "../server/actors/shard-of.ts";
-import { counterDelta, receiveWindowFeed, WindowFeedSender, windowFeedCounters, windowFeedSettings } from "../server/actors/window-feed.ts";
+import { counterDelta, receiveWindowFeed, releaseHeld, WindowFeedSender, windowFeedCounters, windowFeedSettings } from "../server/actors/window-feed.ts";
 import { until } from "./helpers/server.ts";
 
 const report = (agentId: string, value: number): WindowReport => ({
@@ -13,9 +13,9 @@ test("each report reaches its agent's shard; two servers in one process do not h
   const settings = windowFeedSettings(2, 100);
   const other = windowFeedSettings(2, 100);
   const heard: string[][] = [[], []];
-  const channels = [0, 1].map((shard) => receiveWindowFeed(settings, shard, (m) => heard[shard]!.push(...m.reports.map((r) => r.agentId))));
+  const channels = [0, 1].map((shard) => receiveWindowFeed(settings, shard, (m) => { heard[shard]!.push(...m.reports.map((r) => r.agentId)); }));
   const strangers: string[] = [];
-  const otherChannels = [0, 1].map((shard) => receiveWindowFeed(other, shard, (m) => strangers.push(...m.reports.map((r) => r.agentId))));
+  const otherChannels = [0, 1].map((shard) => receiveWindowFeed(other, shard, (m) => { strangers.push(...m.reports.map((r) => r.agentId)); }));
   const sender = new WindowFeedSender(settings);
   t.teardown(() => [...channels, ...otherChannels, sender].forEach((c) => c.close()));
 
@@ -31,7 +31,7 @@ test("each report reaches its agent's shard; two servers in one process do not h
 test("a shard with maxDepth messages waiting gets no more: the rest are dropped and counted, and it takes reports again once it catches up", async (t) => {
   const settings = windowFeedSettings(1, 3);
   const heard: number[] = [];
-  const channel = receiveWindowFeed(settings, 0, (m) => heard.push(...m.reports.map((r) => r.samples.values[0]!)));
+  const channel = receiveWindowFeed(settings, 0, (m) => { heard.push(...m.reports.map((r) => r.samples.values[0]!)); });
   const sender = new WindowFeedSender(settings);
   t.teardown(() => { channel.close(); sender.close(); });
 
@@ -56,12 +56,36 @@ test("a restarted shard starts from an empty mailbox: what its dead thread never
   t.is(windowFeedCounters(settings, 0).depth, 2);
 
   const heard: number[] = [];
-  const channel = receiveWindowFeed(settings, 0, (m) => heard.push(...m.reports.map((r) => r.samples.values[0]!)));
+  const channel = receiveWindowFeed(settings, 0, (m) => { heard.push(...m.reports.map((r) => r.samples.values[0]!)); });
   t.teardown(() => channel.close());
   t.is(windowFeedCounters(settings, 0).depth, 0);
   sender.send([report("web-1", 3)]);
   await until("the report after the restart", async () => (heard.length === 1 ? true : undefined), 10_000);
   t.deepEqual(heard, [3]);
+});
+
+test("messages a shard holds (not ready yet) still count as waiting, so held and in-flight ones stay within maxDepth", async (t) => {
+  const settings = windowFeedSettings(1, 2);
+  const held: number[] = [];
+  const channel = receiveWindowFeed(settings, 0, (m) => {
+    held.push(...m.reports.map((r) => r.samples.values[0]!));
+    return true;
+  });
+  const sender = new WindowFeedSender(settings);
+  t.teardown(() => { channel.close(); sender.close(); });
+
+  sender.send([report("web-1", 1)]);
+  sender.send([report("web-1", 2)]);
+  await until("both held", async () => (held.length === 2 ? true : undefined), 10_000);
+  t.is(windowFeedCounters(settings, 0).depth, 2, "held, so still waiting");
+  sender.send([report("web-1", 3)]);
+  t.like(windowFeedCounters(settings, 0), { depth: 2, dropped: 1 }, "no room while two are held");
+
+  releaseHeld(settings, 0, 2); // the shard became ready and applied them
+  t.is(windowFeedCounters(settings, 0).depth, 0);
+  sender.send([report("web-1", 4)]);
+  await until("the next one", async () => (held.length === 3 ? true : undefined), 10_000);
+  t.deepEqual(held, [1, 2, 4]);
 });
 
 test("totals that wrap at 2^32 still give the right difference", (t) => {

@@ -73,8 +73,12 @@ export class WindowFeedSender {
   }
 }
 
-/** The shard side: hands each message to `handle`, keeping the shared counters. */
-export function receiveWindowFeed(settings: WindowFeedSettings, shard: number, handle: (message: WindowFeedMessage) => void): BroadcastChannel {
+/**
+ * The shard side: hands each message to `handle`, keeping the shared counters. A message
+ * `handle` keeps for later (it returns true) still counts as waiting until releaseHeld, so
+ * held and in-flight messages together stay within `maxDepth`.
+ */
+export function receiveWindowFeed(settings: WindowFeedSettings, shard: number, handle: (message: WindowFeedMessage) => boolean | void): BroadcastChannel {
   const counters = new Int32Array(settings.counters);
   const base = shard * COUNTERS_PER_SHARD;
   const channel = new BroadcastChannel(channelName(settings, shard));
@@ -84,13 +88,22 @@ export function receiveWindowFeed(settings: WindowFeedSettings, shard: number, h
   Atomics.store(counters, base + DEPTH, 0);
   channel.onmessage = (event) => {
     const message = (event as { data: WindowFeedMessage }).data;
-    // Never below zero (see the reset above); given back rather than stored, so an ingest
-    // thread's add in between is kept.
-    if (Atomics.sub(counters, base + DEPTH, 1) <= 0) Atomics.add(counters, base + DEPTH, 1);
     Atomics.add(counters, base + HANDLED, message.reports.length);
-    handle(message);
+    if (handle(message) !== true) takeFromDepth(counters, base);
   };
   return channel;
+}
+
+/** `messages` held by the shard (see receiveWindowFeed) have been applied or dropped. */
+export function releaseHeld(settings: WindowFeedSettings, shard: number, messages: number): void {
+  const counters = new Int32Array(settings.counters);
+  for (let i = 0; i < messages; i++) takeFromDepth(counters, shard * COUNTERS_PER_SHARD);
+}
+
+function takeFromDepth(counters: Int32Array, base: number): void {
+  // Never below zero (see the reset at the start); given back rather than stored, so an
+  // ingest thread's add in between is kept.
+  if (Atomics.sub(counters, base + DEPTH, 1) <= 0) Atomics.add(counters, base + DEPTH, 1);
 }
 
 /** Reports a shard received but could not keep (see window.worker.ts). */

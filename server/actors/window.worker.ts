@@ -8,7 +8,7 @@ import { assertNever, type EvaluatorRequest, type WindowFeedMessage, type Window
 import { preciseNow } from "./precise-clock.ts";
 import { shardOf } from "./shard-of.ts";
 import { AgentWindow } from "./window.ts";
-import { countDropped, receiveWindowFeed } from "./window-feed.ts";
+import { countDropped, receiveWindowFeed, releaseHeld } from "./window-feed.ts";
 import { logFromWorker } from "./worker-log.ts";
 
 // The shell of one agent-window shard: storage for rebuilds, the core, comlink, the feed of
@@ -37,17 +37,18 @@ function ready(): boolean {
   return hasRules && evaluators.every((port) => port !== undefined);
 }
 
-function take(message: WindowFeedMessage): void {
+/** Applies a report batch, or holds it until the shard is ready (true: it still counts as waiting). */
+function take(message: WindowFeedMessage): boolean {
   if (!ready()) {
     if (waiting.length < settings.windowFeed.maxDepth) {
       waiting.push(message);
-      return;
+      return true;
     }
     countDropped(settings.windowFeed, settings.shard, message.reports.length);
     if (droppedWaiting++ % 1000 === 0) {
       logFromWorker(40, "agent window not wired to its rule evaluators yet and its queue is full: reports dropped (each agent's next report reads storage again)", { dropped: droppedWaiting });
     }
-    return;
+    return false;
   }
   try {
     applyReports(message);
@@ -55,11 +56,14 @@ function take(message: WindowFeedMessage): void {
     // One bad report must not end the shard (and drop every agent's window with it).
     logFromWorker(50, "applying a batch of reports to the agent window failed", { err });
   }
+  return false;
 }
 
 function applyWaiting(): void {
   if (!ready()) return;
-  for (const message of waiting.splice(0)) take(message);
+  const held = waiting.splice(0);
+  for (const message of held) take(message);
+  releaseHeld(settings.windowFeed, settings.shard, held.length);
 }
 
 /** Only while ready: every evaluator shard has a port. */
