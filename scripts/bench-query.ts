@@ -32,6 +32,9 @@ const { values } = parseArgs({ options: {
   "warmup-secs": { type: "string", default: "5" },
 } });
 const agents = Number(values.agents), days = Number(values.days), runs = Number(values.runs), warmupSecs = Number(values["warmup-secs"]);
+for (const [name, value] of Object.entries({ agents, days, runs, "warmup-secs": warmupSecs })) {
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number ≥ 0, not '${values[name as keyof typeof values]}'`);
+}
 const INTERVAL = 10_000;
 const PER_DAY = DAY_MS / INTERVAL;
 

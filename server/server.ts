@@ -130,7 +130,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       // A listener's fault must not end the process; the events are stored already.
       log.error({ err }, "handling alert events failed");
     }
-  });
+  }, log.child({ component: "alert-wiring" }));
   await wiring.start();
   alerts.onEvent((event) => {
     metrics.alertEvents.inc({ rule: event.rule_name, state: event.status });

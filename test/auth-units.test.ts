@@ -35,7 +35,7 @@ test("session tokens: expiry, tampering and another key are refused with a reaso
   const { token, expiresAt } = await issuer.issue({ username: "ann", userId: "u-1", version: 3 });
   t.is(expiresAt, now + 60_000);
   t.deepEqual(await issuer.verify(token), { username: "ann", userId: "u-1", version: 3 });
-  t.deepEqual(await issuer.verify(token), { username: "ann", userId: "u-1", version: 3 }, "again, from the verified-token cache");
+  t.deepEqual(await issuer.verify(token), { username: "ann", userId: "u-1", version: 3 }, "again (remembered now)");
   t.deepEqual(await new JwtIssuer(new TextEncoder().encode("o".repeat(32)), 60, () => now).verify(token), { problem: "the token is not valid" });
   const [h, p, s] = token.split(".");
   const forged = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, "base64url").toString()), ver: 4 })).toString("base64url")}.${s}`;

@@ -62,8 +62,11 @@ function take(message: WindowFeedMessage): boolean {
 function applyWaiting(): void {
   if (!ready()) return;
   const held = waiting.splice(0);
-  for (const message of held) take(message);
-  releaseHeld(settings.windowFeed, settings.shard, held.length);
+  try {
+    for (const message of held) take(message);
+  } finally {
+    releaseHeld(settings.windowFeed, settings.shard, held.length);
+  }
 }
 
 /** Only while ready: every evaluator shard has a port. */

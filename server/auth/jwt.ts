@@ -29,6 +29,7 @@ export class JwtIssuer {
 
   constructor(secret: Uint8Array, private readonly expireSecs: number, private readonly now: () => number = Date.now) {
     this.key = crypto.subtle.importKey("raw", new Uint8Array(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    this.key.catch(() => undefined); // a failed import surfaces at first use, not as an unhandled rejection now
   }
 
   async issue(claims: SessionClaims): Promise<{ token: string; expiresAt: number }> {
@@ -50,7 +51,12 @@ export class JwtIssuer {
     const known = this.verified.get(token);
     if (known) {
       // jose's rule: expired once `exp` is not after the current second.
-      if (known.exp > Math.floor(this.now() / 1000)) return known.claims;
+      if (known.exp > Math.floor(this.now() / 1000)) {
+        // Moved to the newest end: the sessions in use are the last to be forgotten.
+        this.verified.delete(token);
+        this.verified.set(token, known);
+        return known.claims;
+      }
       this.verified.delete(token);
       return { problem: EXPIRED };
     }
