@@ -214,6 +214,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       if (dropped.length) log.info({ dropped }, "retention deleted expired partitions");
       const pruned = await applyHistoryRetention(control, Date.now(), config.history_retention_days);
       if (pruned.history || pruned.log) log.info(pruned, "retention deleted old alert history and notification log entries");
+      const loginRecords = await auth.throttle.prune(Date.now());
+      if (loginRecords) log.info({ loginRecords }, "retention forgot login failures that no longer count");
     } catch (err) {
       log.error({ err }, "retention failed; will retry");
     }

@@ -5,7 +5,7 @@ import path from "node:path";
 import { JwtIssuer } from "../server/auth/jwt.ts";
 import { JWT_SECRET_FILE, loadJwtSecret } from "../server/auth/jwt-secret.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "../server/auth/passwords.ts";
-import { afterFailure, beginAttempt, lockedFor, type FailureRecord } from "../server/storage/login-throttle.ts";
+import { afterFailure, beginAttempt, lockedFor, LoginThrottle, type FailureRecord } from "../server/storage/login-throttle.ts";
 import { Authenticator } from "../server/auth/authenticator.ts";
 import { ControlStore } from "../server/storage/control-store.ts";
 
@@ -105,4 +105,22 @@ test("a user stored before user_id existed gets one when the store opens, once, 
   const { token } = await issuer.issue({ username: "old", userId: userId!, version: 0 });
   const who = await new Authenticator(control.users, control.apiTokens, issuer).fromToken(token);
   t.like(who, { kind: "user", username: "old", role: "admin" });
+});
+
+test("the retention job forgets login failures that no longer count, and keeps locks and recent failures", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-throttle-"));
+  const control = new ControlStore(dir);
+  t.teardown(async () => { await control.close(); rmSync(dir, { recursive: true, force: true }); });
+  const throttle = new LoginThrottle(control.env, { threshold: 2, lockMs: 60_000 });
+  const now = 1_800_000_000_000;
+  const failAt = async (ip: string, user: string, at: number) => { await throttle.begin(ip, user, at); await throttle.fail(ip, user, at); };
+
+  await failAt("10.0.0.1", "old", now - 120_000); // one failure two minutes ago: no longer counts
+  await failAt("10.0.0.2", "recent", now - 10_000); // one failure ten seconds ago
+  for (let i = 0; i < 2; i++) await failAt("10.0.0.3", "locked", now - 30_000); // locked until now + 30 s
+  for (let i = 0; i < 2; i++) await failAt("10.0.0.4", "was-locked", now - 180_000); // its lock ended two minutes ago
+  t.is(await throttle.prune(now), 2);
+  t.is(await throttle.begin("10.0.0.3", "locked", now), 30, "the lock stands");
+  t.is(await throttle.prune(now), 0, "nothing else to forget");
+  t.is(await throttle.begin("10.0.0.1", "old", now), 0);
 });

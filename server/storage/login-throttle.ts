@@ -55,7 +55,6 @@ export function afterFailure(record: FailureRecord, policy: ThrottlePolicy, nowM
  */
 export class LoginThrottle {
   private readonly failures: Database<FailureRecord, string>;
-  private writes = 0;
 
   constructor(private readonly env: RootDatabase, private readonly policy: ThrottlePolicy) {
     this.failures = failuresDb(env);
@@ -69,7 +68,6 @@ export class LoginThrottle {
       this.failures.put(key(ip, username), next.record);
       wait = next.wait;
     });
-    if (++this.writes % 1000 === 0) await this.prune(nowMs);
     return wait;
   }
 
@@ -90,13 +88,23 @@ export class LoginThrottle {
     await this.failures.remove(key(ip, username));
   }
 
-  /** Forgets records that no longer count, so names tried once do not pile up. */
-  private async prune(nowMs: number): Promise<void> {
+  /**
+   * Forgets records that no longer count, so names tried once do not pile up; returns how
+   * many. Run by the hourly retention job, not on a login: the scan of every record must not
+   * land on one user's attempt (under a guessing attack the table is at its largest).
+   */
+  async prune(nowMs = Date.now()): Promise<number> {
+    let removed = 0;
     await this.failures.transaction(() => {
+      removed = 0;
       for (const { key: k, value } of this.failures.getRange({})) {
-        if (value.locked_until <= nowMs && nowMs - value.last_failure_at >= this.policy.lockMs) this.failures.remove(k);
+        if (value.locked_until <= nowMs && nowMs - value.last_failure_at >= this.policy.lockMs) {
+          this.failures.remove(k);
+          removed++;
+        }
       }
     });
+    return removed;
   }
 }
 
