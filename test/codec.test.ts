@@ -78,12 +78,18 @@ test("timestamp columns round-trip steady, jittered, out-of-order, repeated and 
 });
 
 test("varints cover every integer the columns write, both signs, up to 2^52", (t) => {
-  const ns = [0, 1, -1, 63, -64, 64, 127, 128, -129, 2 ** 31, -(2 ** 31), 2 ** 32 + 5, -(2 ** 40), 2 ** 51, -(2 ** 51), 2 ** 52 - 1];
+  // Around each switch of the reader: four bytes (2^28 zigzagged) and 31 bits (2^31 zigzagged).
+  const edges = [2 ** 27 - 1, 2 ** 27, -(2 ** 27), -(2 ** 27) - 1, 2 ** 30 - 1, 2 ** 30, -(2 ** 30), -(2 ** 30) - 1];
+  const ns = [0, 1, -1, 63, -64, 64, 127, 128, -129, ...edges, 2 ** 31, -(2 ** 31), 2 ** 32 + 5, -(2 ** 40), 2 ** 51, -(2 ** 51), 2 ** 52 - 1];
   const w = new ByteWriter();
   for (const n of ns) w.varint(n);
+  for (const n of [2 ** 28 - 1, 2 ** 28, 2 ** 31, 2 ** 52 - 1]) w.uvarint(n);
   const r = new ByteReader(w.finish());
   t.deepEqual(ns.map(() => r.varint()), ns);
+  t.deepEqual([0, 1, 2, 3].map(() => r.uvarint()), [2 ** 28 - 1, 2 ** 28, 2 ** 31, 2 ** 52 - 1]);
   t.throws(() => r.byte(), { message: /ends early/ });
+  t.throws(() => new ByteReader(Uint8Array.of(0x80, 0x80)).uvarint(), { message: /ends early/ }, "a varint cut short");
+  t.throws(() => new ByteReader(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x80)).uvarint(), { message: /ends early/ }, "cut short after four bytes");
 });
 
 test("sealed blocks keep every series with its labels, values and gaps; agent-shaped data compresses far below a byte a point", (t) => {

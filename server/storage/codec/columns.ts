@@ -74,7 +74,9 @@ export function readValues(r: ByteReader, count: number): number[] {
   if (mode !== DECIMAL) throw new RangeError(`unknown value encoding ${mode}`);
   const packed = r.byte();
   const scale = 10 ** Math.floor(packed / 4);
-  return readIntegers(r, count, packed % 4).map((n) => n / scale);
+  const out = readIntegers(r, count, packed % 4);
+  for (let i = 0; i < count; i++) out[i] = out[i]! / scale; // in place: one column allocated, not two
+  return out;
 }
 
 /** The smallest e such that every value is an exact decimal with e digits (as integers < 2^49), else null. */
