@@ -78,7 +78,7 @@ const time = (fn: () => unknown, n: number) => {
   ms.sort((a, b) => a - b);
   return `${quantile(ms, 0.5).toFixed(2)} / ${quantile(ms, 0.99).toFixed(2)} ms`;
 };
-const rawDay = time(() => store.query("q-0", "cpu.usage", ...day24h), Math.min(runs, 50));
+const rawDay = time(() => store.queryColumns("q-0", "cpu.usage", ...day24h), Math.min(runs, 50));
 
 const sealStarted = performance.now();
 for (let d = firstDay; d <= lastDay; d += DAY_MS) await store.seal(dayOf(d));
@@ -86,7 +86,8 @@ const sealSecs = (performance.now() - sealStarted) / 1000;
 const sealedBytes = partitions.sizes().reduce((n, s) => n + s.bytes, 0);
 let rollupBytes = 0;
 for (let d = firstDay; d <= lastDay; d += DAY_MS) rollupBytes += partitions.rollupBytes(dayOf(d));
-const sealedDay = time(() => store.query("q-0", "cpu.usage", ...day24h), runs);
+const sealedDay = time(() => store.queryColumns("q-0", "cpu.usage", ...day24h), runs);
+const sealedDayPairs = time(() => store.query("q-0", "cpu.usage", ...day24h), runs);
 const sealedWeek = time(() => store.buckets("q-0", "cpu.usage", ...week, 300_000), runs);
 const pointsWeek = time(() => downsample(store.query("q-0", "cpu.usage", ...week)[0]!.points, 300_000), runs);
 await partitions.closeAll();
@@ -137,7 +138,8 @@ printTable([
   ["bytes per point, sealed days", (sealedBytes / points).toFixed(3)],
   ["bytes per point, their 1 min + 1 h rollups (kept apart)", (rollupBytes / points).toFixed(3)],
   ["one series, 24 h at 10 s (8,640 points), raw, store", rawDay],
-  ["one series, 24 h, sealed, store", sealedDay],
+  ["one series, 24 h, sealed, store (columns: queryColumns)", sealedDay],
+  ["the same as [ts, value] pairs (query, as /v1/metrics prints them)", sealedDayPairs],
   ["one series, 7 days at step=300, sealed, store (from rollups)", sealedWeek],
   ["the same from points (no rollups), store", pointsWeek],
   ["one series, 24 h, HTTP", httpDay],

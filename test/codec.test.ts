@@ -17,13 +17,13 @@ function roundTripValues(values: number[]): number[] {
   const r = new ByteReader(w.finish());
   const out = readValues(r, values.length);
   if (r.offset !== w.length) throw new Error("column not fully read");
-  return out;
+  return Array.from(out);
 }
 
 function roundTripTimestamps(ts: number[]): number[] {
   const w = new ByteWriter();
   writeTimestamps(w, ts);
-  return readTimestamps(new ByteReader(w.finish()));
+  return Array.from(readTimestamps(new ByteReader(w.finish())));
 }
 
 const EDGE_VALUES = [
@@ -114,14 +114,15 @@ test("sealed blocks keep every series with its labels, values and gaps; agent-sh
     { metric: "disk.used", labels: { mount: "/data" }, values: sometimes },
   ];
   const tsBlock = encodeTimestampBlock(timestamps);
-  t.deepEqual(decodeTimestampBlock(tsBlock), timestamps);
+  t.deepEqual(Array.from(decodeTimestampBlock(tsBlock)), timestamps);
   let bytes = tsBlock.length;
   for (const s of series) {
     const block = encodeSeriesBlock(s);
     bytes += block.length;
-    t.deepEqual(decodeSeriesBlock(block, n), s, s.metric);
+    const decoded = decodeSeriesBlock(block, n);
+    t.deepEqual({ ...decoded, values: Array.from(decoded.values) }, s, s.metric);
   }
-  const points = series.reduce((sum, x) => sum + x.values.filter((v) => v !== undefined).length, 0);
+  const points = series.reduce((sum, x) => sum + Array.from(x.values).filter((v) => v !== undefined).length, 0);
   t.log(`${bytes} bytes for ${points} points: ${(bytes / points).toFixed(3)} B/point`);
   t.true(bytes / points < 1, `${(bytes / points).toFixed(3)} B/point`);
   t.throws(() => decodeSeriesBlock(encodeSeriesBlock(series[0]!), n + 1), { message: /another timestamp block/ });

@@ -65,7 +65,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Count, extremes, mean and nearest-rank percentiles; null for an empty series. */
-export function seriesStats(values: readonly number[]): SeriesStats | null {
+export function seriesStats(values: ArrayLike<number>): SeriesStats | null {
   if (values.length === 0) return null;
   const sorted = Float64Array.from(values).sort();
   let sum = 0;

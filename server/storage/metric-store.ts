@@ -6,6 +6,7 @@ import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
 import { shapeIdOf, shapesOf } from "./raw-shapes.ts";
 import { Buckets, type Bucket } from "../query/aggregate.ts";
+import { ColumnBuilder, toPairs, type SeriesColumns } from "../query/point-columns.ts";
 import type { RollupBlock } from "./codec/chunk.ts";
 import { AgentBuilder, ROLLUPS, writeAgent } from "./sealed-day.ts";
 
@@ -94,49 +95,53 @@ export class MetricStore {
     }
   }
 
-  /** The series of one metric, grouped by label set; `labelFilter` keeps series whose labels include it. */
+  /** The series of one metric as [ts, value] pairs, grouped by label set; `labelFilter` keeps series whose labels include it. */
   query(agentId: string, metric: string, fromMs: number, toMs: number, labelFilter: Labels = EMPTY_LABELS): SeriesPoints[] {
-    const bySeries = new Map<string, SeriesPoints>();
+    return this.queryColumns(agentId, metric, fromMs, toMs, labelFilter).map((s) => ({ metric: s.metric, labels: s.labels, points: toPairs(s) }));
+  }
+
+  /** The same as columns, in time order with one value per instant (stats and steps read these, not pairs). */
+  queryColumns(agentId: string, metric: string, fromMs: number, toMs: number, labelFilter: Labels = EMPTY_LABELS): SeriesColumns[] {
+    const bySeries = new Map<string, { labels: Labels; columns: ColumnBuilder }>();
     const filterKeys = Object.keys(labelFilter);
     const keep = (labels: Labels) => !filterKeys.some((k) => labels[k] !== labelFilter[k]);
     const seriesFor = (labels: Labels) => {
       const id = seriesKey(metric, labels);
       let series = bySeries.get(id);
-      if (!series) bySeries.set(id, (series = { metric, labels, points: [] }));
-      return series;
+      if (!series) bySeries.set(id, (series = { labels, columns: new ColumnBuilder() }));
+      return series.columns;
     };
     for (const day of this.partitions.daysBetween(fromMs, toMs)) {
       // A seal that lands while the day is read would hide or double its data: read again.
       for (let attempt = 0; ; attempt++) {
         const view = this.partitions.view(day);
-        const before = new Map([...bySeries].map(([k, s]) => [k, s.points.length]));
+        const before = new Map([...bySeries].map(([k, s]) => [k, s.columns.length]));
         const sealed = view.sealed?.read(agentId, metric, labelFilter);
         for (const s of sealed?.series ?? []) {
           if (!keep(s.labels)) continue;
-          const out = seriesFor(s.labels).points, ts = sealed!.timestamps, values = s.values;
+          const out = seriesFor(s.labels), ts = sealed!.timestamps, values = s.values;
+          out.reserve(ts.length);
           for (let i = 0; i < ts.length; i++) {
             const v = values[i];
-            if (v !== undefined && ts[i]! >= fromMs && ts[i]! <= toMs) out.push([ts[i]!, v]);
+            if (v !== undefined && ts[i]! >= fromMs && ts[i]! <= toMs) out.push(ts[i]!, v);
           }
         }
         // Which of a shape's series are asked for, found once per shape.
-        const wanted = new Map<readonly SeriesRef[], [index: number, series: SeriesPoints][]>();
+        const wanted = new Map<readonly SeriesRef[], [index: number, series: ColumnBuilder][]>();
         for (const db of view.raws) {
           for (const r of rawRecords(db, agentId, fromMs, toMs)) {
             let picks = wanted.get(r.refs);
-            if (!picks) wanted.set(r.refs, (picks = r.refs.flatMap(([m, l], i) => (m === metric && keep(l) ? [[i, seriesFor(l)] as [number, SeriesPoints]] : []))));
-            for (const [i, series] of picks) series.points.push([r.tsMs, r.values[i]!]);
+            if (!picks) wanted.set(r.refs, (picks = r.refs.flatMap(([m, l], i) => (m === metric && keep(l) ? [[i, seriesFor(l)] as [number, ColumnBuilder]] : []))));
+            for (const [i, series] of picks) series.push(r.tsMs, r.values[i]!);
           }
         }
         if (this.partitions.isCurrent(day, view) || attempt === 2) break;
-        for (const [k, s] of bySeries) s.points.length = before.get(k) ?? 0;
+        for (const [k, s] of bySeries) s.columns.truncate(before.get(k) ?? 0);
       }
     }
-    const out = [...bySeries.values()];
-    // Late reports of a sealed day come after it: restore time order, one value per instant
-    // (a report retried after its day was sealed is stored again until the next seal).
-    for (const s of out) if (!isStrictlySorted(s.points)) s.points = lastPerInstant(s.points);
-    return out;
+    // Late reports of a sealed day come after it: finish() restores time order, one value per
+    // instant (a report retried after its day was sealed is stored again until the next seal).
+    return [...bySeries.values()].map(({ labels, columns }) => ({ metric, labels, ...columns.finish() }));
   }
 
   /**
@@ -186,9 +191,9 @@ export class MetricStore {
       asPoints.push([Math.max(fromMs, start), Math.min(toMs, end)]);
     }
     for (const [from, to] of asPoints) {
-      for (const s of this.query(agentId, metric, from, to, labelFilter)) {
+      for (const s of this.queryColumns(agentId, metric, from, to, labelFilter)) {
         const b = seriesFor(s.labels);
-        for (const [ts, v] of s.points) b.add(ts, v);
+        for (let i = 0; i < s.timestamps.length; i++) b.add(s.timestamps[i]!, s.values[i]!);
       }
     }
     return [...bySeries].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, s]) => ({ labels: s.labels, buckets: s.buckets.result() }));
@@ -286,9 +291,12 @@ function* sealedReports(view: DayView, agentId: string, fromMs: number, toMs: nu
   const sealed = view.sealed!.read(agentId);
   if (!sealed) return;
   const { timestamps } = sealed;
-  const rows: StoredPoint[][] = timestamps.map(() => []);
+  const rows: StoredPoint[][] = Array.from({ length: timestamps.length }, () => []);
   for (const s of sealed.series) {
-    s.values.forEach((value, i) => { if (value !== undefined) rows[i]!.push({ metric: s.metric, labels: s.labels, value }); });
+    for (let i = 0; i < s.values.length; i++) {
+      const value = s.values[i];
+      if (value !== undefined) rows[i]!.push({ metric: s.metric, labels: s.labels, value });
+    }
   }
   for (let i = 0; i < timestamps.length; i++) {
     if (timestamps[i]! >= fromMs && timestamps[i]! <= toMs) yield { tsMs: timestamps[i]!, points: rows[i]! };
@@ -301,13 +309,3 @@ function toPoints({ refs, values }: RawRecord): StoredPoint[] {
   return points;
 }
 
-function isStrictlySorted(points: [number, number][]): boolean {
-  for (let i = 1; i < points.length; i++) if (points[i]![0] <= points[i - 1]![0]) return false;
-  return true;
-}
-
-/** Sorted by time (stable), keeping the last value read for each timestamp. */
-function lastPerInstant(points: [number, number][]): [number, number][] {
-  const sorted = points.map((p, i) => [p, i] as const).sort((a, b) => a[0][0] - b[0][0] || a[1] - b[1]).map(([p]) => p);
-  return sorted.filter((p, i) => i === sorted.length - 1 || sorted[i + 1]![0] !== p[0]);
-}

@@ -38,8 +38,8 @@ export class SealedDay {
    * The agent's report timestamps and its series (with `metric`: only that metric's),
    * values aligned to them. Decompresses only the blocks asked for.
    */
-  read(agentId: string, metric?: string, labelFilter: Labels = {}): { timestamps: number[]; series: SeriesBlock[] } | undefined {
-    let timestamps: number[] = [];
+  read(agentId: string, metric?: string, labelFilter: Labels = {}): { timestamps: Float64Array; series: SeriesBlock[] } | undefined {
+    let timestamps: Float64Array = new Float64Array(0);
     const series = this.entries(agentId, SERIES, metric, labelFilter, (ts) => (timestamps = decodeTimestampBlock(ts)))
       ?.map((e) => decodeSeriesBlock(e.block, timestamps.length));
     return series && { timestamps, series };
@@ -137,19 +137,22 @@ export class AgentBuilder {
     }
   }
 
-  addSealed(timestamps: readonly number[], series: Iterable<SeriesBlock>): void {
+  addSealed(timestamps: ArrayLike<number>, series: Iterable<SeriesBlock>): void {
     for (const s of series) {
-      s.values.forEach((value, i) => { if (value !== undefined) this.add(timestamps[i]!, [{ metric: s.metric, labels: s.labels, value }]); });
+      for (let i = 0; i < s.values.length; i++) {
+        const value = s.values[i];
+        if (value !== undefined) this.add(timestamps[i]!, [{ metric: s.metric, labels: s.labels, value }]);
+      }
     }
   }
 
   columns(): AgentColumns {
     const timestamps = [...this.byTs.keys()].sort((a, b) => a - b);
-    const series = new Map<string, SeriesBlock>();
+    const series = new Map<string, { metric: string; labels: Labels; values: (number | undefined)[] }>();
     timestamps.forEach((ts, i) => {
       for (const [key, p] of this.byTs.get(ts)!) {
         let s = series.get(key);
-        if (!s) series.set(key, (s = { metric: p.metric, labels: p.labels, values: new Array(timestamps.length).fill(undefined) }));
+        if (!s) series.set(key, (s = { metric: p.metric, labels: p.labels, values: new Array<number | undefined>(timestamps.length).fill(undefined) }));
         s.values[i] = p.value;
       }
     });
@@ -164,13 +167,14 @@ export async function writeAgent(sealed: RootDatabase, rollups: RootDatabase, ag
   for (const s of series) {
     const key = seriesKey(s.metric, s.labels);
     values.push({ kind: SERIES, key, block: encodeSeriesBlock(s) });
-    const present = s.values.filter((v): v is number => v !== undefined);
+    const present: number[] = [];
+    for (let i = 0; i < s.values.length; i++) if (s.values[i] !== undefined) present.push(s.values[i]!);
     // Sums of decimals with e digits are decimals with e digits: rounding away the float
     // noise keeps the sum column in the cheap integer encodings.
     const e = decimalExponent(present);
     for (const [kind, ms] of ROLLUPS) {
       const buckets = new Buckets(ms);
-      s.values.forEach((v, i) => { if (v !== undefined) buckets.add(timestamps[i]!, v); });
+      for (let i = 0; i < s.values.length; i++) if (s.values[i] !== undefined) buckets.add(timestamps[i]!, s.values[i]!);
       const columns = buckets.columns();
       if (e !== null) columns.sum = columns.sum.map((x) => Math.round(x * 10 ** e) / 10 ** e);
       aggregates.push({ kind, key, block: encodeRollupBlock({ metric: s.metric, labels: s.labels, ...columns }) });

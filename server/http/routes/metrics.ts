@@ -102,8 +102,8 @@ export function metricsRouter(deps: HttpDeps): Router {
     const q = seriesQuery(ctx);
     const body: SeriesStatsResult = {
       ...q.head,
-      series: deps.store.query(q.agent, q.metric, q.from, q.to, q.labels).flatMap((s) => {
-        const stats = seriesStats(s.points.map((p) => p[1]));
+      series: deps.store.queryColumns(q.agent, q.metric, q.from, q.to, q.labels).flatMap((s) => {
+        const stats = seriesStats(s.values);
         return stats ? [{ labels: s.labels, ...stats }] : [];
       }),
     };

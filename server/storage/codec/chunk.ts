@@ -20,17 +20,17 @@ export interface SeriesBlock {
   metric: string;
   labels: Labels;
   /** One per report timestamp of the agent; undefined where the series is absent from that report. */
-  values: (number | undefined)[];
+  values: ArrayLike<number | undefined>;
 }
 
-export function encodeTimestampBlock(timestamps: readonly number[]): Uint8Array {
+export function encodeTimestampBlock(timestamps: ArrayLike<number>): Uint8Array {
   const w = new ByteWriter();
   w.byte(VERSION);
   writeTimestamps(w, timestamps);
   return brotliCompressSync(w.finish(), BROTLI);
 }
 
-export function decodeTimestampBlock(bytes: Uint8Array): number[] {
+export function decodeTimestampBlock(bytes: Uint8Array): Float64Array {
   const r = reader(bytes);
   return readTimestamps(r);
 }
@@ -40,14 +40,15 @@ export function encodeSeriesBlock(series: SeriesBlock): Uint8Array {
   w.byte(VERSION);
   w.string(series.metric);
   w.string(JSON.stringify(series.labels));
+  const { values } = series;
   const present: number[] = [];
-  for (const v of series.values) if (v !== undefined) present.push(v);
-  if (present.length === series.values.length) w.byte(0);
+  for (let i = 0; i < values.length; i++) if (values[i] !== undefined) present.push(values[i]!);
+  if (present.length === values.length) w.byte(0);
   else {
     w.byte(1);
-    w.uvarint(series.values.length);
-    const bitmap = new Uint8Array(Math.ceil(series.values.length / 8));
-    series.values.forEach((v, i) => { if (v !== undefined) bitmap[i >> 3]! |= 1 << (i & 7); });
+    w.uvarint(values.length);
+    const bitmap = new Uint8Array(Math.ceil(values.length / 8));
+    for (let i = 0; i < values.length; i++) if (values[i] !== undefined) bitmap[i >> 3]! |= 1 << (i & 7);
     w.bytes(bitmap);
   }
   w.uvarint(present.length);
@@ -68,7 +69,7 @@ export function decodeSeriesBlock(bytes: Uint8Array, reports: number): SeriesBlo
   }
   const present = readValues(r, r.uvarint());
   if (all && present.length !== reports) throw new RangeError(`series ${metric} was sealed for another timestamp block`);
-  // Present in every report (the usual case): the decoded column as it is, a packed array of doubles.
+  // Present in every report (the usual case): the decoded column as it is.
   if (all) return { metric, labels, values: present };
   let next = 0;
   const values = new Array<number | undefined>(reports);
@@ -87,11 +88,11 @@ function reader(bytes: Uint8Array): ByteReader {
 export interface RollupBlock {
   metric: string;
   labels: Labels;
-  starts: number[];
-  min: number[];
-  max: number[];
-  sum: number[];
-  count: number[];
+  starts: ArrayLike<number>;
+  min: ArrayLike<number>;
+  max: ArrayLike<number>;
+  sum: ArrayLike<number>;
+  count: ArrayLike<number>;
 }
 
 export function encodeRollupBlock(r: RollupBlock): Uint8Array {
@@ -109,6 +110,6 @@ export function decodeRollupBlock(bytes: Uint8Array): RollupBlock {
   const metric = r.string();
   const labels = JSON.parse(r.string()) as Labels;
   const starts = readTimestamps(r);
-  const [min, max, sum, count] = [0, 1, 2, 3].map(() => readValues(r, starts.length)) as [number[], number[], number[], number[]];
+  const [min, max, sum, count] = [0, 1, 2, 3].map(() => readValues(r, starts.length)) as [Float64Array, Float64Array, Float64Array, Float64Array];
   return { metric, labels, starts, min, max, sum, count };
 }

@@ -33,7 +33,7 @@ export function writeTimestamps(w: ByteWriter, ts: ArrayLike<number>): void {
   writeIntegers(w, ts, 2);
 }
 
-export function readTimestamps(r: ByteReader): number[] {
+export function readTimestamps(r: ByteReader): Float64Array {
   return readIntegers(r, r.uvarint(), 2);
 }
 
@@ -61,14 +61,14 @@ export function writeValues(w: ByteWriter, values: ArrayLike<number>): void {
   writeIntegers(w, ints, order);
 }
 
-export function readValues(r: ByteReader, count: number): number[] {
+/** Columns decode into Float64Arrays: their memory is outside the JS heap, so a long read leaves the young generation alone. */
+export function readValues(r: ByteReader, count: number): Float64Array {
   const mode = r.byte();
   if (mode === XOR) return readXor(r, count);
   if (mode === PACKED) {
     const scale = 10 ** r.byte();
-    const ints = readPacked(r, count);
-    const out = new Array<number>(count);
-    for (let i = 0; i < count; i++) out[i] = ints[i]! / scale;
+    const out = readPacked(r, count);
+    for (let i = 0; i < count; i++) out[i] = out[i]! / scale;
     return out;
   }
   if (mode !== DECIMAL) throw new RangeError(`unknown value encoding ${mode}`);
@@ -107,8 +107,8 @@ function writeIntegers(w: ByteWriter, ints: ArrayLike<number>, order: number): v
   }
 }
 
-function readIntegers(r: ByteReader, count: number, order: number): number[] {
-  const out = new Array<number>(count);
+function readIntegers(r: ByteReader, count: number, order: number): Float64Array {
+  const out = new Float64Array(count);
   let prev = 0, prevDelta = 0;
   for (let i = 0; i < count; i++) {
     const d = r.varint();
@@ -158,8 +158,8 @@ function writeXor(w: ByteWriter, values: ArrayLike<number>): void {
   }
 }
 
-function readXor(r: ByteReader, count: number): number[] {
-  const out = new Array<number>(count);
+function readXor(r: ByteReader, count: number): Float64Array {
+  const out = new Float64Array(count);
   const cur = new DataView(new ArrayBuffer(8));
   for (let i = 0; i < count; i++) {
     const head = r.byte();

@@ -1,0 +1,35 @@
+import test from "ava";
+import { ColumnBuilder, toPairs } from "../server/query/point-columns.ts";
+
+const pairsOf = (b: ColumnBuilder) => toPairs(b.finish());
+
+test("points read in time order come back as they are, across growth", (t) => {
+  const b = new ColumnBuilder(2);
+  for (let i = 0; i < 1000; i++) b.push(1000 + i * 10, i / 4);
+  const { timestamps, values } = b.finish();
+  t.is(timestamps.length, 1000);
+  t.is(timestamps[999], 1000 + 999 * 10);
+  t.is(values[999], 999 / 4);
+});
+
+test("late points are put in time order, and the value read last wins at a repeated instant", (t) => {
+  const b = new ColumnBuilder();
+  b.push(10, 1);
+  b.push(30, 3);
+  b.push(20, 2); // a late report
+  b.push(30, 33); // the same instant read again (a report stored twice): the later read wins
+  b.push(5, 0.5);
+  t.deepEqual(pairsOf(b), [[5, 0.5], [10, 1], [20, 2], [30, 33]]);
+});
+
+test("truncate drops what was appended after a point, reserve keeps what is held", (t) => {
+  const b = new ColumnBuilder(1);
+  b.push(1, 1);
+  b.push(2, 2);
+  b.truncate(1);
+  b.reserve(500);
+  b.push(3, 3);
+  b.truncate(10); // never grows
+  t.deepEqual(pairsOf(b), [[1, 1], [3, 3]]);
+  t.deepEqual(pairsOf(new ColumnBuilder()), []);
+});
