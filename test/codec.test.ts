@@ -121,6 +121,8 @@ test("sealed blocks keep every series with its labels, values and gaps; agent-sh
     bytes += block.length;
     const decoded = decodeSeriesBlock(block, n);
     t.deepEqual({ ...decoded, values: Array.from(decoded.values) }, s, s.metric);
+    // Present in every report: a Float64Array (off the JS heap); with gaps, an array that can hold undefined.
+    t.is(decoded.values instanceof Float64Array, Array.from(s.values).every((v) => v !== undefined), s.metric);
   }
   const points = series.reduce((sum, x) => sum + Array.from(x.values).filter((v) => v !== undefined).length, 0);
   t.log(`${bytes} bytes for ${points} points: ${(bytes / points).toFixed(3)} B/point`);

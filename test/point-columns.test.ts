@@ -33,3 +33,15 @@ test("truncate drops what was appended after a point, reserve keeps what is held
   t.deepEqual(pairsOf(b), [[1, 1], [3, 3]]);
   t.deepEqual(pairsOf(new ColumnBuilder()), []);
 });
+
+test("what finish() returned is never written again, whatever the builder is asked next", (t) => {
+  const b = new ColumnBuilder();
+  for (const ts of [1, 2, 3]) b.push(ts, ts * 10);
+  const first = b.finish();
+  t.is(b.length, 0, "the builder starts empty");
+  b.truncate(1);
+  b.push(9, 99);
+  t.deepEqual(Array.from(first.timestamps), [1, 2, 3]);
+  t.deepEqual(Array.from(first.values), [10, 20, 30]);
+  t.deepEqual(pairsOf(b), [[9, 99]]);
+});

@@ -57,9 +57,17 @@ function snapshot(store: MetricStore, agent: string) {
 test("a sealed day answers queries and scans exactly as before, in a fraction of the bytes", async (t) => {
   const { dir, store, points } = await storeWithDay(t);
   const before = { a: snapshot(store, "web-1"), b: snapshot(store, "web-2") };
+  // Ranges inside the day whose ends fall on stored instants and just beside them (a sealed
+  // day's read visits only the slice in range).
+  const ts = store.query("web-1", "cpu.usage", start, start + DAY_MS - 1)[0]!.points.map(([at]) => at);
+  const ranges = [[ts[10]!, ts[50]!], [ts[10]! + 1, ts[50]! - 1], [ts[10]! - 1, ts[10]!], [ts[0]!, ts[0]!], [ts.at(-1)! + 1, start + DAY_MS - 1]] as const;
+  const partial = () => ranges.map(([from, to]) => store.query("web-1", "cpu.usage", from, to));
+  const partialBefore = partial();
+  t.is(partialBefore[0]![0]!.points.length, 41);
   const sealed = await store.seal(day);
   t.is(sealed.points, points);
   t.deepEqual({ a: snapshot(store, "web-1"), b: snapshot(store, "web-2") }, before);
+  t.deepEqual(partial(), partialBefore, "parts of the day, ends included");
   t.false(existsSync(path.join(dir, "metrics", `${day}.mdb`)), "the raw generation is gone");
   t.deepEqual(readdirSync(path.join(dir, "sealed")).filter((f) => f.endsWith(".mdb")), [`${day}.v0.mdb`]);
   t.log(`${points} points sealed into ${sealed.bytes} bytes: ${(sealed.bytes / points).toFixed(2)} B/point (LMDB pages included)`);

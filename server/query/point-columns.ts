@@ -13,38 +13,43 @@ export interface SeriesColumns {
   values: Float64Array;
 }
 
-/** Columns that grow as points are appended, in the order they are read. */
+/** Columns that grow as points are appended, in the order they are read; finish() hands them over. */
 export class ColumnBuilder {
   private timestamps: Float64Array;
   private values: Float64Array;
-  length = 0;
+  private held = 0;
 
   constructor(capacity = 64) {
     this.timestamps = new Float64Array(capacity);
     this.values = new Float64Array(capacity);
   }
 
+  /** How many points are held. */
+  get length(): number {
+    return this.held;
+  }
+
   /** Room for `more` points beyond those held (one allocation for a day of points known in advance). */
   reserve(more: number): void {
-    const needed = this.length + more;
+    const needed = this.held + more;
     if (needed <= this.timestamps.length) return;
     const capacity = Math.max(needed, this.timestamps.length * 2);
     const ts = new Float64Array(capacity), vs = new Float64Array(capacity);
-    ts.set(this.timestamps.subarray(0, this.length));
-    vs.set(this.values.subarray(0, this.length));
+    ts.set(this.timestamps.subarray(0, this.held));
+    vs.set(this.values.subarray(0, this.held));
     this.timestamps = ts;
     this.values = vs;
   }
 
   push(tsMs: number, value: number): void {
-    if (this.length === this.timestamps.length) this.reserve(1);
-    this.timestamps[this.length] = tsMs;
-    this.values[this.length++] = value;
+    if (this.held === this.timestamps.length) this.reserve(1);
+    this.timestamps[this.held] = tsMs;
+    this.values[this.held++] = value;
   }
 
   /** Forgets the points appended after the first `length` (a read that must start again). */
   truncate(length: number): void {
-    this.length = Math.min(this.length, length);
+    this.held = Math.min(this.held, length);
   }
 
   /**
@@ -53,7 +58,12 @@ export class ColumnBuilder {
    * keeping, for each timestamp, the value read last.
    */
   finish(): { timestamps: Float64Array; values: Float64Array } {
-    const n = this.length, ts = this.timestamps.subarray(0, n), vs = this.values.subarray(0, n);
+    const n = this.held, ts = this.timestamps.subarray(0, n), vs = this.values.subarray(0, n);
+    // The result may be views of these buffers: the builder lets go of them and starts empty,
+    // so nothing it is asked to do later can write into what it returned.
+    this.timestamps = new Float64Array(0);
+    this.values = new Float64Array(0);
+    this.held = 0;
     let sorted = true;
     for (let i = 1; i < n && sorted; i++) sorted = ts[i]! > ts[i - 1]!;
     if (sorted) return { timestamps: ts, values: vs };

@@ -119,11 +119,13 @@ export class MetricStore {
         const sealed = view.sealed?.read(agentId, metric, labelFilter);
         for (const s of sealed?.series ?? []) {
           if (!keep(s.labels)) continue;
+          // A sealed day's timestamps are sorted: only the slice in range is visited and reserved.
           const out = seriesFor(s.labels), ts = sealed!.timestamps, values = s.values;
-          out.reserve(ts.length);
-          for (let i = 0; i < ts.length; i++) {
+          const first = countBefore(ts, fromMs, false), end = countBefore(ts, toMs, true);
+          out.reserve(end - first);
+          for (let i = first; i < end; i++) {
             const v = values[i];
-            if (v !== undefined && ts[i]! >= fromMs && ts[i]! <= toMs) out.push(ts[i]!, v);
+            if (v !== undefined) out.push(ts[i]!, v);
           }
         }
         // Which of a shape's series are asked for, found once per shape.
@@ -141,7 +143,8 @@ export class MetricStore {
     }
     // Late reports of a sealed day come after it: finish() restores time order, one value per
     // instant (a report retried after its day was sealed is stored again until the next seal).
-    return [...bySeries.values()].map(({ labels, columns }) => ({ metric, labels, ...columns.finish() }));
+    // A series with no point in range (read from a sealed day, or by an attempt read again) is not one.
+    return [...bySeries.values()].filter(({ columns }) => columns.length > 0).map(({ labels, columns }) => ({ metric, labels, ...columns.finish() }));
   }
 
   /**
@@ -309,3 +312,13 @@ function toPoints({ refs, values }: RawRecord): StoredPoint[] {
   return points;
 }
 
+/** How many of the sorted `ts` come before `t` (with `orAt`, also those equal to it). */
+function countBefore(ts: ArrayLike<number>, t: number, orAt: boolean): number {
+  let lo = 0, hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < t || (orAt && ts[mid] === t)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
