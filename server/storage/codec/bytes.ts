@@ -1,12 +1,11 @@
 /*
  * Growable byte writer and its reader: unsigned LEB128 varints and zigzag-signed varints
- * for any integer up to 2^53 in magnitude (arithmetic, not 32-bit bitwise), raw float64s,
- * and length-prefixed UTF-8.
+ * for any integer up to 2^53 in magnitude, and length-prefixed UTF-8. (Floats that are not
+ * decimals are written byte by byte by the XOR encoding of columns.ts.)
  */
 
 export class ByteWriter {
   private buf = new Uint8Array(256);
-  private view = new DataView(this.buf.buffer);
   length = 0;
 
   private room(n: number): void {
@@ -14,7 +13,6 @@ export class ByteWriter {
     const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
     next.set(this.buf.subarray(0, this.length));
     this.buf = next;
-    this.view = new DataView(next.buffer);
   }
 
   byte(b: number): void {
@@ -37,12 +35,6 @@ export class ByteWriter {
     this.uvarint(n >= 0 ? n * 2 : -n * 2 - 1);
   }
 
-  float64(v: number): void {
-    this.room(8);
-    this.view.setFloat64(this.length, v, true);
-    this.length += 8;
-  }
-
   bytes(b: Uint8Array): void {
     this.room(b.length);
     this.buf.set(b, this.length);
@@ -61,12 +53,9 @@ export class ByteWriter {
 }
 
 export class ByteReader {
-  private readonly view: DataView;
   offset = 0;
 
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  constructor(private readonly buf: Uint8Array) {}
 
   byte(): number {
     if (this.offset >= this.buf.length) throw new RangeError("chunk ends early");
@@ -100,12 +89,6 @@ export class ByteReader {
     const z = this.uvarint();
     // Zigzag: int32 operations while z fits in 31 bits, doubles beyond.
     return z < 0x80000000 ? (z >>> 1) ^ -(z & 1) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-  }
-
-  float64(): number {
-    const v = this.view.getFloat64(this.offset, true);
-    this.offset += 8;
-    return v;
   }
 
   bytes(n: number): Uint8Array {
