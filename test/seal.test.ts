@@ -61,9 +61,13 @@ test("a sealed day answers queries and scans exactly as before, in a fraction of
   // day's read visits only the slice in range).
   const ts = store.query("web-1", "cpu.usage", start, start + DAY_MS - 1)[0]!.points.map(([at]) => at);
   const ranges = [[ts[10]!, ts[50]!], [ts[10]! + 1, ts[50]! - 1], [ts[10]! - 1, ts[10]!], [ts[0]!, ts[0]!], [ts.at(-1)! + 1, start + DAY_MS - 1]] as const;
-  const partial = () => ranges.map(([from, to]) => store.query("web-1", "cpu.usage", from, to));
+  const partial = () => ranges.map(([from, to]) => ({
+    query: store.query("web-1", "cpu.usage", from, to),
+    scan: [...store.scan("web-1", from, to)].map((r) => [r.tsMs, r.points.length]),
+  }));
   const partialBefore = partial();
-  t.is(partialBefore[0]![0]!.points.length, 41);
+  t.is(partialBefore[0]!.query[0]!.points.length, 41);
+  t.is(partialBefore[0]!.scan.length, 41);
   const sealed = await store.seal(day);
   t.is(sealed.points, points);
   t.deepEqual({ a: snapshot(store, "web-1"), b: snapshot(store, "web-2") }, before);

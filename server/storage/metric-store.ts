@@ -293,17 +293,17 @@ function* rawRecords(db: RootDatabase, agentId: string, fromMs: number, toMs: nu
 function* sealedReports(view: DayView, agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
   const sealed = view.sealed!.read(agentId);
   if (!sealed) return;
+  // Sorted timestamps: only the reports in range are gathered.
   const { timestamps } = sealed;
-  const rows: StoredPoint[][] = Array.from({ length: timestamps.length }, () => []);
+  const first = countBefore(timestamps, fromMs, false), end = countBefore(timestamps, toMs, true);
+  const rows: StoredPoint[][] = Array.from({ length: end - first }, () => []);
   for (const s of sealed.series) {
-    for (let i = 0; i < s.values.length; i++) {
+    for (let i = first; i < end; i++) {
       const value = s.values[i];
-      if (value !== undefined) rows[i]!.push({ metric: s.metric, labels: s.labels, value });
+      if (value !== undefined) rows[i - first]!.push({ metric: s.metric, labels: s.labels, value });
     }
   }
-  for (let i = 0; i < timestamps.length; i++) {
-    if (timestamps[i]! >= fromMs && timestamps[i]! <= toMs) yield { tsMs: timestamps[i]!, points: rows[i]! };
-  }
+  for (let i = first; i < end; i++) yield { tsMs: timestamps[i]!, points: rows[i - first]! };
 }
 
 function toPoints({ refs, values }: RawRecord): StoredPoint[] {

@@ -4,7 +4,7 @@ import { Buckets } from "../query/aggregate.ts";
 import { decimalExponent } from "./codec/columns.ts";
 import {
   decodeRollupBlock, decodeSeriesBlock, decodeTimestampBlock, encodeRollupBlock, encodeSeriesBlock, encodeTimestampBlock,
-  type RollupBlock, type SeriesBlock,
+  presentValues, type RollupBlock, type SeriesBlock,
 } from "./codec/chunk.ts";
 
 /*
@@ -167,8 +167,7 @@ export async function writeAgent(sealed: RootDatabase, rollups: RootDatabase, ag
   for (const s of series) {
     const key = seriesKey(s.metric, s.labels);
     values.push({ kind: SERIES, key, block: encodeSeriesBlock(s) });
-    const present: number[] = [];
-    for (let i = 0; i < s.values.length; i++) if (s.values[i] !== undefined) present.push(s.values[i]!);
+    const present = presentValues(s.values);
     // Sums of decimals with e digits are decimals with e digits: rounding away the float
     // noise keeps the sum column in the cheap integer encodings.
     const e = decimalExponent(present);

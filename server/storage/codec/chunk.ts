@@ -41,8 +41,7 @@ export function encodeSeriesBlock(series: SeriesBlock): Uint8Array {
   w.string(series.metric);
   w.string(JSON.stringify(series.labels));
   const { values } = series;
-  const present: number[] = [];
-  for (let i = 0; i < values.length; i++) if (values[i] !== undefined) present.push(values[i]!);
+  const present = presentValues(values);
   if (present.length === values.length) w.byte(0);
   else {
     w.byte(1);
@@ -54,6 +53,13 @@ export function encodeSeriesBlock(series: SeriesBlock): Uint8Array {
   w.uvarint(present.length);
   writeValues(w, present);
   return brotliCompressSync(w.finish(), BROTLI);
+}
+
+/** A series' values without its gaps, in report order. */
+export function presentValues(values: ArrayLike<number | undefined>): number[] {
+  const present: number[] = [];
+  for (let i = 0; i < values.length; i++) if (values[i] !== undefined) present.push(values[i]!);
+  return present;
 }
 
 /** The series, its values aligned to the agent's `reports` timestamps. */
