@@ -64,6 +64,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
     caPem: config.caFile ? readFileSync(config.caFile) : undefined,
     deadlineMs: options.sendDeadlineMs,
     maxReconnectBackoffMs: Math.min(30_000, intervalMs),
+    log,
   });
   const reporter = new Reporter({ sender, bufferMaxSize: config.bufferMaxSize, log, backoff: options.backoff });
   const failing = new Map<string, string>();

@@ -1,5 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "pino";
 import type { MetricBatch } from "../common/metrics.ts";
+import { ReportStreamClient } from "./report-stream.ts";
 import { decodeReportResponse, encodeMetricBatch, type ReportResponse } from "./wire.ts";
 
 export interface SenderOptions {
@@ -18,6 +20,8 @@ export interface SenderOptions {
    * the server is back; the agent sets it to its collection interval.
    */
   maxReconnectBackoffMs?: number;
+  /** Says when the server has no ReportStream and reports go one call each. */
+  log?: Pick<Logger, "info">;
 }
 
 /** The server's answer: a gRPC status code (OK included) and its message. */
@@ -39,7 +43,7 @@ export interface Sender {
   close(): void;
 }
 
-/** The one RPC of proto/metrics.proto the agent calls. */
+/** The unary RPC of proto/metrics.proto, which every server has. */
 const REPORT_METRICS = "/oxmon.MetricService/ReportMetrics";
 
 interface ReportRequest {
@@ -49,9 +53,15 @@ interface ReportRequest {
 
 const serialize = (request: ReportRequest) => encodeMetricBatch(request.batch, request.droppedBatches);
 
+/** After a server said it has no ReportStream, how long reports go one call each before the stream is tried again. */
+const STREAM_RETRY_MS = 3_600_000;
+
 /**
- * gRPC client of `oxmon.MetricService/ReportMetrics`. The messages go through the
- * hand-written codec of wire.ts rather than a schema loaded at start (see there why).
+ * gRPC client of `oxmon.MetricService`: reports go over one long-lived ReportStream (one
+ * HTTP/2 stream and one set of headers for them all, series declared once), or, to a server
+ * that answers UNIMPLEMENTED (an oxmon server, an older tsmon), one ReportMetrics call each.
+ * The messages go through the hand-written codec of wire.ts rather than a schema loaded at
+ * start (see there why).
  */
 export function createGrpcSender(options: SenderOptions): Sender {
   const credentials = options.tls ? grpc.credentials.createSsl(options.caPem ?? null) : grpc.credentials.createInsecure();
@@ -61,26 +71,42 @@ export function createGrpcSender(options: SenderOptions): Sender {
     "grpc.max_reconnect_backoff_ms": maxBackoff,
   });
   const deadlineMs = options.deadlineMs ?? 10_000;
+  const headers = new grpc.Metadata();
+  if (options.authToken) headers.set("authorization", `Bearer ${options.authToken}`);
+  headers.set("agent-id", options.agentId);
+  const stream = new ReportStreamClient(client, { metadata: headers });
+  let unaryUntil = 0;
+
+  const sendUnary = (batch: MetricBatch, droppedBatches: number, deadline: number, waitForReady: boolean): Promise<SendOutcome> => {
+    // grpc-js takes wait-for-ready as a metadata option, not a call option.
+    const metadata = headers.clone();
+    metadata.setOptions({ waitForReady });
+    return new Promise((resolve) => {
+      client.makeUnaryRequest<ReportRequest, ReportResponse>(REPORT_METRICS, serialize, decodeReportResponse,
+        { batch, droppedBatches }, metadata, { deadline }, (err, response) => {
+          if (err) resolve({ code: err.code, message: err.details || err.message });
+          else if (response && !response.success) {
+            // Not how tsmon refuses (it uses a status), but a server may say so in the body.
+            resolve({ code: grpc.status.UNKNOWN, message: `server answered success=false: ${response.message}` });
+          } else resolve({ code: grpc.status.OK, message: response?.message ?? "" });
+        });
+    });
+  };
 
   return {
-    send(batch, droppedBatches, callOptions = {}) {
-      // grpc-js takes wait-for-ready as a metadata option, not a call option.
-      const metadata = new grpc.Metadata({ waitForReady: callOptions.waitForReady ?? false });
-      if (options.authToken) metadata.set("authorization", `Bearer ${options.authToken}`);
-      metadata.set("agent-id", options.agentId);
-      return new Promise((resolve) => {
-        const call = { deadline: callOptions.deadline ?? Date.now() + deadlineMs };
-        client.makeUnaryRequest<ReportRequest, ReportResponse>(REPORT_METRICS, serialize, decodeReportResponse,
-          { batch, droppedBatches }, metadata, call, (err, response) => {
-            if (err) resolve({ code: err.code, message: err.details || err.message });
-            else if (response && !response.success) {
-              // Not how tsmon refuses (it uses a status), but a server may say so in the body.
-              resolve({ code: grpc.status.UNKNOWN, message: `server answered success=false: ${response.message}` });
-            } else resolve({ code: grpc.status.OK, message: response?.message ?? "" });
-          });
-      });
+    async send(batch, droppedBatches, callOptions = {}) {
+      const deadline = callOptions.deadline ?? Date.now() + deadlineMs;
+      const waitForReady = callOptions.waitForReady ?? false;
+      if (Date.now() >= unaryUntil) {
+        const outcome = await stream.send(batch, droppedBatches, { deadline, waitForReady });
+        if (outcome.code !== grpc.status.UNIMPLEMENTED || stream.proven) return outcome;
+        unaryUntil = Date.now() + STREAM_RETRY_MS;
+        options.log?.info({ reason: outcome.message }, "the server has no ReportStream: sending each report as one ReportMetrics call");
+      }
+      return sendUnary(batch, droppedBatches, deadline, waitForReady);
     },
     close() {
+      stream.close();
       client.close();
     },
   };

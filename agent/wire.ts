@@ -1,16 +1,15 @@
 import type { MetricBatch, MetricPoint, SystemInfo } from "../common/metrics.ts";
+import { LENGTH_DELIMITED, ProtoReader, VARINT } from "../common/proto-reader.ts";
+import type { SeriesRef } from "../common/series-text.ts";
 
 /*
- * The protobuf wire format of the two messages the agent exchanges (proto/metrics.proto),
+ * The protobuf wire format of the messages the agent exchanges (proto/metrics.proto),
  * by hand: protobufjs and @grpc/proto-loader cost the agent process several megabytes of
  * resident memory to load a schema of four messages. The field numbers below are the
  * proto's and must follow it; test/agent-wire.test.ts checks them against protobufjs.
  */
 
-const VARINT = 0;
 const FIXED64 = 1;
-const LENGTH_DELIMITED = 2;
-const FIXED32 = 5;
 
 /** MetricBatchProto, with `droppedBatches` as its dropped_batches field. */
 export function encodeMetricBatch(batch: MetricBatch, droppedBatches = batch.droppedBatches ?? 0): Buffer {
@@ -30,10 +29,14 @@ function writePoint(out: ProtoOut, p: MetricPoint, agentId: string): void {
   out.string(2, agentId);
   out.string(3, p.metric);
   out.double(4, p.value);
+  writeLabels(out, 5, p.labels);
+}
+
+function writeLabels(out: ProtoOut, field: number, labels: MetricPoint["labels"]): void {
   // map<string, string> is a repeated entry message { key = 1; value = 2 }.
-  for (const key in p.labels) {
-    const value = p.labels[key]!;
-    out.message(5, () => {
+  for (const key in labels) {
+    const value = labels[key]!;
+    out.message(field, () => {
       out.string(1, key);
       out.string(2, value);
     });
@@ -52,6 +55,53 @@ function writeSystemInfo(out: ProtoOut, s: SystemInfo): void {
   out.string(8, s.agentVersion);
 }
 
+/**
+ * ColumnarReportProto: `shape` is the stream's number for the batch's series; `declare`
+ * sends the series with it (the first time on a stream, or when the number is reused).
+ * Points at the batch's own instant need no offsets; otherwise every point gets one.
+ */
+export function encodeColumnarReport(batch: MetricBatch, droppedBatches: number, shape: number, declare: readonly SeriesRef[] | undefined): Buffer {
+  const points = batch.points;
+  const values = points.map((p) => p.value);
+  const offsets = points.every((p) => p.timestampMs === batch.timestampMs) ? [] : points.map((p) => p.timestampMs - batch.timestampMs);
+  return encode((out) => {
+    out.string(1, batch.agentId);
+    out.uint64(2, shape);
+    if (declare) {
+      for (const [metric, labels] of declare) {
+        out.message(3, () => {
+          out.string(1, metric);
+          writeLabels(out, 2, labels);
+        });
+      }
+    }
+    out.int64(4, batch.timestampMs);
+    out.packedSint64(5, offsets);
+    out.packedDouble(6, values);
+    const info = batch.systemInfo;
+    if (info) out.message(16, () => writeSystemInfo(out, info));
+    out.uint64(17, droppedBatches);
+  });
+}
+
+/** One acknowledgement of ReportStream: a gRPC status code and its message. */
+export interface ReportAck {
+  code: number;
+  message: string;
+}
+
+export function decodeReportAck(bytes: Uint8Array): ReportAck {
+  const ack: ReportAck = { code: 0, message: "" };
+  const input = new ProtoReader(bytes);
+  while (!input.done) {
+    const [field, wireType] = input.tag();
+    if (field === 1 && wireType === VARINT) ack.code = input.varint();
+    else if (field === 2 && wireType === LENGTH_DELIMITED) ack.message = input.string();
+    else input.skip(wireType);
+  }
+  return ack;
+}
+
 /** The server's ReportResponse. */
 export interface ReportResponse {
   success: boolean;
@@ -61,11 +111,9 @@ export interface ReportResponse {
 /** ReportResponse from its bytes; unknown fields are skipped, truncated input throws. */
 export function decodeReportResponse(bytes: Uint8Array): ReportResponse {
   const response: ReportResponse = { success: false, message: "" };
-  const input = new Reader(bytes);
+  const input = new ProtoReader(bytes);
   while (!input.done) {
-    const tag = input.varint();
-    const field = Math.floor(tag / 8);
-    const wireType = tag % 8;
+    const [field, wireType] = input.tag();
     if (field === 1 && wireType === VARINT) response.success = input.varint() !== 0;
     else if (field === 2 && wireType === LENGTH_DELIMITED) response.message = input.string();
     else input.skip(wireType);
@@ -86,6 +134,10 @@ interface ProtoOut {
   int64(field: number, value: number): void;
   uint64(field: number, value: number): void;
   double(field: number, value: number): void;
+  /** Repeated double, packed; nothing when empty. */
+  packedDouble(field: number, values: readonly number[]): void;
+  /** Repeated sint64 (zigzag), packed; nothing when empty. */
+  packedSint64(field: number, values: readonly number[]): void;
   message(field: number, body: () => void): void;
 }
 
@@ -126,6 +178,18 @@ class Sizer implements ProtoOut {
 
   double(field: number, value: number): void {
     if (!isDefaultDouble(value)) this.size += tagSize(field) + 8;
+  }
+
+  packedDouble(field: number, values: readonly number[]): void {
+    if (values.length) this.size += tagSize(field) + varintSize(values.length * 8) + values.length * 8;
+  }
+
+  packedSint64(field: number, values: readonly number[]): void {
+    if (!values.length) return;
+    let length = 0;
+    for (const v of values) length += varintSize(zigzag(v));
+    this.lengths.push(length);
+    this.size += tagSize(field) + varintSize(length) + length;
   }
 
   message(field: number, body: () => void): void {
@@ -173,6 +237,20 @@ class Writer implements ProtoOut {
     this.pos = this.buffer.writeDoubleLE(value, this.pos);
   }
 
+  packedDouble(field: number, values: readonly number[]): void {
+    if (!values.length) return;
+    this.tag(field, LENGTH_DELIMITED);
+    this.varint(values.length * 8);
+    for (const v of values) this.pos = this.buffer.writeDoubleLE(v, this.pos);
+  }
+
+  packedSint64(field: number, values: readonly number[]): void {
+    if (!values.length) return;
+    this.tag(field, LENGTH_DELIMITED);
+    this.varint(this.lengths[this.next++]!);
+    for (const v of values) this.varint(zigzag(v));
+  }
+
   message(field: number, body: () => void): void {
     this.tag(field, LENGTH_DELIMITED);
     this.varint(this.lengths[this.next++]!);
@@ -199,6 +277,12 @@ class Writer implements ProtoOut {
     }
     this.buffer[this.pos++] = n;
   }
+}
+
+/** sint64's zigzag mapping of an integer of magnitude below 2^52: 0, -1, 1, -2 → 0, 1, 2, 3. */
+function zigzag(n: number): number {
+  const i = Math.trunc(n);
+  return i >= 0 ? i * 2 : -i * 2 - 1;
 }
 
 /** Timestamps and counts: integers the fast, number-only varint path handles exactly. */
@@ -232,52 +316,4 @@ function varintSize(n: number): number {
     size++;
   }
   return size;
-}
-
-class Reader {
-  private pos = 0;
-
-  constructor(private readonly bytes: Uint8Array) {}
-
-  get done(): boolean {
-    return this.pos >= this.bytes.length;
-  }
-
-  /** Up to ten bytes; values past 2^53 lose precision, which no field read here can reach. */
-  varint(): number {
-    let value = 0;
-    for (let shift = 1, i = 0; i < 10; i++, shift *= 0x80) {
-      const byte = this.byte();
-      value += (byte & 0x7f) * shift;
-      if (byte < 0x80) return value;
-    }
-    throw new Error("malformed varint");
-  }
-
-  string(): string {
-    const length = this.varint();
-    const end = this.pos + length;
-    if (end > this.bytes.length) throw new Error("truncated message");
-    const text = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.pos, length).toString("utf8");
-    this.pos = end;
-    return text;
-  }
-
-  skip(wireType: number): void {
-    if (wireType === VARINT) this.varint();
-    else if (wireType === FIXED64) this.advance(8);
-    else if (wireType === LENGTH_DELIMITED) this.advance(this.varint());
-    else if (wireType === FIXED32) this.advance(4);
-    else throw new Error(`unsupported wire type ${wireType}`);
-  }
-
-  private advance(n: number): void {
-    if (this.pos + n > this.bytes.length) throw new Error("truncated message");
-    this.pos += n;
-  }
-
-  private byte(): number {
-    if (this.pos >= this.bytes.length) throw new Error("truncated message");
-    return this.bytes[this.pos++]!;
-  }
 }

@@ -5,6 +5,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs, promisify } from "node:util";
+import * as grpc from "@grpc/grpc-js";
+import { ReportStreamClient } from "../agent/report-stream.ts";
 import { encodeBatchProto } from "../server/ingest/decode.ts";
 import { SimulatedHost } from "./lib/agent-shape.ts";
 import { openChannels, quantile, sendReport } from "./lib/grpc-load.ts";
@@ -16,6 +18,8 @@ import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
  * Ingest load: simulated agents report agent-shaped batches over real gRPC on loopback
  * to a real server process started from its config; prints throughput, server CPU per
  * point and acknowledgement latency. The load generator runs in this process.
+ * `--transport stream` (default) sends as the agent does, over one ReportStream per
+ * connection; `--transport unary` makes one ReportMetrics call per report, as oxmon agents do.
  * `--instances N` (N > 1) runs the server under PM2 cluster mode instead, as
  * ecosystem.config.cjs deploys it; CPU and RSS are then summed over the instances.
  */
@@ -26,7 +30,10 @@ const { values } = parseArgs({ options: {
   channels: { type: "string", default: "8" },
   "ingest-threads": { type: "string", default: "2" },
   instances: { type: "string", default: "1" },
+  transport: { type: "string", default: "stream" },
 } });
+const transport = values.transport;
+if (transport !== "stream" && transport !== "unary") throw new Error(`--transport must be stream or unary, not ${transport}`);
 const agents = Number(values.agents), seconds = Number(values.seconds), concurrency = Number(values.concurrency);
 const instances = Number(values.instances);
 // PM2's cluster master hands each new connection to the next instance and the load keeps its
@@ -40,6 +47,8 @@ const { file, ports } = await writeServerConfig(dir, {
 const server = instances === 1 ? await startOneServer(file, ports) : await startPm2Cluster(dir, file, ports, instances);
 
 const channels = openChannels(server.grpc, channelCount);
+// As the agent sends: one ReportStream per connection (shapes for every simulated host), or one call per report.
+const streams = channels.map((c) => new ReportStreamClient(c, { metadata: new grpc.Metadata(), maxShapes: agents }));
 
 const hosts = Array.from({ length: agents }, (_, i) => new SimulatedHost(`bench-${i}`, i + 1));
 /** Reports acknowledged per agent: the comparison replays exactly these. */
@@ -57,13 +66,15 @@ const deadline = t0 + seconds * 1000;
 let cursor = 0;
 await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
   const client = channels[worker % channels.length]!;
+  const stream = streams[worker % streams.length]!;
   while (performance.now() < deadline) {
     const a = cursor++ % agents;
     const batch = hosts[a]!.report(start + nextReport[a]!++ * 10_000, 10);
-    const bytes = encodeBatchProto(batch);
+    const bytes = transport === "unary" ? encodeBatchProto(batch) : undefined;
     const sent = performance.now();
-    const err = await sendReport(client, bytes);
-    if (err) { refused++; continue; }
+    const ok = bytes ? (await sendReport(client, bytes)) === null
+      : (await stream.send(batch, 0, { deadline: Date.now() + 10_000 })).code === grpc.status.OK;
+    if (!ok) { refused++; continue; }
     acked[a]!++;
     latencies.push(performance.now() - sent);
     reports++;
@@ -75,6 +86,7 @@ const cpuEach = server.pids.map((pid, i) => processCpuSeconds(pid) - cpu0[i]!);
 const rssEach = server.pids.map(processRssMb);
 const daemonCpu = server.daemonPid === undefined ? 0 : processCpuSeconds(server.daemonPid) - daemonCpu0;
 const cpu = sum(cpuEach), rss = sum(rssEach);
+for (const s of streams) s.close();
 for (const c of channels) c.close();
 await server.stop();
 const tsmonBytes = dirBytes(path.join(dir, "data", "metrics"));
@@ -83,7 +95,7 @@ rmSync(dir, { recursive: true, force: true });
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => quantile(latencies, p).toFixed(2);
 console.log(`\nbench:ingest — ${agents} simulated agents, ~${Math.round(points / Math.max(1, reports))} points per report, ` +
-  `unary ReportMetrics, ${concurrency} in flight over ${channels.length} connections, ${seconds} s` +
+  `${transport === "unary" ? "unary ReportMetrics" : "ReportStream (columnar)"}, ${concurrency} in flight over ${channels.length} connections, ${seconds} s` +
   (instances > 1 ? `, ${instances} server instances (PM2 cluster)` : ""));
 console.log(`machine: ${machineLine()}\n`);
 printTable([

@@ -23,6 +23,7 @@ import { systemResolver, type ResolveAddresses } from "./certs/resolve.ts";
 import { CertStore } from "./storage/cert-store.ts";
 import { Lease } from "./storage/lease.ts";
 import { grpcServerOptions, metricServiceDefinition, metricServiceHandlers } from "./grpc/metric-service.ts";
+import { ReportStreams } from "./grpc/report-stream.ts";
 import { createHttpApp } from "./http/app.ts";
 import type { Lifecycle } from "./http/context.ts";
 import { Intake } from "./intake.ts";
@@ -187,7 +188,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     : undefined;
 
   const grpcServer = new grpc.Server(grpcServerOptions);
-  grpcServer.addService(metricServiceDefinition, metricServiceHandlers(intake, log.child({ component: "grpc" })));
+  const grpcLog = log.child({ component: "grpc" });
+  const reportStreams = new ReportStreams(intake, grpcLog);
+  grpcServer.addService(metricServiceDefinition, metricServiceHandlers(intake, reportStreams, grpcLog));
   const credentials = tls
     ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false)
     : grpc.ServerCredentials.createInsecure();
@@ -235,10 +238,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await sealing.stop();
     if (config.http.shutdown_grace_ms) await new Promise((r) => setTimeout(r, config.http.shutdown_grace_ms));
     liveFeed.close();
-    // Stop accepting first; in-flight gRPC calls complete against a still-running pool.
+    // Stop accepting first; in-flight gRPC calls complete against a still-running pool, and
+    // open report streams answer what they took in, then end (their senders reconnect).
     const forced = setTimeout(() => grpcServer.forceShutdown(), 10_000).unref();
     await Promise.all([
       new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
+      reportStreams.close(),
       new Promise<void>((resolve) => { httpServer.close(() => resolve()); httpServer.closeIdleConnections(); }),
     ]);
     clearTimeout(forced);

@@ -28,8 +28,8 @@ function sequenceCollector(): Collector {
 const seqOf = (call: FakeReceiver["calls"][number]) => call.batch.data_points[0]!.value;
 
 /** A receiver and an agent reporting to it, both stopped when the test ends. */
-async function setUp(t: ExecutionContext, flags: Record<string, unknown> = {}, options: AgentOptions = {}) {
-  const receiver = await FakeReceiver.start();
+async function setUp(t: ExecutionContext, flags: Record<string, unknown> = {}, options: AgentOptions = {}, stream = true) {
+  const receiver = await FakeReceiver.start({ stream });
   const entry: { agent?: AgentHandle } = {};
   t.teardown(async () => {
     await entry.agent?.stop();
@@ -48,6 +48,7 @@ test("batches arrive with metadata, timestamps as numbers, system info and no dr
   await receiver.waitFor(() => receiver.accepted.length >= 3, 10_000, "3 batches");
   const calls = receiver.accepted;
   for (const call of calls) {
+    t.like(call, { transport: "stream", stream: 1 }, "the agent prefers ReportStream and keeps one open");
     t.is(call.metadata.authorization, "Bearer s3cret");
     t.is(call.metadata["agent-id"], "agent-under-test");
     t.is(call.batch.agent_id, "agent-under-test");
@@ -66,6 +67,20 @@ test("batches arrive with metadata, timestamps as numbers, system info and no dr
   const stats = agent.stats();
   t.is(stats.sent, receiver.accepted.length);
   t.like(stats, { dropped: 0, buffered: 0, failures: 0, collected: stats.sent });
+});
+
+test("a server without ReportStream gets each batch as a ReportMetrics call, in order, nothing lost", async (t) => {
+  const lines: string[] = [];
+  const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+  const { receiver, agent } = await setUp(t, { token: "s3cret" }, { logger }, false);
+  await receiver.waitFor(() => receiver.accepted.length >= 3, 10_000, "3 batches");
+  await agent.stop();
+  t.true(receiver.calls.every((c) => c.transport === "unary"));
+  t.deepEqual(receiver.accepted.map(seqOf), Array.from({ length: agent.stats().collected }, (_, i) => i + 1));
+  t.is(receiver.accepted[0]!.metadata.authorization, "Bearer s3cret");
+  t.deepEqual(receiver.accepted[0]!.batch.system_info, SYSTEM_INFO_PROTO);
+  t.like(agent.stats(), { dropped: 0, failures: 0 });
+  t.is(lines.filter((l) => l.includes("the server has no ReportStream")).length, 1, "said once, not per batch");
 });
 
 test("without a token no authorization metadata is sent", async (t) => {
@@ -97,6 +112,15 @@ test("RESOURCE_EXHAUSTED keeps the batch and retries it until accepted", async (
   t.deepEqual(receiver.accepted.slice(0, 3).map(seqOf), [1, 2, 3]);
   t.true(receiver.accepted.every((c) => c.batch.dropped_batches === 0));
   t.like(agent.stats(), { dropped: 0, failures: 3 });
+});
+
+test("a stream report left unanswered past the deadline is sent again on a new stream", async (t) => {
+  const { receiver, agent } = await setUp(t, {}, { backoff: { baseMs: 20, capMs: 100 }, sendDeadlineMs: 300 });
+  receiver.silenceNext(1);
+  await receiver.waitFor(() => receiver.accepted.length >= 3, 10_000, "3 accepted batches");
+  t.deepEqual(receiver.calls.slice(0, 2).map((c) => [seqOf(c), c.answered, c.stream]), [[1, -1, 1], [1, status.OK, 2]]);
+  t.deepEqual(receiver.accepted.slice(0, 3).map(seqOf), [1, 2, 3]);
+  t.like(agent.stats(), { dropped: 0, failures: 1 });
 });
 
 test("UNAUTHENTICATED and other failures are retried too, in order", async (t) => {

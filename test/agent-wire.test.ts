@@ -2,8 +2,11 @@ import test from "ava";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import type { MetricBatch, MetricPoint, SystemInfo } from "../common/metrics.ts";
-import { decodeReportResponse, encodeMetricBatch } from "../agent/wire.ts";
-import { decodeBatchProto, encodeReportResponse } from "../server/ingest/decode.ts";
+import { decodeReportAck, decodeReportResponse, encodeColumnarReport, encodeMetricBatch } from "../agent/wire.ts";
+import { ProtoReader } from "../common/proto-reader.ts";
+import type { SeriesRef } from "../common/series-text.ts";
+import { decodeColumnarReport, decodeSeriesDeclaration, scanFrame } from "../server/ingest/columnar.ts";
+import { decodeBatchProto, encodeReportAck, encodeReportResponse } from "../server/ingest/decode.ts";
 
 /*
  * The agent's hand-written protobuf codec against protobufjs, which the server decodes
@@ -14,6 +17,7 @@ import { decodeBatchProto, encodeReportResponse } from "../server/ingest/decode.
 // Imported after server/ingest/decode.ts, which sets protobufjs to plain-number int64s.
 const schema = new protobuf.Root().loadSync(fileURLToPath(new URL("../proto/metrics.proto", import.meta.url)), { keepCase: true });
 const BatchType = schema.lookupType("oxmon.MetricBatchProto");
+const ColumnarType = schema.lookupType("oxmon.ColumnarReportProto");
 
 /** The message as protobufjs reads it, snake_case fields, every default filled in. */
 function decodeRaw(bytes: Uint8Array): Record<string, any> {
@@ -122,4 +126,88 @@ test("ReportResponse from protobufjs bytes, unknown fields skipped, truncation r
   const whole = encodeReportResponse(true, "truncated");
   t.throws(() => decodeReportResponse(whole.subarray(0, whole.length - 1)), { message: /truncated/ });
   t.deepEqual(decodeReportResponse(new Uint8Array()), { success: false, message: "" });
+});
+
+/** A columnar report back as a batch, through the server's decoders, as a stream would see it. */
+function throughServer(frame: Uint8Array): MetricBatch {
+  const { declaration } = scanFrame(frame);
+  const report = decodeColumnarReport(frame, 0);
+  const series = declaration ? decodeSeriesDeclaration(declaration) : [];
+  const batch: MetricBatch = {
+    agentId: report.agentId, timestampMs: report.timestampMs, droppedBatches: report.droppedBatches,
+    points: Array.from(report.values, (value, i) => ({
+      timestampMs: report.timestamps?.[i] ?? report.timestampMs, metric: series[i]![0], value, labels: series[i]![1],
+    })),
+  };
+  if (report.systemInfo) batch.systemInfo = report.systemInfo;
+  return batch;
+}
+
+test("columnar reports come out of the server's decoders as they went in, offsets included", (t) => {
+  const next = random(20_261_203);
+  for (let i = 0; i < 500; i++) {
+    const batch = batchFrom(next, i);
+    if (batch.points.length === 0) continue; // a columnar report's length comes from its values
+    // Some points at their own instants (before and after the batch's), some not.
+    for (const p of batch.points) if (next() < 0.3) p.timestampMs += Math.round((next() - 0.5) * 2 * 86_400_000);
+    const refs: SeriesRef[] = batch.points.map((p) => [p.metric, p.labels]);
+    const frame = encodeColumnarReport(batch, batch.droppedBatches!, i, refs);
+    t.is(scanFrame(frame).shape, i);
+    const decoded = throughServer(frame);
+    t.deepEqual(decoded, batch, `batch ${i}`);
+    decoded.points.forEach((p, j) => t.true(Object.is(p.value, batch.points[j]!.value), `batch ${i} point ${j}`));
+  }
+});
+
+test("columnar fields sit under their proto field numbers; a report without a declaration carries no series", (t) => {
+  const batch: MetricBatch = {
+    agentId: "web-01", timestampMs: 1_767_225_600_000, droppedBatches: 2,
+    points: [
+      { timestampMs: 1_767_225_600_000, metric: "disk.used", value: 12.5, labels: { mount: "/data" } },
+      { timestampMs: 1_767_225_590_000, metric: "cpu.usage", value: -0.25, labels: {} },
+    ],
+  };
+  const raw = (bytes: Uint8Array) => ColumnarType.toObject(ColumnarType.decode(bytes), { longs: Number, defaults: true, arrays: true, objects: true });
+  t.deepEqual(raw(encodeColumnarReport(batch, 2, 3, batch.points.map((p) => [p.metric, p.labels]))), {
+    agent_id: "web-01", shape: 3, timestamp_ms: 1_767_225_600_000, timestamp_offsets: [0, -10_000], values: [12.5, -0.25], dropped_batches: 2,
+    series: [{ metric_name: "disk.used", labels: { mount: "/data" } }, { metric_name: "cpu.usage", labels: {} }], system_info: null,
+  });
+  const same = { ...batch, points: batch.points.map((p) => ({ ...p, timestampMs: batch.timestampMs })) };
+  const bare = raw(encodeColumnarReport(same, 0, 3, undefined));
+  t.deepEqual([bare.series, bare.timestamp_offsets, bare.values], [[], [], [12.5, -0.25]], "points at the batch's instant need no offsets");
+  t.is(scanFrame(encodeColumnarReport(same, 0, 3, undefined)).declaration, undefined);
+});
+
+test("the server's columnar decoder takes unpacked and split runs, and refuses truncated or inconsistent reports", (t) => {
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 2).string("a");
+  w.uint32((6 << 3) | 1).double(1.5); // values unpacked, one by one
+  w.uint32((6 << 3) | 2).fork().double(2.5).double(3.5).ldelim(); // then a packed run
+  w.uint32((5 << 3) | 0).sint64(-7); // offsets unpacked
+  w.uint32((5 << 3) | 2).fork().sint64(0).sint64(7).ldelim();
+  w.uint32((4 << 3) | 0).int64(1_000);
+  w.uint32((99 << 3) | 2).string("a field from a later version"); // skipped
+  const report = decodeColumnarReport(w.finish(), 0);
+  t.deepEqual([...report.values], [1.5, 2.5, 3.5]);
+  t.deepEqual([...report.timestamps!], [993, 1_000, 1_007]);
+  t.is(decodeColumnarReport(new Uint8Array(), 42).timestampMs, 42, "no timestamp: the time the server received it");
+
+  const full = encodeColumnarReport({ agentId: "a", timestampMs: 5, points: [{ timestampMs: 5, metric: "m", value: 1, labels: {} }] }, 0, 1, [["m", {}]]);
+  // Cut between two fields, the rest is a valid shorter report; cut inside one, it is refused.
+  const boundaries = new Set<number>();
+  for (const input = new ProtoReader(full); !input.done; boundaries.add(input.pos)) input.skip(input.tag()[1]);
+  for (let cut = 1; cut < full.length; cut++) {
+    const decode = () => { decodeColumnarReport(full.subarray(0, cut), 0); scanFrame(full.subarray(0, cut)); };
+    if (boundaries.has(cut)) t.notThrows(decode, `cut at ${cut}`);
+    else t.is((t.throws(decode, undefined, `cut at ${cut}`) as { code?: string } | undefined)?.code, "INVALID_ARGUMENT", `cut at ${cut}`);
+  }
+  const odd = protobuf.Writer.create().uint32((6 << 3) | 2).bytes(new Uint8Array(12)).finish();
+  t.throws(() => decodeColumnarReport(odd, 0), { message: /multiple of 8/ });
+});
+
+test("ReportStream acknowledgements from the server's encoder", (t) => {
+  for (const [code, message] of [[0, ""], [3, "values[2]: must be a finite number, got NaN"], [16, "Ünïcödé 🚀"]] as const) {
+    t.deepEqual(decodeReportAck(encodeReportAck(code, message)), { code, message });
+  }
+  t.deepEqual(decodeReportAck(new Uint8Array()), { code: 0, message: "" });
 });

@@ -1,9 +1,10 @@
-import type { MetricBatch } from "../../common/metrics.ts";
+import type { MetricBatch, SystemInfo } from "../../common/metrics.ts";
 import { TsmonError, toErrorData } from "../../common/errors.ts";
 import type { ControlStore } from "../storage/control-store.ts";
 import type { MetricStore } from "../storage/metric-store.ts";
 import { decodeBatchJson, decodeBatchProto } from "../ingest/decode.ts";
-import { validateBatch } from "../ingest/validate.ts";
+import { decodeColumnarReport, decodeSeriesDeclaration } from "../ingest/columnar.ts";
+import { BATCH_FIELDS, COLUMNAR_FIELDS, validateReport, type FieldNames } from "../ingest/validate.ts";
 import { LastShapes, toSeriesText, type SeriesRef } from "../../common/series-text.ts";
 import { assertNever, type IngestReply, type IngestTask, type ReportAuth, type ReportSamples, type SampleBlock } from "./messages.ts";
 
@@ -17,6 +18,24 @@ export interface IngestDeps {
 
 /** Per agent, the last series text whose names and labels passed validation (per thread). */
 const checkedSeries = new LastShapes<true>();
+/** Per agent, the last stream declaration that passed, with the series text made of it. */
+const checkedDeclarations = new Map<string, { declaration: Uint8Array; text: string }>();
+/** Agents whose declaration is remembered at most (beyond, the memory starts again). */
+const MAX_DECLARATIONS = 100_000;
+
+/** A report decoded from any transport, before it is checked. */
+interface DecodedReport {
+  agentId: string;
+  timestampMs: number;
+  samples: SampleBlock;
+  /** Series still to check (undefined: this agent's shape passed before). */
+  series: SeriesRef[] | undefined;
+  systemInfo: SystemInfo | undefined;
+  droppedBatches: number;
+  fields: FieldNames;
+  /** Remembers the shape as checked, once the whole report passed. */
+  remember(): void;
+}
 
 /**
  * One report, end to end on the ingest side: decode → authenticate → validate → durable
@@ -28,35 +47,73 @@ const checkedSeries = new LastShapes<true>();
 export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted: (report: ReportSamples) => void): Promise<IngestReply> {
   try {
     const nowMs = deps.now();
-    const batch = decode(task, nowMs);
+    const report = task.type === "report-columns" ? fromColumns(task, nowMs) : fromBatch(decode(task, nowMs));
     // A report-batch is built inside the server (the cert-checker), never taken off the wire.
-    if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(batch.agentId, task.auth, deps.control);
-    const samples = toSampleBlock(batch);
-    const seriesChecked = checkedSeries.get(batch.agentId, samples.series) ?? false;
-    validateBatch(batch, nowMs, deps.retentionDays, seriesChecked);
-    if (!seriesChecked) checkedSeries.set(batch.agentId, samples.series, true);
-    const prevLastSeen = deps.control.getAgent(batch.agentId)?.last_seen ?? 0;
-    const written = deps.store.writeBlock(batch.agentId, samples);
+    if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(report.agentId, task.auth, deps.control);
+    validateReport(report, nowMs, deps.retentionDays, report.fields);
+    report.remember();
+    const { agentId, samples } = report;
+    const prevLastSeen = deps.control.getAgent(agentId)?.last_seen ?? 0;
+    const written = deps.store.writeBlock(agentId, samples);
     // Should the write fail, the agent retries the report and the window takes it again:
     // rules skip samples they have seen, and a latest value only moves forward.
-    accepted({ agentId: batch.agentId, samples, prevLastSeen });
+    accepted({ agentId, samples, prevLastSeen });
     await written;
     // Only after the points are durable: a failed write must neither move last_seen (the
     // agent would look alive) nor count the agent's dropped batches once per retry.
-    await deps.control.touchAgent(batch.agentId, lastTimestamp(batch), batch.systemInfo, batch.droppedBatches ?? 0);
-    return { type: "stored", agentId: batch.agentId, points: batch.points.length };
+    await deps.control.touchAgent(agentId, lastTimestamp(report), report.systemInfo, report.droppedBatches);
+    return { type: "stored", agentId, points: samples.values.length };
   } catch (err) {
     return { type: "refused", error: toErrorData(err) };
   }
 }
 
-function decode(task: IngestTask, nowMs: number): MetricBatch {
+function decode(task: Exclude<IngestTask, { type: "report-columns" }>, nowMs: number): MetricBatch {
   switch (task.type) {
     case "report-proto": return decodeBatchProto(task.bytes, nowMs);
     case "report-json": return decodeBatchJson(task.body, nowMs);
     case "report-batch": return task.batch;
     default: return assertNever(task);
   }
+}
+
+function fromBatch(batch: MetricBatch): DecodedReport {
+  const n = batch.points.length;
+  const refs = new Array<SeriesRef>(n);
+  const samples: SampleBlock = { series: "", timestamps: new Float64Array(n), values: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    const p = batch.points[i]!;
+    refs[i] = [p.metric, p.labels];
+    samples.timestamps[i] = p.timestampMs;
+    samples.values[i] = p.value;
+  }
+  samples.series = toSeriesText(refs);
+  const checked = checkedSeries.get(batch.agentId, samples.series) ?? false;
+  return {
+    agentId: batch.agentId, timestampMs: batch.timestampMs, samples, series: checked ? undefined : refs,
+    systemInfo: batch.systemInfo, droppedBatches: batch.droppedBatches ?? 0, fields: BATCH_FIELDS,
+    remember: () => { if (!checked) checkedSeries.set(batch.agentId, samples.series, true); },
+  };
+}
+
+/** A stream frame: its series come from the declaration, parsed only when this thread has
+ *  not checked the same declaration for the agent before (a byte comparison). */
+function fromColumns(task: Extract<IngestTask, { type: "report-columns" }>, nowMs: number): DecodedReport {
+  const r = decodeColumnarReport(task.frame, nowMs);
+  const known = checkedDeclarations.get(r.agentId);
+  const hit = known !== undefined && Buffer.compare(known.declaration, task.declaration) === 0;
+  const series = hit ? undefined : decodeSeriesDeclaration(task.declaration);
+  const text = hit ? known.text : toSeriesText(series!);
+  const timestamps = r.timestamps ?? new Float64Array(r.values.length).fill(r.timestampMs);
+  return {
+    agentId: r.agentId, timestampMs: r.timestampMs, samples: { series: text, timestamps, values: r.values }, series,
+    systemInfo: r.systemInfo, droppedBatches: r.droppedBatches, fields: COLUMNAR_FIELDS,
+    remember: () => {
+      if (hit) return;
+      if (!checkedDeclarations.has(r.agentId) && checkedDeclarations.size >= MAX_DECLARATIONS) checkedDeclarations.clear();
+      checkedDeclarations.set(r.agentId, { declaration: task.declaration, text });
+    },
+  };
 }
 
 function authenticate(agentId: string, auth: ReportAuth, control: ControlStore): void {
@@ -70,22 +127,8 @@ function authenticate(agentId: string, auth: ReportAuth, control: ControlStore):
   throw new TsmonError("UNAUTHENTICATED", "unknown agent token: add the agent with POST /v1/agents/whitelist and use the token it returns");
 }
 
-function lastTimestamp(batch: MetricBatch): number {
-  let last = batch.timestampMs;
-  for (const p of batch.points) if (p.timestampMs > last) last = p.timestampMs;
+function lastTimestamp({ timestampMs, samples }: DecodedReport): number {
+  let last = timestampMs;
+  for (const ts of samples.timestamps) if (ts > last) last = ts;
   return last;
-}
-
-function toSampleBlock(batch: MetricBatch): SampleBlock {
-  const n = batch.points.length;
-  const refs = new Array<SeriesRef>(n);
-  const block: SampleBlock = { series: "", timestamps: new Float64Array(n), values: new Float64Array(n) };
-  for (let i = 0; i < n; i++) {
-    const p = batch.points[i]!;
-    refs[i] = [p.metric, p.labels];
-    block.timestamps[i] = p.timestampMs;
-    block.values[i] = p.value;
-  }
-  block.series = toSeriesText(refs);
-  return block;
 }

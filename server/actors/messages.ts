@@ -23,6 +23,8 @@ export interface ReportAuth {
 export type IngestTask =
   | { type: "report-proto"; bytes: Uint8Array; auth: ReportAuth }
   | { type: "report-json"; body: unknown; auth: ReportAuth }
+  /** A ReportStream frame with the series its stream declared for it (scanFrame). */
+  | { type: "report-columns"; frame: Uint8Array; declaration: Uint8Array; auth: ReportAuth }
   /** A batch built inside the server (the cert-checker's samples): trusted, so not authenticated. */
   | { type: "report-batch"; batch: MetricBatch };
 

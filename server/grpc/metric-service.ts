@@ -5,6 +5,7 @@ import { LIMITS } from "../ingest/limits.ts";
 import { bearerToken } from "../bearer.ts";
 import type { Intake } from "../intake.ts";
 import type { Logger } from "../log.ts";
+import type { ReportStreams } from "./report-stream.ts";
 
 /*
  * oxmon.MetricService, served with identity (de)serializers: the main thread never decodes
@@ -22,11 +23,20 @@ export const metricServiceDefinition: grpc.ServiceDefinition = {
     responseSerialize: identity,
     responseDeserialize: identity,
   },
+  ReportStream: {
+    path: "/oxmon.MetricService/ReportStream",
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
 };
 
 const OK_REPLY = encodeReportResponse(true, "ok");
 
-export function metricServiceHandlers(intake: Intake, log: Logger): grpc.UntypedServiceImplementation {
+export function metricServiceHandlers(intake: Intake, streams: ReportStreams, log: Logger): grpc.UntypedServiceImplementation {
   const reportMetrics: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
     const authorization = call.metadata.get("authorization")[0];
     const token = bearerToken(typeof authorization === "string" ? authorization : undefined);
@@ -39,7 +49,7 @@ export function metricServiceHandlers(intake: Intake, log: Logger): grpc.Untyped
       },
     );
   };
-  return { ReportMetrics: reportMetrics };
+  return { ReportMetrics: reportMetrics, ReportStream: streams.handler };
 }
 
 /** Channel options of the server: cap report size so an oversized message is refused before decoding. */

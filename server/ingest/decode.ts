@@ -12,6 +12,7 @@ const PROTO_FILE = fileURLToPath(new URL("../../proto/metrics.proto", import.met
 const root = protobuf.loadSync(PROTO_FILE);
 const BatchType = root.lookupType("oxmon.MetricBatchProto");
 const ResponseType = root.lookupType("oxmon.ReportResponse");
+const AckType = root.lookupType("oxmon.ReportAckProto");
 
 interface PointMessage { timestampMs?: number; agentId?: string; metricName?: string; value?: number; labels?: Record<string, string> }
 interface SystemInfoMessage {
@@ -37,6 +38,11 @@ export function decodeBatchProto(bytes: Uint8Array, nowMs: number): MetricBatch 
 /** Encodes a ReportResponse (used once per distinct answer, so cheap). */
 export function encodeReportResponse(success: boolean, message: string): Buffer {
   return Buffer.from(ResponseType.encode(ResponseType.create({ success, message })).finish());
+}
+
+/** Encodes a ReportStream acknowledgement (OK is encoded once; refusals are rare). */
+export function encodeReportAck(code: number, message: string): Buffer {
+  return Buffer.from(AckType.encode(AckType.create({ code, message })).finish());
 }
 
 export function encodeBatchProto(batch: MetricBatch): Buffer {

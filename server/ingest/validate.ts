@@ -1,4 +1,5 @@
-import type { MetricBatch } from "../../common/metrics.ts";
+import type { SystemInfo } from "../../common/metrics.ts";
+import type { SampleBlock, SeriesRef } from "../../common/series-text.ts";
 import { TsmonError } from "../../common/errors.ts";
 import { retentionStartMs } from "../storage/days.ts";
 import { LIMITS } from "./limits.ts";
@@ -9,25 +10,48 @@ const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\x00-\x1f\x7f]/;
 
+/** A report as the checks see it, whichever way it came. */
+export interface ReportToCheck {
+  agentId: string;
+  samples: SampleBlock;
+  /** Its series in point order; undefined when they passed before (the agent's last report
+   *  had the same series), so only values and timestamps are checked. */
+  series: readonly SeriesRef[] | undefined;
+  systemInfo?: SystemInfo | undefined;
+}
+
+/** How errors name a report's fields, so the sender's log points at what it sent. */
+export interface FieldNames {
+  points: string;
+  point(i: number, field: "value" | "timestamp_ms" | "metric_name" | "labels"): string;
+}
+
+/** MetricBatchProto (ReportMetrics) and the JSON report: `data_points[3].value`. */
+export const BATCH_FIELDS: FieldNames = { points: "data_points", point: (i, field) => `data_points[${i}].${field}` };
+
+/** ColumnarReportProto (ReportStream): values, offsets and series are separate lists. */
+export const COLUMNAR_FIELDS: FieldNames = {
+  points: "values",
+  point: (i, field) => field === "value" ? `values[${i}]` : field === "timestamp_ms" ? `timestamp of point ${i}` : `series[${i}].${field}`,
+};
+
 /**
  * Checks a whole report before anything of it is stored; throws INVALID_ARGUMENT naming
  * the first problem (field path and why), so the agent's log says what to fix.
- * `seriesChecked`: the report's metric names and labels passed before (the agent's last
- * report had the same series), so only its values and timestamps are checked.
  */
-export function validateBatch(batch: MetricBatch, nowMs: number, retentionDays: number, seriesChecked = false): void {
+export function validateReport(report: ReportToCheck, nowMs: number, retentionDays: number, names: FieldNames = BATCH_FIELDS): void {
   const fail = (where: string, why: string): never => {
     throw new TsmonError("INVALID_ARGUMENT", `${where}: ${why}`);
   };
-  const { agentId, points } = batch;
+  const { agentId, samples: { timestamps, values }, series } = report;
   const idProblem = agentIdProblem(agentId);
   if (idProblem) fail("agent_id", idProblem);
-  if (points.length === 0) fail("data_points", "a report needs at least one point");
-  if (points.length > LIMITS.maxPointsPerBatch) {
-    fail("data_points", `${points.length} points exceed the limit of ${LIMITS.maxPointsPerBatch} per report`);
-  }
-  if (batch.systemInfo) {
-    for (const [k, v] of Object.entries(batch.systemInfo)) {
+  const n = values.length;
+  if (n === 0) fail(names.points, "a report needs at least one point");
+  if (n > LIMITS.maxPointsPerBatch) fail(names.points, `${n} points exceed the limit of ${LIMITS.maxPointsPerBatch} per report`);
+  if (series && series.length !== n) fail("series", `${series.length} series for ${n} values; send one value per series`);
+  if (report.systemInfo) {
+    for (const [k, v] of Object.entries(report.systemInfo)) {
       if (typeof v === "string" && (v.length > LIMITS.labelValueMaxLength || CONTROL_CHARS.test(v))) {
         fail(`system_info.${k}`, `must be at most ${LIMITS.labelValueMaxLength} printable characters`);
       }
@@ -35,30 +59,32 @@ export function validateBatch(batch: MetricBatch, nowMs: number, retentionDays: 
   }
   const oldest = retentionStartMs(nowMs, retentionDays);
   const newest = nowMs + LIMITS.maxFutureMs;
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i]!;
-    const at = `data_points[${i}]`;
-    if (!Number.isFinite(p.value)) fail(`${at}.value`, `must be a finite number, got ${p.value}`);
-    if (!Number.isSafeInteger(p.timestampMs) || p.timestampMs <= 0) fail(`${at}.timestamp_ms`, "must be a positive integer (epoch ms)");
-    if (p.timestampMs > newest) fail(`${at}.timestamp_ms`, `${new Date(p.timestampMs).toISOString()} is more than 5 minutes in the future`);
-    if (p.timestampMs < oldest) {
-      fail(`${at}.timestamp_ms`, `${new Date(p.timestampMs).toISOString()} is older than the retention window (${retentionDays} days)`);
+  for (let i = 0; i < n; i++) {
+    const value = values[i]!, ts = timestamps[i]!;
+    if (!Number.isFinite(value)) fail(names.point(i, "value"), `must be a finite number, got ${value}`);
+    if (!Number.isSafeInteger(ts) || ts <= 0) fail(names.point(i, "timestamp_ms"), "must be a positive integer (epoch ms)");
+    if (ts > newest) fail(names.point(i, "timestamp_ms"), `${new Date(ts).toISOString()} is more than 5 minutes in the future`);
+    if (ts < oldest) {
+      fail(names.point(i, "timestamp_ms"), `${new Date(ts).toISOString()} is older than the retention window (${retentionDays} days)`);
     }
-    if (seriesChecked) continue;
-    if (!p.metric) fail(`${at}.metric_name`, "must not be empty");
-    if (p.metric.length > LIMITS.metricNameMaxLength || !METRIC_NAME.test(p.metric)) {
-      fail(`${at}.metric_name`, `"${clip(p.metric)}" must match ${METRIC_NAME.source} and be at most ${LIMITS.metricNameMaxLength} characters`);
+  }
+  if (series) for (let i = 0; i < n; i++) validateSeries(series[i]!, i, names, fail);
+}
+
+function validateSeries([metric, labels]: SeriesRef, i: number, names: FieldNames, fail: (where: string, why: string) => never): void {
+  if (!metric) fail(names.point(i, "metric_name"), "must not be empty");
+  if (metric.length > LIMITS.metricNameMaxLength || !METRIC_NAME.test(metric)) {
+    fail(names.point(i, "metric_name"), `"${clip(metric)}" must match ${METRIC_NAME.source} and be at most ${LIMITS.metricNameMaxLength} characters`);
+  }
+  const keys = Object.keys(labels);
+  if (keys.length > LIMITS.maxLabelsPerPoint) fail(names.point(i, "labels"), `more than ${LIMITS.maxLabelsPerPoint} labels`);
+  for (const k of keys) {
+    if (k.length > LIMITS.labelKeyMaxLength || !LABEL_KEY.test(k)) {
+      fail(names.point(i, "labels"), `key "${clip(k)}" must match ${LABEL_KEY.source} and be at most ${LIMITS.labelKeyMaxLength} characters`);
     }
-    const keys = Object.keys(p.labels);
-    if (keys.length > LIMITS.maxLabelsPerPoint) fail(`${at}.labels`, `more than ${LIMITS.maxLabelsPerPoint} labels`);
-    for (const k of keys) {
-      if (k.length > LIMITS.labelKeyMaxLength || !LABEL_KEY.test(k)) {
-        fail(`${at}.labels`, `key "${clip(k)}" must match ${LABEL_KEY.source} and be at most ${LIMITS.labelKeyMaxLength} characters`);
-      }
-      const v = p.labels[k]!;
-      if (v.length > LIMITS.labelValueMaxLength) fail(`${at}.labels.${k}`, `value longer than ${LIMITS.labelValueMaxLength} characters`);
-      if (CONTROL_CHARS.test(v)) fail(`${at}.labels.${k}`, "value contains control characters");
-    }
+    const v = labels[k]!;
+    if (v.length > LIMITS.labelValueMaxLength) fail(`${names.point(i, "labels")}.${k}`, `value longer than ${LIMITS.labelValueMaxLength} characters`);
+    if (CONTROL_CHARS.test(v)) fail(`${names.point(i, "labels")}.${k}`, "value contains control characters");
   }
 }
 

@@ -51,3 +51,73 @@ export function makeBatch(agentId: string, ts: number, n = 5): ProtoBatch {
   for (let i = 1; i < n; i++) data_points.push({ timestamp_ms: ts, metric_name: "cpu.core_usage", value: i + 0.25, labels: { core: String(i - 1) } });
   return { agent_id: agentId, timestamp_ms: ts, data_points };
 }
+
+/** ColumnarReportProto as proto-loader takes it (proto field names). */
+export interface ProtoColumnar {
+  agent_id: string;
+  shape?: number;
+  series?: { metric_name: string; labels?: Record<string, string> }[];
+  timestamp_ms?: number;
+  timestamp_offsets?: number[];
+  values: number[];
+  system_info?: Record<string, unknown>;
+  dropped_batches?: number;
+}
+
+export interface ProtoAck { code: number; message: string }
+
+const streamMethod = (definition["oxmon.MetricService"] as any).ReportStream;
+
+/**
+ * One ReportStream call, messages encoded by proto-loader from the proto alone (or sent as
+ * given when they are bytes). Acknowledgements are matched to reports first in, first out;
+ * `ended` resolves with the stream's final status.
+ */
+export class ProtoStream {
+  readonly ended: Promise<grpc.StatusObject>;
+  private readonly client: grpc.Client;
+  private readonly call: grpc.ClientDuplexStream<ProtoColumnar | Buffer, ProtoAck>;
+  private readonly waiting: { resolve: (ack: ProtoAck) => void; reject: (err: Error) => void }[] = [];
+
+  constructor(address: string, token?: string) {
+    this.client = new grpc.Client(address, grpc.credentials.createInsecure());
+    const md = new grpc.Metadata();
+    if (token) md.set("authorization", `Bearer ${token}`);
+    this.call = this.client.makeBidiStreamRequest("/oxmon.MetricService/ReportStream",
+      (m: ProtoColumnar | Buffer) => (Buffer.isBuffer(m) ? m : streamMethod.requestSerialize(m)),
+      (b: Buffer) => streamMethod.responseDeserialize(b), md);
+    this.call.on("data", (ack: ProtoAck) => this.waiting.shift()?.resolve(ack));
+    this.call.on("error", () => {}); // reported through `ended`
+    this.ended = new Promise((resolve) => this.call.on("status", (s: grpc.StatusObject) => {
+      for (const w of this.waiting.splice(0)) w.reject(new Error(`stream ended (${grpc.status[s.code]}: ${s.details}) before the acknowledgement`));
+      resolve(s);
+    }));
+  }
+
+  /** Resolves with this report's acknowledgement. */
+  send(report: ProtoColumnar | Buffer): Promise<ProtoAck> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.call.write(report);
+    });
+  }
+
+  /** Closes the sending side; the server answers what it took, then ends the stream. */
+  end(): void {
+    this.call.end();
+  }
+
+  close(): void {
+    this.call.cancel();
+    this.client.close();
+  }
+}
+
+/** `makeBatch` as a columnar report of shape `shape`, declaring its series when `declare`. */
+export function makeColumnar(agentId: string, ts: number, n: number, shape: number, declare: boolean): ProtoColumnar {
+  const batch = makeBatch(agentId, ts, n);
+  return {
+    agent_id: agentId, shape, timestamp_ms: ts, values: batch.data_points.map((p) => p.value),
+    series: declare ? batch.data_points.map((p) => ({ metric_name: p.metric_name, labels: p.labels ?? {} })) : [],
+  };
+}

@@ -1,0 +1,156 @@
+import * as grpc from "@grpc/grpc-js";
+import { ERROR_CODES, TsmonError, toErrorData } from "../../common/errors.ts";
+import { bearerToken } from "../bearer.ts";
+import { encodeReportAck } from "../ingest/decode.ts";
+import { scanFrame } from "../ingest/columnar.ts";
+import type { Intake } from "../intake.ts";
+import type { Logger } from "../log.ts";
+
+/** Reports of one stream in flight at most: past it the stream is not read until acknowledgements go out. */
+const MAX_IN_FLIGHT = 256;
+/** Bytes of series declarations one stream may hold; past it, the stream ends and the sender opens a new one. */
+const MAX_DECLARED_BYTES = 16 << 20;
+
+const OK_ACK = encodeReportAck(grpc.status.OK, "");
+
+/**
+ * oxmon.MetricService/ReportStream (a tsmon extension): a long-lived stream of columnar
+ * reports, each acknowledged exactly once, in the order it came, with the status a unary
+ * ReportMetrics call would have ended with. The stream costs one HTTP/2 stream and one
+ * authentication header for all of an agent's reports, and its series are declared once.
+ * The main thread reads only a frame's shape number; ingest threads decode the rest.
+ */
+export class ReportStreams {
+  private readonly open = new Set<ReportStream>();
+
+  constructor(private readonly intake: Intake, private readonly log: Logger) {}
+
+  readonly handler: grpc.handleBidiStreamingCall<Buffer, Buffer> = (call) => {
+    const stream = new ReportStream(call, this.intake, this.log, () => this.open.delete(stream));
+    this.open.add(stream);
+  };
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** At shutdown: every stream stops reading, answers what it took in, then ends with
+   *  UNAVAILABLE, so its sender reconnects (to another instance) and resends the rest. */
+  close(): Promise<void> {
+    return Promise.all([...this.open].map((s) => s.finish(grpc.status.UNAVAILABLE, "server is shutting down; reconnect and resend"))).then(() => {});
+  }
+}
+
+class ReportStream {
+  private readonly token: string | undefined;
+  /** Declarations by shape number, as scanFrame copied them. */
+  private readonly shapes = new Map<number, Uint8Array>();
+  private declaredBytes = 0;
+  /** Acknowledgements in frame order; undefined while its report is in flight. */
+  private acks: (Buffer | undefined)[] = [];
+  private head = 0;
+  /** Set once the stream takes no more frames: it ends when the last acknowledgement is out. */
+  private ending: { code: grpc.status; details: string; done: Promise<void>; resolve: () => void } | undefined;
+  private gone = false;
+
+  constructor(
+    private readonly call: grpc.ServerDuplexStream<Buffer, Buffer>,
+    private readonly intake: Intake,
+    private readonly log: Logger,
+    private readonly onGone: () => void,
+  ) {
+    const authorization = call.metadata.get("authorization")[0];
+    this.token = bearerToken(typeof authorization === "string" ? authorization : undefined);
+    call.on("data", (frame: Buffer) => this.take(frame));
+    // The sender closed its side: answer what is in flight, then end with OK.
+    call.on("end", () => void this.finish(grpc.status.OK, "OK"));
+    call.on("cancelled", () => this.close());
+    call.on("error", (err) => {
+      this.log.debug({ err }, "report stream failed");
+      this.close();
+    });
+  }
+
+  private take(frame: Buffer): void {
+    const slot = this.acks.push(undefined) - 1;
+    if (this.acks.length - this.head >= MAX_IN_FLIGHT) this.call.pause();
+    let declaration: Uint8Array | undefined;
+    try {
+      const head = scanFrame(frame);
+      if (head.declaration) this.declare(head.shape, head.declaration);
+      declaration = this.shapes.get(head.shape);
+      if (!declaration) {
+        throw new TsmonError("INVALID_ARGUMENT",
+          `shape ${head.shape} was not declared on this stream: send its series with the first report that uses it`);
+      }
+    } catch (err) {
+      this.answer(slot, err);
+      return;
+    }
+    this.intake.submit({ type: "report-columns", frame, declaration, auth: { token: this.token } })
+      .then(() => this.answer(slot, undefined), (err: unknown) => this.answer(slot, err));
+  }
+
+  private declare(shape: number, declaration: Uint8Array): void {
+    const bytes = this.declaredBytes - (this.shapes.get(shape)?.length ?? 0) + declaration.length;
+    if (bytes > MAX_DECLARED_BYTES) {
+      void this.finish(grpc.status.RESOURCE_EXHAUSTED,
+        `this stream declared more than ${MAX_DECLARED_BYTES >> 20} MiB of series; open a new stream`);
+      throw new TsmonError("RESOURCE_EXHAUSTED", "too many series declared on this stream; open a new stream and resend", true);
+    }
+    this.declaredBytes = bytes;
+    this.shapes.set(shape, declaration);
+  }
+
+  private answer(slot: number, err: unknown): void {
+    if (err === undefined) this.acks[slot] = OK_ACK;
+    else {
+      const e = toErrorData(err);
+      if (e.code === "INTERNAL") this.log.error({ err }, "report failed");
+      this.acks[slot] = encodeReportAck(ERROR_CODES[e.code].grpc, e.message);
+    }
+    this.flush();
+  }
+
+  /** Writes the acknowledgements that are next in order. */
+  private flush(): void {
+    for (let ack = this.acks[this.head]; ack !== undefined; ack = this.acks[this.head]) {
+      this.acks[this.head++] = undefined;
+      if (!this.gone) this.call.write(ack);
+    }
+    if (this.head === this.acks.length) {
+      this.acks = [];
+      this.head = 0;
+    }
+    if (this.ending && this.head === this.acks.length) this.end();
+    else if (!this.ending && this.acks.length - this.head < MAX_IN_FLIGHT / 2 && this.call.isPaused()) this.call.resume();
+  }
+
+  /** Takes no more frames; once every report taken is answered, ends with this status. */
+  finish(code: grpc.status, details: string): Promise<void> {
+    if (!this.ending) {
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => (resolve = r));
+      this.ending = { code, details, done, resolve };
+      this.call.pause();
+      if (this.head === this.acks.length) this.end();
+    }
+    return this.ending.done;
+  }
+
+  private end(): void {
+    const { code, details } = this.ending!;
+    if (!this.gone) {
+      if (code === grpc.status.OK) this.call.end();
+      else this.call.emit("error", { code, details });
+    }
+    this.close();
+  }
+
+  private close(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.ending?.resolve();
+    this.onGone();
+  }
+}
