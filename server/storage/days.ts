@@ -2,9 +2,18 @@
 
 export const DAY_MS = 86_400_000;
 
+/** The last day named, remembered: every point of a report, nearly every report, is on the same day. */
+let lastDay = NaN;
+let lastName = "";
+
 /** `2026-11-23` for any instant of that UTC day. */
 export function dayOf(tsMs: number): string {
-  return new Date(tsMs).toISOString().slice(0, 10);
+  const day = Math.floor(tsMs / DAY_MS);
+  if (day !== lastDay) {
+    lastName = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    lastDay = day;
+  }
+  return lastName;
 }
 
 export function dayStartMs(day: string): number {
@@ -17,7 +26,8 @@ export function isDayName(name: string): boolean {
 
 /** The oldest instant still inside the retention window. */
 export function retentionStartMs(nowMs: number, retentionDays: number): number {
-  return dayStartMs(dayOf(nowMs)) - (retentionDays - 1) * DAY_MS;
+  // UTC days have no leap seconds in epoch milliseconds: a day starts at a multiple of DAY_MS.
+  return (Math.floor(nowMs / DAY_MS) - (retentionDays - 1)) * DAY_MS;
 }
 
 /**

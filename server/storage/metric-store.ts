@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.ts";
 import { LastShapes, parseSeriesText, toSeriesText, type SampleBlock, type SeriesRef } from "../../common/series-text.ts";
+import { contentHash } from "./content-hash.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
 import { shapeIdOf, shapesOf } from "./raw-shapes.ts";
@@ -260,8 +260,7 @@ function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string)
     const id = shapeId(text);
     // The platform's byte order, little-endian wherever Node runs in practice.
     const bytes = new Uint8Array(group.buffer, group.byteOffset, group.byteLength);
-    const hash = createHash("sha1").update(id).update(bytes).digest().readUInt32BE(0);
-    return { key: [agentId, tsMs, hash], value: [id, bytes], text };
+    return { key: [agentId, tsMs, contentHash(id, group)], value: [id, bytes], text };
   };
   if (timestamps.every((ts) => ts === timestamps[0])) {
     if (timestamps.length) yield rawWrite(timestamps[0]!, block.series, values);
