@@ -1,5 +1,8 @@
 import test from "ava";
+import * as grpc from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
+import { ReportStreamClient } from "../agent/report-stream.ts";
+import type { MetricBatch } from "../common/metrics.ts";
 import { ProtoStream, makeColumnar, type ProtoColumnar } from "./helpers/proto-client.ts";
 import { getJson, startTestServer, type TestServer } from "./helpers/server.ts";
 
@@ -54,6 +57,22 @@ test.serial("reports on one stream are stored, each acknowledged in the order se
   t.deepEqual(cores.body.series.map((x: any) => [x.labels.core, x.points[0][1]]), [["0", 1.25], ["1", 2.25], ["2", 3.25], ["3", 4.25]]);
   s.end();
   t.is((await s.ended).code, status.OK, "the server ends the stream once the sender has");
+});
+
+test.serial("the agent's stream client, many reports in flight, gets each report's own answer", async (t) => {
+  const client = new grpc.Client(server.grpc, grpc.credentials.createInsecure());
+  const stream = new ReportStreamClient(client, { metadata: new grpc.Metadata() });
+  t.teardown(() => { stream.close(); client.close(); });
+  const batches: MetricBatch[] = Array.from({ length: 40 }, (_, i) => {
+    const ts = now - 400_000 + i * 1_000;
+    return { agentId: "stream-agent", timestampMs: ts, points: [
+      { timestampMs: ts, metric: "cpu.usage", value: i % 7 === 3 ? Number.NaN : i, labels: {} },
+      { timestampMs: ts, metric: "memory.used", value: i * 4096, labels: {} },
+    ] };
+  });
+  const outcomes = await Promise.all(batches.map((b) => stream.send(b, 0, { deadline: Date.now() + 15_000 })));
+  t.deepEqual(outcomes.map((o) => o.code), batches.map((_, i) => (i % 7 === 3 ? status.INVALID_ARGUMENT : status.OK)));
+  t.deepEqual(await storedTimes("stream-agent"), batches.filter((_, i) => i % 7 !== 3).map((b) => b.timestampMs));
 });
 
 test.serial("offsets place points at their own instants; system info and dropped batches reach the agent list", async (t) => {
