@@ -112,6 +112,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     window: () => window.stats(),
     windowFeed: () => window.feedTotals(),
     notifications: () => notifier.outcomes(),
+    reportStreams: () => reportStreams.size,
   });
   const relay = new LiveRelay(control.livePeers, config.data_dir, hub, log.child({ component: "live" }));
   await relay.start();
@@ -189,7 +190,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   const grpcServer = new grpc.Server(grpcServerOptions);
   const grpcLog = log.child({ component: "grpc" });
-  const reportStreams = new ReportStreams(intake, grpcLog);
+  const reportStreams = new ReportStreams(intake, metrics, grpcLog);
   grpcServer.addService(metricServiceDefinition, metricServiceHandlers(intake, reportStreams, grpcLog));
   const credentials = tls
     ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false)

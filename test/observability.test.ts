@@ -1,11 +1,12 @@
 import test from "ava";
 import { spawnSync } from "node:child_process";
 import parsePrometheus from "parse-prometheus-text-format";
-import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
+import { ProtoClient, ProtoStream, makeBatch, makeColumnar } from "./helpers/proto-client.ts";
 import { assertDocumented } from "./helpers/openapi.ts";
 import { adminFetch, freshGet, getJson, startTestServer, type TestServer } from "./helpers/server.ts";
 
 let server: TestServer;
+let stream: ProtoStream | undefined;
 
 test.before(async () => {
   server = await startTestServer();
@@ -13,9 +14,15 @@ test.before(async () => {
   await client.report(makeBatch("obs-01", Date.now() - 1000, 3));
   await client.report({ agent_id: "", timestamp_ms: Date.now(), data_points: [] }).catch(() => undefined);
   client.close();
+  // An open stream, whose one report is refused by the stream itself (a shape it never declared).
+  stream = new ProtoStream(server.grpc);
+  await stream.send(makeColumnar("obs-02", Date.now() - 1000, 3, 5, false));
   await getJson(`${server.http}/v1/agents/obs-01/latest`);
 });
-test.after.always(async () => { await server?.stop(); });
+test.after.always(async () => {
+  stream?.close();
+  await server?.stop();
+});
 
 /** Parses with promtool when installed (Debian `prometheus`), and always with a JS parser. */
 function parseExposition(t: import("ava").ExecutionContext, text: string): Map<string, any> {
@@ -42,10 +49,13 @@ test("/metrics is valid Prometheus text with every family tsmon promises", async
     "tsmon_lmdb_partition_bytes", "tsmon_alert_events_total", "tsmon_notifications_total",
     "tsmon_http_request_duration_seconds", "tsmon_process_cpu_seconds_total", "tsmon_alert_latency_seconds",
     "tsmon_window_agents", "tsmon_window_bytes_per_agent", "tsmon_window_reports_dropped_total", "tsmon_live_clients",
+    "tsmon_report_streams",
   ]) t.true(families.has(name), `missing family ${name}`);
   t.is(Number(families.get("tsmon_reports_ingested_total").metrics[0].value), 1);
   t.is(Number(families.get("tsmon_points_ingested_total").metrics[0].value), 3);
-  t.deepEqual(families.get("tsmon_reports_refused_total").metrics.map((m: any) => [m.labels.reason, m.value]), [["INVALID_ARGUMENT", "1"]]);
+  t.deepEqual(families.get("tsmon_reports_refused_total").metrics.map((m: any) => [m.labels.reason, m.value]), [["INVALID_ARGUMENT", "2"]],
+    "one refused by ingest, one by the stream");
+  t.is(Number(families.get("tsmon_report_streams").metrics[0].value), 1);
   t.is(families.get("tsmon_ack_latency_seconds").metrics[0].count, "1");
   const actors = families.get("tsmon_actor_restarts").metrics.map((m: any) => m.labels.actor).sort();
   t.deepEqual(actors, ["agent-window-0", "cert-checker", "ingest", "notifier-0", "rule-evaluator-0"]);

@@ -75,6 +75,18 @@ test.serial("the agent's stream client, many reports in flight, gets each report
   t.deepEqual(await storedTimes("stream-agent"), batches.filter((_, i) => i % 7 !== 3).map((b) => b.timestampMs));
 });
 
+test.serial("thousands of reports in flight on one stream: every one answered, in order, with its own status", async (t) => {
+  const s = open();
+  const times = Array.from({ length: 3_000 }, (_, i) => now - 3_000_000 + i * 1_000);
+  const acks = await Promise.all(times.map((ts, i) => {
+    const r = makeColumnar("stream-many", ts, 2, 1, i === 0);
+    if (i % 500 === 7) r.values[0] = Number.POSITIVE_INFINITY;
+    return s.send(r);
+  }));
+  t.deepEqual(acks.map((a) => a.code), times.map((_, i) => (i % 500 === 7 ? status.INVALID_ARGUMENT : status.OK)));
+  t.deepEqual(await storedTimes("stream-many"), times.filter((_, i) => i % 500 !== 7));
+});
+
 test.serial("offsets place points at their own instants; system info and dropped batches reach the agent list", async (t) => {
   const s = open();
   const ts = now - 200_000;

@@ -5,6 +5,7 @@ import { encodeReportAck } from "../ingest/decode.ts";
 import { scanFrame } from "../ingest/columnar.ts";
 import type { Intake } from "../intake.ts";
 import type { Logger } from "../log.ts";
+import type { ServerMetrics } from "../observability/metrics.ts";
 
 /** Reports of one stream in flight at most: past it the stream is not read until acknowledgements go out. */
 const MAX_IN_FLIGHT = 256;
@@ -23,10 +24,10 @@ const OK_ACK = encodeReportAck(grpc.status.OK, "");
 export class ReportStreams {
   private readonly open = new Set<ReportStream>();
 
-  constructor(private readonly intake: Intake, private readonly log: Logger) {}
+  constructor(private readonly intake: Intake, private readonly metrics: ServerMetrics, private readonly log: Logger) {}
 
   readonly handler: grpc.handleBidiStreamingCall<Buffer, Buffer> = (call) => {
-    const stream = new ReportStream(call, this.intake, this.log, () => this.open.delete(stream));
+    const stream = new ReportStream(call, this.intake, this.metrics, this.log, () => this.open.delete(stream));
     this.open.add(stream);
   };
 
@@ -46,8 +47,10 @@ class ReportStream {
   /** Declarations by shape number, as scanFrame copied them. */
   private readonly shapes = new Map<number, Uint8Array>();
   private declaredBytes = 0;
-  /** Acknowledgements in frame order; undefined while its report is in flight. */
+  /** Acknowledgements in frame order from frame number `base`; undefined while in flight. */
   private acks: (Buffer | undefined)[] = [];
+  private base = 0;
+  /** The next one to write, as an index into `acks`. */
   private head = 0;
   /** Set once the stream takes no more frames: it ends when the last acknowledgement is out. */
   private ending: { code: grpc.status; details: string; done: Promise<void>; resolve: () => void } | undefined;
@@ -56,6 +59,7 @@ class ReportStream {
   constructor(
     private readonly call: grpc.ServerDuplexStream<Buffer, Buffer>,
     private readonly intake: Intake,
+    private readonly metrics: ServerMetrics,
     private readonly log: Logger,
     private readonly onGone: () => void,
   ) {
@@ -72,7 +76,7 @@ class ReportStream {
   }
 
   private take(frame: Buffer): void {
-    const slot = this.acks.push(undefined) - 1;
+    const n = this.base + this.acks.push(undefined) - 1;
     if (this.acks.length - this.head >= MAX_IN_FLIGHT) this.call.pause();
     let declaration: Uint8Array | undefined;
     try {
@@ -84,11 +88,13 @@ class ReportStream {
           `shape ${head.shape} was not declared on this stream: send its series with the first report that uses it`);
       }
     } catch (err) {
-      this.answer(slot, err);
+      // Refused before ingest saw it (which counts its own refusals).
+      this.metrics.reportsRefused.inc({ reason: toErrorData(err).code });
+      this.answer(n, err);
       return;
     }
     this.intake.submit({ type: "report-columns", frame, declaration, auth: { token: this.token } })
-      .then(() => this.answer(slot, undefined), (err: unknown) => this.answer(slot, err));
+      .then(() => this.answer(n, undefined), (err: unknown) => this.answer(n, err));
   }
 
   private declare(shape: number, declaration: Uint8Array): void {
@@ -102,13 +108,15 @@ class ReportStream {
     this.shapes.set(shape, declaration);
   }
 
-  private answer(slot: number, err: unknown): void {
-    if (err === undefined) this.acks[slot] = OK_ACK;
-    else {
+  /** `frame`: the frame's number on this stream. */
+  private answer(frame: number, err: unknown): void {
+    let ack = OK_ACK;
+    if (err !== undefined) {
       const e = toErrorData(err);
       if (e.code === "INTERNAL") this.log.error({ err }, "report failed");
-      this.acks[slot] = encodeReportAck(ERROR_CODES[e.code].grpc, e.message);
+      ack = encodeReportAck(ERROR_CODES[e.code].grpc, e.message);
     }
+    this.acks[frame - this.base] = ack;
     this.flush();
   }
 
@@ -118,8 +126,10 @@ class ReportStream {
       this.acks[this.head++] = undefined;
       if (!this.gone) this.call.write(ack);
     }
-    if (this.head === this.acks.length) {
-      this.acks = [];
+    // Drop what was written: a stream that never runs dry would otherwise grow its queue forever.
+    if (this.head === this.acks.length || this.head >= 1024) {
+      this.acks = this.acks.slice(this.head);
+      this.base += this.head;
       this.head = 0;
     }
     if (this.ending && this.head === this.acks.length) this.end();

@@ -7,6 +7,8 @@ export interface MetricSources {
   actors(): { actor: string; depth: number; restarts: number }[];
   partitions(): { partition: string; bytes: number }[];
   live(): { clients: number; dropped: number };
+  /** ReportStream calls open. */
+  reportStreams(): number;
   window(): Promise<{ agents: number; series: number; samplesHeld: number; bytesPerAgent: number }>;
   /** Reports the agent-window shards took and dropped (32-bit totals that wrap). */
   windowFeed(): { handled: number; dropped: number };
@@ -87,6 +89,10 @@ export function createServerMetrics(sources: MetricSources) {
   new Gauge({
     name: "tsmon_live_clients", help: "WebSocket live-feed clients connected to this process", registers,
     collect() { this.set(sources.live().clients); },
+  });
+  new Gauge({
+    name: "tsmon_report_streams", help: "ReportStream calls open on this process (agents reporting over the stream)", registers,
+    collect() { this.set(sources.reportStreams()); },
   });
   new Counter({
     name: "tsmon_live_dropped_total", help: "Live messages skipped because a client read too slowly", registers,
