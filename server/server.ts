@@ -80,7 +80,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const certExtraCa = loadExtraCa(config.cert_check.ca_file);
   const partitions = new PartitionSet(config.data_dir, config.retention_days);
   const store = new MetricStore(partitions);
-  const control = new ControlStore(config.data_dir);
+  const control = new ControlStore(config.data_dir, (err) => log.error({ err }, "could not write agents' last_seen; retrying"));
 
   const supervision: Supervision = {
     policy: { baseMs: 100, maxMs: 10_000, maxPerMinute: config.actors.max_restarts_per_minute },
@@ -92,6 +92,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     threads: config.actors.ingest_threads,
     queue: config.actors.ingest_queue,
     workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed },
+    registry: control,
     ...supervision,
   });
   const window = new WindowShards({

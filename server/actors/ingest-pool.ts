@@ -4,12 +4,15 @@ import { PoolSupervisor } from "./pool-supervisor.ts";
 import { preciseNow } from "./precise-clock.ts";
 import { TurnBatcher } from "./turn-batcher.ts";
 import type { Supervision } from "./restart-policy.ts";
+import type { ControlStore } from "../storage/control-store.ts";
 
 export interface IngestPoolOptions extends Supervision {
   threads: number;
   /** Reports waiting for a thread; beyond it, RESOURCE_EXHAUSTED. */
   queue: number;
   workerData: IngestWorkerData;
+  /** Takes the last_seen moves that threads leave to the main thread. */
+  registry: Pick<ControlStore, "noteLastSeen">;
 }
 
 export type StoredReport = Extract<IngestReply, { type: "stored" }>;
@@ -104,7 +107,11 @@ export class IngestPool {
     this.jobs.set(job, { announced: false });
     return this.batcher.submit({ task, arrivedAt, job })
       .then((reply) => this.afterAnnouncement(job, reply))
-      .then(stored)
+      .then((reply) => {
+        const report = stored(reply);
+        if (report.lastSeenMs !== undefined) this.options.registry.noteLastSeen(report.agentId, report.lastSeenMs);
+        return report;
+      })
       .finally(() => {
         this.jobs.delete(job);
         this.pending--;

@@ -5,6 +5,7 @@ import type { MetricStore } from "../storage/metric-store.ts";
 import { decodeBatchJson, decodeBatchProto } from "../ingest/decode.ts";
 import { decodeColumnarReport, decodeSeriesDeclaration } from "../ingest/columnar.ts";
 import { BATCH_FIELDS, COLUMNAR_FIELDS, validateReport, type FieldNames } from "../ingest/validate.ts";
+import { mustRecordNow, type RegistryNews } from "../ingest/registry-update.ts";
 import { LastShapes, toSeriesText, type SeriesRef } from "../../common/series-text.ts";
 import { assertNever, type IngestReply, type IngestTask, type ReportAuth, type ReportSamples, type SampleBlock } from "./messages.ts";
 
@@ -53,7 +54,8 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted:
     validateReport(report, nowMs, deps.retentionDays, report.fields);
     report.remember();
     const { agentId, samples } = report;
-    const prevLastSeen = deps.control.getAgent(agentId)?.last_seen ?? 0;
+    const prev = deps.control.getAgent(agentId);
+    const prevLastSeen = prev?.last_seen ?? 0;
     const written = deps.store.writeBlock(agentId, samples);
     // Should the write fail, the agent retries the report and the window takes it again:
     // rules skip samples they have seen, and a latest value only moves forward.
@@ -61,7 +63,9 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted:
     await written;
     // Only after the points are durable: a failed write must neither move last_seen (the
     // agent would look alive) nor count the agent's dropped batches once per retry.
-    await deps.control.touchAgent(agentId, lastTimestamp(report), report.systemInfo, report.droppedBatches);
+    const news: RegistryNews = { seenMs: lastTimestamp(report), systemInfo: report.systemInfo, droppedBatches: report.droppedBatches };
+    if (!mustRecordNow(prev, news)) return { type: "stored", agentId, points: samples.values.length, lastSeenMs: news.seenMs };
+    await deps.control.touchAgent(agentId, news.seenMs, news.systemInfo, news.droppedBatches);
     return { type: "stored", agentId, points: samples.values.length };
   } catch (err) {
     return { type: "refused", error: toErrorData(err) };

@@ -35,9 +35,11 @@ export interface IngestJob { task: IngestTask; arrivedAt: number; job: number }
 /** What an ingest thread is given: the reports that arrived together, each answered on its own. */
 export type IngestBatch = IngestJob[];
 
-/** The answer to one report, once it is durable (or refused, with nothing stored). */
+/** The answer to one report, once it is durable (or refused, with nothing stored).
+ *  `lastSeenMs`: the registry's last_seen still to move there (LastSeenWriter); absent when
+ *  the thread recorded the report in the registry itself. */
 export type IngestReply =
-  | { type: "stored"; agentId: string; points: number }
+  | { type: "stored"; agentId: string; points: number; lastSeenMs?: number }
   | { type: "refused"; error: ErrorData };
 
 /** A report that passed validation, announced to the main thread (for the live feed) while

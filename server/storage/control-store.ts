@@ -10,6 +10,7 @@ import { UserStore } from "./user-store.ts";
 import { WhitelistStore } from "./whitelist-store.ts";
 import { NotifyStore } from "./notify-store.ts";
 import type { LeaseRecord } from "./lease.ts";
+import { LastSeenWriter } from "../ingest/last-seen-writer.ts";
 
 /** What the server knows of an agent that has reported. */
 export interface AgentRecord {
@@ -38,8 +39,10 @@ export class ControlStore {
   readonly leases: Database<LeaseRecord, string>;
   readonly users: UserStore;
   readonly apiTokens: ApiTokenStore;
+  private readonly lastSeen: LastSeenWriter;
 
-  constructor(dataDir: string) {
+  /** `onLastSeenError`: hears a failed write of deferred last_seen moves (they are retried). */
+  constructor(dataDir: string, onLastSeenError: (err: unknown) => void = (err) => console.error("tsmon: could not write agents' last_seen; retrying", err)) {
     mkdirSync(dataDir, { recursive: true });
     this.file = path.join(dataDir, "control.mdb");
     this.env = open({ path: this.file, maxDbs: 32 });
@@ -51,17 +54,16 @@ export class ControlStore {
     this.leases = this.env.openDB<LeaseRecord, string>({ name: "leases" });
     this.users = new UserStore(this.env);
     this.apiTokens = new ApiTokenStore(this.env);
+    this.lastSeen = new LastSeenWriter((seen) => this.advanceLastSeen(seen), onLastSeenError);
   }
 
   /**
-   * Records a report in the registry; last_seen only moves forward, even with concurrent
-   * writers. Returns the last_seen before this report (0 for a new agent).
+   * Records a report in the registry, durably; last_seen only moves forward, even with
+   * concurrent writers.
    */
-  async touchAgent(agentId: string, reportMs: number, systemInfo: SystemInfo | undefined, dropped: number): Promise<number> {
-    let before = 0;
+  async touchAgent(agentId: string, reportMs: number, systemInfo: SystemInfo | undefined, dropped: number): Promise<void> {
     await this.agents.transaction(() => {
       const prev = this.agents.get(agentId);
-      before = prev?.last_seen ?? 0;
       const next: AgentRecord = {
         agent_id: agentId,
         first_seen: prev ? Math.min(prev.first_seen, reportMs) : reportMs,
@@ -72,15 +74,39 @@ export class ControlStore {
       this.agents.put(agentId, next);
     });
     await this.env.flushed;
-    return before;
+  }
+
+  /**
+   * Notes a report of a known agent whose only news is a later last_seen: written a moment
+   * later with others in one transaction (LastSeenWriter), seen at once by this thread's reads.
+   */
+  noteLastSeen(agentId: string, seenMs: number): void {
+    this.lastSeen.note(agentId, seenMs);
+  }
+
+  /** Moves each agent's last_seen forward to the instant given, in one transaction. An agent
+   *  no longer in the registry is not written back. */
+  private async advanceLastSeen(seen: ReadonlyMap<string, number>): Promise<void> {
+    await this.agents.transaction(() => {
+      for (const [agentId, seenMs] of seen) {
+        const prev = this.agents.get(agentId);
+        if (prev && seenMs > prev.last_seen) this.agents.put(agentId, { ...prev, last_seen: seenMs });
+      }
+    });
   }
 
   getAgent(agentId: string): AgentRecord | undefined {
-    return this.agents.get(agentId);
+    const record = this.agents.get(agentId);
+    return record && this.withPendingLastSeen(record);
   }
 
   listAgents(): AgentRecord[] {
-    return [...this.agents.getRange({}).map(({ value }) => value)];
+    return [...this.agents.getRange({}).map(({ value }) => this.withPendingLastSeen(value))];
+  }
+
+  private withPendingLastSeen(record: AgentRecord): AgentRecord {
+    const pending = this.lastSeen.pending(record.agent_id);
+    return pending !== undefined && pending > record.last_seen ? { ...record, last_seen: pending } : record;
   }
 
   sizeBytes(): number {
@@ -98,6 +124,7 @@ export class ControlStore {
   }
 
   async close(): Promise<void> {
+    await this.lastSeen.close();
     await this.env.close();
   }
 }
