@@ -20,7 +20,7 @@ export interface IngestDeps {
 /** Per agent, the last series text whose names and labels passed validation (per thread). */
 const checkedSeries = new LastShapes<true>();
 /** Per agent, the last stream declaration that passed, with the series text made of it. */
-const checkedDeclarations = new Map<string, { declaration: Uint8Array; text: string }>();
+const checkedDeclarations = new Map<string, { declaration: Uint8Array; text: string; count: number }>();
 /** Agents whose declaration is remembered at most (beyond, the memory starts again). */
 const MAX_DECLARATIONS = 100_000;
 
@@ -31,6 +31,7 @@ interface DecodedReport {
   samples: SampleBlock;
   /** Series still to check (undefined: this agent's shape passed before). */
   series: SeriesRef[] | undefined;
+  seriesCount: number;
   systemInfo: SystemInfo | undefined;
   droppedBatches: number;
   fields: FieldNames;
@@ -94,7 +95,7 @@ function fromBatch(batch: MetricBatch): DecodedReport {
   samples.series = toSeriesText(refs);
   const checked = checkedSeries.get(batch.agentId, samples.series) ?? false;
   return {
-    agentId: batch.agentId, timestampMs: batch.timestampMs, samples, series: checked ? undefined : refs,
+    agentId: batch.agentId, timestampMs: batch.timestampMs, samples, series: checked ? undefined : refs, seriesCount: n,
     systemInfo: batch.systemInfo, droppedBatches: batch.droppedBatches ?? 0, fields: BATCH_FIELDS,
     remember: () => { if (!checked) checkedSeries.set(batch.agentId, samples.series, true); },
   };
@@ -108,14 +109,15 @@ function fromColumns(task: Extract<IngestTask, { type: "report-columns" }>, nowM
   const hit = known !== undefined && Buffer.compare(known.declaration, task.declaration) === 0;
   const series = hit ? undefined : decodeSeriesDeclaration(task.declaration);
   const text = hit ? known.text : toSeriesText(series!);
+  const count = hit ? known.count : series!.length;
   const timestamps = r.timestamps ?? new Float64Array(r.values.length).fill(r.timestampMs);
   return {
-    agentId: r.agentId, timestampMs: r.timestampMs, samples: { series: text, timestamps, values: r.values }, series,
+    agentId: r.agentId, timestampMs: r.timestampMs, samples: { series: text, timestamps, values: r.values }, series, seriesCount: count,
     systemInfo: r.systemInfo, droppedBatches: r.droppedBatches, fields: COLUMNAR_FIELDS,
     remember: () => {
       if (hit) return;
       if (!checkedDeclarations.has(r.agentId) && checkedDeclarations.size >= MAX_DECLARATIONS) checkedDeclarations.clear();
-      checkedDeclarations.set(r.agentId, { declaration: task.declaration, text });
+      checkedDeclarations.set(r.agentId, { declaration: task.declaration, text, count });
     },
   };
 }

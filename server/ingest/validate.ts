@@ -15,8 +15,10 @@ export interface ReportToCheck {
   agentId: string;
   samples: SampleBlock;
   /** Its series in point order; undefined when they passed before (the agent's last report
-   *  had the same series), so only values and timestamps are checked. */
+   *  had the same series), so only their count, values and timestamps are checked. */
   series: readonly SeriesRef[] | undefined;
+  /** How many series the report names (one value each), checked or not. */
+  seriesCount: number;
   systemInfo?: SystemInfo | undefined;
 }
 
@@ -49,7 +51,7 @@ export function validateReport(report: ReportToCheck, nowMs: number, retentionDa
   const n = values.length;
   if (n === 0) fail(names.points, "a report needs at least one point");
   if (n > LIMITS.maxPointsPerBatch) fail(names.points, `${n} points exceed the limit of ${LIMITS.maxPointsPerBatch} per report`);
-  if (series && series.length !== n) fail("series", `${series.length} series for ${n} values; send one value per series`);
+  if (report.seriesCount !== n) fail("series", `${report.seriesCount} series for ${n} values; send one value per series`);
   if (report.systemInfo) {
     for (const [k, v] of Object.entries(report.systemInfo)) {
       if (typeof v === "string" && (v.length > LIMITS.labelValueMaxLength || CONTROL_CHARS.test(v))) {
