@@ -4,7 +4,7 @@ import { status } from "@grpc/grpc-js";
 import { ReportStreamClient } from "../agent/report-stream.ts";
 import type { MetricBatch } from "../common/metrics.ts";
 import { ProtoStream, makeColumnar, type ProtoColumnar } from "./helpers/proto-client.ts";
-import { getJson, startTestServer, type TestServer } from "./helpers/server.ts";
+import { getJson, startTestServer, until, type TestServer } from "./helpers/server.ts";
 
 /*
  * ReportStream as a third-party client speaks it: every message is encoded by proto-loader
@@ -125,6 +125,35 @@ test.serial("a report of an undeclared shape, or of the wrong length, is refused
   // Shape 1 was declared by the report of the wrong length: it is usable.
   t.is((await s.send(makeColumnar("stream-03", ts, 3, 1, false))).code, status.OK);
   t.deepEqual(await storedTimes("stream-03"), [ts]);
+  // The ingest thread now knows shape 1 as checked: a report of the wrong length is still refused.
+  for (const length of [2, 5]) {
+    const wrong = makeColumnar("stream-03", ts + 1_000, 3, 1, false);
+    wrong.values = Array.from({ length }, (_, i) => i);
+    t.like(await s.send(wrong), { code: status.INVALID_ARGUMENT, message: `series: 3 series for ${length} values; send one value per series` });
+  }
+  t.deepEqual(await storedTimes("stream-03"), [ts]);
+});
+
+test.serial("a sender that stops reading its acknowledgements is stopped from sending more; once it reads, every report is answered and stored", async (t) => {
+  const s = open();
+  s.pauseReading();
+  const n = 30_000;
+  const from = now - 3_100_000;
+  const acks = Array.from({ length: n }, (_, i) => s.send(makeColumnar("stream-slow", from + i * 100, 1, 1, i === 0)));
+  // The server stops reading once the acknowledgements it cannot send fill its buffers.
+  let before = -1;
+  const stalled = await until("the server to stop taking reports", async () => {
+    const stored = (await storedTimes("stream-slow")).length;
+    if (stored === before && stored > 0) return stored;
+    before = stored;
+    await new Promise((r) => setTimeout(r, 1_000));
+    return undefined;
+  }, 60_000);
+  t.true(stalled < n, `${stalled} of ${n} stored while no acknowledgement was read`);
+  s.resumeReading();
+  const answered = await Promise.all(acks);
+  t.true(answered.every((a) => a.code === status.OK));
+  t.is((await storedTimes("stream-slow")).length, n);
 });
 
 test.serial("bytes that are not a report get INVALID_ARGUMENT on their own acknowledgement", async (t) => {

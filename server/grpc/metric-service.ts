@@ -5,6 +5,7 @@ import { LIMITS } from "../ingest/limits.ts";
 import { bearerToken } from "../bearer.ts";
 import type { Intake } from "../intake.ts";
 import type { Logger } from "../log.ts";
+import { ownBytes } from "./own-bytes.ts";
 import type { ReportStreams } from "./report-stream.ts";
 
 /*
@@ -40,7 +41,7 @@ export function metricServiceHandlers(intake: Intake, streams: ReportStreams, lo
   const reportMetrics: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
     const authorization = call.metadata.get("authorization")[0];
     const token = bearerToken(typeof authorization === "string" ? authorization : undefined);
-    intake.submit({ type: "report-proto", bytes: call.request, auth: { token } }).then(
+    intake.submit({ type: "report-proto", bytes: ownBytes(call.request), auth: { token } }).then(
       () => callback(null, OK_REPLY),
       (err: unknown) => {
         const e = toErrorData(err);

@@ -3,6 +3,7 @@ import { ERROR_CODES, TsmonError, toErrorData } from "../../common/errors.ts";
 import { bearerToken } from "../bearer.ts";
 import { encodeReportAck } from "../ingest/decode.ts";
 import { scanFrame } from "../ingest/columnar.ts";
+import { ownBytes } from "./own-bytes.ts";
 import type { Intake } from "../intake.ts";
 import type { Logger } from "../log.ts";
 import type { ServerMetrics } from "../observability/metrics.ts";
@@ -11,8 +12,11 @@ import type { ServerMetrics } from "../observability/metrics.ts";
 const MAX_IN_FLIGHT = 256;
 /** Bytes of series declarations one stream may hold; past it, the stream ends and the sender opens a new one. */
 const MAX_DECLARED_BYTES = 16 << 20;
+/** What a declaration costs beside its bytes (its map entry), so many tiny ones count too. */
+const DECLARATION_OVERHEAD = 64;
 
 const OK_ACK = encodeReportAck(grpc.status.OK, "");
+const SHUTTING_DOWN = [grpc.status.UNAVAILABLE, "server is shutting down; reconnect and resend"] as const;
 
 /**
  * oxmon.MetricService/ReportStream (a tsmon extension): a long-lived stream of columnar
@@ -23,12 +27,14 @@ const OK_ACK = encodeReportAck(grpc.status.OK, "");
  */
 export class ReportStreams {
   private readonly open = new Set<ReportStream>();
+  private closing = false;
 
   constructor(private readonly intake: Intake, private readonly metrics: ServerMetrics, private readonly log: Logger) {}
 
   readonly handler: grpc.handleBidiStreamingCall<Buffer, Buffer> = (call) => {
     const stream = new ReportStream(call, this.intake, this.metrics, this.log, () => this.open.delete(stream));
     this.open.add(stream);
+    if (this.closing) void stream.finish(...SHUTTING_DOWN);
   };
 
   get size(): number {
@@ -38,7 +44,8 @@ export class ReportStreams {
   /** At shutdown: every stream stops reading, answers what it took in, then ends with
    *  UNAVAILABLE, so its sender reconnects (to another instance) and resends the rest. */
   close(): Promise<void> {
-    return Promise.all([...this.open].map((s) => s.finish(grpc.status.UNAVAILABLE, "server is shutting down; reconnect and resend"))).then(() => {});
+    this.closing = true; // a stream whose headers are already in is ended as it opens
+    return Promise.all([...this.open].map((s) => s.finish(...SHUTTING_DOWN))).then(() => {});
   }
 }
 
@@ -55,6 +62,9 @@ class ReportStream {
   /** Set once the stream takes no more frames: it ends when the last acknowledgement is out. */
   private ending: { code: grpc.status; details: string; done: Promise<void>; resolve: () => void } | undefined;
   private gone = false;
+  /** The last write found the outgoing buffer full: read no more frames until it drains
+   *  (a sender that never reads its acknowledgements must not grow the server's memory). */
+  private backlogged = false;
 
   constructor(
     private readonly call: grpc.ServerDuplexStream<Buffer, Buffer>,
@@ -68,6 +78,10 @@ class ReportStream {
     call.on("data", (frame: Buffer) => this.take(frame));
     // The sender closed its side: answer what is in flight, then end with OK.
     call.on("end", () => void this.finish(grpc.status.OK, "OK"));
+    call.on("drain", () => {
+      this.backlogged = false;
+      this.flush();
+    });
     call.on("cancelled", () => this.close());
     call.on("error", (err) => {
       this.log.debug({ err }, "report stream failed");
@@ -93,12 +107,13 @@ class ReportStream {
       this.answer(n, err);
       return;
     }
-    this.intake.submit({ type: "report-columns", frame, declaration, auth: { token: this.token } })
+    this.intake.submit({ type: "report-columns", frame: ownBytes(frame), declaration, auth: { token: this.token } })
       .then(() => this.answer(n, undefined), (err: unknown) => this.answer(n, err));
   }
 
   private declare(shape: number, declaration: Uint8Array): void {
-    const bytes = this.declaredBytes - (this.shapes.get(shape)?.length ?? 0) + declaration.length;
+    const prev = this.shapes.get(shape);
+    const bytes = this.declaredBytes - (prev ? prev.length + DECLARATION_OVERHEAD : 0) + declaration.length + DECLARATION_OVERHEAD;
     if (bytes > MAX_DECLARED_BYTES) {
       void this.finish(grpc.status.RESOURCE_EXHAUSTED,
         `this stream declared more than ${MAX_DECLARED_BYTES >> 20} MiB of series; open a new stream`);
@@ -124,7 +139,7 @@ class ReportStream {
   private flush(): void {
     for (let ack = this.acks[this.head]; ack !== undefined; ack = this.acks[this.head]) {
       this.acks[this.head++] = undefined;
-      if (!this.gone) this.call.write(ack);
+      if (!this.gone && !this.call.write(ack)) this.backlogged = true;
     }
     // Drop what was written: a stream that never runs dry would otherwise grow its queue forever.
     if (this.head === this.acks.length || this.head >= 1024) {
@@ -133,6 +148,7 @@ class ReportStream {
       this.head = 0;
     }
     if (this.ending && this.head === this.acks.length) this.end();
+    else if (this.backlogged) this.call.pause();
     else if (!this.ending && this.acks.length - this.head < MAX_IN_FLIGHT / 2 && this.call.isPaused()) this.call.resume();
   }
 

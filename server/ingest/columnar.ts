@@ -40,9 +40,9 @@ export function scanFrame(frame: Uint8Array): FrameHead {
       }
     }
     if (pieces.length === 0) return { shape, declaration: undefined };
-    // Copied out of the frame: the stream keeps the declaration for as long as it is open.
-    const declaration = pieces.length === 1 ? frame.slice(pieces[0]![0], pieces[0]![1]) : concat(frame, pieces);
-    return { shape, declaration };
+    // Copied out of the frame into a buffer of its own: the stream keeps the declaration for
+    // as long as it is open, and posts it to an ingest thread with every report.
+    return { shape, declaration: concat(frame, pieces) };
   });
 }
 

@@ -102,6 +102,15 @@ export class ProtoStream {
     });
   }
 
+  /** Stops (and starts again) reading acknowledgements, as a stuck sender would. */
+  pauseReading(): void {
+    this.call.pause();
+  }
+
+  resumeReading(): void {
+    this.call.resume();
+  }
+
   /** Closes the sending side; the server answers what it took, then ends the stream. */
   end(): void {
     this.call.end();
