@@ -100,8 +100,11 @@ export function createGrpcSender(options: SenderOptions): Sender {
       if (Date.now() >= unaryUntil) {
         const outcome = await stream.send(batch, droppedBatches, { deadline, waitForReady });
         if (outcome.code !== grpc.status.UNIMPLEMENTED || stream.proven) return outcome;
+        // Every report in flight on the stream hears it: the first to come back says so once.
+        if (Date.now() >= unaryUntil) {
+          options.log?.info({ reason: outcome.message }, "the server has no ReportStream: sending each report as one ReportMetrics call");
+        }
         unaryUntil = Date.now() + STREAM_RETRY_MS;
-        options.log?.info({ reason: outcome.message }, "the server has no ReportStream: sending each report as one ReportMetrics call");
       }
       return sendUnary(batch, droppedBatches, deadline, waitForReady);
     },

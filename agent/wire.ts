@@ -1,5 +1,5 @@
 import type { MetricBatch, MetricPoint, SystemInfo } from "../common/metrics.ts";
-import { LENGTH_DELIMITED, ProtoReader, VARINT } from "../common/proto-reader.ts";
+import { FIXED64, LENGTH_DELIMITED, ProtoReader, VARINT } from "../common/proto-reader.ts";
 import type { SeriesRef } from "../common/series-text.ts";
 
 /*
@@ -8,8 +8,6 @@ import type { SeriesRef } from "../common/series-text.ts";
  * resident memory to load a schema of four messages. The field numbers below are the
  * proto's and must follow it; test/agent-wire.test.ts checks them against protobufjs.
  */
-
-const FIXED64 = 1;
 
 /** MetricBatchProto, with `droppedBatches` as its dropped_batches field. */
 export function encodeMetricBatch(batch: MetricBatch, droppedBatches = batch.droppedBatches ?? 0): Buffer {
@@ -63,7 +61,9 @@ function writeSystemInfo(out: ProtoOut, s: SystemInfo): void {
 export function encodeColumnarReport(batch: MetricBatch, droppedBatches: number, shape: number, declare: readonly SeriesRef[] | undefined): Buffer {
   const points = batch.points;
   const values = points.map((p) => p.value);
-  const offsets = points.every((p) => p.timestampMs === batch.timestampMs) ? [] : points.map((p) => p.timestampMs - batch.timestampMs);
+  // The instant the offsets count from: a server reads a missing (0) one as its own clock.
+  const at = batch.timestampMs || (points[0]?.timestampMs ?? 0);
+  const offsets = points.every((p) => p.timestampMs === at) ? [] : points.map((p) => p.timestampMs - at);
   return encode((out) => {
     out.string(1, batch.agentId);
     out.uint64(2, shape);
@@ -75,7 +75,7 @@ export function encodeColumnarReport(batch: MetricBatch, droppedBatches: number,
         });
       }
     }
-    out.int64(4, batch.timestampMs);
+    out.int64(4, at);
     out.packedSint64(5, offsets);
     out.packedDouble(6, values);
     const info = batch.systemInfo;

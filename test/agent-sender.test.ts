@@ -6,6 +6,7 @@ import type { SystemInfo } from "../common/metrics.ts";
 import { startAgent, type AgentHandle, type AgentOptions } from "../agent/agent.ts";
 import type { Collector } from "../agent/collectors/collector.ts";
 import { buildAgentConfig } from "../agent/config.ts";
+import { createGrpcSender } from "../agent/sender.ts";
 import { FakeReceiver } from "./helpers/fake-receiver.ts";
 
 const SYSTEM_INFO: SystemInfo = {
@@ -81,6 +82,23 @@ test("a server without ReportStream gets each batch as a ReportMetrics call, in 
   t.deepEqual(receiver.accepted[0]!.batch.system_info, SYSTEM_INFO_PROTO);
   t.like(agent.stats(), { dropped: 0, failures: 0 });
   t.is(lines.filter((l) => l.includes("the server has no ReportStream")).length, 1, "said once, not per batch");
+});
+
+test("reports in flight together when the stream is found missing each go as a ReportMetrics call; it is said once", async (t) => {
+  const receiver = await FakeReceiver.start({ stream: false });
+  const lines: string[] = [];
+  const sender = createGrpcSender({ target: receiver.address, agentId: "burst", tls: false, log: pino({ level: "info" }, { write: (line: string) => lines.push(line) }) });
+  t.teardown(async () => {
+    sender.close();
+    await receiver.stop();
+  });
+  const at = Date.now();
+  const batch = (i: number) => ({ agentId: "burst", timestampMs: at + i, points: [{ metric: "seq", labels: {}, value: i, timestampMs: at + i }] });
+  const outcomes = await Promise.all([1, 2, 3, 4, 5].map((i) => sender.send(batch(i), 0, { waitForReady: true })));
+  t.true(outcomes.every((o) => o.code === status.OK));
+  t.deepEqual(receiver.accepted.map(seqOf).sort(), [1, 2, 3, 4, 5]);
+  t.true(receiver.calls.every((c) => c.transport === "unary"));
+  t.is(lines.filter((l) => l.includes("the server has no ReportStream")).length, 1);
 });
 
 test("without a token no authorization metadata is sent", async (t) => {

@@ -176,6 +176,9 @@ test("columnar fields sit under their proto field numbers; a report without a de
   const bare = raw(encodeColumnarReport(same, 0, 3, undefined));
   t.deepEqual([bare.series, bare.timestamp_offsets, bare.values], [[], [], [12.5, -0.25]], "points at the batch's instant need no offsets");
   t.is(scanFrame(encodeColumnarReport(same, 0, 3, undefined)).declaration, undefined);
+  // A batch without its own instant counts offsets from its first point's, not from 1970.
+  const unstamped = raw(encodeColumnarReport({ ...batch, timestampMs: 0 }, 0, 3, undefined));
+  t.deepEqual([unstamped.timestamp_ms, unstamped.timestamp_offsets], [1_767_225_600_000, [0, -10_000]]);
 });
 
 test("the server's columnar decoder takes unpacked and split runs, and refuses truncated or inconsistent reports", (t) => {
