@@ -21,6 +21,7 @@ export class Intake {
   ) {
     ingest.onAccepted((reports) => {
       for (const { agentId, samples } of reports) {
+        if (!samples) continue; // nobody was listening when it was accepted
         for (const listener of this.listeners) {
           try {
             listener(agentId, samples);
@@ -49,8 +50,13 @@ export class Intake {
     return stored;
   }
 
-  /** Called with every report once it is accepted (the live feed listens here). */
+  /** Called with every report once it is accepted, while `announceSamples(true)` (the live feed listens here). */
   onAccepted(listener: (agentId: string, samples: SampleBlock) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Whether accepted reports' samples come to the listeners (off: they cost ingest a clone each). */
+  announceSamples(wanted: boolean): void {
+    this.ingest.announceSamples(wanted);
   }
 }

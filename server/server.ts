@@ -164,6 +164,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     hub.publish(agentId, samples);
     relay.forward(agentId, samples);
   });
+  // Ingest threads send this thread a report's samples only while someone watches live, here or at a peer.
+  const announceSamples = () => intake.announceSamples(hub.hasClients || relay.forwarding);
+  hub.onOccupancy = (hasClients) => {
+    relay.setHasClients(hasClients);
+    announceSamples();
+  };
+  relay.onForwarding = announceSamples;
+  announceSamples();
   const certPool = new CertCheckerPool({
     threads: config.actors.cert_checker_threads,
     perThread: Math.ceil(config.cert_check.max_concurrent / config.actors.cert_checker_threads),

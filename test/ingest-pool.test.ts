@@ -53,6 +53,7 @@ test("reports submitted together are answered each on its own; beyond what the p
 
 test("a valid report goes to the agent window with its arrival time, and is announced before it is acknowledged; a refused one never", async (t) => {
   const { pool, toWindow, control } = startPool(t);
+  pool.announceSamples(true); // as while a live client watches
   const seen: string[] = [];
   const accepted: AcceptedReport[] = [];
   pool.onAccepted((reports) => {
@@ -70,7 +71,7 @@ test("a valid report goes to the agent window with its arrival time, and is anno
   ]);
   t.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
   t.deepEqual(seen, ["accepted web-1,web-3", "stored web-1", "stored web-3"], "one announcement for the batch, before the acknowledgements");
-  t.deepEqual(accepted.map((r) => [r.agentId, [...r.samples.values], [...r.samples.timestamps]]),
+  t.deepEqual(accepted.map((r) => [r.agentId, [...r.samples!.values], [...r.samples!.timestamps]]),
     [["web-1", [42.5], [ts]], ["web-3", [42.5], [ts]]]);
   await until("two reports at the window", async () => (toWindow.length === 2 ? true : undefined), 10_000, async () => `${toWindow.length} arrived`);
   t.deepEqual(toWindow.map((r) => [r.agentId, r.times.arrivedAt, r.prevLastSeen, [...r.samples.values], [...r.samples.timestamps]]),
@@ -89,7 +90,7 @@ test("a valid report goes to the agent window with its arrival time, and is anno
     const busyUntil = Date.now() + (i % 3); // the main thread busy now and then, as under load
     while (Date.now() < busyUntil);
     await reply;
-    if (accepted[0]?.samples.values[0] !== i) late++;
+    if (accepted[0]?.samples?.values[0] !== i) late++;
   }
   t.is(late, 0, "reports acknowledged before they were announced");
   await until("every report at the window", async () => (toWindow.length === 1502 ? true : undefined), 10_000, async () => `${toWindow.length} arrived`);
@@ -97,4 +98,21 @@ test("a valid report goes to the agent window with its arrival time, and is anno
   t.true(prev.every((p, k) => p <= ts + k * 10 && p >= (prev[k - 1] ?? ts)), "behind the report before, and forward only");
   t.true(prev.at(-1)! > ts, "the registry moved while reports came");
   t.is(control.getAgent("web-1")!.last_seen, ts + 1500 * 10, "the main thread reads the latest at once");
+});
+
+test("while nobody watches live, reports are announced without their samples; the window still gets them", async (t) => {
+  const { pool, toWindow } = startPool(t);
+  const accepted: AcceptedReport[] = [];
+  pool.onAccepted((reports) => accepted.push(...reports));
+  const ts = Date.now() - 1_000;
+  const report = (value: number): IngestTask =>
+    ({ type: "report-batch", batch: { agentId: "quiet", timestampMs: ts + value, points: [{ metric: "cpu.usage", labels: {}, value, timestampMs: ts + value }] } });
+  await pool.submit(report(1));
+  pool.announceSamples(true);
+  await pool.submit(report(2));
+  pool.announceSamples(false);
+  await pool.submit(report(3));
+  t.deepEqual(accepted.map((r) => [r.agentId, r.samples && [...r.samples.values]]), [["quiet", undefined], ["quiet", [2]], ["quiet", undefined]]);
+  await until("three reports at the window", async () => (toWindow.length === 3 ? true : undefined), 10_000);
+  t.deepEqual(toWindow.map((r) => [...r.samples.values]), [[1], [2], [3]]);
 });

@@ -10,7 +10,7 @@ export interface IngestPoolOptions extends Supervision {
   threads: number;
   /** Reports waiting for a thread; beyond it, RESOURCE_EXHAUSTED. */
   queue: number;
-  workerData: IngestWorkerData;
+  workerData: Omit<IngestWorkerData, "samplesWanted">;
   /** Takes the last_seen moves that threads leave to the main thread. */
   registry: Pick<ControlStore, "noteLastSeen">;
 }
@@ -38,6 +38,7 @@ export class IngestPool {
   /** Jobs submitted and not yet answered: whether their announcement came, or the reply that
    *  waits for it. The two travel on different ports, whose messages the main thread may
    *  take in either order. */
+  private readonly samplesWanted = new Int32Array(new SharedArrayBuffer(4));
   private readonly jobs = new Map<number, { announced: boolean; release?: () => void }>();
   private readonly batcher = new TurnBatcher<IngestJob, IngestReply>(REPORTS_PER_TASK, (jobs) =>
     this.supervisor.pool.run(jobs, { name: "ingest" }).catch(() => {
@@ -50,7 +51,7 @@ export class IngestPool {
       piscina: {
         filename: new URL("./ingest.worker.ts", import.meta.url).href, name: "ingest",
         // No piscina queue limit: submit() bounds the reports waiting (a task carries several).
-        maxThreads: options.threads, workerData: options.workerData,
+        maxThreads: options.threads, workerData: { ...options.workerData, samplesWanted: this.samplesWanted } satisfies IngestWorkerData,
         // Several tasks in flight per thread: lmdb-js commits the writes that arrive while
         // a commit is running as one transaction, so they share one fsync.
         concurrentTasksPerWorker: TASKS_IN_FLIGHT_PER_THREAD,
@@ -87,6 +88,11 @@ export class IngestPool {
 
   get threads(): number {
     return this.supervisor.threads;
+  }
+
+  /** Whether announcements carry the reports' samples, from the next batch a thread takes on. */
+  announceSamples(wanted: boolean): void {
+    Atomics.store(this.samplesWanted, 0, wanted ? 1 : 0);
   }
 
   /** Hears every report that passed validation, while its write is in flight (once per batch). */

@@ -41,8 +41,9 @@ export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
   // must still see a token revoked, or a report stored elsewhere, a moment ago. Once per
   // batch: its reports are checked in one synchronous run.
   deps.control.env.resetReadTxn();
+  const withSamples = Atomics.load(settings.samplesWanted, 0) === 1;
   return Promise.all(batch.map(({ task, arrivedAt, job }) => ingestReport(task, deps, (report) => {
     toWindow.push({ ...report, times: { arrivedAt, acceptedAt: preciseNow() } });
-    if (accepted.push({ agentId: report.agentId, samples: report.samples, job }) === 1) queueMicrotask(sendAccepted);
+    if (accepted.push({ agentId: report.agentId, samples: withSamples ? report.samples : undefined, job }) === 1) queueMicrotask(sendAccepted);
   })));
 }

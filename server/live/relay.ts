@@ -40,6 +40,8 @@ export class LiveRelay {
   private readonly links = new Map<number, net.Socket>();
   private peers: LivePeer[] = [];
   private hasClients = false;
+  /** Called when whether any peer wants this process's reports changes. */
+  onForwarding?: (forwarding: boolean) => void;
   private dropped = 0;
   private timers: NodeJS.Timeout[] = [];
 
@@ -128,10 +130,17 @@ export class LiveRelay {
 
   private refreshPeers(): void {
     const now = Date.now();
+    const before = this.forwarding;
     this.peers = [];
     for (const { value } of this.registry.getRange({})) {
       if (value.pid !== process.pid && value.hasClients && now - value.heartbeat < STALE_MS) this.peers.push(value);
     }
+    if (this.forwarding !== before) this.onForwarding?.(this.forwarding);
+  }
+
+  /** Whether some peer has live clients, so reports ingested here go to it. */
+  get forwarding(): boolean {
+    return this.peers.length > 0;
   }
 
   private link(peer: LivePeer): net.Socket {
