@@ -64,11 +64,13 @@ const daemonCpu0 = server.daemonPid === undefined ? 0 : processCpuSeconds(server
 const t0 = performance.now();
 const deadline = t0 + seconds * 1000;
 let cursor = 0;
-await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
-  const client = channels[worker % channels.length]!;
-  const stream = streams[worker % streams.length]!;
+await Promise.all(Array.from({ length: concurrency }, async () => {
   while (performance.now() < deadline) {
     const a = cursor++ % agents;
+    // Each agent's reports go over one connection, as a real agent's do: under PM2 one
+    // instance takes all of an agent's reports, and its window never replays the other's.
+    const client = channels[a % channels.length]!;
+    const stream = streams[a % streams.length]!;
     const batch = hosts[a]!.report(start + nextReport[a]!++ * 10_000, 10);
     const bytes = transport === "unary" ? encodeBatchProto(batch) : undefined;
     const sent = performance.now();
