@@ -117,7 +117,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   const relay = new LiveRelay(control.livePeers, config.data_dir, hub, log.child({ component: "live" }));
   await relay.start();
-  hub.onOccupancy = (hasClients) => relay.setHasClients(hasClients);
   const evaluator = new EvaluatorShards({
     shards: config.actors.evaluator_shards,
     mailboxSize: config.actors.mailbox_size,
@@ -264,6 +263,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await certs.drain();
     alerts.stop();
     await ingest.close();
+    await control.flushLastSeen(); // now, before anything below can fail: agents reconnect to a peer that reads it
     wiring.close();
     await window.close();
     await evaluator.close();

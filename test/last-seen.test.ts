@@ -92,3 +92,31 @@ test.serial("a running server lists an agent's last report as soon as it is ackn
   });
   t.is(control.getAgent("seen-01")!.last_seen, ts + 20_000);
 });
+
+test("a reader never sees last_seen go back while writes queue behind a slow one; close writes the rest and takes no more", async (t) => {
+  const commits: (() => void)[] = [];
+  const written: [string, number][][] = [];
+  const writer = new LastSeenWriter((seen) => new Promise((resolve) => commits.push(() => { written.push([...seen]); resolve(); })), (err) => t.fail(String(err)), 60_000);
+  writer.note("a", 1_000);
+  const first = writer.flush(); // its commit hangs, as a slow fsync would
+  await new Promise((r) => setImmediate(r));
+  writer.note("a", 2_000);
+  const second = writer.flush(); // queued behind the first
+  t.is(writer.pending("a"), 2_000);
+  commits.shift()!();
+  await first;
+  t.is(writer.pending("a"), 2_000, "the queued batch is still read");
+  await new Promise((r) => setImmediate(r));
+  commits.shift()!();
+  await second;
+  t.is(writer.pending("a"), undefined);
+  writer.note("a", 3_000);
+  const closing = writer.close();
+  await new Promise((r) => setImmediate(r));
+  commits.shift()!();
+  await closing;
+  writer.note("a", 4_000); // after close: ignored, no timer left behind
+  t.is(writer.pending("a"), undefined);
+  t.deepEqual(written, [[["a", 1_000]], [["a", 2_000]], [["a", 3_000]]]);
+});
+

@@ -13,10 +13,11 @@ export const LAST_SEEN_FLUSH_MS = 200;
  */
 export class LastSeenWriter {
   private waiting = new Map<string, number>();
-  /** The batch being written: still to be seen by readers until its commit is done. */
-  private writing: ReadonlyMap<string, number> = new Map();
+  /** Batches handed to `write` and not yet committed, oldest first: readers still see them. */
+  private readonly queued: ReadonlyMap<string, number>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(
     private readonly write: (seen: ReadonlyMap<string, number>) => Promise<void>,
@@ -26,15 +27,19 @@ export class LastSeenWriter {
 
   /** Notes that `agentId` reported at `seenMs` (kept: the latest per agent). */
   note(agentId: string, seenMs: number): void {
-    const known = this.waiting.get(agentId);
-    if (known === undefined || seenMs > known) this.waiting.set(agentId, seenMs);
+    if (this.closed) return;
+    this.keep(agentId, seenMs);
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
   }
 
   /** The latest instant noted for `agentId` and not yet committed, if any. */
   pending(agentId: string): number | undefined {
-    const waiting = this.waiting.get(agentId), writing = this.writing.get(agentId);
-    return waiting === undefined ? writing : writing === undefined ? waiting : Math.max(waiting, writing);
+    let latest = this.waiting.get(agentId);
+    for (const batch of this.queued) {
+      const seen = batch.get(agentId);
+      if (seen !== undefined && (latest === undefined || seen > latest)) latest = seen;
+    }
+    return latest;
   }
 
   /** Writes what is waiting (after any write in progress); a failed write keeps it for the next try. */
@@ -44,24 +49,42 @@ export class LastSeenWriter {
     if (this.waiting.size === 0) return this.flushing;
     const batch = this.waiting;
     this.waiting = new Map();
+    this.queued.push(batch);
     this.flushing = this.flushing.then(async () => {
-      this.writing = batch;
       try {
         await this.write(batch);
       } catch (err) {
-        this.onError(err);
-        for (const [agentId, seenMs] of batch) this.note(agentId, seenMs);
+        for (const [agentId, seenMs] of batch) this.keep(agentId, seenMs);
+        if (!this.closed) this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
+        try {
+          this.onError(err);
+        } catch {
+          // A failing logger must not stop later flushes.
+        }
       } finally {
-        this.writing = new Map();
+        this.queued.splice(this.queued.indexOf(batch), 1);
       }
     });
     return this.flushing;
   }
 
-  /** Writes what is waiting and stops the timer (before the store closes). */
+  /** Writes what is waiting, once more if that fails, and takes no more (before the store
+   *  closes). What still cannot be written is reported to `onError` and lost. */
   async close(): Promise<void> {
+    if (this.closed) return this.flushing;
+    this.closed = true;
     await this.flush();
+    if (this.waiting.size > 0) await this.flush();
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.waiting.size > 0) {
+      this.onError(new Error(`${this.waiting.size} agents' last_seen could not be written before the registry closed`));
+      this.waiting.clear();
+    }
+  }
+
+  private keep(agentId: string, seenMs: number): void {
+    const known = this.waiting.get(agentId);
+    if (known === undefined || seenMs > known) this.waiting.set(agentId, seenMs);
   }
 }

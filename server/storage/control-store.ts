@@ -84,6 +84,11 @@ export class ControlStore {
     this.lastSeen.note(agentId, seenMs);
   }
 
+  /** Writes the last_seen moves still in memory (at shutdown, as soon as no report can come). */
+  flushLastSeen(): Promise<void> {
+    return this.lastSeen.close();
+  }
+
   /** Moves each agent's last_seen forward to the instant given, in one transaction. An agent
    *  no longer in the registry is not written back. */
   private async advanceLastSeen(seen: ReadonlyMap<string, number>): Promise<void> {
