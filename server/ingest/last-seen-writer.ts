@@ -1,5 +1,7 @@
 /** How long a last_seen may wait in memory before it is written (and so lag in LMDB). */
 export const LAST_SEEN_FLUSH_MS = 200;
+/** The longest wait between retries of a write that keeps failing. */
+const MAX_RETRY_MS = 30_000;
 
 /**
  * Moves agents' last_seen forward in the registry for many reports in one transaction, a
@@ -18,6 +20,8 @@ export class LastSeenWriter {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Writes failed in a row: the retry backs off (a full map or disk fails every time). */
+  private failures = 0;
 
   constructor(
     private readonly write: (seen: ReadonlyMap<string, number>) => Promise<void>,
@@ -53,9 +57,12 @@ export class LastSeenWriter {
     this.flushing = this.flushing.then(async () => {
       try {
         await this.write(batch);
+        this.failures = 0;
       } catch (err) {
         for (const [agentId, seenMs] of batch) this.keep(agentId, seenMs);
-        if (!this.closed) this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
+        const retryMs = Math.min(this.flushMs * 2 ** this.failures++, MAX_RETRY_MS);
+        clearTimeout(this.timer); // a timer set by a note meanwhile would retry at once
+        this.timer = this.closed ? undefined : setTimeout(() => void this.flush(), retryMs).unref();
         try {
           this.onError(err);
         } catch {
