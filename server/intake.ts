@@ -50,13 +50,8 @@ export class Intake {
     return stored;
   }
 
-  /** Called with every report once it is accepted, while `announceSamples(true)` (the live feed listens here). */
+  /** Called with every report once it is accepted, while IngestPool.announceSamples is on (the live feed listens here). */
   onAccepted(listener: (agentId: string, samples: SampleBlock) => void): void {
     this.listeners.push(listener);
-  }
-
-  /** Whether accepted reports' samples come to the listeners (off: they cost ingest a clone each). */
-  announceSamples(wanted: boolean): void {
-    this.ingest.announceSamples(wanted);
   }
 }

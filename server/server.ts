@@ -164,7 +164,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     relay.forward(agentId, samples);
   });
   // Ingest threads send this thread a report's samples only while someone watches live, here or at a peer.
-  const announceSamples = () => intake.announceSamples(hub.hasClients || relay.forwarding);
+  const announceSamples = () => ingest.announceSamples(hub.hasClients || relay.forwarding);
   hub.onOccupancy = (hasClients) => {
     relay.setHasClients(hasClients);
     announceSamples();

@@ -1,6 +1,6 @@
 import test from "ava";
 import type { SystemInfo } from "../common/metrics.ts";
-import { LastSeenWriter } from "../server/ingest/last-seen-writer.ts";
+import { LastSeenWriter } from "../server/storage/last-seen-writer.ts";
 import { mustRecordNow } from "../server/ingest/registry-update.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -35,10 +35,11 @@ export class IngestPool {
   private pending = 0;
   private accepted: (reports: AcceptedReport[]) => void = () => {};
   private nextJob = 0;
+  /** [0] is 1 while announcements carry samples; shared with every thread (IngestWorkerData). */
+  private readonly samplesWanted = new Int32Array(new SharedArrayBuffer(4));
   /** Jobs submitted and not yet answered: whether their announcement came, or the reply that
    *  waits for it. The two travel on different ports, whose messages the main thread may
    *  take in either order. */
-  private readonly samplesWanted = new Int32Array(new SharedArrayBuffer(4));
   private readonly jobs = new Map<number, { announced: boolean; release?: () => void }>();
   private readonly batcher = new TurnBatcher<IngestJob, IngestReply>(REPORTS_PER_TASK, (jobs) =>
     this.supervisor.pool.run(jobs, { name: "ingest" }).catch(() => {

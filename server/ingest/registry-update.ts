@@ -20,7 +20,7 @@ export function mustRecordNow(prev: AgentRecord | undefined, news: RegistryNews)
   return news.systemInfo !== undefined && !sameSystemInfo(prev.system_info, news.systemInfo);
 }
 
-export function sameSystemInfo(a: SystemInfo | undefined, b: SystemInfo): boolean {
+function sameSystemInfo(a: SystemInfo | undefined, b: SystemInfo): boolean {
   if (!a) return false;
   const keys = Object.keys(b) as (keyof SystemInfo)[];
   return keys.length === Object.keys(a).length && keys.every((k) => a[k] === b[k]);

@@ -10,7 +10,7 @@ import { UserStore } from "./user-store.ts";
 import { WhitelistStore } from "./whitelist-store.ts";
 import { NotifyStore } from "./notify-store.ts";
 import type { LeaseRecord } from "./lease.ts";
-import { LastSeenWriter } from "../ingest/last-seen-writer.ts";
+import { LastSeenWriter } from "./last-seen-writer.ts";
 
 /** What the server knows of an agent that has reported. */
 export interface AgentRecord {
@@ -84,7 +84,7 @@ export class ControlStore {
     this.lastSeen.note(agentId, seenMs);
   }
 
-  /** Writes the last_seen moves still in memory (at shutdown, as soon as no report can come). */
+  /** Writes the last_seen moves still in memory and takes no more (at shutdown, as soon as no report can come). */
   flushLastSeen(): Promise<void> {
     return this.lastSeen.close();
   }

@@ -1,5 +1,5 @@
 /** How long a last_seen may wait in memory before it is written (and so lag in LMDB). */
-export const LAST_SEEN_FLUSH_MS = 200;
+const LAST_SEEN_FLUSH_MS = 200;
 /** The longest wait between retries of a write that keeps failing. */
 const MAX_RETRY_MS = 30_000;
 
