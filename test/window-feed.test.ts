@@ -4,6 +4,8 @@ import { shardOf } from "../server/actors/shard-of.ts";
 import { counterDelta, receiveWindowFeed, releaseHeld, WindowFeedSender, windowFeedCounters, windowFeedSettings } from "../server/actors/window-feed.ts";
 import { until } from "./helpers/server.ts";
 
+const written = Promise.resolve();
+
 const report = (agentId: string, value: number): WindowReport => ({
   agentId, prevLastSeen: 0, times: { arrivedAt: 1, acceptedAt: 2 },
   samples: { series: "cpu.usage", timestamps: new Float64Array([1000]), values: new Float64Array([value]) },
@@ -20,7 +22,7 @@ test("each report reaches its agent's shard; two servers in one process do not h
   t.teardown(() => [...channels, ...otherChannels, sender].forEach((c) => c.close()));
 
   const agents = Array.from({ length: 20 }, (_, i) => `host-${i}`);
-  sender.send(agents.map((a, i) => report(a, i)));
+  sender.send(agents.map((a, i) => report(a, i)), written);
   await until("20 reports heard", async () => (heard[0]!.length + heard[1]!.length === 20 ? true : undefined), 10_000);
   for (const shard of [0, 1]) t.deepEqual(heard[shard], agents.filter((a) => shardOf(a, 2) === shard));
   t.true(heard[0]!.length > 0 && heard[1]!.length > 0, "both shards got some");
@@ -36,12 +38,12 @@ test("a shard with maxDepth messages waiting gets no more: the rest are dropped 
   t.teardown(() => { channel.close(); sender.close(); });
 
   // Sent in one synchronous run: the shard (this thread) takes none of them meanwhile.
-  for (let i = 0; i < 5; i++) sender.send([report("web-1", i * 10), report("web-1", i * 10 + 1)]);
+  for (let i = 0; i < 5; i++) sender.send([report("web-1", i * 10), report("web-1", i * 10 + 1)], written);
   t.deepEqual(windowFeedCounters(settings, 0), { depth: 3, dropped: 4, handled: 0 });
   await until("three messages taken", async () => (heard.length === 6 ? true : undefined), 10_000);
   t.deepEqual(heard, [0, 1, 10, 11, 20, 21], "the first three messages, in order");
 
-  sender.send([report("web-1", 99)]);
+  sender.send([report("web-1", 99)], written);
   await until("the next report", async () => (heard.length === 7 ? true : undefined), 10_000);
   t.deepEqual(windowFeedCounters(settings, 0), { depth: 0, dropped: 4, handled: 7 });
 });
@@ -51,15 +53,15 @@ test("a restarted shard starts from an empty mailbox: what its dead thread never
   const sender = new WindowFeedSender(settings);
   t.teardown(() => sender.close());
   // No shard listening: the messages go nowhere, but count as waiting.
-  sender.send([report("web-1", 1)]);
-  sender.send([report("web-1", 2)]);
+  sender.send([report("web-1", 1)], written);
+  sender.send([report("web-1", 2)], written);
   t.is(windowFeedCounters(settings, 0).depth, 2);
 
   const heard: number[] = [];
   const channel = receiveWindowFeed(settings, 0, (m) => { heard.push(...m.reports.map((r) => r.samples.values[0]!)); });
   t.teardown(() => channel.close());
   t.is(windowFeedCounters(settings, 0).depth, 0);
-  sender.send([report("web-1", 3)]);
+  sender.send([report("web-1", 3)], written);
   await until("the report after the restart", async () => (heard.length === 1 ? true : undefined), 10_000);
   t.deepEqual(heard, [3]);
 });
@@ -74,16 +76,16 @@ test("messages a shard holds (not ready yet) still count as waiting, so held and
   const sender = new WindowFeedSender(settings);
   t.teardown(() => { channel.close(); sender.close(); });
 
-  sender.send([report("web-1", 1)]);
-  sender.send([report("web-1", 2)]);
+  sender.send([report("web-1", 1)], written);
+  sender.send([report("web-1", 2)], written);
   await until("both held", async () => (held.length === 2 ? true : undefined), 10_000);
   t.is(windowFeedCounters(settings, 0).depth, 2, "held, so still waiting");
-  sender.send([report("web-1", 3)]);
+  sender.send([report("web-1", 3)], written);
   t.like(windowFeedCounters(settings, 0), { depth: 2, dropped: 1 }, "no room while two are held");
 
   releaseHeld(settings, 0, 2); // the shard became ready and applied them
   t.is(windowFeedCounters(settings, 0).depth, 0);
-  sender.send([report("web-1", 4)]);
+  sender.send([report("web-1", 4)], written);
   await until("the next one", async () => (held.length === 3 ? true : undefined), 10_000);
   t.deepEqual(held, [1, 2, 4]);
 });

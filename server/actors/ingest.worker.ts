@@ -22,28 +22,24 @@ export { crashForTest } from "./thread-exit.ts";
 
 const windowFeed = new WindowFeedSender(settings.windowFeed);
 
-/** Accepted reports go on together, to their agent-window shards and to the main thread (the
- *  live feed; an agent's acknowledgement waits for it): those of one batch are accepted in
- *  one synchronous run, so this is one message per batch and destination. */
-let accepted: AcceptedReport[] = [];
-let toWindow: WindowReport[] = [];
-function sendAccepted(): void {
-  windowFeed.send(toWindow);
-  const message: IngestAccepted = { type: "accepted", reports: accepted };
-  accepted = [];
-  toWindow = [];
-  parentPort!.postMessage(message);
-}
-
-/** The reports of a batch run side by side, so their writes share a commit and its fsync. */
+/** The reports of a batch run side by side, so their writes share a commit and its fsync.
+ *  Those accepted go on together, to their agent-window shards and to the main thread (the
+ *  live feed; an agent's acknowledgement waits for it): a batch's reports are accepted in
+ *  one synchronous run (before the writes' first await), so this is one message per batch
+ *  and destination. */
 export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
   // lmdb-js renews a thread's read snapshot only on a later timer tick; a busy ingest thread
   // must still see a token revoked, or a report stored elsewhere, a moment ago. Once per
   // batch: its reports are checked in one synchronous run.
   deps.control.env.resetReadTxn();
   const withSamples = Atomics.load(settings.samplesWanted, 0) === 1;
-  return Promise.all(batch.map(({ task, arrivedAt, job }) => ingestReport(task, deps, (report) => {
+  const accepted: AcceptedReport[] = [];
+  const toWindow: WindowReport[] = [];
+  const replies = Promise.all(batch.map(({ task, arrivedAt, job }) => ingestReport(task, deps, (report) => {
     toWindow.push({ ...report, times: { arrivedAt, acceptedAt: preciseNow() } });
-    if (accepted.push({ agentId: report.agentId, samples: withSamples ? report.samples : undefined, job }) === 1) queueMicrotask(sendAccepted);
+    accepted.push({ agentId: report.agentId, samples: withSamples ? report.samples : undefined, job });
   })));
+  if (toWindow.length) windowFeed.send(toWindow, replies);
+  if (accepted.length) parentPort!.postMessage({ type: "accepted", reports: accepted } satisfies IngestAccepted);
+  return replies;
 }

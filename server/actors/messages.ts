@@ -75,8 +75,9 @@ export interface ReportTimes { arrivedAt: number; acceptedAt: number; appliedAt?
 /** An accepted report on its way to its agent-window shard. */
 export interface WindowReport extends ReportSamples { times: ReportTimes }
 
-/** What goes over a shard's channel: the reports of one ingest batch that belong to it. */
-export interface WindowFeedMessage { type: "samples-batch"; reports: WindowReport[] }
+/** What goes over a shard's channel: the reports of one ingest batch that belong to it, and
+ *  the shard's total of dropped reports when they were posted (see AgentWindow). */
+export interface WindowFeedMessage { type: "samples-batch"; reports: WindowReport[]; droppedBefore: number }
 
 /** Shared by the main thread, every ingest thread and every window shard. */
 export interface WindowFeedSettings {
@@ -92,7 +93,8 @@ export interface WindowFeedSettings {
 
 /** What the agent-window core handles. */
 export type WindowRequest =
-  | ({ type: "samples" } & ReportSamples)
+  /** `droppedBefore`: the shard's dropped-reports total when the report was sent to it. */
+  | ({ type: "samples"; droppedBefore?: number } & ReportSamples)
   | { type: "latest"; agentId: string }
   | { type: "rules"; rules: AlertRule[] }
   | { type: "stats" };

@@ -13,9 +13,11 @@ import { shardOf } from "./shard-of.ts";
  */
 
 /* Counters per shard, at these offsets. Ingest adds to DEPTH and DROPPED; the shard takes
- * from DEPTH and adds to HANDLED. The totals wrap at 2^32: readers take differences. */
-const DEPTH = 0, DROPPED = 1, HANDLED = 2;
-const COUNTERS_PER_SHARD = 3;
+ * from DEPTH and adds to HANDLED. DROPPED_STORED follows DROPPED once the dropped reports'
+ * writes have settled: only then can the shard read them back. The totals wrap at 2^32:
+ * readers take differences. */
+const DEPTH = 0, DROPPED = 1, HANDLED = 2, DROPPED_STORED = 3;
+const COUNTERS_PER_SHARD = 4;
 
 export function windowFeedSettings(shards: number, maxDepth: number): WindowFeedSettings {
   return {
@@ -46,8 +48,9 @@ export class WindowFeedSender {
 
   /** Posts each shard its reports as one message, unless the shard already has `maxDepth`
    *  waiting: then they are dropped and counted. A dropped report costs freshness: the
-   *  shard reads storage for what it missed when it next meets the agent. */
-  send(reports: WindowReport[]): void {
+   *  shard reads storage for what it missed when it next meets the agent, once `written`
+   *  (the reports' writes, which never rejects) has settled. */
+  send(reports: WindowReport[], written: Promise<unknown>): void {
     const byShard = new Map<number, WindowReport[]>();
     for (const r of reports) {
       const shard = shardOf(r.agentId, this.settings.shards);
@@ -61,9 +64,13 @@ export class WindowFeedSender {
       if (Atomics.add(this.counters, base + DEPTH, 1) >= this.settings.maxDepth) {
         Atomics.sub(this.counters, base + DEPTH, 1);
         Atomics.add(this.counters, base + DROPPED, list.length);
+        const stored = () => Atomics.add(this.counters, base + DROPPED_STORED, list.length);
+        void written.then(stored, stored);
         continue;
       }
-      const message: WindowFeedMessage = { type: "samples-batch", reports: list };
+      // Stamped with the drops counted so far: the shard reads storage for an agent whose
+      // report comes after drops it has not yet checked for (AgentWindow).
+      const message: WindowFeedMessage = { type: "samples-batch", reports: list, droppedBefore: Atomics.load(this.counters, base + DROPPED) >>> 0 };
       this.channels[shard]!.postMessage(message);
     }
   }
@@ -106,9 +113,17 @@ function takeFromDepth(counters: Int32Array, base: number): void {
   if (Atomics.sub(counters, base + DEPTH, 1) <= 0) Atomics.add(counters, base + DEPTH, 1);
 }
 
-/** Reports a shard received but could not keep (see window.worker.ts). */
+/** Reports a shard received but could not keep (window-inbox.ts). Counted as stored at once:
+ *  they waited behind a full queue, their writes long settled. */
 export function countDropped(settings: WindowFeedSettings, shard: number, reports: number): void {
-  Atomics.add(new Int32Array(settings.counters), shard * COUNTERS_PER_SHARD + DROPPED, reports);
+  const counters = new Int32Array(settings.counters), base = shard * COUNTERS_PER_SHARD;
+  Atomics.add(counters, base + DROPPED, reports);
+  Atomics.add(counters, base + DROPPED_STORED, reports);
+}
+
+/** How many of the shard's dropped reports (total) have settled writes. */
+export function droppedStored(settings: WindowFeedSettings, shard: number): number {
+  return Atomics.load(new Int32Array(settings.counters), shard * COUNTERS_PER_SHARD + DROPPED_STORED) >>> 0;
 }
 
 /** The counters of one shard, as the main thread reads them for its metrics. */

@@ -22,6 +22,8 @@ interface AgentState {
   rulesUpTo: number;
   /** The agent's last report shape: its series text, and per point the series' held state. */
   shape?: { text: string; slots: Slot[] };
+  /** The shard's dropped-reports total this agent last read storage for (see `handle`). */
+  checkedDrops?: number;
 }
 
 /** One series as a report's point refers to it: its latest value and its rules. */
@@ -61,9 +63,13 @@ export class AgentWindow {
         if (!state) {
           state = this.newAgent(msg.agentId);
           this.replay(msg.agentId, state, this.deps.now() - this.horizonMs, before(), observations);
-        } else if (msg.prevLastSeen > state.rulesUpTo) {
+        } else if (msg.prevLastSeen > state.rulesUpTo || droppedSince(state, msg.droppedBefore)) {
+          // Stored reports this window did not see: another instance took them, or this
+          // shard's mailbox was full. The registry's last_seen tells of the first only once
+          // flushed (0.2 s); the drop count tells of the second at once, but not whose.
           this.replay(msg.agentId, state, state.rulesUpTo + 1, before(), observations);
         }
+        state.checkedDrops = msg.droppedBefore;
         // A report older than the replayed range (a backfill) still counts: runners skip only what they have seen.
         applyBlock(state, msg.samples, observations);
         return { type: "applied", series: state.series.size, observations };
@@ -151,6 +157,11 @@ export class AgentWindow {
     // Anything up to the ingest limit of 5 minutes ahead may be stored already.
     return this.deps.readHistory(agentId, fromMs, Math.min(toMs, this.deps.now() + 5 * 60_000));
   }
+}
+
+/** True when reports were dropped on their way to this shard since the agent last checked (so maybe some of its own). */
+function droppedSince(state: AgentState, droppedBefore: number | undefined): boolean {
+  return droppedBefore !== undefined && state.checkedDrops !== undefined && droppedBefore !== state.checkedDrops;
 }
 
 function applyBlock(state: AgentState, block: SampleBlock, out: Observation[]): void {
