@@ -25,3 +25,36 @@ test("a failed batch fails every submitter in it, and only those", async (t) => 
   t.is((first[0] as PromiseRejectedResult).reason.message, "worker gone");
   t.is(await batcher.submit(3), 3);
 });
+
+test("with one batch out at most, later items wait and go together when it comes back; a full batch goes at once", async (t) => {
+  const sent: number[][] = [];
+  const answers: (() => void)[] = [];
+  const batcher = new TurnBatcher<number, number>(3, (items) => {
+    sent.push(items);
+    return new Promise((resolve) => answers.push(() => resolve(items)));
+  }, 1);
+  const turn = () => new Promise((r) => setImmediate(r));
+  const submitted = [batcher.submit(1)];
+  await turn();
+  t.deepEqual(sent, [[1]]);
+  submitted.push(batcher.submit(2));
+  await turn();
+  submitted.push(batcher.submit(3));
+  await turn();
+  t.deepEqual(sent, [[1]], "items of later turns wait while the batch is out");
+  submitted.push(batcher.submit(4));
+  t.deepEqual(sent, [[1], [2, 3, 4]], "a full batch does not wait");
+  submitted.push(batcher.submit(5));
+  await turn();
+  submitted.push(batcher.submit(6));
+  await turn();
+  t.deepEqual(sent, [[1], [2, 3, 4]]);
+  answers[0]!();
+  await turn();
+  t.deepEqual(sent, [[1], [2, 3, 4]], "two batches out: still no room");
+  answers[1]!();
+  await turn();
+  t.deepEqual(sent, [[1], [2, 3, 4], [5, 6]], "the waiting items go as one batch once a batch comes back");
+  answers[2]!();
+  t.deepEqual(await Promise.all(submitted), [1, 2, 3, 4, 5, 6]);
+});

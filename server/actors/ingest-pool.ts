@@ -41,10 +41,7 @@ export class IngestPool {
    *  waits for it. The two travel on different ports, whose messages the main thread may
    *  take in either order. */
   private readonly jobs = new Map<number, { announced: boolean; release?: () => void }>();
-  private readonly batcher = new TurnBatcher<IngestJob, IngestReply>(REPORTS_PER_TASK, (jobs) =>
-    this.supervisor.pool.run(jobs, { name: "ingest" }).catch(() => {
-      throw new TsmonError("UNAVAILABLE", "the ingest worker stopped before the report was stored; retry", true);
-    }));
+  private readonly batcher: TurnBatcher<IngestJob, IngestReply>;
 
   constructor(private readonly options: IngestPoolOptions) {
     this.supervisor = new PoolSupervisor({
@@ -67,6 +64,14 @@ export class IngestPool {
       },
     });
     void this.supervisor.pool; // start the threads now: ingest is needed from the first report
+    // One task out per thread, more only when full (16): while they are out, reports wait
+    // here and go on together. A/B with bench:ingest (1,000 agents, 64 and 256 in flight):
+    // +6 % points per CPU-second, ack p99 no worse, against a task per turn up to the
+    // threads' 4 each (a third of tasks then carried one report).
+    this.batcher = new TurnBatcher(REPORTS_PER_TASK, (jobs) =>
+      this.supervisor.pool.run(jobs, { name: "ingest" }).catch(() => {
+        throw new TsmonError("UNAVAILABLE", "the ingest worker stopped before the report was stored; retry", true);
+      }), this.options.threads);
   }
 
   get restarts(): number {
