@@ -21,7 +21,6 @@ export class Intake {
   ) {
     ingest.onAccepted((reports) => {
       for (const { agentId, samples } of reports) {
-        if (!samples) continue; // nobody was listening when it was accepted
         for (const listener of this.listeners) {
           try {
             listener(agentId, samples);

@@ -35,7 +35,7 @@ export class IngestPool {
   private pending = 0;
   private accepted: (reports: AcceptedReport[]) => void = () => {};
   private nextJob = 0;
-  /** [0] is 1 while announcements carry samples; shared with every thread (IngestWorkerData). */
+  /** [0] is 1 while accepted reports are announced; shared with every thread (IngestWorkerData). */
   private readonly samplesWanted = new Int32Array(new SharedArrayBuffer(4));
   /** Jobs submitted and not yet answered: whether their announcement came, or the reply that
    *  waits for it. The two travel on different ports, whose messages the main thread may
@@ -96,18 +96,18 @@ export class IngestPool {
     return this.supervisor.threads;
   }
 
-  /** Whether announcements carry the reports' samples, from the next batch a thread takes on. */
+  /** Whether accepted reports are announced, with their samples, from the next batch a thread takes on. */
   announceSamples(wanted: boolean): void {
     Atomics.store(this.samplesWanted, 0, wanted ? 1 : 0);
   }
 
-  /** Hears every report that passed validation, while its write is in flight (once per batch). */
+  /** Hears every report that passed validation while announceSamples is on, as its write is in flight (once per batch). */
   onAccepted(listener: (reports: AcceptedReport[]) => void): void {
     this.accepted = listener;
   }
 
-  /** Runs one report; resolves once it is durably stored and has been announced to the
-   *  onAccepted listener, throws TsmonError otherwise. `arrivedAt` (preciseNow()) comes back
+  /** Runs one report; resolves once it is durably stored and (if announced) the onAccepted
+   *  listener has had it, throws TsmonError otherwise. `arrivedAt` (preciseNow()) comes back
    *  with the report when it is accepted. */
   submit(task: IngestTask, arrivedAt = preciseNow()): Promise<StoredReport> {
     if (this.supervisor.isClosing) return Promise.reject(new TsmonError("UNAVAILABLE", "server is shutting down; retry against another instance", true));
@@ -148,7 +148,7 @@ export class IngestPool {
    *  announcement before the reply, so it is on its way. */
   private afterAnnouncement(job: number, reply: IngestReply): IngestReply | Promise<IngestReply> {
     const state = this.jobs.get(job)!;
-    if (reply.type !== "stored" || state.announced) return reply;
+    if (reply.type !== "stored" || reply.unannounced || state.announced) return reply;
     return new Promise((resolve) => { state.release = () => resolve(reply); });
   }
 

@@ -23,10 +23,10 @@ export { crashForTest } from "./thread-exit.ts";
 const windowFeed = new WindowFeedSender(settings.windowFeed);
 
 /** The reports of a batch run side by side, so their writes share a commit and its fsync.
- *  Those accepted go on together, to their agent-window shards and to the main thread (the
- *  live feed; an agent's acknowledgement waits for it): a batch's reports are accepted in
- *  one synchronous run (before the writes' first await), so this is one message per batch
- *  and destination. */
+ *  Those accepted go on together, to their agent-window shards and, while a live client
+ *  watches, to the main thread (the live feed; an agent's acknowledgement then waits for
+ *  it): a batch's reports are accepted in one synchronous run (before the writes' first
+ *  await), so this is one message per batch and destination. */
 export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
   // lmdb-js renews a thread's read snapshot only on a later timer tick; a busy ingest thread
   // must still see a token revoked, or a report stored elsewhere, a moment ago. Once per
@@ -37,9 +37,14 @@ export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
   const toWindow: WindowReport[] = [];
   const replies = Promise.all(batch.map(({ task, arrivedAt, job }) => ingestReport(task, deps, (report) => {
     toWindow.push({ ...report, times: { arrivedAt, acceptedAt: preciseNow() } });
-    accepted.push({ agentId: report.agentId, samples: withSamples ? report.samples : undefined, job });
+    if (withSamples) accepted.push({ agentId: report.agentId, samples: report.samples, job });
   })));
   if (toWindow.length) windowFeed.send(toWindow, replies);
   if (accepted.length) parentPort!.postMessage({ type: "accepted", reports: accepted } satisfies IngestAccepted);
+  return withSamples ? replies : replies.then(unannounced);
+}
+
+function unannounced(replies: IngestReply[]): IngestReply[] {
+  for (const reply of replies) if (reply.type === "stored") reply.unannounced = true;
   return replies;
 }

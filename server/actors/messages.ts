@@ -39,13 +39,14 @@ export type IngestBatch = IngestJob[];
  *  `lastSeenMs`: the registry's last_seen still to move there (LastSeenWriter); absent when
  *  the thread recorded the report in the registry itself. */
 export type IngestReply =
-  | { type: "stored"; agentId: string; points: number; lastSeenMs?: number }
+  /** `unannounced`: nobody watched live when it was accepted, so no announcement comes. */
+  | { type: "stored"; agentId: string; points: number; lastSeenMs?: number; unannounced?: true }
   | { type: "refused"; error: ErrorData };
 
 /** A report that passed validation, announced to the main thread (for the live feed) while
- *  its durable write is in flight. `samples` only while the main thread wants them (a live
- *  client here or at a peer): cloning every report to it cost ≈ 7 % of ingest's CPU. */
-export interface AcceptedReport { agentId: string; samples: SampleBlock | undefined; job: number }
+ *  its durable write is in flight; only while the main thread wants them (a live client here
+ *  or at a peer): cloning every report to it cost ≈ 7 % of ingest's CPU. */
+export interface AcceptedReport { agentId: string; samples: SampleBlock; job: number }
 
 /** Ingest thread → main thread (posted on the worker's parentPort, beside piscina's task replies). */
 export interface IngestAccepted { type: "accepted"; reports: AcceptedReport[] }
