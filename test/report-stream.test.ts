@@ -132,6 +132,14 @@ test.serial("a report of an undeclared shape, or of the wrong length, is refused
     t.like(await s.send(wrong), { code: status.INVALID_ARGUMENT, message: `series: 3 series for ${length} values; send one value per series` });
   }
   t.deepEqual(await storedTimes("stream-03"), [ts]);
+  // Shape 1 declared again, with a bad name: the threads check the new declaration, not the one they knew.
+  const redeclared = makeColumnar("stream-03", ts + 2_000, 3, 1, true);
+  redeclared.series![0]!.metric_name = "cpu usage";
+  t.like(await s.send(redeclared), { code: status.INVALID_ARGUMENT });
+  for (let i = 0; i < 4; i++) { // on either ingest thread
+    t.regex((await s.send(makeColumnar("stream-03", ts + 3_000 + i, 3, 1, false))).message, /series\[0\]\.metric_name: "cpu usage" must match/);
+  }
+  t.deepEqual(await storedTimes("stream-03"), [ts]);
 });
 
 test.serial("a sender that stops reading its acknowledgements is stopped from sending more; once it reads, every report is answered and stored", async (t) => {
