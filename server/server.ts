@@ -87,7 +87,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     onCrashLoop: (name, error) => onFatal(`${name}: ${String(error)}`),
     onRestart: (name, error) => log.error({ err: error, actor: name }, "actor worker crashed; restarting"),
   };
-  const windowFeed = windowFeedSettings(config.actors.window_shards, config.actors.mailbox_size);
+  const windowFeed = windowFeedSettings(config.actors.window_shards, config.actors.mailbox_size, config.actors.ingest_threads);
   const ingest = new IngestPool({
     threads: config.actors.ingest_threads,
     queue: config.actors.ingest_queue,

@@ -30,6 +30,17 @@ test("each report reaches its agent's shard; two servers in one process do not h
   t.deepEqual(windowFeedCounters(settings, 0), { depth: 0, dropped: 0, handled: heard[0]!.length });
 });
 
+test("every ingest thread reaches the shard on a slot of its own, also threads started past the ring's end", async (t) => {
+  const settings = windowFeedSettings(1, 100, 1); // two slots
+  const heard: string[] = [];
+  const channel = receiveWindowFeed(settings, 0, (m) => { heard.push(...m.reports.map((r) => r.agentId)); });
+  const senders = [0, 1, 2].map(() => new WindowFeedSender(settings)); // slots 0, 1, and 0 again
+  t.teardown(() => { channel.close(); senders.forEach((s) => s.close()); });
+  senders.forEach((s, i) => s.send([report(`thread-${i}`, i)], written));
+  await until("three reports", async () => (heard.length === 3 ? true : undefined), 10_000);
+  t.deepEqual(heard.sort(), ["thread-0", "thread-1", "thread-2"]);
+});
+
 test("a shard with maxDepth messages waiting gets no more: the rest are dropped and counted, and it takes reports again once it catches up", async (t) => {
   const settings = windowFeedSettings(1, 3);
   const heard: number[] = [];

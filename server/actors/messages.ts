@@ -86,7 +86,9 @@ export interface WindowFeedSettings {
   shards: number;
   /** Messages a shard may have waiting before ingest drops (and counts) the next. */
   maxDepth: number;
-  /** Per shard, three Int32 counters (depth, dropped, handled), shared across threads. */
+  /** Channel names per shard, one per ingest thread's slot (window-feed.ts). */
+  slots: number;
+  /** Per shard, Int32 counters (depth, dropped, handled, dropped and stored), then the next ingest slot; shared across threads. */
   counters: SharedArrayBuffer;
 }
 

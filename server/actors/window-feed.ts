@@ -6,10 +6,16 @@ import { shardOf } from "./shard-of.ts";
 /*
  * The agent-window actor's input: ingest threads post the reports they accept straight to
  * the agent's window shard, so a report's samples reach the rules without a stop on the main
- * thread. Each shard listens on a BroadcastChannel of its own. Piscina's threads cannot be
- * handed ports one by one; a named channel also finds a shard again after either side
- * restarted, with no re-wiring. The name carries a random id: every server in the process
- * (tests run several) has channels of its own.
+ * thread. Each shard listens on named BroadcastChannels. Piscina's threads cannot be handed
+ * ports one by one; a named channel also finds a shard again after either side restarted,
+ * with no re-wiring. The name carries a random id: every server in the process (tests run
+ * several) has channels of its own.
+ *
+ * Every instance of a name receives (and decodes) what the others post: two ingest threads
+ * posting under one name would each decode the other's reports (≈ 36 µs a message of 16, in
+ * a microbenchmark). So an ingest thread takes a slot as it starts, and posts under its own
+ * name per shard; the shard listens on every slot's. A restarted thread takes the next slot,
+ * round the ring: should two live threads meet on one, it costs that decoding again, no more.
  */
 
 /* Counters per shard, at these offsets. Ingest adds to DEPTH and DROPPED; the shard takes
@@ -19,29 +25,31 @@ import { shardOf } from "./shard-of.ts";
 const DEPTH = 0, DROPPED = 1, HANDLED = 2, DROPPED_STORED = 3;
 const COUNTERS_PER_SHARD = 4;
 
-export function windowFeedSettings(shards: number, maxDepth: number): WindowFeedSettings {
+/** `senders`: how many ingest threads post at once; the ring has twice as many slots. */
+export function windowFeedSettings(shards: number, maxDepth: number, senders = 2): WindowFeedSettings {
   return {
-    channel: `tsmon-window-${randomUUID()}`, shards, maxDepth,
-    counters: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * COUNTERS_PER_SHARD * shards),
+    channel: `tsmon-window-${randomUUID()}`, shards, maxDepth, slots: 2 * senders,
+    // The shards' counters, then the next slot to take.
+    counters: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (COUNTERS_PER_SHARD * shards + 1)),
   };
 }
 
-function channelName(settings: WindowFeedSettings, shard: number): string {
-  return `${settings.channel}-${shard}`;
+function channelName(settings: WindowFeedSettings, shard: number, slot: number): string {
+  return `${settings.channel}-${shard}-${slot}`;
 }
 
 /**
- * The ingest side. Its open channels also receive (and decode) what the other ingest threads
- * post under the same names: with a 5 KB message, opening a channel for each post and
- * closing it after cost 37–80 µs a post against 13–18 µs on a channel kept open (Node 20,
- * receiver in another thread), on the report's way to its alerts; the extra decode is not.
+ * The ingest side: a channel per shard, kept open (with a 5 KB message, opening a channel
+ * for each post and closing it after cost 37–80 µs a post against 13–18 µs on one kept open,
+ * Node 20, receiver in another thread).
  */
 export class WindowFeedSender {
   private readonly channels: BroadcastChannel[];
   private readonly counters: Int32Array;
 
   constructor(private readonly settings: WindowFeedSettings) {
-    this.channels = Array.from({ length: settings.shards }, (_, i) => new BroadcastChannel(channelName(settings, i)));
+    const slot = Atomics.add(new Int32Array(settings.counters), COUNTERS_PER_SHARD * settings.shards, 1) % settings.slots;
+    this.channels = Array.from({ length: settings.shards }, (_, i) => new BroadcastChannel(channelName(settings, i, slot)));
     for (const c of this.channels) c.unref();
     this.counters = new Int32Array(settings.counters);
   }
@@ -85,20 +93,24 @@ export class WindowFeedSender {
  * `handle` keeps for later (it returns true) still counts as waiting until releaseHeld, so
  * held and in-flight messages together stay within `maxDepth`.
  */
-export function receiveWindowFeed(settings: WindowFeedSettings, shard: number, handle: (message: WindowFeedMessage) => boolean | void): BroadcastChannel {
+export function receiveWindowFeed(settings: WindowFeedSettings, shard: number, handle: (message: WindowFeedMessage) => boolean | void): { close(): void } {
   const counters = new Int32Array(settings.counters);
   const base = shard * COUNTERS_PER_SHARD;
-  const channel = new BroadcastChannel(channelName(settings, shard));
-  channel.unref();
   // Whatever was posted to this shard's previous thread died with it: start from empty.
   // (A message posted just before this reset and taken after it leaves the count one low.)
   Atomics.store(counters, base + DEPTH, 0);
-  channel.onmessage = (event) => {
+  const onmessage = (event: unknown) => {
     const message = (event as { data: WindowFeedMessage }).data;
     Atomics.add(counters, base + HANDLED, message.reports.length);
     if (handle(message) !== true) takeFromDepth(counters, base);
   };
-  return channel;
+  const channels = Array.from({ length: settings.slots }, (_, slot) => {
+    const channel = new BroadcastChannel(channelName(settings, shard, slot));
+    channel.unref();
+    channel.onmessage = onmessage;
+    return channel;
+  });
+  return { close: () => { for (const c of channels) c.close(); } };
 }
 
 /** `messages` held by the shard (see receiveWindowFeed) have been applied or dropped. */
