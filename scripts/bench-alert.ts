@@ -43,7 +43,7 @@ rules.push(
   `name = "memory-fill"\ntype = "trend_prediction"\nmetric = "memory.used_percent"\npredict_threshold = 90\nhorizon_secs = 3600\nmin_data_points = 10\nwindow_secs = 600`,
   `name = "load-climb"\ntype = "trend_prediction"\nmetric = "load.load_15"\npredict_threshold = 10\nhorizon_secs = 600\nmin_data_points = 6\nwindow_secs = 300`,
 );
-const extra = rules.map((r) => `[[alert.rules]]\n${r}\n`).join("\n") + `[actors]\ningest_threads = 2\ningest_queue = 4096\n`;
+const extra = rules.map((r) => `[[alert.rules]]\n${r}\n`).join("\n") + `[actors]\ningest_queue = 4096\n`;
 
 const dir = mkdtempSync(path.join(tmpdir(), "tsmon-bench-alert-"));
 const { file, ports } = await writeServerConfig(dir, { extra, logLevel: "warn" });

@@ -28,7 +28,7 @@ const { values } = parseArgs({ options: {
   seconds: { type: "string", default: "20" },
   concurrency: { type: "string", default: "64" },
   channels: { type: "string", default: "8" },
-  "ingest-threads": { type: "string", default: "2" },
+  "ingest-threads": { type: "string", default: "1" },
   instances: { type: "string", default: "1" },
   transport: { type: "string", default: "stream" },
 } });

@@ -37,7 +37,7 @@ test("the example file, with every section, loads", (t) => {
   t.deepEqual(cfg.alert.rules.map((r) => r.type), ["threshold", "rate_of_change", "trend_prediction", "cert_expiration", "agent_offline"]);
   t.is(cfg.notification.channels[0]!.type, "webhook");
   t.is(cfg.notification.silence_windows[0]!.recurrence, "daily");
-  t.is(cfg.actors.ingest_threads, 2);
+  t.is(cfg.actors.ingest_threads, 1);
 });
 
 test("every error is listed with its path", (t) => {

@@ -71,7 +71,7 @@ export interface ReportSamples { agentId: string; samples: SampleBlock; prevLast
 /** When a report reached each stage on its way to alert events (preciseNow(), any thread). */
 export interface ReportTimes { arrivedAt: number; acceptedAt: number; appliedAt?: number }
 
-// ---- ingest threads → agent-window shards (over a BroadcastChannel per shard, window-feed.ts) ----
+// ---- ingest threads → agent-window shards (over BroadcastChannels named per shard and ingest slot, window-feed.ts) ----
 
 /** An accepted report on its way to its agent-window shard. */
 export interface WindowReport extends ReportSamples { times: ReportTimes }

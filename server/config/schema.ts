@@ -132,7 +132,7 @@ export const serverConfigSchema = z.strictObject({
 
   actors: z.strictObject({
     /** Threads decoding, validating and writing reports. */
-    ingest_threads: positiveInt.default(2),
+    ingest_threads: positiveInt.default(1),
     /** Reports waiting for an ingest thread before the server answers RESOURCE_EXHAUSTED. */
     ingest_queue: positiveInt.default(512),
     /** Agent-window shards (worker threads), agents spread by a stable hash of agent_id. */
