@@ -36,6 +36,7 @@ import { startAuth } from "./auth/auth.ts";
 import { ControlStore } from "./storage/control-store.ts";
 import { MetricStore } from "./storage/metric-store.ts";
 import { PartitionSet } from "./storage/partitions.ts";
+import { underPm2Cluster } from "./pm2-cluster.ts";
 import { applyHistoryRetention, applyRetention } from "./storage/retention.ts";
 import { startSealing } from "./storage/sealing.ts";
 import { VERSION } from "./version.ts";
@@ -91,7 +92,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const ingest = new IngestPool({
     threads: config.actors.ingest_threads,
     queue: config.actors.ingest_queue,
-    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed },
+    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed, peers: underPm2Cluster() },
     registry: control,
     ...supervision,
   });

@@ -1,3 +1,4 @@
+import { underPm2Cluster } from "../server/pm2-cluster.ts";
 import test from "ava";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -86,4 +87,12 @@ test("cross-field rules: TLS needs its files, critical_days ≤ warning_days, ro
     "tls: enabled = true needs cert_file and key_file",
     "alert.rules.0.critical_days: critical_days must not exceed warning_days",
   ]);
+});
+
+test("a PM2 cluster of several instances is told apart from one instance and from fork mode", (t) => {
+  t.true(underPm2Cluster({ exec_mode: "cluster_mode", instances: "2" }));
+  t.true(underPm2Cluster({ exec_mode: "cluster_mode", instances: "max" }));
+  t.false(underPm2Cluster({ exec_mode: "cluster_mode", instances: "1" }));
+  t.false(underPm2Cluster({ exec_mode: "fork_mode", instances: "2" }));
+  t.false(underPm2Cluster({}));
 });

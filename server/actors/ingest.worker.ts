@@ -15,6 +15,7 @@ const deps: IngestDeps = {
   control: new ControlStore(settings.dataDir),
   retentionDays: settings.retentionDays,
   requireAgentAuth: settings.requireAgentAuth,
+  peers: settings.peers,
   now: Date.now,
 };
 
@@ -29,9 +30,10 @@ const windowFeed = new WindowFeedSender(settings.windowFeed);
  *  await), so this is one message per batch and destination. */
 export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
   // lmdb-js renews a thread's read snapshot only on a later timer tick; a busy ingest thread
-  // must still see a token revoked, or a report stored elsewhere, a moment ago. Once per
-  // batch: its reports are checked in one synchronous run.
+  // must still see a token revoked, or a report stored by another instance, a moment ago.
+  // Once per batch: its reports are checked in one synchronous run.
   deps.control.env.resetReadTxn();
+  if (deps.peers) deps.store.renewReads();
   const withSamples = Atomics.load(settings.samplesWanted, 0) === 1;
   const accepted: AcceptedReport[] = [];
   const toWindow: WindowReport[] = [];

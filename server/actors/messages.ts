@@ -56,6 +56,8 @@ export interface IngestWorkerData {
   dataDir: string;
   retentionDays: number;
   requireAgentAuth: boolean;
+  /** Other server instances write the same data dir (PM2 cluster): see IngestDeps.peers. */
+  peers: boolean;
   /** Where accepted reports go on to the agent-window shards. */
   windowFeed: WindowFeedSettings;
   /** [0] is 1 while the main thread wants accepted reports' samples (IngestPool.announceSamples). */

@@ -18,7 +18,12 @@ import { logFromWorker } from "./worker-log.ts";
 const settings = workerData as WindowWorkerData & { shard: number };
 const store = new MetricStore(new PartitionSet(settings.dataDir));
 const window = new AgentWindow({
-  readHistory: (agentId, fromMs, toMs) => store.scan(agentId, fromMs, toMs),
+  // Fresh reads: several reports can be applied in one turn, and a report stored (or
+  // dropped here) since the last must be found.
+  readHistory: (agentId, fromMs, toMs) => {
+    store.renewReads();
+    return store.scan(agentId, fromMs, toMs);
+  },
   now: Date.now,
   rebuildHorizonMs: settings.rebuildHorizonMs,
 });

@@ -85,6 +85,27 @@ export class MetricStore {
     await Promise.all([...touched].map((db) => db.flushed));
   }
 
+  /**
+   * The newest report of the agent stored before `tsMs` in that day's raw partition (0: none,
+   * or a day past taking recent writes). Another PM2 instance may have stored it a moment
+   * ago: the registry's last_seen tells of it only after its next flush. Reads the thread's
+   * snapshot: renewReads() first.
+   */
+  newestBefore(agentId: string, tsMs: number): number {
+    const day = dayOf(tsMs);
+    if (this.partitions.isLate(day, this.now())) return 0;
+    const db = this.partitions.recent(day);
+    for (const key of db.getKeys({ start: [agentId, tsMs], end: [agentId, -Infinity], reverse: true, limit: 1 })) {
+      if (Array.isArray(key) && key[0] === agentId) return key[1] as number;
+    }
+    return 0;
+  }
+
+  /** Reads from here on see what other threads and processes have committed. */
+  renewReads(): void {
+    this.partitions.renewReads();
+  }
+
   /** Every record of an agent with fromMs ≤ ts ≤ toMs, across partitions (a sealed day's before its late reports). */
   *scan(agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
     // Only partitions that exist: a range may span years (e.g. a catch-up from long ago).

@@ -198,6 +198,12 @@ export class PartitionSet {
     await this.remove(this.rollupFile(day));
   }
 
+  /** Reads on every open environment from here on see the newest commits (lmdb-js keeps a
+   *  thread's read snapshot until a later timer tick). */
+  renewReads(): void {
+    for (const db of this.handles.values()) db.resetReadTxn();
+  }
+
   /** Days that have rollups on disk, oldest first. */
   rollupDays(): string[] {
     return this.files(this.rollupDir, ROLLUP).map((f) => f.day).filter(isDayName).sort();
