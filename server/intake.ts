@@ -8,8 +8,8 @@ import type { ServerMetrics } from "./observability/metrics.ts";
  * Where reports enter the actor system, whatever their transport (gRPC or HTTP). Ingest
  * validates a report and writes it; the moment it is accepted, the ingest thread sends its
  * samples on to the agent window, side by side with the write, so an alert does not wait for
- * the report's fsync, and announces it here, for the live feed. The sender's acknowledgement
- * comes once the report is durable and announced.
+ * the report's fsync, and, while a live client watches, announces it here for the live feed.
+ * The sender's acknowledgement comes once the report is durable (and announced, if it was).
  */
 export class Intake {
   private readonly listeners: ((agentId: string, samples: SampleBlock) => void)[] = [];

@@ -58,3 +58,13 @@ test("with one batch out at most, later items wait and go together when it comes
   answers[2]!();
   t.deepEqual(await Promise.all(submitted), [1, 2, 3, 4, 5, 6]);
 });
+
+test("a send that throws fails its batch and leaves room for the next", async (t) => {
+  let calls = 0;
+  const batcher = new TurnBatcher<number, number>(10, (items) => {
+    if (calls++ === 0) throw new Error("pool not started");
+    return Promise.resolve(items);
+  }, 1);
+  await t.throwsAsync(batcher.submit(1), { message: "pool not started" });
+  t.is(await batcher.submit(2), 2);
+});

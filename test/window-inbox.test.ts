@@ -17,7 +17,7 @@ const fireAbove90: AlertRule = {
  * A shard's inbox and window on a real feed. The registry's last_seen stays at the first
  * report (as between its 0.2 s flushes), so only the drop count can tell of a dropped one.
  */
-function shard(t: ExecutionContext, maxDepth: number) {
+function shard(t: ExecutionContext, maxDepth: number, warn: (msg: string) => void = () => {}) {
   const feed = windowFeedSettings(1, maxDepth);
   const storage: { tsMs: number; points: StoredPoint[] }[] = [];
   const window = new AgentWindow({
@@ -33,7 +33,7 @@ function shard(t: ExecutionContext, maxDepth: number) {
     apply: ({ reports, droppedBefore }: WindowFeedMessage) => {
       for (const r of reports) states.push(...window.handle({ ...r, type: "samples", droppedBefore }).observations.map((o) => o.target.state));
     },
-    log: () => {},
+    log: (_level, msg) => warn(msg),
   });
   const channel = receiveWindowFeed(feed, 0, (m) => inbox.take(m));
   const sender = new WindowFeedSender(feed);
@@ -83,16 +83,38 @@ test("reports dropped while the shard waits for its wiring are read back with ea
   t.like(windowFeedCounters(s.feed, 0), { depth: 0 });
 });
 
-test("a dropped report whose write never settles holds the window for a second, not for ever", async (t) => {
+test("drops count as stored in the order they were dropped: a later drop's write settling first does not let a message skip an earlier one", async (t) => {
   const s = shard(t, 1);
+  s.setReady();
+  let commitFirst!: () => void, commitSecond!: () => void;
+  s.send(900_000, 40);
+  s.send(910_000, 95, new Promise((resolve) => { commitFirst = resolve; })); // dropped: one waits
+  await s.settle("the first report applied", 1);
+  s.send(920_000, 40); // stamped with the first drop
+  s.send(930_000, 40, new Promise((resolve) => { commitSecond = resolve; })); // dropped too
+  commitSecond();
+  await new Promise((r) => setTimeout(r, 200));
+  t.deepEqual(s.states, ["inactive"], "still waiting for the first drop's write");
+  commitFirst();
+  await s.settle("the breach read back, then the recovery", 3);
+  t.deepEqual(s.states, ["inactive", "firing", "inactive"]);
+});
+
+test("a dropped report whose write never settles holds the window for a second, not for ever", async (t) => {
+  const warnings: string[] = [];
+  const s = shard(t, 1, (msg) => warnings.push(msg));
   s.setReady();
   s.send(900_000, 40);
   s.send(910_000, 95, new Promise(() => {})); // its ingest thread died mid-write
   await s.settle("the first report applied", 1);
+  const sent = Date.now();
   s.send(920_000, 96);
   await s.settle("the next report, after the wait", 2);
+  t.true(Date.now() - sent >= 1_000, "it waited the second out");
   t.deepEqual(s.states, ["inactive", "firing"]);
+  t.is(warnings.length, 1);
   s.send(930_000, 40);
-  await s.settle("later reports without a wait", 3);
+  await s.settle("later reports", 3);
+  t.is(warnings.length, 1, "no second wait: the lost write is not waited for again");
   t.is(windowFeedCounters(s.feed, 0).depth, 0);
 });

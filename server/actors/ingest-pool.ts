@@ -17,15 +17,15 @@ export interface IngestPoolOptions extends Supervision {
 
 export type StoredReport = Extract<IngestReply, { type: "stored" }>;
 
-/** Reports that arrive within one turn of the event loop go to a thread as one task, up to this many. */
+/** Reports that go to a thread as one task, at most (see the TurnBatcher below). */
 const REPORTS_PER_TASK = 16;
-/** Tasks one thread works on at once (their writes share commits; each report is still
- *  acknowledged only once durable). */
+/** Tasks one thread may work on at once: only full tasks go while one is out, and their
+ *  writes share commits (each report is still acknowledged only once durable). */
 const TASKS_IN_FLIGHT_PER_THREAD = 4;
 
 /**
- * The ingest actor's pool (supervised, see PoolSupervisor). Reports are batched per turn of
- * the event loop, so a burst costs one worker message per batch, not per report. A thread
+ * The ingest actor's pool (supervised, see PoolSupervisor). Reports go in tasks of up to 16,
+ * one task out at a time, so a burst costs one worker message per task, not per report. A thread
  * that dies with reports in flight turns them into retryable UNAVAILABLE; more reports
  * waiting than the threads take plus `queue` is RESOURCE_EXHAUSTED.
  */

@@ -37,7 +37,13 @@ export class TurnBatcher<T, R> {
     this.items = [];
     this.waiters = [];
     this.out++;
-    this.send(items).then(
+    let sent: Promise<R[]>;
+    try {
+      sent = this.send(items);
+    } catch (err) {
+      sent = Promise.reject(err); // a send that throws fails its batch, like one that rejects
+    }
+    sent.then(
       (results) => waiters.forEach((w, i) => w.resolve(results[i]!)),
       (err: unknown) => { for (const w of waiters) w.reject(err); },
     ).finally(() => {

@@ -46,9 +46,11 @@ function channelName(settings: WindowFeedSettings, shard: number, slot: number):
 export class WindowFeedSender {
   private readonly channels: BroadcastChannel[];
   private readonly counters: Int32Array;
+  /** Drops are counted as stored in the order they were dropped, whatever order writes settle in. */
+  private stored: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly settings: WindowFeedSettings) {
-    const slot = Atomics.add(new Int32Array(settings.counters), COUNTERS_PER_SHARD * settings.shards, 1) % settings.slots;
+    const slot = (Atomics.add(new Int32Array(settings.counters), COUNTERS_PER_SHARD * settings.shards, 1) >>> 0) % settings.slots;
     this.channels = Array.from({ length: settings.shards }, (_, i) => new BroadcastChannel(channelName(settings, i, slot)));
     for (const c of this.channels) c.unref();
     this.counters = new Int32Array(settings.counters);
@@ -72,8 +74,8 @@ export class WindowFeedSender {
       if (Atomics.add(this.counters, base + DEPTH, 1) >= this.settings.maxDepth) {
         Atomics.sub(this.counters, base + DEPTH, 1);
         Atomics.add(this.counters, base + DROPPED, list.length);
-        const stored = () => Atomics.add(this.counters, base + DROPPED_STORED, list.length);
-        void written.then(stored, stored);
+        const settled = written.then(() => {}, () => {});
+        this.stored = Promise.all([this.stored, settled]).then(() => Atomics.add(this.counters, base + DROPPED_STORED, list.length));
         continue;
       }
       // Stamped with the drops counted so far: the shard reads storage for an agent whose
@@ -125,12 +127,15 @@ function takeFromDepth(counters: Int32Array, base: number): void {
   if (Atomics.sub(counters, base + DEPTH, 1) <= 0) Atomics.add(counters, base + DEPTH, 1);
 }
 
-/** Reports a shard received but could not keep (window-inbox.ts). Counted as stored at once:
- *  they waited behind a full queue, their writes long settled. */
+/** How long after a shard drops reports itself they are counted as stored: it cannot see
+ *  their writes (posted while in flight), which take a commit, milliseconds. */
+const SHARD_DROP_STORED_AFTER_MS = 200;
+
+/** Reports a shard received but could not keep (window-inbox.ts). */
 export function countDropped(settings: WindowFeedSettings, shard: number, reports: number): void {
   const counters = new Int32Array(settings.counters), base = shard * COUNTERS_PER_SHARD;
   Atomics.add(counters, base + DROPPED, reports);
-  Atomics.add(counters, base + DROPPED_STORED, reports);
+  setTimeout(() => Atomics.add(counters, base + DROPPED_STORED, reports), SHARD_DROP_STORED_AFTER_MS).unref();
 }
 
 /** How many of the shard's dropped reports (total) have settled writes. */
