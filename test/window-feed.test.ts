@@ -30,7 +30,7 @@ test("each report reaches its agent's shard; two servers in one process do not h
   t.deepEqual(windowFeedCounters(settings, 0), { depth: 0, dropped: 0, handled: heard[0]!.length });
 });
 
-test("every ingest thread reaches the shard on a slot of its own, also threads started past the ring's end", async (t) => {
+test("every ingest thread reaches the shard from its slot, also threads started past the ring's end (sharing a slot)", async (t) => {
   const settings = windowFeedSettings(1, 100, 1); // two slots
   const heard: string[] = [];
   const channel = receiveWindowFeed(settings, 0, (m) => { heard.push(...m.reports.map((r) => r.agentId)); });
