@@ -105,3 +105,24 @@ test("totals that wrap at 2^32 still give the right difference", (t) => {
   t.is(counterDelta(5, 2 ** 32 - 3), 8);
   t.is(counterDelta(10, 4), 6);
 });
+
+test("a batch crosses the channel whole: every report's agent, series, times, timestamps and values, reports of different sizes side by side", async (t) => {
+  const settings = windowFeedSettings(1, 100);
+  const heard: WindowReport[] = [];
+  const channel = receiveWindowFeed(settings, 0, (m) => { heard.push(...m.reports); });
+  const sender = new WindowFeedSender(settings);
+  t.teardown(() => { channel.close(); sender.close(); });
+
+  const sent: WindowReport[] = [
+    { agentId: "a", prevLastSeen: 1_700_000_000_000, times: { arrivedAt: 10.25, acceptedAt: 11.5 },
+      samples: { series: "cpu.usage\nmemory.used", timestamps: new Float64Array([1_700_000_010_000, 1_700_000_010_001]), values: new Float64Array([12.34, -0]) } },
+    { agentId: "b", prevLastSeen: 0, times: { arrivedAt: 1, acceptedAt: 2 }, samples: { series: "", timestamps: new Float64Array(0), values: new Float64Array(0) } },
+    { agentId: "c", prevLastSeen: 5, times: { arrivedAt: 3, acceptedAt: 4 },
+      samples: { series: "load.1", timestamps: new Float64Array([7]), values: new Float64Array([Number.MAX_VALUE]) } },
+  ];
+  sender.send(sent, written);
+  await until("3 reports heard", async () => (heard.length === 3 ? true : undefined), 10_000);
+  t.deepEqual(heard.map((r) => ({ ...r, samples: { ...r.samples, timestamps: [...r.samples.timestamps], values: [...r.samples.values] } })),
+    sent.map((r) => ({ ...r, samples: { ...r.samples, timestamps: [...r.samples.timestamps], values: [...r.samples.values] } })));
+  t.true(Object.is(heard[0]!.samples.values[1], -0), "-0 stays -0");
+});

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { BroadcastChannel } from "node:worker_threads";
 import type { WindowFeedMessage, WindowFeedSettings, WindowReport } from "./messages.ts";
 import { shardOf } from "./shard-of.ts";
+import { packWindowBatch, unpackWindowBatch, type PackedWindowBatch } from "./window-batch.ts";
 
 /*
  * The agent-window actor's input: ingest threads post the reports they accept straight to
@@ -24,6 +25,9 @@ import { shardOf } from "./shard-of.ts";
  * readers take differences. */
 const DEPTH = 0, DROPPED = 1, HANDLED = 2, DROPPED_STORED = 3;
 const COUNTERS_PER_SHARD = 4;
+
+/** A WindowFeedMessage as it crosses the channel (window-batch.ts). */
+interface FeedWire { batch: PackedWindowBatch; droppedBefore: number }
 
 /** `senders`: how many ingest threads post at once; the ring has twice as many slots. */
 export function windowFeedSettings(shards: number, maxDepth: number, senders = 2): WindowFeedSettings {
@@ -80,8 +84,8 @@ export class WindowFeedSender {
       }
       // Stamped with the drops counted so far: the shard reads storage for an agent whose
       // report comes after drops it has not yet checked for (AgentWindow).
-      const message: WindowFeedMessage = { type: "samples-batch", reports: list, droppedBefore: Atomics.load(this.counters, base + DROPPED) >>> 0 };
-      this.channels[shard]!.postMessage(message);
+      const wire: FeedWire = { batch: packWindowBatch(list), droppedBefore: Atomics.load(this.counters, base + DROPPED) >>> 0 };
+      this.channels[shard]!.postMessage(wire);
     }
   }
 
@@ -102,7 +106,8 @@ export function receiveWindowFeed(settings: WindowFeedSettings, shard: number, h
   // (A message posted just before this reset and taken after it leaves the count one low.)
   Atomics.store(counters, base + DEPTH, 0);
   const onmessage = (event: unknown) => {
-    const message = (event as { data: WindowFeedMessage }).data;
+    const { batch, droppedBefore } = (event as { data: FeedWire }).data;
+    const message: WindowFeedMessage = { type: "samples-batch", reports: unpackWindowBatch(batch), droppedBefore };
     Atomics.add(counters, base + HANDLED, message.reports.length);
     if (handle(message) !== true) takeFromDepth(counters, base);
   };
