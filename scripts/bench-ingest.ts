@@ -12,6 +12,7 @@ import { SimulatedHost } from "./lib/agent-shape.ts";
 import { openChannels, quantile, sendReport } from "./lib/grpc-load.ts";
 import { machineLine, printTable, processCpuSeconds, processRssMb } from "./lib/machine.ts";
 import { freePort } from "./lib/ports.ts";
+import { adminHeaders } from "./lib/test-credentials.ts";
 import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
 
 /*
@@ -100,6 +101,7 @@ const cpuEach = server.pids.map((pid, i) => processCpuSeconds(pid) - cpu0[i]!);
 const rssEach = server.pids.map(processRssMb);
 const daemonCpu = server.daemonPid === undefined ? 0 : processCpuSeconds(server.daemonPid) - daemonCpu0;
 const cpu = sum(cpuEach), rss = sum(rssEach);
+const windowDropped = await scrapeCounter(`http://127.0.0.1:${ports.http}`, "tsmon_window_reports_dropped_total");
 for (const s of streams) s.close();
 for (const c of channels) c.close();
 await server.stop();
@@ -121,6 +123,8 @@ printTable([
   ["server CPU (all threads)", `${cpu.toFixed(1)} s over ${elapsed.toFixed(1)} s` + perInstance(cpuEach, 1, " s")],
   ...(server.daemonPid === undefined ? [] : [["PM2 daemon CPU (balancer; not in the figures above)", `${daemonCpu.toFixed(1)} s`] as [string, string]]),
   ["ack latency p50 / p99", `${pct(0.5)} ms / ${pct(0.99)} ms`],
+  // Each dropped report costs its agent a read of storage at its next report: a window that keeps up drops none.
+  [`reports the agent window dropped (read back from storage)${instances > 1 ? ", one instance" : ""}`, windowDropped],
   ["server RSS at end", `${rss.toFixed(0)} MB` + perInstance(rssEach, 0, " MB")],
   ["bytes per point on disk (today's raw layout; see bench:query for sealed days)", (tsmonBytes / Math.max(points, 1)).toFixed(1)],
 ]);
@@ -288,4 +292,15 @@ function dirBytes(dir: string): number {
     total += entry.isDirectory() ? dirBytes(p) : statSync(p).size;
   }
   return total;
+}
+
+/** A counter's value from the server's /metrics (under PM2, whichever instance answers). */
+async function scrapeCounter(origin: string, name: string): Promise<string> {
+  try {
+    const res = await fetch(`${origin}/metrics`, { headers: await adminHeaders(origin) });
+    const line = (await res.text()).split("\n").find((l) => l.startsWith(`${name} `));
+    return line ? String(Number(line.slice(name.length + 1))) : "not reported";
+  } catch (err) {
+    return `not read (${(err as Error).message})`;
+  }
 }
