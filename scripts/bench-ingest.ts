@@ -297,7 +297,7 @@ function dirBytes(dir: string): number {
 /** A counter's value from the server's /metrics (under PM2, whichever instance answers). */
 async function scrapeCounter(origin: string, name: string): Promise<string> {
   try {
-    const res = await fetch(`${origin}/metrics`, { headers: await adminHeaders(origin) });
+    const res = await fetch(`${origin}/metrics`, { headers: await adminHeaders(origin), signal: AbortSignal.timeout(10_000) });
     const line = (await res.text()).split("\n").find((l) => l.startsWith(`${name} `));
     return line ? String(Number(line.slice(name.length + 1))) : "not reported";
   } catch (err) {

@@ -3,8 +3,8 @@ import type { WindowReport } from "./messages.ts";
 /**
  * How a batch of reports crosses a window-feed channel: the numbers of all of them in one
  * Float64Array, the strings in two arrays. Structured clone pays per object, not per byte:
- * 16 reports as objects (each with its samples, its times and two Float64Arrays) cost the
- * two threads ≈ 47 µs a message of 8 in a microbenchmark, packed ≈ 26 µs.
+ * 8 reports as objects (each with its samples, its times and two Float64Arrays) cost the
+ * two threads ≈ 47 µs a message in a microbenchmark, packed ≈ 26 µs.
  */
 export interface PackedWindowBatch {
   agentIds: string[];
