@@ -12,7 +12,7 @@ import { SimulatedHost } from "./lib/agent-shape.ts";
 import { openChannels, quantile, sendReport } from "./lib/grpc-load.ts";
 import { machineLine, printTable, processCpuSeconds, processRssMb } from "./lib/machine.ts";
 import { freePort } from "./lib/ports.ts";
-import { adminHeaders } from "./lib/test-credentials.ts";
+import { adminFetch } from "./lib/test-credentials.ts";
 import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
 
 /*
@@ -297,9 +297,8 @@ function dirBytes(dir: string): number {
 /** A counter's value from the server's /metrics (under PM2, whichever instance answers). */
 async function scrapeCounter(origin: string, name: string): Promise<string> {
   try {
-    const res = await fetch(`${origin}/metrics`, { headers: await adminHeaders(origin), signal: AbortSignal.timeout(10_000) });
-    const line = (await res.text()).split("\n").find((l) => l.startsWith(`${name} `));
-    return line ? String(Number(line.slice(name.length + 1))) : "not reported";
+    const text = await (await adminFetch(`${origin}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    return new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? "not reported";
   } catch (err) {
     return `not read (${(err as Error).message})`;
   }

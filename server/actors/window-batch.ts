@@ -29,7 +29,7 @@ export function packWindowBatch(reports: readonly WindowReport[]): PackedWindowB
     numbers[at + 1] = r.times.arrivedAt;
     numbers[at + 2] = r.times.acceptedAt;
     numbers[at + 3] = n;
-    numbers.set(timestamps.subarray(0, n), at + HEADER);
+    numbers.set(timestamps, at + HEADER); // one per value (SampleBlock)
     numbers.set(values, at + HEADER + n);
     at += HEADER + 2 * n;
   });
