@@ -2,7 +2,7 @@ import test from "ava";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { RuleEvaluator } from "../server/actors/evaluator.ts";
+import { RuleEvaluator } from "../server/actors/evaluator/evaluator.ts";
 import type { AlertRule, Observation } from "../server/alerts/types.ts";
 import { ControlStore } from "../server/storage/control-store.ts";
 

@@ -2,7 +2,7 @@ import test from "ava";
 import { once } from "node:events";
 import type { MessagePort } from "node:worker_threads";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AlertWiring, type WiredShard } from "../server/actors/alert-wiring.ts";
+import { AlertWiring, type WiredShard } from "../server/actors/evaluator/alert-wiring.ts";
 import { TsmonError } from "../common/errors.ts";
 
 type PortMessage = { type: string; shard?: number; port: MessagePort };

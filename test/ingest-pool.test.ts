@@ -2,9 +2,10 @@ import test, { type ExecutionContext } from "ava";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { IngestPool } from "../server/actors/ingest-pool.ts";
-import type { AcceptedReport, IngestTask, WindowFeedMessage, WindowReport } from "../server/actors/messages.ts";
-import { receiveWindowFeed, windowFeedSettings } from "../server/actors/window-feed.ts";
+import { IngestPool } from "../server/actors/ingest/ingest-pool.ts";
+import type { AcceptedReport, IngestTask, WindowFeedMessage, WindowReport } from "../server/actors/protocol/messages.ts";
+import { receiveWindowFeed } from "../server/actors/window/window-feed.ts";
+import { windowFeedSettings } from "../server/actors/protocol/window-feed-layout.ts";
 import { ControlStore } from "../server/storage/control-store.ts";
 import { until } from "./helpers/server.ts";
 

@@ -10,7 +10,7 @@ import { LiveHub } from "../server/live/hub.ts";
 import { LiveRelay, liveSocketPrefix } from "../server/live/relay.ts";
 import { createLogger } from "../server/log.ts";
 import { tempControlStore } from "./helpers/temp-control.ts";
-import type { SampleBlock } from "../server/actors/messages.ts";
+import type { SampleBlock } from "../server/actors/protocol/messages.ts";
 import { toSeriesText } from "../common/series-text.ts";
 import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";

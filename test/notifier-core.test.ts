@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Notifier } from "../server/notify/notifier.ts";
+import { Notifier } from "../server/actors/notifier/notifier.ts";
 import { DEFAULT_RETRY } from "../server/notify/stages/retry.ts";
 import type { Notification } from "../server/notify/types.ts";
 import { ControlStore } from "../server/storage/control-store.ts";

@@ -1,6 +1,6 @@
 import test from "ava";
-import { onCrash } from "../server/actors/restart-policy.ts";
-import { shardOf } from "../server/actors/shard-of.ts";
+import { onCrash } from "../server/actors/runtime/restart-policy.ts";
+import { shardOf } from "../server/actors/runtime/shard-of.ts";
 
 const policy = { baseMs: 100, maxMs: 1_000, maxPerMinute: 3 };
 

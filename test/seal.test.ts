@@ -8,7 +8,7 @@ import { DAY_MS, dayOf, dayStartMs } from "../server/storage/days.ts";
 import { MetricStore } from "../server/storage/metric-store.ts";
 import { PartitionSet } from "../server/storage/partitions.ts";
 import { applyRetention } from "../server/storage/retention.ts";
-import { daysToSeal } from "../server/storage/sealing.ts";
+import { daysToSeal } from "../server/actors/sealer/sealing.ts";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
 import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
 import { adminFetch, getJson, startTestServer, until } from "./helpers/server.ts";

@@ -1,5 +1,5 @@
 import test from "ava";
-import { TurnBatcher } from "../server/actors/turn-batcher.ts";
+import { TurnBatcher } from "../server/actors/runtime/turn-batcher.ts";
 
 test("what is submitted in one turn goes as one batch, split at the maximum; each submitter gets its own answer", async (t) => {
   const sent: number[][] = [];

@@ -1,7 +1,8 @@
 import test from "ava";
-import type { WindowReport } from "../server/actors/messages.ts";
-import { shardOf } from "../server/actors/shard-of.ts";
-import { counterDelta, receiveWindowFeed, releaseHeld, WindowFeedSender, windowFeedCounters, windowFeedSettings } from "../server/actors/window-feed.ts";
+import type { WindowReport } from "../server/actors/protocol/messages.ts";
+import { shardOf } from "../server/actors/runtime/shard-of.ts";
+import { counterDelta, receiveWindowFeed, releaseHeld, WindowFeedSender, windowFeedCounters } from "../server/actors/window/window-feed.ts";
+import { windowFeedSettings } from "../server/actors/protocol/window-feed-layout.ts";
 import { until } from "./helpers/server.ts";
 
 const written = Promise.resolve();

@@ -1,10 +1,11 @@
 import test, { type ExecutionContext } from "ava";
 import type { StoredPoint } from "../server/storage/metric-store.ts";
-import type { WindowFeedMessage, WindowReport } from "../server/actors/messages.ts";
+import type { WindowFeedMessage, WindowReport } from "../server/actors/protocol/messages.ts";
 import type { AlertRule } from "../server/alerts/types.ts";
-import { AgentWindow } from "../server/actors/window.ts";
-import { receiveWindowFeed, WindowFeedSender, windowFeedCounters, windowFeedSettings } from "../server/actors/window-feed.ts";
-import { WindowInbox } from "../server/actors/window-inbox.ts";
+import { AgentWindow } from "../server/actors/window/window.ts";
+import { receiveWindowFeed, WindowFeedSender, windowFeedCounters } from "../server/actors/window/window-feed.ts";
+import { windowFeedSettings } from "../server/actors/protocol/window-feed-layout.ts";
+import { WindowInbox } from "../server/actors/window/window-inbox.ts";
 import { toSeriesText } from "../common/series-text.ts";
 import { until } from "./helpers/server.ts";
 

@@ -1,7 +1,7 @@
 import test from "ava";
 import type { StoredPoint } from "../server/storage/metric-store.ts";
-import { AgentWindow } from "../server/actors/window.ts";
-import type { SampleBlock } from "../server/actors/messages.ts";
+import { AgentWindow } from "../server/actors/window/window.ts";
+import type { SampleBlock } from "../server/actors/protocol/messages.ts";
 import { toSeriesText } from "../common/series-text.ts";
 import type { AlertRule } from "../server/alerts/types.ts";
 import type { Labels } from "../common/metrics.ts";

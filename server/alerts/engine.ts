@@ -1,8 +1,8 @@
-import type { EvaluatorShards } from "../actors/evaluator-shards.ts";
-import type { WindowShards } from "../actors/window-shards.ts";
+import type { EvaluatorShards } from "../actors/evaluator/evaluator-shards.ts";
+import type { WindowShards } from "../actors/window/window-shards.ts";
 import type { Logger } from "../log.ts";
 import type { RuleBook } from "./rule-book.ts";
-import type { ReportEvents } from "../actors/messages.ts";
+import type { ReportEvents } from "../actors/protocol/messages.ts";
 import type { AlertEvent } from "./types.ts";
 
 const RULES_POLL_MS = 1_000;

@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { TsmonError } from "../../common/errors.ts";
-import type { CertCheckerTask, IngestTask } from "../actors/messages.ts";
+import type { CertCheckerTask, IngestTask } from "../actors/protocol/messages.ts";
 import type { Logger } from "../log.ts";
 import type { CertStore } from "../storage/cert-store.ts";
 import type { Lease } from "../storage/lease.ts";

@@ -3,7 +3,7 @@ import { ERROR_CODES, toErrorData } from "../../common/errors.ts";
 import { encodeReportResponse } from "../ingest/decode.ts";
 import { LIMITS } from "../ingest/limits.ts";
 import { bearerToken } from "../bearer.ts";
-import type { Intake } from "../intake.ts";
+import type { Intake } from "../actors/ingest/intake.ts";
 import type { Logger } from "../log.ts";
 import { ownBytes } from "./own-bytes.ts";
 import type { ReportStreams } from "./report-stream.ts";

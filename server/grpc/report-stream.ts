@@ -4,7 +4,7 @@ import { bearerToken } from "../bearer.ts";
 import { encodeReportAck } from "../ingest/decode.ts";
 import { scanFrame } from "../ingest/columnar.ts";
 import { ownBytes } from "./own-bytes.ts";
-import type { Intake } from "../intake.ts";
+import type { Intake } from "../actors/ingest/intake.ts";
 import type { Logger } from "../log.ts";
 import type { ServerMetrics } from "../observability/metrics.ts";
 

@@ -1,11 +1,11 @@
 import type { Auth } from "../auth/auth.ts";
 import type { ServerConfig } from "../config/load.ts";
-import type { Intake } from "../intake.ts";
+import type { Intake } from "../actors/ingest/intake.ts";
 import type { Logger } from "../log.ts";
 import type { ServerMetrics } from "../observability/metrics.ts";
-import type { WindowShards } from "../actors/window-shards.ts";
+import type { WindowShards } from "../actors/window/window-shards.ts";
 import type { AlertEngine } from "../alerts/engine.ts";
-import type { NotifierActor } from "../actors/notifier-actor.ts";
+import type { NotifierActor } from "../actors/notifier/notifier-actor.ts";
 import type { ChannelBook } from "../notify/channel-book.ts";
 import type { CertChecker } from "../certs/checker.ts";
 import type { ControlStore } from "../storage/control-store.ts";

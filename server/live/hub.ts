@@ -1,5 +1,5 @@
 import type { WebSocket } from "ws";
-import type { SampleBlock } from "../actors/messages.ts";
+import type { SampleBlock } from "../actors/protocol/messages.ts";
 import { SeriesTextCache, type SeriesRef } from "../../common/series-text.ts";
 import type { AlertEvent } from "../alerts/types.ts";
 import type { ServerMessage } from "./protocol.ts";

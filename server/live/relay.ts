@@ -4,7 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Database } from "lmdb";
-import type { SampleBlock } from "../actors/messages.ts";
+import type { SampleBlock } from "../actors/protocol/messages.ts";
 import type { AlertEvent } from "../alerts/types.ts";
 import type { Logger } from "../log.ts";
 import { processExists } from "../process-exists.ts";

@@ -1,5 +1,5 @@
 import { anyGlob } from "../../common/glob.ts";
-import type { SampleBlock } from "../actors/messages.ts";
+import type { SampleBlock } from "../actors/protocol/messages.ts";
 import type { SeriesRef } from "../../common/series-text.ts";
 import type { LiveValue } from "./protocol.ts";
 

@@ -1,4 +1,4 @@
-import type { LatestValue } from "../actors/messages.ts";
+import type { LatestValue } from "../actors/protocol/messages.ts";
 
 const RESERVED = new Set(["agent_id", "name"]);
 

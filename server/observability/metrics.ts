@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { ReportTimes } from "../actors/messages.ts";
-import { counterDelta } from "../actors/window-feed.ts";
+import type { ReportTimes } from "../actors/protocol/messages.ts";
+import { counterDelta } from "../actors/window/window-feed.ts";
 
 /** Live figures the registry reads at scrape time. */
 export interface MetricSources {

@@ -1,5 +1,5 @@
-import type { NotifierReplies, NotifierRequest } from "./messages.ts";
-import { ShardGroup, type ShardGroupOptions } from "./shard-group.ts";
+import type { NotifierReplies, NotifierRequest } from "../protocol/messages.ts";
+import { ShardGroup, type ShardGroupOptions } from "../runtime/shard-group.ts";
 
 /** The notifier actor: one supervised thread (delivery is once per host, by lease). */
 export class NotifierActor extends ShardGroup<NotifierRequest, NotifierReplies> {

@@ -1,12 +1,12 @@
 import { parentPort } from "node:worker_threads";
 import { workerData } from "piscina";
-import { ControlStore } from "../storage/control-store.ts";
-import { MetricStore } from "../storage/metric-store.ts";
-import { PartitionSet } from "../storage/partitions.ts";
+import { ControlStore } from "../../storage/control-store.ts";
+import { MetricStore } from "../../storage/metric-store.ts";
+import { PartitionSet } from "../../storage/partitions.ts";
 import { ingestReport, type IngestDeps } from "./ingest.ts";
-import type { AcceptedReport, IngestAccepted, IngestBatch, IngestReply, IngestWorkerData, WindowReport } from "./messages.ts";
-import { preciseNow } from "./precise-clock.ts";
-import { WindowFeedSender } from "./window-feed.ts";
+import type { AcceptedReport, IngestAccepted, IngestBatch, IngestReply, IngestWorkerData, WindowReport } from "../protocol/messages.ts";
+import { preciseNow } from "../runtime/precise-clock.ts";
+import { WindowFeedSender } from "../window/window-feed.ts";
 
 // The shell of the ingest actor: opens storage once per thread, then runs the core per task.
 const settings = workerData as IngestWorkerData;
@@ -19,7 +19,7 @@ const deps: IngestDeps = {
   now: Date.now,
 };
 
-export { crashForTest } from "./thread-exit.ts";
+export { crashForTest } from "../runtime/thread-exit.ts";
 
 const windowFeed = new WindowFeedSender(settings.windowFeed);
 

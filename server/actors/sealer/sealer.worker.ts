@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { MetricStore } from "../storage/metric-store.ts";
-import { PartitionSet } from "../storage/partitions.ts";
-import type { SealerWorkerData, SealResult } from "./messages.ts";
+import { MetricStore } from "../../storage/metric-store.ts";
+import { PartitionSet } from "../../storage/partitions.ts";
+import type { SealerWorkerData, SealResult } from "../protocol/messages.ts";
 
 // One sealing pass off the main thread: seal each day asked for, report, and exit.
 const settings = workerData as SealerWorkerData;

@@ -1,7 +1,7 @@
 import type { Worker } from "node:worker_threads";
 import { wrap, type Remote } from "comlink";
 import { nodeEndpoint } from "./comlink-node.ts";
-import { TsmonError } from "../../common/errors.ts";
+import { TsmonError } from "../../../common/errors.ts";
 import { onCrash, type Supervision } from "./restart-policy.ts";
 import { spawnWorker } from "./spawn-worker.ts";
 

@@ -1,8 +1,8 @@
-import type { IngestPool, StoredReport } from "./actors/ingest-pool.ts";
-import type { IngestTask, SampleBlock } from "./actors/messages.ts";
-import { preciseNow } from "./actors/precise-clock.ts";
-import type { Logger } from "./log.ts";
-import type { ServerMetrics } from "./observability/metrics.ts";
+import type { IngestPool, StoredReport } from "./ingest-pool.ts";
+import type { IngestTask, SampleBlock } from "../protocol/messages.ts";
+import { preciseNow } from "../runtime/precise-clock.ts";
+import type { Logger } from "../../log.ts";
+import type { ServerMetrics } from "../../observability/metrics.ts";
 
 /**
  * Where reports enter the actor system, whatever their transport (gRPC or HTTP). Ingest

@@ -1,9 +1,9 @@
 import type { MessagePort } from "node:worker_threads";
-import type { Labels, MetricBatch } from "../../common/metrics.ts";
-import type { ErrorData } from "../../common/errors.ts";
-import type { AlertEvent, AlertRule, Observation } from "../alerts/types.ts";
-import type { ProbeOutcome } from "../certs/types.ts";
-import type { SampleBlock } from "../../common/series-text.ts";
+import type { Labels, MetricBatch } from "../../../common/metrics.ts";
+import type { ErrorData } from "../../../common/errors.ts";
+import type { AlertEvent, AlertRule, Observation } from "../../alerts/types.ts";
+import type { ProbeOutcome } from "../../certs/types.ts";
+import type { SampleBlock } from "../../../common/series-text.ts";
 
 export type { SampleBlock };
 

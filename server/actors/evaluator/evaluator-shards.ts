@@ -1,6 +1,6 @@
-import type { AlertEvent, AlertRule } from "../alerts/types.ts";
-import type { EvaluatorReplies, EvaluatorShardRequest } from "./messages.ts";
-import { ShardGroup, type ShardGroupOptions } from "./shard-group.ts";
+import type { AlertEvent, AlertRule } from "../../alerts/types.ts";
+import type { EvaluatorReplies, EvaluatorShardRequest } from "../protocol/messages.ts";
+import { ShardGroup, type ShardGroupOptions } from "../runtime/shard-group.ts";
 
 /** The rule-evaluator actor: shard threads owning alert lifecycles, by hash of agent_id.
  *  Observations reach them from the window shards directly (alert-wiring.ts). */

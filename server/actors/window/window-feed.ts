@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { BroadcastChannel } from "node:worker_threads";
-import type { WindowFeedMessage, WindowFeedSettings, WindowReport } from "./messages.ts";
-import { shardOf } from "./shard-of.ts";
-import { packWindowBatch, unpackWindowBatch, type PackedWindowBatch } from "./window-batch.ts";
+import type { WindowFeedMessage, WindowFeedSettings, WindowReport } from "../protocol/messages.ts";
+import { shardOf } from "../runtime/shard-of.ts";
+import { packWindowBatch, unpackWindowBatch } from "../protocol/window-batch.ts";
+import { channelName, COUNTERS_PER_SHARD, DEPTH, DROPPED, DROPPED_STORED, HANDLED, type FeedWire } from "../protocol/window-feed-layout.ts";
 
 /*
  * The agent-window actor's input: ingest threads post the reports they accept straight to
@@ -18,29 +18,6 @@ import { packWindowBatch, unpackWindowBatch, type PackedWindowBatch } from "./wi
  * name per shard; the shard listens on every slot's. A restarted thread takes the next slot,
  * round the ring: should two live threads meet on one, it costs that decoding again, no more.
  */
-
-/* Counters per shard, at these offsets. Ingest adds to DEPTH and DROPPED; the shard takes
- * from DEPTH and adds to HANDLED. DROPPED_STORED follows DROPPED once the dropped reports'
- * writes have settled: only then can the shard read them back. The totals wrap at 2^32:
- * readers take differences. */
-const DEPTH = 0, DROPPED = 1, HANDLED = 2, DROPPED_STORED = 3;
-const COUNTERS_PER_SHARD = 4;
-
-/** A WindowFeedMessage as it crosses the channel (window-batch.ts). */
-interface FeedWire { batch: PackedWindowBatch; droppedBefore: number }
-
-/** `senders`: how many ingest threads post at once; the ring has twice as many slots. */
-export function windowFeedSettings(shards: number, maxDepth: number, senders = 2): WindowFeedSettings {
-  return {
-    channel: `tsmon-window-${randomUUID()}`, shards, maxDepth, slots: 2 * senders,
-    // The shards' counters, then the next slot to take.
-    counters: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (COUNTERS_PER_SHARD * shards + 1)),
-  };
-}
-
-function channelName(settings: WindowFeedSettings, shard: number, slot: number): string {
-  return `${settings.channel}-${shard}-${slot}`;
-}
 
 /**
  * The ingest side: a channel per shard, kept open (with a 5 KB message, opening a channel

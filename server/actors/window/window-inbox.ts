@@ -1,4 +1,4 @@
-import type { WindowFeedMessage, WindowFeedSettings } from "./messages.ts";
+import type { WindowFeedMessage, WindowFeedSettings } from "../protocol/messages.ts";
 import { countDropped, droppedStored, releaseHeld } from "./window-feed.ts";
 
 /** What the inbox needs from the shard around it. */

@@ -1,13 +1,13 @@
-import type { MetricBatch, SystemInfo } from "../../common/metrics.ts";
-import { TsmonError, toErrorData } from "../../common/errors.ts";
-import type { ControlStore } from "../storage/control-store.ts";
-import type { MetricStore } from "../storage/metric-store.ts";
-import { decodeBatchJson, decodeBatchProto } from "../ingest/decode.ts";
-import { decodeColumnarReport, decodeSeriesDeclaration } from "../ingest/columnar.ts";
-import { BATCH_FIELDS, COLUMNAR_FIELDS, validateReport, type FieldNames } from "../ingest/validate.ts";
-import { mustRecordNow, type RegistryNews } from "../ingest/registry-update.ts";
-import { LastShapes, toSeriesText, type SeriesRef } from "../../common/series-text.ts";
-import { assertNever, type IngestReply, type IngestTask, type ReportAuth, type ReportSamples, type SampleBlock } from "./messages.ts";
+import type { MetricBatch, SystemInfo } from "../../../common/metrics.ts";
+import { TsmonError, toErrorData } from "../../../common/errors.ts";
+import type { ControlStore } from "../../storage/control-store.ts";
+import type { MetricStore } from "../../storage/metric-store.ts";
+import { decodeBatchJson, decodeBatchProto } from "../../ingest/decode.ts";
+import { decodeColumnarReport, decodeSeriesDeclaration } from "../../ingest/columnar.ts";
+import { BATCH_FIELDS, COLUMNAR_FIELDS, validateReport, type FieldNames } from "../../ingest/validate.ts";
+import { mustRecordNow, type RegistryNews } from "../../ingest/registry-update.ts";
+import { LastShapes, toSeriesText, type SeriesRef } from "../../../common/series-text.ts";
+import { assertNever, type IngestReply, type IngestTask, type ReportAuth, type ReportSamples, type SampleBlock } from "../protocol/messages.ts";
 
 export interface IngestDeps {
   store: MetricStore;

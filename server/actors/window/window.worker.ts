@@ -1,16 +1,16 @@
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { expose } from "comlink";
-import { crashForTest, stopThread } from "./thread-exit.ts";
-import { nodeEndpoint } from "./comlink-node.ts";
-import { MetricStore } from "../storage/metric-store.ts";
-import { PartitionSet } from "../storage/partitions.ts";
-import { assertNever, type EvaluatorRequest, type WindowFeedMessage, type WindowReplies, type WindowShardRequest, type WindowWorkerData } from "./messages.ts";
-import { preciseNow } from "./precise-clock.ts";
-import { shardOf } from "./shard-of.ts";
+import { crashForTest, stopThread } from "../runtime/thread-exit.ts";
+import { nodeEndpoint } from "../runtime/comlink-node.ts";
+import { MetricStore } from "../../storage/metric-store.ts";
+import { PartitionSet } from "../../storage/partitions.ts";
+import { assertNever, type EvaluatorRequest, type WindowFeedMessage, type WindowReplies, type WindowShardRequest, type WindowWorkerData } from "../protocol/messages.ts";
+import { preciseNow } from "../runtime/precise-clock.ts";
+import { shardOf } from "../runtime/shard-of.ts";
 import { AgentWindow } from "./window.ts";
 import { receiveWindowFeed } from "./window-feed.ts";
 import { WindowInbox } from "./window-inbox.ts";
-import { logFromWorker } from "./worker-log.ts";
+import { logFromWorker } from "../runtime/worker-log.ts";
 
 // The shell of one agent-window shard: storage for rebuilds, the core, comlink, the feed of
 // accepted reports from the ingest threads, and the ports its reports' observations go out

@@ -1,12 +1,12 @@
 import { workerData } from "piscina";
-import { probe, trustContext } from "../certs/probe.ts";
-import { assertNever, type CertCheckerReply, type CertCheckerTask, type CertCheckerWorkerData } from "./messages.ts";
+import { probe, trustContext } from "../../certs/probe.ts";
+import { assertNever, type CertCheckerReply, type CertCheckerTask, type CertCheckerWorkerData } from "../protocol/messages.ts";
 
 // The shell of the cert-checker actor: one trust store per thread, then a probe per task.
 const settings = workerData as CertCheckerWorkerData;
 const secureContext = trustContext(settings.extraCaPem);
 
-export { crashForTest } from "./thread-exit.ts";
+export { crashForTest } from "../runtime/thread-exit.ts";
 
 export async function check(task: CertCheckerTask): Promise<CertCheckerReply> {
   switch (task.type) {

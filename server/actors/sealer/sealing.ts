@@ -1,10 +1,10 @@
 import type { Worker } from "node:worker_threads";
-import { spawnWorker } from "../actors/spawn-worker.ts";
-import type { SealResult, SealerWorkerData } from "../actors/messages.ts";
-import type { Logger } from "../log.ts";
-import { DAY_MS, dayStartMs, expiredDays } from "./days.ts";
-import type { Lease } from "./lease.ts";
-import { LATE_AFTER_MS, type PartitionSet } from "./partitions.ts";
+import { spawnWorker } from "../runtime/spawn-worker.ts";
+import type { SealResult, SealerWorkerData } from "../protocol/messages.ts";
+import type { Logger } from "../../log.ts";
+import { DAY_MS, dayStartMs, expiredDays } from "../../storage/days.ts";
+import type { Lease } from "../../storage/lease.ts";
+import { LATE_AFTER_MS, type PartitionSet } from "../../storage/partitions.ts";
 
 /** A day is sealed this long after its end (late reports are rare by then; they are folded in later). */
 const SEAL_AFTER_MS = 2 * LATE_AFTER_MS;
@@ -28,7 +28,7 @@ export function startSealing(deps: { partitions: PartitionSet; dataDir: string; 
     deps.partitions.removeAbandonedDrafts();
     const days = daysToSeal(deps.partitions.rawDays(), Date.now(), deps.retentionDays);
     if (!days.length) return;
-    worker = spawnWorker(new URL("../actors/sealer.worker.ts", import.meta.url), { workerData: { dataDir: deps.dataDir, days } satisfies SealerWorkerData });
+    worker = spawnWorker(new URL("./sealer.worker.ts", import.meta.url), { workerData: { dataDir: deps.dataDir, days } satisfies SealerWorkerData });
     running = resultsOf(worker).then(
       (results) => {
         for (const r of results) {

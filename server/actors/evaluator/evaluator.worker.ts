@@ -1,12 +1,12 @@
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { expose } from "comlink";
-import { crashForTest, stopThread } from "./thread-exit.ts";
-import { ControlStore } from "../storage/control-store.ts";
-import { nodeEndpoint } from "./comlink-node.ts";
+import { crashForTest, stopThread } from "../runtime/thread-exit.ts";
+import { ControlStore } from "../../storage/control-store.ts";
+import { nodeEndpoint } from "../runtime/comlink-node.ts";
 import { RuleEvaluator } from "./evaluator.ts";
-import { assertNever, type EvaluatorReplies, type EvaluatorRequest, type EvaluatorShardRequest, type EvaluatorWorkerData, type ReportEvents } from "./messages.ts";
-import { shardOf } from "./shard-of.ts";
-import { logFromWorker } from "./worker-log.ts";
+import { assertNever, type EvaluatorReplies, type EvaluatorRequest, type EvaluatorShardRequest, type EvaluatorWorkerData, type ReportEvents } from "../protocol/messages.ts";
+import { shardOf } from "../runtime/shard-of.ts";
+import { logFromWorker } from "../runtime/worker-log.ts";
 
 // The shell of one rule-evaluator shard: the control store (alert state) and the core; the
 // window shards' observations come in on ports of their own, and the events they cause go

@@ -1,9 +1,9 @@
-import { anyGlob } from "../../common/glob.ts";
-import { evalAgentOffline } from "../alerts/conditions/agent-offline.ts";
-import type { AlertEvent, AlertRule, Observation } from "../alerts/types.ts";
-import type { AlertStore } from "../storage/alert-store.ts";
-import type { AgentRecord } from "../storage/control-store.ts";
-import { assertNever, type EvaluatorReplies, type EvaluatorRequest } from "./messages.ts";
+import { anyGlob } from "../../../common/glob.ts";
+import { evalAgentOffline } from "../../alerts/conditions/agent-offline.ts";
+import type { AlertEvent, AlertRule, Observation } from "../../alerts/types.ts";
+import type { AlertStore } from "../../storage/alert-store.ts";
+import type { AgentRecord } from "../../storage/control-store.ts";
+import { assertNever, type EvaluatorReplies, type EvaluatorRequest } from "../protocol/messages.ts";
 
 export interface EvaluatorDeps {
   store: AlertStore;

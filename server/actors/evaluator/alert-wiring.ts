@@ -1,9 +1,9 @@
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { setTimeout as sleep } from "node:timers/promises";
 import { transfer } from "comlink";
-import { TsmonError } from "../../common/errors.ts";
-import type { Logger } from "../log.ts";
-import type { EvaluatorShardRequest, ReportEvents, WindowShardRequest } from "./messages.ts";
+import { TsmonError } from "../../../common/errors.ts";
+import type { Logger } from "../../log.ts";
+import type { EvaluatorShardRequest, ReportEvents, WindowShardRequest } from "../protocol/messages.ts";
 
 type WindowPortMessage = Extract<WindowShardRequest, { type: "evaluator-port" }>;
 type EvaluatorPortMessage = Extract<EvaluatorShardRequest, { type: "window-port" | "events-port" }>;

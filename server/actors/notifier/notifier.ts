@@ -1,12 +1,12 @@
-import { SEVERITY_RANK, type AlertEvent } from "../alerts/types.ts";
-import type { SilenceWindowConfig } from "../config/schema.ts";
-import type { AlertStore } from "../storage/alert-store.ts";
-import type { Delivery, NotifyStore, StoredChannel } from "../storage/notify-store.ts";
-import { CHANNEL_PLUGINS, validateChannel } from "./channels/registry.ts";
-import { route } from "./stages/route.ts";
-import { afterAttempt, type RetryPolicy } from "./stages/retry.ts";
-import { silencedUntil } from "./stages/silence.ts";
-import type { Channel, Notification, SendResult } from "./types.ts";
+import { SEVERITY_RANK, type AlertEvent } from "../../alerts/types.ts";
+import type { SilenceWindowConfig } from "../../config/schema.ts";
+import type { AlertStore } from "../../storage/alert-store.ts";
+import type { Delivery, NotifyStore, StoredChannel } from "../../storage/notify-store.ts";
+import { CHANNEL_PLUGINS, validateChannel } from "../../notify/channels/registry.ts";
+import { route } from "../../notify/stages/route.ts";
+import { afterAttempt, type RetryPolicy } from "../../notify/stages/retry.ts";
+import { silencedUntil } from "../../notify/stages/silence.ts";
+import type { Channel, Notification, SendResult } from "../../notify/types.ts";
 
 export interface NotifierDeps {
   store: NotifyStore;

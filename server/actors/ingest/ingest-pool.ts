@@ -1,10 +1,10 @@
-import { TsmonError, isErrorData } from "../../common/errors.ts";
-import type { AcceptedReport, IngestAccepted, IngestJob, IngestReply, IngestTask, IngestWorkerData } from "./messages.ts";
-import { PoolSupervisor } from "./pool-supervisor.ts";
-import { preciseNow } from "./precise-clock.ts";
-import { TurnBatcher } from "./turn-batcher.ts";
-import type { Supervision } from "./restart-policy.ts";
-import type { ControlStore } from "../storage/control-store.ts";
+import { TsmonError, isErrorData } from "../../../common/errors.ts";
+import type { AcceptedReport, IngestAccepted, IngestJob, IngestReply, IngestTask, IngestWorkerData } from "../protocol/messages.ts";
+import { PoolSupervisor } from "../runtime/pool-supervisor.ts";
+import { preciseNow } from "../runtime/precise-clock.ts";
+import { TurnBatcher } from "../runtime/turn-batcher.ts";
+import type { Supervision } from "../runtime/restart-policy.ts";
+import type { ControlStore } from "../../storage/control-store.ts";
 
 export interface IngestPoolOptions extends Supervision {
   threads: number;

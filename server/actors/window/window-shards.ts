@@ -1,6 +1,6 @@
-import type { AlertRule } from "../alerts/types.ts";
-import type { WindowFeedSettings, WindowReplies, WindowShardRequest, WindowStats, WindowWorkerData } from "./messages.ts";
-import { ShardGroup, type ShardGroupOptions, type ShardStats } from "./shard-group.ts";
+import type { AlertRule } from "../../alerts/types.ts";
+import type { WindowFeedSettings, WindowReplies, WindowShardRequest, WindowStats, WindowWorkerData } from "../protocol/messages.ts";
+import { ShardGroup, type ShardGroupOptions, type ShardStats } from "../runtime/shard-group.ts";
 import { windowFeedCounters } from "./window-feed.ts";
 
 /**

@@ -1,15 +1,15 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { expose } from "comlink";
-import { crashForTest, stopThread } from "./thread-exit.ts";
-import { logFromWorker } from "./worker-log.ts";
-import type { SilenceWindowConfig } from "../config/schema.ts";
-import { Notifier } from "../notify/notifier.ts";
-import { DEFAULT_RETRY } from "../notify/stages/retry.ts";
-import { ControlStore } from "../storage/control-store.ts";
-import { Lease } from "../storage/lease.ts";
-import type { StoredChannel } from "../storage/notify-store.ts";
-import { nodeEndpoint } from "./comlink-node.ts";
-import { assertNever, type NotifierReplies, type NotifierRequest, type NotifierWorkerData } from "./messages.ts";
+import { crashForTest, stopThread } from "../runtime/thread-exit.ts";
+import { logFromWorker } from "../runtime/worker-log.ts";
+import type { SilenceWindowConfig } from "../../config/schema.ts";
+import { Notifier } from "./notifier.ts";
+import { DEFAULT_RETRY } from "../../notify/stages/retry.ts";
+import { ControlStore } from "../../storage/control-store.ts";
+import { Lease } from "../../storage/lease.ts";
+import type { StoredChannel } from "../../storage/notify-store.ts";
+import { nodeEndpoint } from "../runtime/comlink-node.ts";
+import { assertNever, type NotifierReplies, type NotifierRequest, type NotifierWorkerData } from "../protocol/messages.ts";
 
 // The shell of the notifier actor: the control store, the delivery lease, a tick, comlink.
 const settings = workerData as NotifierWorkerData;

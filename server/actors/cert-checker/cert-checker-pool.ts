@@ -1,7 +1,7 @@
-import type { ProbeOutcome } from "../certs/types.ts";
-import type { CertCheckerReply, CertCheckerTask, CertCheckerWorkerData } from "./messages.ts";
-import { PoolSupervisor } from "./pool-supervisor.ts";
-import type { Supervision } from "./restart-policy.ts";
+import type { ProbeOutcome } from "../../certs/types.ts";
+import type { CertCheckerReply, CertCheckerTask, CertCheckerWorkerData } from "../protocol/messages.ts";
+import { PoolSupervisor } from "../runtime/pool-supervisor.ts";
+import type { Supervision } from "../runtime/restart-policy.ts";
 
 export interface CertCheckerPoolOptions extends Supervision {
   threads: number;
