@@ -7,10 +7,8 @@ import type { Database } from "lmdb";
 import type { SampleBlock } from "../actors/protocol/messages.ts";
 import type { AlertEvent } from "../alerts/types.ts";
 import type { Logger } from "../log.ts";
+import type { LivePeer } from "../storage/control-store.ts";
 import { processExists } from "../process-exists.ts";
-
-/** A server process that can take relayed reports, as registered in the control store. */
-export interface LivePeer { pid: number; socket: string; hasClients: boolean; heartbeat: number }
 
 type WireMessage =
   | { kind: "report"; agentId: string; series: string; timestamps: number[]; values: number[] }

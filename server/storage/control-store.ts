@@ -3,7 +3,6 @@ import { mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
 import type { SystemInfo } from "../../common/metrics.ts";
 import { fileSize } from "./partitions.ts";
-import type { LivePeer } from "../live/relay.ts";
 import { AlertStore } from "./alert-store.ts";
 import { ApiTokenStore } from "./api-token-store.ts";
 import { UserStore } from "./user-store.ts";
@@ -21,6 +20,9 @@ export interface AgentRecord {
   /** Batches the agent reports it had to drop from its buffer, summed over its life. */
   dropped_batches: number;
 }
+
+/** A server process that can take relayed live reports (server/live/relay.ts registers itself here). */
+export interface LivePeer { pid: number; socket: string; hasClients: boolean; heartbeat: number }
 
 /**
  * The control environment (`<data_dir>/control.mdb`): agent registry, whitelist, alert

@@ -3,7 +3,7 @@ import { TsmonError } from "../../../common/errors.ts";
 import type { HttpDeps } from "../context.ts";
 import type { Agent, DataPoint } from "../openapi/schemas.ts";
 
-export function agentsRouter(deps: HttpDeps): Router {
+export function agentsRouter(deps: Pick<HttpDeps, "config" | "control" | "now" | "window">): Router {
   const router = new Router();
 
   /**

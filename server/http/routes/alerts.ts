@@ -40,7 +40,7 @@ function parseRule(body: unknown, keepId: boolean) {
   return parseBody(alertRuleSchema, fields);
 }
 
-export function alertsRouter(deps: HttpDeps): Router {
+export function alertsRouter(deps: Pick<HttpDeps, "alerts" | "config" | "control" | "store">): Router {
   const router = new Router();
   const book = () => deps.alerts.rules;
 

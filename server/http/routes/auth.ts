@@ -17,7 +17,7 @@ export const tokenView = (t: ApiTokenRecord) => ({
   id: t.id, name: t.name, role: t.role, created_by: t.created_by, created_at: iso(t.created_at), expires_at: t.expires_at === null ? null : iso(t.expires_at),
 });
 
-export function authRouter(deps: HttpDeps): Router {
+export function authRouter(deps: Pick<HttpDeps, "auth" | "config" | "control" | "now">): Router {
   const router = new Router();
   // Looked up per request: the routers are also built without a server, to list the routes.
   const users = () => deps.control.users;

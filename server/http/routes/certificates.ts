@@ -7,7 +7,7 @@ import { intParam, queryParam } from "../params.ts";
 
 const DAY_MS = 86_400_000;
 
-export function certificatesRouter(deps: HttpDeps): Router {
+export function certificatesRouter(deps: Pick<HttpDeps, "certs" | "now">): Router {
   const router = new Router();
   const store = () => deps.certs.store;
 

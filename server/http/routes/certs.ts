@@ -24,7 +24,7 @@ function newDomain(input: z.infer<typeof CertDomainInput>, field: string): NewCe
   return { domain: name.ascii, port: input.port ?? 443, enabled: input.enabled ?? true, check_interval_secs: input.check_interval_secs ?? null, note: input.note ?? null };
 }
 
-export function certsRouter(deps: HttpDeps): Router {
+export function certsRouter(deps: Pick<HttpDeps, "certs" | "config" | "now">): Router {
   const router = new Router();
   const store = () => deps.certs.store;
   const body = (ctx: Parameters<typeof readJsonBody>[0]) => readJsonBody(ctx, deps.config.http.body_limit_bytes);

@@ -2,7 +2,7 @@ import { Router } from "@koa/router";
 import type { HttpDeps } from "../context.ts";
 import type { Health } from "../openapi/schemas.ts";
 
-export function healthRouter(deps: HttpDeps): Router {
+export function healthRouter(deps: Pick<HttpDeps, "config" | "control" | "now" | "partitions" | "startedAt" | "version">): Router {
   const router = new Router();
 
   /**

@@ -15,7 +15,7 @@ const MAX_STEP_RANGE_MS = 366 * DAY_MS;
 /** With `step`, at most this many buckets per series (a chart has fewer pixels). */
 const MAX_BUCKETS = 20_000;
 
-export function metricsRouter(deps: HttpDeps): Router {
+export function metricsRouter(deps: Pick<HttpDeps, "control" | "store">): Router {
   const router = new Router();
 
   /** agent, metric, from, to and labels, checked alike for every metrics query. */

@@ -11,7 +11,7 @@ import { intParam, parseTime, queryParam } from "../params.ts";
 
 const LOG_STATUSES = ["sent", "retry", "failed", "expired", "held", "suppressed"];
 
-export function notificationsRouter(deps: HttpDeps): Router {
+export function notificationsRouter(deps: Pick<HttpDeps, "channels" | "config" | "control" | "notifier">): Router {
   const router = new Router();
   const book = () => deps.channels;
   const limit = () => deps.config.http.body_limit_bytes;

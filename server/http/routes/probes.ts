@@ -1,7 +1,7 @@
 import { Router } from "@koa/router";
 import type { HttpDeps } from "../context.ts";
 
-export function probesRouter(deps: HttpDeps): Router {
+export function probesRouter(deps: Pick<HttpDeps, "lifecycle">): Router {
   const router = new Router();
 
   /**

@@ -2,7 +2,7 @@ import { Router } from "@koa/router";
 import type { HttpDeps } from "../context.ts";
 import { fleetExposition } from "../../observability/fleet-exposition.ts";
 
-export function prometheusRouter(deps: HttpDeps): Router {
+export function prometheusRouter(deps: Pick<HttpDeps, "control" | "metrics" | "window">): Router {
   const router = new Router();
 
   /**

@@ -5,7 +5,7 @@ import type { ReportResponse } from "../openapi/schemas.ts";
 import { readJsonBody } from "../body.ts";
 import { bearerToken } from "../../bearer.ts";
 
-export function reportRouter(deps: HttpDeps): Router {
+export function reportRouter(deps: Pick<HttpDeps, "config" | "intake">): Router {
   const router = new Router();
 
   /**

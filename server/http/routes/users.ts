@@ -17,7 +17,7 @@ function checkedPassword(password: string, username: string): string {
 }
 
 /** User management (admin only, see access.ts). Hashes never leave the store. */
-export function usersRouter(deps: HttpDeps): Router {
+export function usersRouter(deps: Pick<HttpDeps, "config" | "control" | "now">): Router {
   const router = new Router();
   const users = () => deps.control.users;
 

@@ -7,7 +7,7 @@ import type { HttpDeps } from "../context.ts";
 import { badRequest } from "../errors.ts";
 import { WhitelistAdd, WhitelistUpdate } from "../openapi/schemas.ts";
 
-export function whitelistRouter(deps: HttpDeps): Router {
+export function whitelistRouter(deps: Pick<HttpDeps, "config" | "control" | "now">): Router {
   const router = new Router();
   const whitelist = () => deps.control.whitelist;
 
