@@ -1,4 +1,5 @@
 import test from "ava";
+import http from "node:http";
 import { RateLimiter } from "../server/http/rate-limit.ts";
 import { adminHeaders, startTestServer } from "./helpers/server.ts";
 
@@ -44,4 +45,36 @@ test("RateLimiter refills continuously and caps saved requests at a minute's wor
   now += 3_600_000;
   for (let i = 0; i < 60; i++) t.is(limiter.take("a"), 0);
   t.true(limiter.take("a") > 0, "an idle hour saves no more than a minute's worth");
+});
+
+test("a chunked body over the limit gets 413 and its connection closes, so the next request on a kept-alive agent is answered", async (t) => {
+  const server = await startTestServer({ http: { rate_limit_per_minute: 1_000 } });
+  t.teardown(() => server.stop());
+  const admin = await adminHeaders(server.http);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const first = await new Promise<{ status: number; connection?: string }>((resolve, reject) => {
+    const req = http.request(`${server.http}/v1/users`, { method: "POST", agent, headers: { ...admin, "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+    });
+    req.on("error", reject);
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    const pump = () => {
+      while (sent < 5 * 1024 * 1024) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once("drain", pump);
+      }
+      req.end();
+    };
+    req.on("error", () => {}); // the server may stop reading the rest: that is the point
+    pump();
+  });
+  t.is(first.status, 413);
+  t.is(first.connection, "close");
+  const second = await new Promise<number>((resolve, reject) => {
+    http.get(`${server.http}/v1/health`, { agent }, (res) => { res.resume(); resolve(res.statusCode!); }).on("error", reject);
+  });
+  t.is(second, 200);
 });

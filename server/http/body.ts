@@ -10,24 +10,49 @@ export async function readJsonBody(ctx: Context, limitBytes: number): Promise<un
     throw new TsmonError("UNSUPPORTED_MEDIA_TYPE", "send the body as JSON with 'content-type: application/json'");
   }
   const declared = Number(ctx.get("content-length") || 0);
-  if (declared > limitBytes) throw tooLarge(limitBytes);
+  if (declared > limitBytes) throw tooLarge(ctx, limitBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limitBytes) {
-      ctx.req.resume();
-      throw tooLarge(limitBytes);
-    }
+    if (size > limitBytes) throw tooLarge(ctx, limitBytes);
     chunks.push(chunk);
   }
+  const text = Buffer.concat(chunks).toString("utf8");
+  // Deep nesting parses, but every later walk of it (validation, the copy to an ingest
+  // thread) recurses once per level and can overflow the stack.
+  if (nestingDepth(text) > MAX_JSON_DEPTH) throw new TsmonError("INVALID_ARGUMENT", `body: nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(text);
   } catch (err) {
     throw new TsmonError("INVALID_ARGUMENT", `body: not valid JSON (${(err as Error).message})`);
   }
 }
 
-function tooLarge(limitBytes: number): TsmonError {
+/** Deepest nesting any request body of the API needs is a handful of levels. */
+export const MAX_JSON_DEPTH = 32;
+
+/** The deepest nesting of arrays and objects in a JSON text (brackets inside strings skipped). */
+export function nestingDepth(text: string): number {
+  let depth = 0, max = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) { if (++depth > max) max = depth; }
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/**
+ * The rest of an over-large body is not read: the connection closes after the 413, so
+ * the next request on it cannot be read from the middle of this one's body.
+ */
+function tooLarge(ctx: Context, limitBytes: number): TsmonError {
+  ctx.set("Connection", "close");
   return new TsmonError("PAYLOAD_TOO_LARGE", `body larger than ${limitBytes} bytes`);
 }
+

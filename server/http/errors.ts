@@ -19,7 +19,9 @@ export function errorHandler(log: Logger) {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) sendError(ctx, "NOT_FOUND", `no route for ${ctx.method} ${ctx.path}`);
-      else if (ctx.status === 405 && ctx.body === undefined) sendError(ctx, "METHOD_NOT_ALLOWED", `${ctx.method} is not allowed on ${ctx.path}`);
+      // The router answers a method it implements nowhere (TRACE, CONNECT) with 501; for the
+      // caller it is one more method this path does not allow (its Allow header is set).
+      else if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) sendError(ctx, "METHOD_NOT_ALLOWED", `${ctx.method} is not allowed on ${ctx.path}`);
     } catch (err) {
       if (err instanceof TsmonError) {
         if (ERROR_CODES[err.code].http >= 500) log.error({ err, path: ctx.path }, "request failed");

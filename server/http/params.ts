@@ -15,9 +15,16 @@ export function queryParam(query: Query, name: string, required = false): string
   return raw;
 }
 
+/** The largest epoch-milliseconds a JavaScript Date holds (year 275760). */
+const MAX_TIME_MS = 8_640_000_000_000_000;
+
 /** A time given as ISO 8601 (`2026-11-23T10:00:00Z`) or epoch milliseconds. */
 export function parseTime(name: string, raw: string): number {
-  if (/^\d{1,16}$/.test(raw)) return Number(raw);
+  if (/^\d{1,16}$/.test(raw)) {
+    const ms = Number(raw);
+    if (ms > MAX_TIME_MS) throw badRequest(name, `${raw} is past the last instant a date can hold (${MAX_TIME_MS})`);
+    return ms;
+  }
   const ms = Date.parse(raw);
   if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(ms)) {
     throw badRequest(name, `"${raw.slice(0, 40)}" is neither ISO 8601 (2026-11-23T10:00:00Z) nor epoch milliseconds`);

@@ -65,9 +65,9 @@ export function validateReport(report: ReportToCheck, nowMs: number, retentionDa
     const value = values[i]!, ts = timestamps[i]!;
     if (!Number.isFinite(value)) fail(names.point(i, "value"), `must be a finite number, got ${value}`);
     if (!Number.isSafeInteger(ts) || ts <= 0) fail(names.point(i, "timestamp_ms"), "must be a positive integer (epoch ms)");
-    if (ts > newest) fail(names.point(i, "timestamp_ms"), `${new Date(ts).toISOString()} is more than 5 minutes in the future`);
+    if (ts > newest) fail(names.point(i, "timestamp_ms"), `${instant(ts)} is more than 5 minutes in the future`);
     if (ts < oldest) {
-      fail(names.point(i, "timestamp_ms"), `${new Date(ts).toISOString()} is older than the retention window (${retentionDays} days)`);
+      fail(names.point(i, "timestamp_ms"), `${instant(ts)} is older than the retention window (${retentionDays} days)`);
     }
   }
   if (series) for (let i = 0; i < n; i++) validateSeries(series[i]!, i, names, fail);
@@ -96,6 +96,11 @@ export function agentIdProblem(agentId: string): string | null {
   if (agentId.length > LIMITS.agentIdMaxLength) return `longer than ${LIMITS.agentIdMaxLength} characters`;
   if (!PRINTABLE_ID.test(agentId)) return "must be printable ASCII without spaces";
   return null;
+}
+
+/** An instant as ISO 8601 where a Date can hold it, else as the raw number (no RangeError on a client's bad value). */
+function instant(ts: number): string {
+  return Math.abs(ts) <= 8.64e15 ? new Date(ts).toISOString() : `${ts} ms`;
 }
 
 function clip(text: string): string {

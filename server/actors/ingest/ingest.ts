@@ -4,7 +4,7 @@ import type { ControlStore } from "../../storage/control-store.ts";
 import type { MetricStore } from "../../storage/metric-store.ts";
 import { decodeBatchJson, decodeBatchProto } from "../../ingest/decode.ts";
 import { decodeColumnarReport, decodeSeriesDeclaration } from "../../ingest/columnar.ts";
-import { BATCH_FIELDS, COLUMNAR_FIELDS, validateReport, type FieldNames } from "../../ingest/validate.ts";
+import { agentIdProblem, BATCH_FIELDS, COLUMNAR_FIELDS, validateReport, type FieldNames } from "../../ingest/validate.ts";
 import { mustRecordNow, type RegistryNews } from "../../ingest/registry-update.ts";
 import { LastShapes, toSeriesText, type SeriesRef } from "../../../common/series-text.ts";
 import { assertNever, type IngestReply, type IngestTask, type ReportAuth, type ReportSamples, type SampleBlock } from "../protocol/messages.ts";
@@ -53,6 +53,9 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted:
   try {
     const nowMs = deps.now();
     const report = task.type === "report-columns" ? fromColumns(task, nowMs) : fromBatch(decode(task, nowMs));
+    // The id is checked before anything looks it up: an id past LMDB's key limit cannot be a key.
+    const idProblem = agentIdProblem(report.agentId);
+    if (idProblem) throw new TsmonError("INVALID_ARGUMENT", `agent_id: ${idProblem}`);
     // A report-batch is built inside the server (the cert-checker), never taken off the wire.
     if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(report.agentId, task.auth, deps.control);
     validateReport(report, nowMs, deps.retentionDays, report.fields);
