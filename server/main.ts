@@ -24,14 +24,19 @@ if (values.help) {
   process.exit(0);
 }
 
-let config;
-try {
-  config = loadServerConfig(positionals[0]);
-} catch (err) {
+/** A configuration problem ends start-up with its message and exit code 2; anything else is a bug and keeps its stack. */
+function refuseToStart(err: unknown): never {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);
   console.error("tsmon-server did not start: fix the configuration above.");
   process.exit(2);
+}
+
+let config;
+try {
+  config = loadServerConfig(positionals[0]);
+} catch (err) {
+  refuseToStart(err);
 }
 
 if (values["reset-password"] !== undefined) {
@@ -49,7 +54,7 @@ if (values["reset-password"] !== undefined) {
 }
 
 const log = createLogger(config.log_level);
-const server = await startServer(config, { log });
+const server = await startServer(config, { log }).catch(refuseToStart);
 const host = config.bind_address === "0.0.0.0" ? "127.0.0.1" : config.bind_address;
 const scheme = config.tls.enabled ? "https" : "http";
 log.info({ grpcPort: server.grpcPort, httpPort: server.httpPort, dataDir: config.data_dir },

@@ -9,6 +9,7 @@ import { startAuth } from "./auth/auth.ts";
 import { loadExtraCa, type CertChecker } from "./certs/checker.ts";
 import type { ResolveAddresses } from "./certs/resolve.ts";
 import type { Lifecycle } from "./http/context.ts";
+import { preflight } from "./config/preflight.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createServerMetrics } from "./observability/metrics.ts";
 import { ControlStore } from "./storage/control-store.ts";
@@ -52,10 +53,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     log.fatal({ reason }, "stopping: a worker pool is crash-looping");
     process.exit(1);
   });
+  await preflight(config);
   const certExtraCa = loadExtraCa(config.cert_check.ca_file);
   const partitions = new PartitionSet(config.data_dir, config.retention_days);
   const store = new MetricStore(partitions);
   const control = new ControlStore(config.data_dir, (err) => log.error({ err }, "could not write agents' last_seen; retrying"));
+  // What has started, stopped in reverse should a later part fail to start (a port in use).
+  const started: (() => Promise<void>)[] = [() => control.close(), () => partitions.closeAll()];
+  const unwind = async (err: unknown): Promise<never> => {
+    for (const stop of started.reverse()) await stop().catch((e: unknown) => log.error({ err: e }, "stopping after a failed start-up"));
+    throw err;
+  };
   const supervision: Supervision = {
     policy: { baseMs: 100, maxMs: 10_000, maxPerMinute: config.actors.max_restarts_per_minute },
     onCrashLoop: (name, error) => onFatal(`${name}: ${String(error)}`),
@@ -78,11 +86,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     reportStreams: () => transports.reportStreams.size,
   });
 
-  actors = await startActors(config, control, metrics, supervision, log);
-  const live = await startLive(control, config.data_dir, log);
+  actors = await startActors(config, control, metrics, supervision, log).catch(unwind);
+  started.push(() => actors.close());
+  const live = await startLive(control, config.data_dir, log).catch(unwind);
+  started.push(() => live.relay.close());
   feedLive(live, actors.ingest, actors.intake, actors.alerts, metrics, log);
-  const auth = await startAuth(config, control, log.child({ component: "auth" }));
-  jobs = await startJobs(config, { partitions, control, intake: actors.intake, auth, metrics, supervision, log, certExtraCa, certResolve: options.certResolve });
+  const auth = await startAuth(config, control, log.child({ component: "auth" })).catch(unwind);
+  jobs = await startJobs(config, { partitions, control, intake: actors.intake, auth, metrics, supervision, log, certExtraCa, certResolve: options.certResolve }).catch(unwind);
+  started.push(() => jobs.close());
   const lifecycle: Lifecycle = {
     shuttingDown: false,
     ready: () => ({ storage: control.isOpen(), actors: actors.ingest.threads > 0 && actors.shardStats().every((s) => s.alive) }),
@@ -90,7 +101,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   transports = await startTransports(config, {
     control, auth, store, partitions, metrics, lifecycle, intake: actors.intake, window: actors.window, alerts: actors.alerts,
     channels: actors.channels, notifier: actors.notifier, certs: jobs.certs, version: VERSION, startedAt: Date.now(), now: Date.now,
-  }, live.hub, log);
+  }, live.hub, log).catch(unwind);
 
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= (async () => {

@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { TsmonError } from "../../common/errors.ts";
+import { ConfigError } from "../config/load.ts";
 import type { CertCheckerTask, IngestTask } from "../actors/protocol/messages.ts";
 import type { Logger } from "../log.ts";
 import type { CertStore } from "../storage/cert-store.ts";
@@ -156,15 +157,15 @@ export function loadExtraCa(file: string | undefined): string | null {
   try {
     pem = readFileSync(file, "utf8");
   } catch (err) {
-    throw new Error(`cert_check.ca_file: cannot read ${file}: ${(err as Error).message}`);
+    throw new ConfigError("config", [`cert_check.ca_file: cannot read ${file}: ${(err as Error).message}`]);
   }
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new Error(`cert_check.ca_file: ${file} holds no PEM certificate`);
+  if (blocks.length === 0) throw new ConfigError("config", [`cert_check.ca_file: ${file} holds no PEM certificate`]);
   for (const block of blocks) {
     try {
       new X509Certificate(block);
     } catch (err) {
-      throw new Error(`cert_check.ca_file: ${file} holds a certificate that does not parse: ${(err as Error).message}`);
+      throw new ConfigError("config", [`cert_check.ca_file: ${file} holds a certificate that does not parse: ${(err as Error).message}`]);
     }
   }
   return blocks.join("\n");

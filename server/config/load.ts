@@ -51,6 +51,8 @@ export function loadServerConfig(file?: string): ServerConfig {
   } catch (err) {
     throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
   }
+  // An empty file is a mistake (a truncated copy, the wrong path), not a wish for defaults.
+  if (text.trim() === "") throw new ConfigError(file, ["the file is empty: copy config/server.example.toml, or start without a file to run on the embedded defaults"]);
   let parsed: unknown;
   try {
     parsed = parseToml(text);

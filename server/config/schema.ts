@@ -8,6 +8,8 @@ import { z } from "zod";
 
 const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
+/** A worker-thread pool: each thread costs ≈ 30–50 MB, and past a few per core they only contend. */
+const threads = positiveInt.max(64, "at most 64 threads: each costs memory and more than a few per core only contend");
 const severity = z.enum(["info", "warning", "critical"]);
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (24-hour)");
 
@@ -132,17 +134,17 @@ export const serverConfigSchema = z.strictObject({
 
   actors: z.strictObject({
     /** Threads decoding, validating and writing reports. */
-    ingest_threads: positiveInt.default(1),
+    ingest_threads: threads.default(1),
     /** Reports waiting for an ingest thread before the server answers RESOURCE_EXHAUSTED. */
-    ingest_queue: positiveInt.default(512),
+    ingest_queue: positiveInt.max(100_000).default(512),
     /** Agent-window shards (worker threads), agents spread by a stable hash of agent_id. */
-    window_shards: positiveInt.default(1),
+    window_shards: threads.default(1),
     /** Messages waiting for one shard before it pushes back (requests fail as retryable;
      *  reports for an agent-window shard are dropped and counted, see window-feed.ts). */
-    mailbox_size: positiveInt.default(10000),
-    evaluator_shards: positiveInt.default(1),
-    notifier_threads: positiveInt.default(1),
-    cert_checker_threads: positiveInt.default(1),
+    mailbox_size: positiveInt.max(1_000_000).default(10000),
+    evaluator_shards: threads.default(1),
+    notifier_threads: threads.default(1),
+    cert_checker_threads: threads.default(1),
     /** More crashes than this within one minute stop the process (so PM2 restarts it). */
     max_restarts_per_minute: positiveInt.default(5),
   }).prefault({}),

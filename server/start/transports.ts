@@ -3,7 +3,7 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import type { ServerConfig } from "../config/load.ts";
+import { ConfigError, type ServerConfig } from "../config/load.ts";
 import { grpcServerOptions, metricServiceDefinition, metricServiceHandlers } from "../grpc/metric-service.ts";
 import { ReportStreams } from "../grpc/report-stream.ts";
 import { createHttpApp } from "../http/app.ts";
@@ -35,13 +35,16 @@ export async function startTransports(config: ServerConfig, api: Omit<HttpDeps, 
     : grpc.ServerCredentials.createInsecure();
   const grpcPort = await new Promise<number>((resolve, reject) => {
     grpcServer.bindAsync(`${config.bind_address}:${config.grpc_port}`, credentials, (err, port) => (err ? reject(err) : resolve(port)));
-  });
+  }).catch((err: Error) => { throw bindError("grpc_port", config.grpc_port, config.bind_address, err); });
 
   const app = createHttpApp({ ...api, config, log: log.child({ component: "http" }) });
   const httpServer = tls ? https.createServer(tls, app.callback()) : http.createServer(app.callback());
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.http_port, config.bind_address, () => resolve());
+  }).catch((err: Error) => {
+    grpcServer.forceShutdown();
+    throw bindError("http_port", config.http_port, config.bind_address, err);
   });
   const httpPort = (httpServer.address() as AddressInfo).port;
   const liveFeed = attachLiveFeed(httpServer as http.Server, hub, api.auth.authenticator, log.child({ component: "live" }));
@@ -62,4 +65,12 @@ export async function startTransports(config: ServerConfig, api: Omit<HttpDeps, 
       clearTimeout(forced);
     },
   };
+}
+
+/** A port that cannot be bound is a configuration problem: say which field and what to do. */
+function bindError(field: string, port: number, address: string, err: Error): ConfigError {
+  const why = /EADDRINUSE/.test(err.message) ? `is in use by another process; stop it or choose another ${field}`
+    : /EACCES/.test(err.message) ? `needs privileges this process lacks; choose a ${field} above 1023 or grant CAP_NET_BIND_SERVICE`
+    : `cannot be bound (${err.message.slice(0, 200)}); check bind_address or choose another ${field}`;
+  return new ConfigError("config", [`${field}: port ${port} on ${address} ${why}`]);
 }

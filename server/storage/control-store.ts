@@ -1,5 +1,5 @@
 import path from "node:path";
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
 import type { SystemInfo } from "../../common/metrics.ts";
 import { fileSize } from "./partitions.ts";
@@ -45,9 +45,11 @@ export class ControlStore {
 
   /** `onLastSeenError`: hears a failed write of deferred last_seen moves (they are retried). */
   constructor(dataDir: string, onLastSeenError: (err: unknown) => void = (err) => console.error("tsmon: could not write agents' last_seen; retrying", err)) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     this.file = path.join(dataDir, "control.mdb");
     this.env = open({ path: this.file, maxDbs: 32 });
+    // Password and token hashes live here: readable by the server's user alone (LMDB creates 0664).
+    for (const file of [this.file, `${this.file}-lock`]) if (existsSync(file)) chmodSync(file, 0o600);
     this.agents = this.env.openDB<AgentRecord, string>({ name: "agents" });
     this.whitelist = new WhitelistStore(this.env);
     this.livePeers = this.env.openDB<LivePeer, number>({ name: "live_peers" });
