@@ -22,7 +22,7 @@ export function openApiSpec(): Record<string, any> {
           "Every route under /v1 also answers under /api/v1. Errors are `{ error, code }` with the code's HTTP status. " +
           "Any route may answer 429 (with Retry-After) past `[http] rate_limit_per_minute` per client or token. " +
           "Every route needs a bearer credential unless it says `security: []`: 401 without a valid one, 403 when the caller's role " +
-          "(viewer < operator < admin) may not; see the README's Security section for which role each route needs.",
+          "(viewer < operator < admin) may not; see docs/security.md for which role each route needs.",
       },
       components: {
         schemas: componentSchemas(),

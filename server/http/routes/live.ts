@@ -12,7 +12,7 @@ export function liveRouter(): Router {
    *     description: |
    *       Upgrade with `Upgrade: websocket`. Send `{"type":"subscribe","agents":["web-*"],"metrics":["cpu.*"]}`;
    *       receive `{"type":"report","agent_id":...,"values":[{"metric","labels","value","timestamp_ms"}]}` per report.
-   *       A slow reader is skipped and then told `{"type":"dropped","count":n,"total":m}`. See the README.
+   *       A slow reader is skipped and then told `{"type":"dropped","count":n,"total":m}`. See docs/api.md.
    *     tags: [live]
    *     responses:
    *       101: { description: Switching to the WebSocket protocol. }
