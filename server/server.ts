@@ -149,6 +149,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       dataDir: config.data_dir,
       configChannels: channelBook.configChannels,
       configSilences: channelBook.configSilences,
+      groupWaitMs: config.notification.group_wait_secs * 1000,
       aggregationWindowMs: config.notification.aggregation_window_secs * 1000,
       maxDeliveryAgeMs: config.notification.max_delivery_age_secs * 1000,
       tickMs: NOTIFIER_TICK_MS,
