@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -14,7 +16,10 @@ import { adminFetch, adminHeaders } from "./lib/test-credentials.ts";
  * Alert latency: simulated agents report agent-shaped data over real gRPC to a server
  * process running 20 rules of every data-driven type. The server measures from a report's
  * arrival to the emission of each event it causes (tsmon_alert_latency_seconds); this
- * script also measures, from outside, report sent → event received on the live feed.
+ * script also measures, from outside, report sent → event received on the live feed, and
+ * report sent → notification received by a webhook (group_wait_secs = 0, the default 60 s
+ * window: a group's first page goes out at once, so those are timed; follow-ups wait for the
+ * window by design and are not).
  * Data time is compressed (each report is 10 s after the agent's previous one).
  */
 const { values } = parseArgs({ options: {
@@ -43,7 +48,21 @@ rules.push(
   `name = "memory-fill"\ntype = "trend_prediction"\nmetric = "memory.used_percent"\npredict_threshold = 90\nhorizon_secs = 3600\nmin_data_points = 10\nwindow_secs = 600`,
   `name = "load-climb"\ntype = "trend_prediction"\nmetric = "load.load_15"\npredict_threshold = 10\nhorizon_secs = 600\nmin_data_points = 6\nwindow_secs = 300`,
 );
-const extra = rules.map((r) => `[[alert.rules]]\n${r}\n`).join("\n") + `[actors]\ningest_queue = 4096\n`;
+// A webhook receiver: the time each notification's alerts arrive.
+const webhookArrivals: { at: number; alerts: { agent_id: string; status: string; fired_at: string; resolved_at: string | null }[] }[] = [];
+const receiver = http.createServer((req, res) => {
+  let body = "";
+  req.on("data", (c) => (body += c));
+  req.on("end", () => {
+    webhookArrivals.push({ at: performance.now(), alerts: JSON.parse(body).alerts ?? [] });
+    res.writeHead(200).end("{}");
+  });
+});
+await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+
+const extra = rules.map((r) => `[[alert.rules]]\n${r}\n`).join("\n") + `[actors]\ningest_queue = 4096\n` +
+  `[notification]\ngroup_wait_secs = 0\naggregation_window_secs = 60\n[[notification.channels]]\ntype = "webhook"\nurl = "${hookUrl}"\n`;
 
 const dir = mkdtempSync(path.join(tmpdir(), "tsmon-bench-alert-"));
 const { file, ports } = await writeServerConfig(dir, { extra, logLevel: "warn" });
@@ -98,6 +117,8 @@ const elapsed = (performance.now() - t0) / 1000;
 const metricsText = await (await adminFetch(`${server.http}/metrics`)).text();
 const firstRoundText = (await afterFirstRound) ?? "";
 live.close();
+receiver.closeAllConnections();
+receiver.close();
 for (const c of channels) c.close();
 server.child.kill("SIGTERM");
 await server.exited;
@@ -122,6 +143,11 @@ function histogramQuantile(name: string, q: number, since = "", labels = ""): nu
 }
 const ms = (seconds: number) => `${(seconds * 1000).toFixed(1)} ms`;
 const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metricsText)?.[1]);
+// Report sent → webhook received, per alert in each first page that a report of this run caused.
+const toWebhook = webhookArrivals.flatMap(({ at, alerts }) => alerts.flatMap((a) => {
+  const sent = sentAt.get(`${a.agent_id} ${Date.parse(a.status === "firing" ? a.fired_at : a.resolved_at!)}`);
+  return sent ? [at - sent.at] : [];
+})).sort((a, b) => a - b);
 endToEnd.sort((a, b) => a - b);
 steady.sort((a, b) => a - b);
 
@@ -139,5 +165,6 @@ printTable([
   }),
   ["report sent → event on live feed (client)", `p50 ${quantile(endToEnd, 0.5).toFixed(1)} ms, p99 ${quantile(endToEnd, 0.99).toFixed(1)} ms (${endToEnd.length} matched)`],
   ["  same, after each agent's first report", `p50 ${quantile(steady, 0.5).toFixed(1)} ms, p99 ${quantile(steady, 0.99).toFixed(1)} ms (${steady.length} events)`],
+  ["report sent → webhook received (first pages)", `p50 ${quantile(toWebhook, 0.5).toFixed(1)} ms, p99 ${quantile(toWebhook, 0.99).toFixed(1)} ms (${toWebhook.length} alerts in ${webhookArrivals.length} notifications)`],
   ["agent-window memory per agent", `${(gauge("tsmon_window_bytes_per_agent") / 1024).toFixed(1)} KiB (estimate; ${gauge("tsmon_window_series")} series, ${gauge("tsmon_window_samples_held")} samples held in rule windows)`],
 ]);

@@ -96,3 +96,21 @@ test("a PM2 cluster of several instances is told apart from one instance and fro
   t.false(underPm2Cluster({ exec_mode: "fork_mode", instances: "2" }));
   t.false(underPm2Cluster({}));
 });
+
+test("a silence window's time zone, days and date are checked at start-up as the API checks them", (t) => {
+  const file = tomlFile(`
+[[notification.silence_windows]]
+start_time = "02:00"
+end_time = "04:00"
+timezone = "Mars/Base"
+[[notification.silence_windows]]
+start_time = "02:00"
+end_time = "04:00"
+recurrence = "weekly"
+`);
+  const err = t.throws(() => loadServerConfig(file), { instanceOf: ConfigError }) as ConfigError;
+  t.deepEqual(err.problems, [
+    "notification.silence_windows.0.timezone: unknown time zone 'Mars/Base'",
+    "notification.silence_windows.1.days: a weekly window needs days, e.g. [\"sat\", \"sun\"]",
+  ]);
+});

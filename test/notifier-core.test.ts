@@ -28,7 +28,7 @@ test("concurrent ticks (a kick per event) send each due message once", async (t)
   const sent: Notification[] = [];
   const notifier = new Notifier({
     store: control.notify, alerts: control.alerts, now: Date.now, isLeader: async () => true,
-    policy: { ...DEFAULT_RETRY, maxAgeMs: 60_000 }, aggregationWindowMs: 0, timeoutMs: 1000,
+    policy: { ...DEFAULT_RETRY, maxAgeMs: 60_000 }, grouping: { waitMs: 0, windowMs: 0 }, timeoutMs: 1000,
   });
   notifier.setChannels([{ id: "hook", type: "webhook", url: "http://127.0.0.1:9/x", min_severity: "info", send_resolved: true } as never]);
   // Swap the HTTP sender for a counting one: this test is about the pipeline, not the channel.
@@ -59,7 +59,7 @@ test("a slow channel holds up only its own messages: a new event reaches the oth
   t.teardown(() => { release(); slow.closeAllConnections(); slow.close(); });
   const notifier = new Notifier({
     store: control.notify, alerts: control.alerts, now: Date.now, isLeader: async () => true,
-    policy: { ...DEFAULT_RETRY, maxAgeMs: 60_000 }, aggregationWindowMs: 0, timeoutMs: 30_000,
+    policy: { ...DEFAULT_RETRY, maxAgeMs: 60_000 }, grouping: { waitMs: 0, windowMs: 0 }, timeoutMs: 30_000,
   });
   const hook = (id: string, url: string) => ({ id, type: "webhook", url, min_severity: "info", send_resolved: true }) as never;
   notifier.setChannels([hook("slow", `http://127.0.0.1:${(slow.address() as AddressInfo).port}/hook`), hook("fast", fast.url())]);

@@ -70,14 +70,23 @@ test("a receiver that is down while alerts arrive gets every one, once, when it 
   t.deepEqual(agentsIn(rx).sort(), ["web-1 firing", "web-1 resolved", "web-2 firing"]);
 });
 
-test("events of the same rule and status within the aggregation window go out as one message", async (t) => {
-  const { rx, cpu } = await setup(t, { aggregation_window_secs: 1 });
-  await Promise.all(["web-1", "web-2", "web-3"].map((a) => cpu(a, 0, 97)));
-  await until("the aggregated message", async () => (rx.requests.length ? true : undefined));
-  await new Promise((r) => setTimeout(r, 1500));
-  t.is(rx.requests.length, 1);
-  t.deepEqual(rx.requests[0]!.body.alerts.map((a: any) => a.agent_id), ["web-1", "web-2", "web-3"]);
-  t.regex(rx.requests[0]!.body.message, /web-1[\s\S]*web-2[\s\S]*web-3/);
+test("with the default 60 s window the first page goes out at once, exactly once; later events in the window arrive as one follow-up", async (t) => {
+  const { server, rx, cpu } = await setup(t, { aggregation_window_secs: 60 });
+  t.is(server.config.notification.group_wait_secs, 0);
+  const reported = Date.now();
+  await cpu("web-1", 0, 97);
+  await until("the first page", async () => (rx.requests.length ? true : undefined), 10_000);
+  const firstAfter = Date.now() - reported;
+  t.true(firstAfter < 10_000, `first page after ${firstAfter} ms`);
+  await Promise.all([cpu("web-2", 0, 98), cpu("web-3", 0, 99)]);
+  await new Promise((r) => setTimeout(r, 2_000));
+  t.deepEqual(agentsIn(rx), ["web-1 firing"], "the first page once; the others wait for the window");
+  await until("the follow-up", async () => (rx.requests.length >= 2 ? true : undefined), 70_000);
+  await new Promise((r) => setTimeout(r, 1_500));
+  t.is(rx.requests.length, 2, "one follow-up");
+  t.deepEqual(rx.requests[1]!.body.alerts.map((a: any) => a.agent_id), ["web-2", "web-3"]);
+  t.true(Date.now() - reported >= 55_000, "sent when the window ends");
+  t.not(rx.requests[0]!.headers["x-tsmon-notification-id"], rx.requests[1]!.headers["x-tsmon-notification-id"]);
 });
 
 test("a silence window holds deliveries; when it ends, alerts that resolved meanwhile are not replayed", async (t) => {

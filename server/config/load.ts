@@ -3,6 +3,7 @@ import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { TsmonError } from "../../common/errors.ts";
 import { validateChannel } from "../notify/channels/registry.ts";
+import { silenceWindowProblems } from "../notify/silence-check.ts";
 import { formatIssues } from "./issues.ts";
 import { serverConfigSchema, type RawServerConfig, type ServerConfigInput } from "./schema.ts";
 
@@ -37,6 +38,8 @@ export function buildServerConfig(input: ServerConfigInput | unknown, source = "
       return err instanceof TsmonError ? err.message.split("; ") : [String(err)];
     }
   });
+  problems.push(...cfg.notification.silence_windows.flatMap((w, i) =>
+    silenceWindowProblems(w).map((p) => `notification.silence_windows.${i}.${p.field}: ${p.message}`)));
   if (problems.length) throw new ConfigError(source, problems);
   cfg.data_dir = path.resolve(baseDir, cfg.data_dir);
   return deepFreeze(cfg);

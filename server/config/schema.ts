@@ -114,6 +114,9 @@ export const serverConfigSchema = z.strictObject({
   }).prefault({}),
 
   notification: z.strictObject({
+    /** A group's first message waits this long for company (Alertmanager's group_wait); 0 pages at once. */
+    group_wait_secs: z.number().int().min(0).max(3600).default(0),
+    /** Later events of a group within this many seconds after its first message go out as one follow-up. */
     aggregation_window_secs: z.number().int().min(0).default(60),
     max_delivery_age_secs: positiveInt.default(86400),
     /** Quick retries wait this × 1, × 2 (3 tries); then the slow schedule starts at slow_retry_secs, doubling to 15 min. */

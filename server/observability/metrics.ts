@@ -13,7 +13,7 @@ export interface MetricSources {
   /** Reports the agent-window shards took and dropped (32-bit totals that wrap). */
   windowFeed(): { handled: number; dropped: number };
   /** Delivery outcomes since the last call. */
-  notifications(): Promise<{ channel: string; result: string; count: number }[]>;
+  notifications(): Promise<{ channel: string; result: string; reason: string; count: number }[]>;
 }
 
 /**
@@ -51,10 +51,11 @@ export function createServerMetrics(sources: MetricSources) {
     alertEvents: new Counter({ name: "tsmon_alert_events_total", help: "Alert events, by rule and state", labelNames: ["rule", "state"] as const, registers }),
     certChecks: new Counter({ name: "tsmon_cert_checks_total", help: "Certificate checks stored, by result (ok or the error class)", labelNames: ["result"] as const, registers }),
     notifications: new Counter({
-      name: "tsmon_notifications_total", help: "Notification delivery attempts, by channel and result (sent, retry, failed, expired, held, suppressed)",
-      labelNames: ["channel", "result"] as const, registers,
+      name: "tsmon_notifications_total",
+      help: "Notification outcomes, by channel, result (sent, retry, failed, expired, held, suppressed) and, for failed attempts, reason (network, rate_limited, server_error, rejected, config, internal)",
+      labelNames: ["channel", "result", "reason"] as const, registers,
       // The notifier thread counts; each scrape adds what happened since the last one.
-      async collect() { for (const o of await sources.notifications().catch(() => [])) this.inc({ channel: o.channel, result: o.result }, o.count); },
+      async collect() { for (const o of await sources.notifications().catch(() => [])) this.inc({ channel: o.channel, result: o.result, reason: o.reason }, o.count); },
     }),
     httpDuration: new Histogram({
       name: "tsmon_http_request_duration_seconds", help: "HTTP request duration, by route and status",

@@ -83,6 +83,7 @@ export async function startActors(config: ServerConfig, control: ControlStore, m
       dataDir: config.data_dir,
       configChannels: channels.configChannels,
       configSilences: channels.configSilences,
+      groupWaitMs: config.notification.group_wait_secs * 1000,
       aggregationWindowMs: config.notification.aggregation_window_secs * 1000,
       maxDeliveryAgeMs: config.notification.max_delivery_age_secs * 1000,
       tickMs: NOTIFIER_TICK_MS,

@@ -8,7 +8,7 @@ export interface Delivery {
   id: string;
   channel_id: string;
   event: AlertEvent;
-  /** Deliveries of one aggregation group go out as one message. */
+  /** The message it goes out in (deliveries with the same id are sent together); stable across retries. */
   group_id: string;
   /** held: due during a silence window; re-checked for relevance when the window ends. */
   status: "pending" | "held";
@@ -30,10 +30,20 @@ export interface LogEntry {
   events: { id: string; status: AlertEvent["status"]; rule_name: string; agent_id: string }[];
 }
 
+/** One aggregation group (channel, rule, status) between passes; the aggregate stage decides it. */
+export interface GroupState {
+  key: string;
+  /** The first message: events until `first_due_at` join it. */
+  first_id: string;
+  first_due_at: number;
+  /** Events after `first_due_at` and before `window_end` join one follow-up, sent at `window_end`. */
+  window_end: number;
+  /** The current window's follow-up, once an event has joined it. */
+  followup_id: string | null;
+}
+
 export type StoredChannel = ChannelConfig & { id: string };
 export type StoredSilence = SilenceWindowConfig & { id: string; note?: string };
-
-interface OpenGroup { group_id: string; due_at: number }
 
 /** The notifier's durable state in the control environment. */
 export class NotifyStore {
@@ -41,7 +51,7 @@ export class NotifyStore {
   readonly log: Database<LogEntry, [number, string]>;
   readonly channels: Database<StoredChannel, string>;
   readonly silences: Database<StoredSilence, string>;
-  private readonly groups: Database<OpenGroup, string>;
+  private readonly groups: Database<GroupState, string>;
   /** `${episode_id}|${channel_id}` → when the episode's firing message reached that channel. */
   private readonly sent: Database<number, string>;
   private readonly meta: Database<number, string>;
@@ -52,51 +62,46 @@ export class NotifyStore {
     this.log = env.openDB<LogEntry, [number, string]>({ name: "notify_log" });
     this.channels = env.openDB<StoredChannel, string>({ name: "notify_channels" });
     this.silences = env.openDB<StoredSilence, string>({ name: "notify_silences" });
-    this.groups = env.openDB<OpenGroup, string>({ name: "notify_groups" });
+    this.groups = env.openDB<GroupState, string>({ name: "notify_groups" });
     this.sent = env.openDB<number, string>({ name: "notify_sent" });
     this.meta = env.openDB<number, string>({ name: "notify_meta" });
   }
 
-  /**
-   * Moves every outbox event into per-channel deliveries, in one transaction (an event is
-   * routed exactly once, whichever process does it). Deliveries of the same channel, rule
-   * and status within `windowMs` of a group's first event join that group.
-   */
-  async routeOutbox(nowMs: number, windowMs: number, routeOf: (e: AlertEvent) => string[]): Promise<number> {
-    let routed = 0;
-    await this.deliveries.transaction(() => {
-      for (const { key, value: event } of this.outbox.getRange({})) {
-        for (const channelId of routeOf(event)) {
-          const id = `${event.id}|${channelId}`;
-          if (this.deliveries.get(id)) continue;
-          const groupKey = `${channelId}|${event.rule_id}|${event.status}`;
-          let group = windowMs > 0 ? this.groups.get(groupKey) : undefined;
-          if (!group || group.due_at <= nowMs) {
-            // Without a window every event is its own message.
-            group = { group_id: windowMs > 0 ? `${groupKey}|${nowMs}` : `${groupKey}|${event.id}`, due_at: nowMs + windowMs };
-            if (windowMs > 0) this.groups.put(groupKey, group);
-          }
-          this.deliveries.put(id, {
-            id, channel_id: channelId, event, group_id: group.group_id, status: "pending",
-            attempts: 0, next_at: group.due_at, created_at: nowMs, last_error: null,
-          });
-          routed++;
-        }
-        this.outbox.remove(key);
-      }
-    });
-    return routed;
+  /** Events waiting to be routed, oldest first. */
+  outboxEntries(): { key: [number, string]; event: AlertEvent }[] {
+    return [...this.outbox.getRange({})].map(({ key, value }) => ({ key, event: value }));
   }
 
-  /** Deliveries due at `nowMs`, grouped into the messages they make. */
-  dueGroups(nowMs: number): Delivery[][] {
-    const groups = new Map<string, Delivery[]>();
+  group(key: string): GroupState | undefined {
+    return this.groups.get(key);
+  }
+
+  /**
+   * Stores a routing decision in one transaction: the new deliveries, their groups, and the
+   * removal of the events they came from. Refused (false) when one of those events has left
+   * the outbox meanwhile — another process routed it — so no event is routed twice.
+   */
+  async applyRouting(change: { consumed: [number, string][]; deliveries: Delivery[]; groups: GroupState[] }): Promise<boolean> {
+    return this.deliveries.transaction(() => {
+      if (change.consumed.some((key) => !this.outbox.doesExist(key))) return false;
+      for (const d of change.deliveries) if (!this.deliveries.doesExist(d.id)) this.deliveries.put(d.id, d);
+      for (const g of change.groups) this.groups.put(g.key, g);
+      for (const key of change.consumed) this.outbox.remove(key);
+      return true;
+    });
+  }
+
+  /** Deliveries due at `nowMs` (their message's wait or window is over, or a retry is due). */
+  dueDeliveries(nowMs: number): Delivery[] {
+    return [...this.deliveries.getRange({})].map(({ value }) => value).filter((d) => d.next_at <= nowMs);
+  }
+
+  /** The firing delivery of an episode still waiting to go to a channel, if any. */
+  firingDelivery(episodeId: string, channelId: string): Delivery | undefined {
     for (const { value } of this.deliveries.getRange({})) {
-      if (value.next_at > nowMs) continue;
-      const g = groups.get(value.group_id);
-      if (g) g.push(value); else groups.set(value.group_id, [value]);
+      if (value.channel_id === channelId && value.event.episode_id === episodeId && value.event.status === "firing") return value;
     }
-    return [...groups.values()];
+    return undefined;
   }
 
   async update(deliveries: Delivery[]): Promise<void> {

@@ -22,10 +22,13 @@ const notifier = new Notifier({
   now: Date.now,
   isLeader: () => lease.acquire(),
   policy: { ...DEFAULT_RETRY, quickBaseMs: settings.quickBaseMs, slowBaseMs: settings.slowBaseMs, maxAgeMs: settings.maxDeliveryAgeMs },
-  aggregationWindowMs: settings.aggregationWindowMs,
+  grouping: { waitMs: settings.groupWaitMs, windowMs: settings.aggregationWindowMs },
   timeoutMs: 10_000,
-  onError: (err) => logFromWorker(50, "notification group failed; will retry", { err }),
-  onOutcome: (channel, result) => outcomes.set(`${channel}\u0000${result}`, (outcomes.get(`${channel}\u0000${result}`) ?? 0) + 1),
+  onError: (err) => logFromWorker(50, "notification message failed; will retry", { err }),
+  onOutcome: (channel, result, reason) => {
+    const key = [channel, result, reason].join("\u0000");
+    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  },
 });
 
 let version = -1;
@@ -61,7 +64,10 @@ async function handle(msg: NotifierRequest): Promise<NotifierReplies[NotifierReq
       reload();
       return { type: "tested", result: await notifier.test(msg.channelId) };
     case "stats": {
-      const list = [...outcomes].map(([k, count]) => ({ channel: k.split("\u0000")[0]!, result: k.split("\u0000")[1]!, count }));
+      const list = [...outcomes].map(([k, count]) => {
+        const [channel, result, reason] = k.split("\u0000") as [string, string, string];
+        return { channel, result, reason, count };
+      });
       outcomes.clear();
       return { type: "stats", outcomes: list };
     }

@@ -192,13 +192,13 @@ export type NotifierRequest =
   | { type: "kick" }
   /** Send a test message through a channel and return its answer. */
   | { type: "test"; channelId: string }
-  /** Delivery outcomes by channel since the last call (for /metrics). */
+  /** Delivery outcomes by channel, result and failure reason since the last call (for /metrics). */
   | { type: "stats" };
 
 export interface NotifierReplies {
   kick: { type: "ticked" };
   test: { type: "tested"; result: { ok: boolean; retryable: boolean; status?: number; detail: string } | null };
-  stats: { type: "stats"; outcomes: { channel: string; result: string; count: number }[] };
+  stats: { type: "stats"; outcomes: { channel: string; result: string; reason: string; count: number }[] };
 }
 
 export interface NotifierWorkerData {
@@ -206,6 +206,7 @@ export interface NotifierWorkerData {
   /** Channels and silence windows from server.toml, with their ids. */
   configChannels: unknown[];
   configSilences: unknown[];
+  groupWaitMs: number;
   aggregationWindowMs: number;
   maxDeliveryAgeMs: number;
   tickMs: number;

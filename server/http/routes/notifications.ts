@@ -2,6 +2,7 @@ import { Router } from "@koa/router";
 import { TsmonError } from "../../../common/errors.ts";
 import { channelSchema, type ChannelConfig } from "../../config/schema.ts";
 import { CHANNEL_PLUGINS, redactSecrets } from "../../notify/channels/registry.ts";
+import { silenceWindowProblems } from "../../notify/silence-check.ts";
 import { readJsonBody } from "../body.ts";
 import { parseBody } from "../parse-body.ts";
 import type { HttpDeps } from "../context.ts";
@@ -209,14 +210,9 @@ function stripReadOnly(body: unknown): unknown {
   return rest;
 }
 
-/** Recurrences need their day or date; the time zone must exist. */
+/** Refuses a window start-up would refuse (see silenceWindowProblems). */
 function checkSilence<T extends { recurrence: string; days?: string[]; date?: string; timezone: string }>(w: T): T {
-  if (w.recurrence === "weekly" && !w.days?.length) throw badRequest("days", "a weekly window needs days, e.g. [\"sat\", \"sun\"]");
-  if (w.recurrence === "once" && !w.date) throw badRequest("date", "a once window needs a date (YYYY-MM-DD)");
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: w.timezone });
-  } catch {
-    throw badRequest("timezone", `unknown time zone '${w.timezone}'`);
-  }
+  const [problem] = silenceWindowProblems(w);
+  if (problem) throw badRequest(problem.field, problem.message);
   return w;
 }

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { z } from "zod";
-import { postJson } from "../http-post.ts";
+import { postJson, type Refusal } from "../http-post.ts";
 import { markdown, title } from "../render.ts";
 import type { ChannelPlugin } from "../types.ts";
 
@@ -35,9 +35,13 @@ function signedUrl(url: string, secret: string | undefined, now: number): string
   return u.toString();
 }
 
+/** Robot errcodes that mean "later": system busy (-1), DingTalk's 130101 (sending too fast), WeChat's 45009 (frequency limit). */
+const ROBOT_THROTTLED = new Set([-1, 130101, 45009]);
+
 /** DingTalk and WeChat robots answer 200 with `{ errcode, errmsg }`; errcode 0 is success. */
-export function robotAccepts(json: unknown): string | null {
+export function robotAccepts(json: unknown): Refusal | null {
   const body = json as { errcode?: number; errmsg?: string } | undefined;
   if (body?.errcode === undefined || body.errcode === 0) return null;
-  return `robot refused: errcode ${body.errcode} ${body.errmsg ?? ""}`.trim();
+  const detail = `robot refused: errcode ${body.errcode} ${body.errmsg ?? ""}`.trim();
+  return ROBOT_THROTTLED.has(body.errcode) ? { detail, retryable: true, reason: "rate_limited" } : { detail, retryable: false, reason: "rejected" };
 }

@@ -3,7 +3,7 @@ import tls from "node:tls";
 import nodemailer from "nodemailer";
 import { z } from "zod";
 import { eventLine, plainText, title } from "../render.ts";
-import type { ChannelPlugin, Notification } from "../types.ts";
+import type { ChannelPlugin, FailureReason, Notification } from "../types.ts";
 
 const schema = z.strictObject({
   smtp_host: z.string().min(1),
@@ -43,10 +43,7 @@ export const email: ChannelPlugin<z.infer<typeof schema>> = {
           });
           return { ok: true, retryable: false, detail: info.response };
         } catch (err) {
-          const e = err as Error & { responseCode?: number };
-          // 5xx SMTP replies are permanent (bad address, refused); anything else may pass later.
-          const permanent = e.responseCode !== undefined && e.responseCode >= 500;
-          return { ok: false, retryable: !permanent, status: e.responseCode, detail: e.message };
+          return { ok: false, ...classifySmtpError(err as SmtpError), detail: (err as Error).message };
         }
       },
     };
@@ -58,4 +55,18 @@ function html(n: Notification): string {
   const rows = n.events.map((e) => `<li>${esc(eventLine(e))}</li>`).join("");
   const detail = n.events.length === 1 ? `<p>${esc(n.events[0]!.message)}</p>` : "";
   return `<h2>${esc(title(n))}</h2><ul>${rows}</ul>${detail}`;
+}
+
+type SmtpError = Error & { code?: string; responseCode?: number };
+
+/**
+ * Login refused, or an envelope or message nodemailer cannot build, fails the same way next
+ * time (config); 5xx SMTP replies are permanent (bad address, refused); 4xx replies are
+ * transient by SMTP's own definition; the rest (connection, TLS handshake, timeout) may pass later.
+ */
+export function classifySmtpError(e: SmtpError): { retryable: boolean; reason: FailureReason; status?: number } {
+  if (e.code === "EAUTH" || e.code === "ENOAUTH" || e.code === "EENVELOPE" || e.code === "EMESSAGE") return { retryable: false, reason: "config", status: e.responseCode };
+  if (e.responseCode !== undefined && e.responseCode >= 500) return { retryable: false, reason: "rejected", status: e.responseCode };
+  if (e.responseCode !== undefined) return { retryable: true, reason: "server_error", status: e.responseCode };
+  return { retryable: true, reason: "network" };
 }

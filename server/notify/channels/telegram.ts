@@ -19,7 +19,9 @@ export const telegram: ChannelPlugin<z.infer<typeof schema>> = {
       chat_id: cfg.chat_id, text: plainText(n).slice(0, 4000), disable_web_page_preview: true,
     }, {
       timeoutMs: deps.timeoutMs,
-      accept: (json) => ((json as { ok?: boolean } | undefined)?.ok === false ? "telegram refused the message" : null),
+      // Telegram answers errors with a 4xx or 5xx status too; a 200 with ok false is a refusal of this message.
+      accept: (json) => ((json as { ok?: boolean } | undefined)?.ok === false
+        ? { detail: "telegram refused the message", retryable: false, reason: "rejected" } : null),
     }),
   }),
 };

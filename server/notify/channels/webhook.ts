@@ -17,9 +17,16 @@ export const webhook: ChannelPlugin<z.infer<typeof schema>> = {
   schema,
   secrets: ["headers"],
   create: (cfg, deps) => ({
-    send: (n) => postJson(cfg.url, cfg.body_template ? fillTemplate(cfg.body_template, n) : payload(n), {
-      headers: { ...cfg.headers, "x-tsmon-notification-id": n.id }, timeoutMs: deps.timeoutMs,
-    }),
+    async send(n) {
+      let body: unknown;
+      try {
+        body = cfg.body_template ? fillTemplate(cfg.body_template, n) : payload(n);
+      } catch (err) {
+        // A template that does not make JSON fails the same way every time: not worth a retry.
+        return { ok: false, retryable: false, reason: "config", detail: `body_template is not JSON once filled: ${(err as Error).message}` };
+      }
+      return postJson(cfg.url, body, { headers: { ...cfg.headers, "x-tsmon-notification-id": n.id }, timeoutMs: deps.timeoutMs });
+    },
   }),
 };
 

@@ -1,4 +1,6 @@
 import type { SilenceWindowConfig } from "../../config/schema.ts";
+import type { Delivery } from "../../storage/notify-store.ts";
+import type { Outcome, Stage, StageContext } from "../pipeline.ts";
 
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 
@@ -57,3 +59,45 @@ export function silencedUntil(windows: readonly SilenceWindowConfig[], nowMs: nu
   }
   return until;
 }
+
+/** Held deliveries are looked at again this often: a window removed through the API releases them at once. */
+const RECHECK_MS = 1_000;
+
+/**
+ * Holds what must not go out now. During a silence window the whole message waits for the
+ * window's end. After it, a firing alert held through it that has resolved meanwhile is
+ * dropped. A resolution goes only where its firing went: it waits while that firing is
+ * still to be sent (a follow-up, a retry), and is dropped if the firing never went.
+ */
+export const silenceStage: Stage = async (ctx, flow) => {
+  if (flow.deliveries.length === 0) return flow;
+  const now = ctx.now();
+  const until = silencedUntil(ctx.silences, now);
+  if (until !== null) {
+    const newlyHeld = flow.deliveries.filter((d) => d.status !== "held");
+    await ctx.store.update(flow.deliveries.map((d) => ({ ...d, status: "held", next_at: Math.min(until, now + RECHECK_MS) })));
+    const held: Outcome[] = newlyHeld.length ? [quiet("held", newlyHeld, `silence window until ${new Date(until).toISOString()}`)] : [];
+    return { ...flow, deliveries: [], outcomes: [...flow.outcomes, ...held] };
+  }
+  const moot: Delivery[] = [], waiting: Delivery[] = [], go: Delivery[] = [];
+  for (const d of flow.deliveries) {
+    const verdict = relevance(ctx, d);
+    if (verdict === "moot") moot.push(d);
+    else if (verdict === "go") go.push(d);
+    else waiting.push({ ...d, next_at: Math.max(verdict.until, now) + RECHECK_MS, group_id: `${d.group_id}|after-firing` });
+  }
+  // A resolution that waits leaves its message: the id it goes out under later must not be one a receiver has seen with other content.
+  if (waiting.length) await ctx.store.update(waiting);
+  if (moot.length) await ctx.store.finish(moot, null);
+  const dropped: Outcome[] = moot.length ? [quiet("suppressed", moot, "no longer relevant: resolved while held, or its firing was never sent")] : [];
+  return { ...flow, deliveries: go, outcomes: [...flow.outcomes, ...dropped] };
+};
+
+function relevance(ctx: StageContext, d: Delivery): "go" | "moot" | { until: number } {
+  if (d.event.status === "firing") return d.status === "held" && !ctx.stillFiring(d.event) ? "moot" : "go";
+  if (ctx.store.firingWasSent(d.event.episode_id, d.channel_id)) return "go";
+  const firing = ctx.store.firingDelivery(d.event.episode_id, d.channel_id);
+  return firing ? { until: firing.next_at } : "moot";
+}
+
+const quiet = (status: Outcome["status"], deliveries: Delivery[], detail: string): Outcome => ({ status, deliveries, attempt: 0, httpStatus: null, detail });
