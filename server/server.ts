@@ -6,6 +6,7 @@ import type { WindowShards } from "./actors/window/window-shards.ts";
 import type { EvaluatorShards } from "./actors/evaluator/evaluator-shards.ts";
 import type { AlertEngine } from "./alerts/engine.ts";
 import { startAuth } from "./auth/auth.ts";
+import { ByteBudget } from "./actors/ingest/byte-budget.ts";
 import { loadExtraCa, type CertChecker } from "./certs/checker.ts";
 import type { ResolveAddresses } from "./certs/resolve.ts";
 import type { Lifecycle } from "./http/context.ts";
@@ -86,7 +87,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     reportStreams: () => transports.reportStreams.size,
   });
 
-  actors = await startActors(config, control, metrics, supervision, log).catch(unwind);
+  const requestBytes = new ByteBudget(config.actors.ingest_queue_bytes);
+  actors = await startActors(config, control, requestBytes, metrics, supervision, log).catch(unwind);
   started.push(() => actors.close());
   const live = await startLive(control, config.data_dir, log).catch(unwind);
   started.push(() => live.relay.close());
@@ -99,7 +101,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     ready: () => ({ storage: control.isOpen(), actors: actors.ingest.threads > 0 && actors.shardStats().every((s) => s.alive) }),
   };
   transports = await startTransports(config, {
-    control, auth, store, partitions, metrics, lifecycle, intake: actors.intake, window: actors.window, alerts: actors.alerts,
+    requestBytes, control, auth, store, partitions, metrics, lifecycle, intake: actors.intake, window: actors.window, alerts: actors.alerts,
     channels: actors.channels, notifier: actors.notifier, certs: jobs.certs, version: VERSION, startedAt: Date.now(), now: Date.now,
   }, live.hub, log).catch(unwind);
 

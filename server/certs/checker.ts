@@ -28,7 +28,7 @@ export interface CertCheckerDeps {
   /** Runs one handshake (the actor's thread pool, or in-process in tests). */
   prober: { probe(task: Extract<CertCheckerTask, { type: "probe" }>): Promise<ProbeOutcome> };
   resolve: ResolveAddresses;
-  intake: { submit(task: IngestTask): Promise<unknown> };
+  intake: { submit(task: IngestTask, sender: string, bytes: number): Promise<unknown> };
   log: Logger;
   now: () => number;
   /** Told of every stored result (metrics). */
@@ -143,7 +143,8 @@ export class CertChecker {
     if (this.closing) return result;
     if (await this.deps.store.putResult(result)) {
       this.deps.onResult?.(result);
-      await this.deps.intake.submit({ type: "report-batch", batch: resultBatch(result) }).catch((err: unknown) =>
+      // Built here and small: it counts as its own sender, with no bytes held from the wire.
+      await this.deps.intake.submit({ type: "report-batch", batch: resultBatch(result) }, "cert-checker", 0).catch((err: unknown) =>
         this.deps.log.warn({ err, domain: domain.domain }, "certificate samples were not stored; the next check sends them again"));
     }
     return result;

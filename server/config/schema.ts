@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LIMITS } from "../ingest/limits.ts";
 
 /*
  * The whole server.toml, declared once. Every section of config/server.example.toml
@@ -140,6 +141,10 @@ export const serverConfigSchema = z.strictObject({
     ingest_threads: threads.default(1),
     /** Reports waiting for an ingest thread before the server answers RESOURCE_EXHAUSTED. */
     ingest_queue: positiveInt.max(100_000).default(512),
+    /** Bytes of reports and HTTP bodies held at once (arrived, not yet answered); beyond, RESOURCE_EXHAUSTED / 429.
+     *  A report decodes to several times its size, so 64 MiB keeps a burst of large ones within ≈ 0.5 GB. */
+    ingest_queue_bytes: z.number().int().min(2 * LIMITS.maxReportBytes, `at least ${2 * LIMITS.maxReportBytes} bytes: twice the largest report`)
+      .max(16 * 1024 ** 3).default(64 * 1024 * 1024),
     /** Agent-window shards (worker threads), agents spread by a stable hash of agent_id. */
     window_shards: threads.default(1),
     /** Messages waiting for one shard before it pushes back (requests fail as retryable;

@@ -39,18 +39,33 @@ const OK_REPLY = encodeReportResponse(true, "ok");
 
 export function metricServiceHandlers(intake: Intake, streams: ReportStreams, log: Logger): grpc.UntypedServiceImplementation {
   const reportMetrics: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
-    const authorization = call.metadata.get("authorization")[0];
-    const token = bearerToken(typeof authorization === "string" ? authorization : undefined);
-    intake.submit({ type: "report-proto", bytes: ownBytes(call.request), auth: { token } }).then(
-      () => callback(null, OK_REPLY),
-      (err: unknown) => {
-        const e = toErrorData(err);
-        if (e.code === "INTERNAL") log.error({ err }, "report failed");
-        callback({ code: ERROR_CODES[e.code].grpc, details: e.message });
-      },
-    );
+    const token = callToken(call.metadata);
+    const refuse = (err: unknown) => {
+      const e = toErrorData(err);
+      if (e.code === "INTERNAL") log.error({ err }, "report failed");
+      callback({ code: ERROR_CODES[e.code].grpc, details: e.message });
+    };
+    let sender: string;
+    try {
+      sender = intake.identify(token, callSender(call.metadata, call.getPeer()));
+    } catch (err) {
+      return refuse(err);
+    }
+    intake.submit({ type: "report-proto", bytes: ownBytes(call.request), auth: { token } }, sender, call.request.length)
+      .then(() => callback(null, OK_REPLY), refuse);
   };
   return { ReportMetrics: reportMetrics, ReportStream: streams.handler };
+}
+
+export function callToken(metadata: grpc.Metadata): string | undefined {
+  const authorization = metadata.get("authorization")[0];
+  return bearerToken(typeof authorization === "string" ? authorization : undefined);
+}
+
+/** Who a call without a known token counts as: the agent it names in its header (oxmon agents send one), else its connection. */
+export function callSender(metadata: grpc.Metadata, peer: string): string {
+  const agentId = metadata.get("agent-id")[0];
+  return typeof agentId === "string" && agentId ? `agent:${agentId.slice(0, 128)}` : `peer:${peer}`;
 }
 
 /** Channel options of the server: cap report size so an oversized message is refused before decoding. */

@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { ERROR_CODES, TsmonError, toErrorData } from "../../common/errors.ts";
-import { bearerToken } from "../bearer.ts";
+import { callSender, callToken } from "./metric-service.ts";
 import { encodeReportAck } from "../ingest/decode.ts";
 import { scanFrame } from "../ingest/columnar.ts";
 import { ownBytes } from "./own-bytes.ts";
@@ -8,8 +8,6 @@ import type { Intake } from "../actors/ingest/intake.ts";
 import type { Logger } from "../log.ts";
 import type { ServerMetrics } from "../observability/metrics.ts";
 
-/** Reports of one stream in flight at most: past it the stream is not read until acknowledgements go out. */
-const MAX_IN_FLIGHT = 256;
 /** Bytes of series declarations one stream may hold; past it, the stream ends and the sender opens a new one. */
 const MAX_DECLARED_BYTES = 16 << 20;
 /** What a declaration costs beside its bytes (its map entry), so many tiny ones count too. */
@@ -23,7 +21,9 @@ const SHUTTING_DOWN = [grpc.status.UNAVAILABLE, "server is shutting down; reconn
  * reports, each acknowledged exactly once, in the order it came, with the status a unary
  * ReportMetrics call would have ended with. The stream costs one HTTP/2 stream and one
  * authentication header for all of an agent's reports, and its series are declared once.
- * The main thread reads only a frame's shape number; ingest threads decode the rest.
+ * The main thread reads only a frame's shape number; ingest threads decode the rest. A
+ * stream holds at most its sender's share of ingest (Admission): past it the stream is not
+ * read until acknowledgements go out, so a busy sender is slowed by flow control, not refused.
  */
 export class ReportStreams {
   private readonly open = new Set<ReportStream>();
@@ -32,7 +32,18 @@ export class ReportStreams {
   constructor(private readonly intake: Intake, private readonly metrics: ServerMetrics, private readonly log: Logger) {}
 
   readonly handler: grpc.handleBidiStreamingCall<Buffer, Buffer> = (call) => {
-    const stream = new ReportStream(call, this.intake, this.metrics, this.log, () => this.open.delete(stream));
+    const token = callToken(call.metadata);
+    let sender: string;
+    try {
+      // Before a frame is read: a stream without a valid token costs one lookup, no more.
+      sender = this.intake.identify(token, callSender(call.metadata, call.getPeer()));
+    } catch (err) {
+      const e = toErrorData(err);
+      call.pause();
+      call.emit("error", { code: ERROR_CODES[e.code].grpc, details: e.message });
+      return;
+    }
+    const stream = new ReportStream(call, token, sender, this.intake, this.metrics, this.log, () => this.open.delete(stream));
     this.open.add(stream);
     if (this.closing) void stream.finish(...SHUTTING_DOWN);
   };
@@ -50,7 +61,6 @@ export class ReportStreams {
 }
 
 class ReportStream {
-  private readonly token: string | undefined;
   /** Declarations by shape number, as scanFrame copied them. */
   private readonly shapes = new Map<number, Uint8Array>();
   private declaredBytes = 0;
@@ -68,13 +78,14 @@ class ReportStream {
 
   constructor(
     private readonly call: grpc.ServerDuplexStream<Buffer, Buffer>,
+    private readonly token: string | undefined,
+    /** Who the stream's reports count against (Admission). */
+    private readonly sender: string,
     private readonly intake: Intake,
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
     private readonly onGone: () => void,
   ) {
-    const authorization = call.metadata.get("authorization")[0];
-    this.token = bearerToken(typeof authorization === "string" ? authorization : undefined);
     call.on("data", (frame: Buffer) => this.take(frame));
     // The sender closed its side: answer what is in flight, then end with OK.
     call.on("end", () => void this.finish(grpc.status.OK, "OK"));
@@ -91,7 +102,7 @@ class ReportStream {
 
   private take(frame: Buffer): void {
     const n = this.base + this.acks.push(undefined) - 1;
-    if (this.acks.length - this.head >= MAX_IN_FLIGHT) this.call.pause();
+    if (this.acks.length - this.head >= this.intake.perSender) this.call.pause();
     let declaration: Uint8Array | undefined;
     try {
       const head = scanFrame(frame);
@@ -107,7 +118,7 @@ class ReportStream {
       this.answer(n, err);
       return;
     }
-    this.intake.submit({ type: "report-columns", frame: ownBytes(frame), declaration, auth: { token: this.token } })
+    this.intake.submit({ type: "report-columns", frame: ownBytes(frame), declaration, auth: { token: this.token } }, this.sender, frame.length)
       .then(() => this.answer(n, undefined), (err: unknown) => this.answer(n, err));
   }
 
@@ -149,7 +160,7 @@ class ReportStream {
     }
     if (this.ending && this.head === this.acks.length) this.end();
     else if (this.backlogged) this.call.pause();
-    else if (!this.ending && this.acks.length - this.head < MAX_IN_FLIGHT / 2 && this.call.isPaused()) this.call.resume();
+    else if (!this.ending && this.acks.length - this.head < this.intake.perSender / 2 && this.call.isPaused()) this.call.resume();
   }
 
   /** Takes no more frames; once every report taken is answered, ends with this status. */

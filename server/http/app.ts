@@ -3,6 +3,7 @@ import type { Router } from "@koa/router";
 import type { Context, Next } from "koa";
 import type { HttpDeps } from "./context.ts";
 import { authenticate, authorize } from "./access.ts";
+import { holdBodies } from "./body.ts";
 import { boundedInput } from "./bounded-input.ts";
 import { errorHandler } from "./errors.ts";
 import { RateLimiter, rateLimit } from "./rate-limit.ts";
@@ -34,6 +35,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(errorHandler(deps.log));
   app.use(apiAlias);
   app.use(boundedInput());
+  app.use(holdBodies(deps.requestBytes));
   const routers = httpRouters(deps);
   // Who is calling, then how often, then whether they may: refused credentials still count.
   app.use(authenticate(routers, deps.auth.authenticator, deps.config.require_agent_auth));

@@ -1,4 +1,5 @@
-import type { Context } from "koa";
+import type { Context, Next } from "koa";
+import type { ByteBudget } from "../actors/ingest/byte-budget.ts";
 import { TsmonError } from "../../common/errors.ts";
 
 /**
@@ -6,19 +7,49 @@ import { TsmonError } from "../../common/errors.ts";
  * what is not JSON by content type (415), and what does not parse (400).
  */
 export async function readJsonBody(ctx: Context, limitBytes: number): Promise<unknown> {
+  return (await readJson(ctx, limitBytes)).body;
+}
+
+/** readJsonBody, with the body's size in bytes. Bodies being read count against the server's
+ *  request bytes (holdBodies), so many large bodies at once are refused rather than buffered. */
+export async function readJson(ctx: Context, limitBytes: number): Promise<{ body: unknown; bytes: number }> {
   if (!ctx.is("application/json")) {
     throw new TsmonError("UNSUPPORTED_MEDIA_TYPE", "send the body as JSON with 'content-type: application/json'");
   }
   const declared = Number(ctx.get("content-length") || 0);
   if (declared > limitBytes) throw tooLarge(ctx, limitBytes);
+  const budget = (ctx.state as BodyState).requestBytes;
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) throw tooLarge(ctx, limitBytes);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+      if (size + chunk.length > limitBytes) throw tooLarge(ctx, limitBytes);
+      try {
+        budget?.take(chunk.length);
+      } catch (err) {
+        ctx.set("Connection", "close"); // the rest of the body is not read
+        throw err;
+      }
+      size += chunk.length;
+      chunks.push(chunk);
+    }
+    return { body: parseJson(Buffer.concat(chunks).toString("utf8")), bytes: size };
+  } finally {
+    budget?.give(size);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
+}
+
+interface BodyState { requestBytes?: ByteBudget }
+
+/** Middleware: request bodies read from here on count against `budget`. */
+export function holdBodies(budget: ByteBudget) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    (ctx.state as BodyState).requestBytes = budget;
+    await next();
+  };
+}
+
+function parseJson(text: string): unknown {
   // Deep nesting parses, but every later walk of it (validation, the copy to an ingest
   // thread) recurses once per level and can overflow the stack.
   if (nestingDepth(text) > MAX_JSON_DEPTH) throw new TsmonError("INVALID_ARGUMENT", `body: nested deeper than ${MAX_JSON_DEPTH} levels`);

@@ -1,3 +1,4 @@
+import type { ByteBudget } from "../actors/ingest/byte-budget.ts";
 import type { Auth } from "../auth/auth.ts";
 import type { ServerConfig } from "../config/load.ts";
 import type { Intake } from "../actors/ingest/intake.ts";
@@ -16,6 +17,8 @@ import type { PartitionSet } from "../storage/partitions.ts";
 export interface HttpDeps {
   config: ServerConfig;
   log: Logger;
+  /** Bytes of requests held at once, bodies being read included ([actors] ingest_queue_bytes). */
+  requestBytes: ByteBudget;
   control: ControlStore;
   auth: Auth;
   store: MetricStore;

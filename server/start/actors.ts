@@ -1,6 +1,8 @@
 import type { ServerConfig } from "../config/load.ts";
 import type { ChannelConfig, SilenceWindowConfig } from "../config/schema.ts";
 import { IngestPool } from "../actors/ingest/ingest-pool.ts";
+import { Admission } from "../actors/ingest/admission.ts";
+import type { ByteBudget } from "../actors/ingest/byte-budget.ts";
 import { Intake } from "../actors/ingest/intake.ts";
 import { WindowShards } from "../actors/window/window-shards.ts";
 import { windowFeedSettings } from "../actors/protocol/window-feed-layout.ts";
@@ -20,6 +22,9 @@ import { underPm2Cluster } from "../pm2-cluster.ts";
 
 /** How far back an agent-window shard reads when it first meets an agent. */
 const REBUILD_HORIZON_MS = 60 * 60_000;
+/** No sender may hold more than 1/8 of ingest's places (but always 16): one agent cannot starve the others. */
+const SENDERS_TO_FILL = 8;
+const MIN_PER_SENDER = 16;
 /** How often the notifier looks for due deliveries (new events also wake it at once). */
 const NOTIFIER_TICK_MS = 500;
 
@@ -42,7 +47,7 @@ export interface Actors {
  * Starts the actors and wires them: ingest feeds the agent-window shards, whose observations
  * reach the rule-evaluators, whose events come back here (AlertWiring) and wake the notifier.
  */
-export async function startActors(config: ServerConfig, control: ControlStore, metrics: ServerMetrics, supervision: Supervision, log: Logger): Promise<Actors> {
+export async function startActors(config: ServerConfig, control: ControlStore, requestBytes: ByteBudget, metrics: ServerMetrics, supervision: Supervision, log: Logger): Promise<Actors> {
   const { actors: sizes } = config;
   const windowFeed = windowFeedSettings(sizes.window_shards, sizes.mailbox_size, sizes.ingest_threads);
   const ingest = new IngestPool({
@@ -94,7 +99,14 @@ export async function startActors(config: ServerConfig, control: ControlStore, m
   });
   alerts.onEvent(() => notifier.kick());
   await alerts.start();
-  const intake = new Intake(ingest, metrics, log.child({ component: "intake" }));
+  const admission = new Admission({
+    requireAgentAuth: config.require_agent_auth,
+    agentOfToken: (token) => control.whitelist.agentOfToken(token),
+    refresh: () => control.env.resetReadTxn(),
+    bytes: requestBytes,
+    perSender: Math.max(MIN_PER_SENDER, Math.floor(ingest.acceptsAtOnce / SENDERS_TO_FILL)),
+  });
+  const intake = new Intake(ingest, admission, metrics, log.child({ component: "intake" }));
 
   return {
     ingest, intake, window, evaluator, alerts, channels, notifier,

@@ -1,3 +1,4 @@
+import type { Admission, Ticket } from "./admission.ts";
 import type { IngestPool, StoredReport } from "./ingest-pool.ts";
 import type { IngestTask, SampleBlock } from "../protocol/messages.ts";
 import { preciseNow } from "../runtime/precise-clock.ts";
@@ -16,6 +17,7 @@ export class Intake {
 
   constructor(
     private readonly ingest: IngestPool,
+    private readonly admission: Admission,
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
   ) {
@@ -33,14 +35,34 @@ export class Intake {
     });
   }
 
-  async submit(task: IngestTask): Promise<StoredReport> {
+  /** The sender a transport's report counts against (see Admission.identify); throws UNAUTHENTICATED. */
+  identify(token: string | undefined, fallback: string): string {
+    try {
+      return this.admission.identify(token, fallback);
+    } catch (err) {
+      this.metrics.reportsRefused.inc({ reason: (err as { code?: string }).code ?? "INTERNAL" });
+      throw err;
+    }
+  }
+
+  /** Reports one sender may have in flight (a stream reads no more frames past it). */
+  get perSender(): number {
+    return this.admission.perSender;
+  }
+
+  /** Runs one report of `sender` (from identify) that arrived as `bytes`; resolves once it is durable. */
+  async submit(task: IngestTask, sender: string, bytes: number): Promise<StoredReport> {
     const arrivedAt = preciseNow();
     let stored: StoredReport;
+    let ticket: Ticket | undefined;
     try {
+      ticket = this.admission.admit(sender, bytes);
       stored = await this.ingest.submit(task, arrivedAt);
     } catch (err) {
       this.metrics.reportsRefused.inc({ reason: (err as { code?: string }).code ?? "INTERNAL" });
       throw err;
+    } finally {
+      if (ticket) this.admission.release(ticket);
     }
     this.metrics.ackLatency.observe((preciseNow() - arrivedAt) / 1000);
     this.metrics.reportsIngested.inc();

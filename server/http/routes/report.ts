@@ -2,7 +2,7 @@ import { Router } from "@koa/router";
 import { LIMITS } from "../../ingest/limits.ts";
 import type { HttpDeps } from "../context.ts";
 import type { ReportResponse } from "../openapi/schemas.ts";
-import { readJsonBody } from "../body.ts";
+import { readJson } from "../body.ts";
 import { bearerToken } from "../../bearer.ts";
 
 export function reportRouter(deps: Pick<HttpDeps, "config" | "intake">): Router {
@@ -35,9 +35,10 @@ export function reportRouter(deps: Pick<HttpDeps, "config" | "intake">): Router 
    *       429: { description: Ingest saturated; retry later., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
    */
   router.post("/v1/report", async (ctx) => {
-    const body = await readJsonBody(ctx, Math.min(LIMITS.maxReportBytes, deps.config.http.body_limit_bytes));
     const token = bearerToken(ctx.get("authorization"));
-    const stored = await deps.intake.submit({ type: "report-json", body, auth: { token } });
+    const sender = deps.intake.identify(token, `http:${ctx.ip}`);
+    const { body, bytes } = await readJson(ctx, Math.min(LIMITS.maxReportBytes, deps.config.http.body_limit_bytes));
+    const stored = await deps.intake.submit({ type: "report-json", body, auth: { token } }, sender, bytes);
     const reply: ReportResponse = { success: true, message: `stored ${stored.points} points` };
     ctx.body = reply;
   });
