@@ -18,6 +18,9 @@ export interface Ticket { sender: string; bytes: number }
 /** How long a verified token is trusted without a lookup (the ingest thread still checks each report against the store). */
 const VERIFIED_FOR_MS = 10_000;
 
+/** lmdb-js renews a thread's snapshot on its own within a timer tick; this only closes that gap. */
+const REFRESH_AT_MOST_EVERY_MS = 250;
+
 /**
  * Admission before work, on the main thread: who is sending (an unknown token costs a hash
  * and a lookup, never a place in the ingest queue), whether that sender already holds its
@@ -27,6 +30,7 @@ export class Admission {
   private readonly verified = new Map<string, { agentId: string; until: number }>();
   private readonly inFlight = new Map<string, number>();
   private readonly now: () => number;
+  private refreshedAt = -Infinity;
 
   constructor(private readonly options: AdmissionOptions) {
     this.now = options.now ?? Date.now;
@@ -46,8 +50,10 @@ export class Admission {
     const known = this.verified.get(token);
     if (known && known.until > now) return known.agentId;
     let agentId = this.options.agentOfToken(token);
-    if (agentId === undefined) {
-      // The snapshot may predate a whitelisting a moment ago (here or by a peer).
+    if (agentId === undefined && now - this.refreshedAt >= REFRESH_AT_MOST_EVERY_MS) {
+      // The snapshot may predate a whitelisting a moment ago (here or by a peer); a flood of
+      // unknown tokens renews it a few times a second at most.
+      this.refreshedAt = now;
       this.options.refresh();
       agentId = this.options.agentOfToken(token);
     }
