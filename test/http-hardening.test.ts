@@ -78,3 +78,27 @@ test("a chunked body over the limit gets 413 and its connection closes, so the n
   });
   t.is(second, 200);
 });
+
+test("request bodies being read count against ingest_queue_bytes: past it a body gets 429 at once and its connection closes", async (t) => {
+  const server = await startTestServer({ actors: { ingest_queue_bytes: 8 * 1024 * 1024 }, http: { rate_limit_per_minute: 1_000 } });
+  t.teardown(() => server.stop());
+  const admin = await adminHeaders(server.http);
+  // Three bodies of 3 MiB each, all held open (the last byte waits) so they are read at once.
+  const part = Buffer.alloc(3 * 1024 * 1024, 0x20);
+  const finish = new Set<() => void>();
+  const answers = Array.from({ length: 3 }, () => new Promise<number>((resolve, reject) => {
+    const req = http.request(`${server.http}/v1/report`, { method: "POST", agent: false, headers: { ...admin, "content-type": "application/json", "content-length": String(part.length + 2) } }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on("error", reject);
+    req.write("[");
+    req.write(part);
+    finish.add(() => req.end("]"));
+  }));
+  const settled = await Promise.race([Promise.all(answers), new Promise((r) => setTimeout(r, 3_000, "waiting"))]);
+  t.is(settled, "waiting", "two bodies are being read; the third was refused, the others wait for their last byte");
+  for (const end of finish) end();
+  const statuses = (await Promise.all(answers)).sort();
+  t.deepEqual(statuses, [400, 400, 429], "two read to the end (and refused as no report), one refused for bytes");
+});
