@@ -55,6 +55,10 @@ export class NotifyStore {
   /** `${episode_id}|${channel_id}` → when the episode's firing message reached that channel. */
   private readonly sent: Database<number, string>;
   private readonly meta: Database<number, string>;
+  /** Deliveries by when they are due, so a pass reads what is due, not every delivery waiting. */
+  private readonly due: Database<true, [number, string]>;
+  /** `${episode_id}|${channel_id}` → the id of that episode's firing delivery still waiting. */
+  private readonly firingPending: Database<string, string>;
   private logSeq = 0;
 
   constructor(readonly env: RootDatabase, readonly outbox: Database<AlertEvent, [number, string]>) {
@@ -65,6 +69,42 @@ export class NotifyStore {
     this.groups = env.openDB<GroupState, string>({ name: "notify_groups" });
     this.sent = env.openDB<number, string>({ name: "notify_sent" });
     this.meta = env.openDB<number, string>({ name: "notify_meta" });
+    this.due = env.openDB<true, [number, string]>({ name: "notify_due" });
+    this.firingPending = env.openDB<string, string>({ name: "notify_firing_pending" });
+    this.indexOlderDeliveries();
+  }
+
+  /** Deliveries written before the indexes existed get their entries (once: the indexes are then in step). */
+  private indexOlderDeliveries(): void {
+    if (this.meta.get("indexed") === 1) return;
+    this.meta.transactionSync(() => {
+      for (const { value } of this.deliveries.getRange({})) this.index(value);
+      this.meta.put("indexed", 1);
+    });
+  }
+
+  /** Writes a delivery and its index entries (inside a write transaction). */
+  private putDelivery(d: Delivery): void {
+    const prev = this.deliveries.get(d.id);
+    if (prev) this.unindex(prev);
+    this.deliveries.put(d.id, d);
+    this.index(d);
+  }
+
+  private removeDelivery(d: Delivery): void {
+    const stored = this.deliveries.get(d.id);
+    if (stored) this.unindex(stored);
+    this.deliveries.remove(d.id);
+  }
+
+  private index(d: Delivery): void {
+    this.due.put([d.next_at, d.id], true);
+    if (d.event.status === "firing") this.firingPending.put(`${d.event.episode_id}|${d.channel_id}`, d.id);
+  }
+
+  private unindex(d: Delivery): void {
+    this.due.remove([d.next_at, d.id]);
+    if (d.event.status === "firing") this.firingPending.remove(`${d.event.episode_id}|${d.channel_id}`);
   }
 
   /** Events waiting to be routed, oldest first. */
@@ -84,7 +124,7 @@ export class NotifyStore {
   async applyRouting(change: { consumed: [number, string][]; deliveries: Delivery[]; groups: GroupState[] }): Promise<boolean> {
     return this.deliveries.transaction(() => {
       if (change.consumed.some((key) => !this.outbox.doesExist(key))) return false;
-      for (const d of change.deliveries) if (!this.deliveries.doesExist(d.id)) this.deliveries.put(d.id, d);
+      for (const d of change.deliveries) if (!this.deliveries.doesExist(d.id)) this.putDelivery(d);
       for (const g of change.groups) this.groups.put(g.key, g);
       for (const key of change.consumed) this.outbox.remove(key);
       return true;
@@ -93,26 +133,29 @@ export class NotifyStore {
 
   /** Deliveries due at `nowMs` (their message's wait or window is over, or a retry is due). */
   dueDeliveries(nowMs: number): Delivery[] {
-    return [...this.deliveries.getRange({})].map(({ value }) => value).filter((d) => d.next_at <= nowMs);
+    const out: Delivery[] = [];
+    for (const { key } of this.due.getRange({ start: [0, ""], end: [nowMs, "\uffff"] })) {
+      const d = this.deliveries.get(key[1]);
+      if (d) out.push(d);
+    }
+    return out;
   }
 
   /** The firing delivery of an episode still waiting to go to a channel, if any. */
   firingDelivery(episodeId: string, channelId: string): Delivery | undefined {
-    for (const { value } of this.deliveries.getRange({})) {
-      if (value.channel_id === channelId && value.event.episode_id === episodeId && value.event.status === "firing") return value;
-    }
-    return undefined;
+    const id = this.firingPending.get(`${episodeId}|${channelId}`);
+    return id === undefined ? undefined : this.deliveries.get(id);
   }
 
   async update(deliveries: Delivery[]): Promise<void> {
-    await this.deliveries.transaction(() => { for (const d of deliveries) this.deliveries.put(d.id, d); });
+    await this.deliveries.transaction(() => { for (const d of deliveries) this.putDelivery(d); });
   }
 
   /** Removes finished deliveries; firing ones that were sent are remembered for their resolution. */
   async finish(deliveries: Delivery[], sentAt: number | null): Promise<void> {
     await this.deliveries.transaction(() => {
       for (const d of deliveries) {
-        this.deliveries.remove(d.id);
+        this.removeDelivery(d);
         if (sentAt !== null && d.event.status === "firing") this.sent.put(`${d.event.episode_id}|${d.channel_id}`, sentAt);
       }
     });
