@@ -70,7 +70,8 @@ test("no nvidia-smi: no series and one notice; a hung one is killed after the ti
   const dir = fakeBin("exec sleep 10");
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const started = Date.now();
-  await t.throwsAsync(createGpuCollector({ searchPath: dir, timeoutMs: 200 }).collect(3), { message: /killed after 200 ms/ });
+  const hung = createGpuCollector({ searchPath: dir, timeoutMs: 200 });
+  await t.throwsAsync(async () => hung.collect(3), { message: /killed after 200 ms/ });
   t.true(Date.now() - started < 3_000);
 
   const noDevices = fakeBin("echo 'No devices were found'; exit 6");
