@@ -54,7 +54,13 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   const log = options.logger ?? createAgentLogger();
   const now = options.now ?? Date.now;
   const intervalMs = config.collectionIntervalSecs * 1000;
-  const collectors = options.collectors ?? await createDefaultCollectors();
+  const collectors = options.collectors ?? await createDefaultCollectors({
+    gpu: { notice: (message) => log.info(message) },
+    dirSize: {
+      paths: config.slowPaths, intervalSecs: config.slowIntervalSecs, maxFiles: config.slowMaxFiles, maxSeconds: config.slowMaxSecs,
+      notice: (message) => log.warn(message),
+    },
+  });
   const systemInfo = options.systemInfo === null ? undefined : options.systemInfo ?? await readSystemInfo();
   const sender = options.sender ?? createGrpcSender({
     target: config.grpcTarget,

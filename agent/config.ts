@@ -16,6 +16,11 @@ export interface AgentConfig {
   /** Effective: the `tls` field, or an `https://` endpoint. */
   readonly tls: boolean;
   readonly caFile: string | undefined;
+  /** Directories the slow loop sizes; undefined: /var/lib/docker where it exists. */
+  readonly slowPaths: readonly string[] | undefined;
+  readonly slowIntervalSecs: number;
+  readonly slowMaxFiles: number;
+  readonly slowMaxSecs: number;
 }
 
 /** What agent.toml may hold, in its own (reference) spelling. */
@@ -27,6 +32,10 @@ export interface AgentConfigInput {
   buffer_max_size?: number;
   tls?: boolean;
   ca_file?: string;
+  slow_paths?: string[];
+  slow_interval_secs?: number;
+  slow_max_files?: number;
+  slow_max_secs?: number;
 }
 
 /** Start-up refuses to run on a bad file or flag; this lists every problem, one per line. */
@@ -44,13 +53,18 @@ export const DEFAULTS = {
   collection_interval_secs: 10,
   buffer_max_size: 1000,
   tls: false,
+  slow_interval_secs: 300,
+  // Docker's directory on a busy host holds a few million entries; a walk at ≈ 100 k
+  // lstat/s stays within a minute of one libuv thread.
+  slow_max_files: 5_000_000,
+  slow_max_secs: 120,
 } as const;
 
 const ENDPOINT = /^(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]@]+):(\d{1,5})\/?$/;
 
 /*
  * Checked by hand rather than with a schema library: zod alone would cost the agent
- * process about 5 MB of resident memory for seven fields. A check says what is wrong with
+ * process about 5 MB of resident memory for a dozen fields. A check says what is wrong with
  * a value, or undefined when it is fine; one problem per field is reported.
  */
 type Check = (value: unknown) => string | undefined;
@@ -63,7 +77,21 @@ const FIELDS: Record<keyof AgentConfigInput, Check> = {
   buffer_max_size: number({ integer: true, min: 1, max: 1_000_000 }),
   tls: (value) => (typeof value === "boolean" ? undefined : expected("boolean", value)),
   ca_file: text({ min: 1 }),
+  slow_paths: list({ max: 32, valid: (p) => p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p), problem: "each path must be absolute" }),
+  slow_interval_secs: number({ min: 1, max: 86_400 }),
+  slow_max_files: number({ integer: true, min: 1, max: 1_000_000_000 }),
+  slow_max_secs: number({ min: 0.1, max: 86_400 }),
 };
+
+function list(rule: { max: number; valid: (s: string) => boolean; problem: string }): Check {
+  return (value) => {
+    if (!Array.isArray(value)) return expected("array of strings", value);
+    if (value.length > rule.max) return `Too big: expected at most ${rule.max} entries`;
+    const bad = value.findIndex((v) => typeof v !== "string" || !v || !rule.valid(v));
+    if (bad >= 0) return `entry ${bad}: ${typeof value[bad] === "string" ? rule.problem : expected("string", value[bad])}`;
+    return undefined;
+  };
+}
 
 function text(rule: { min?: number; max?: number; pattern?: RegExp; valid?: (s: string) => boolean; problem?: string }): Check {
   return (value) => {
@@ -109,7 +137,11 @@ const FLAGS = {
   "buffer-size": { field: "buffer_max_size", type: "number", arg: "N", help: "buffer_max_size: batches kept while the server is unreachable" },
   tls: { field: "tls", type: "boolean", arg: "", help: "tls: connect over TLS (implied by https://)" },
   "ca-file": { field: "ca_file", type: "string", arg: "PATH", help: "ca_file: PEM CA bundle that signs the server's certificate" },
-} as const satisfies Record<string, { field: keyof AgentConfigInput; type: "string" | "number" | "boolean"; arg: string; help: string }>;
+  "slow-paths": { field: "slow_paths", type: "list", arg: "DIR,…", help: "slow_paths: directories sized every slow interval (docker.dir_bytes), comma-separated" },
+  "slow-interval": { field: "slow_interval_secs", type: "number", arg: "SECS", help: "slow_interval_secs: seconds between two walks of slow_paths" },
+  "slow-max-files": { field: "slow_max_files", type: "number", arg: "N", help: "slow_max_files: entries one walk looks at, at most" },
+  "slow-max-secs": { field: "slow_max_secs", type: "number", arg: "SECS", help: "slow_max_secs: seconds one walk runs, at most" },
+} as const satisfies Record<string, { field: keyof AgentConfigInput; type: "string" | "number" | "boolean" | "list"; arg: string; help: string }>;
 
 const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   agent_id: "this host's name",
@@ -119,6 +151,10 @@ const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   buffer_max_size: String(DEFAULTS.buffer_max_size),
   tls: String(DEFAULTS.tls),
   ca_file: "the system's root certificates",
+  slow_paths: "/var/lib/docker where it exists",
+  slow_interval_secs: String(DEFAULTS.slow_interval_secs),
+  slow_max_files: String(DEFAULTS.slow_max_files),
+  slow_max_secs: String(DEFAULTS.slow_max_secs),
 };
 
 export const AGENT_USAGE = [
@@ -161,7 +197,9 @@ export function parseAgentCommand(argv: readonly string[]): AgentCommand {
   for (const [flag, f] of Object.entries(FLAGS)) {
     const value = (parsed.values as Record<string, string | boolean | undefined>)[flag];
     if (value === undefined) continue;
-    flags[flag] = f.type === "number" && typeof value === "string" ? Number(value.trim() === "" ? NaN : value) : value;
+    if (typeof value === "string" && f.type === "number") flags[flag] = Number(value.trim() === "" ? NaN : value);
+    else if (typeof value === "string" && f.type === "list") flags[flag] = value.split(",").map((v) => v.trim()).filter(Boolean);
+    else flags[flag] = value;
   }
   return { kind: "run", config: loadAgentConfig(configFile, flags), configFile };
 }
@@ -241,6 +279,10 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     bufferMaxSize: input.buffer_max_size ?? DEFAULTS.buffer_max_size,
     tls,
     caFile: input.ca_file,
+    slowPaths: input.slow_paths ? Object.freeze([...input.slow_paths]) : undefined,
+    slowIntervalSecs: input.slow_interval_secs ?? DEFAULTS.slow_interval_secs,
+    slowMaxFiles: input.slow_max_files ?? DEFAULTS.slow_max_files,
+    slowMaxSecs: input.slow_max_secs ?? DEFAULTS.slow_max_secs,
   });
 }
 

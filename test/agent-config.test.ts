@@ -45,6 +45,10 @@ test("no file, no flags: the reference defaults, frozen", (t) => {
     bufferMaxSize: 1000,
     tls: false,
     caFile: undefined,
+    slowPaths: undefined,
+    slowIntervalSecs: 300,
+    slowMaxFiles: 5_000_000,
+    slowMaxSecs: 120,
   });
   t.true(Object.isFrozen(cfg));
 });
@@ -150,4 +154,19 @@ test("agent/main.ts --help prints the usage and exits 0; a bad config exits 2 wi
 test("buildAgentConfig takes an already-parsed table", (t) => {
   t.is(buildAgentConfig({ agent_id: "x" }, { interval: 3 }).collectionIntervalSecs, 3);
   t.deepEqual(problemsOf(() => buildAgentConfig({}, { nosuch: 1 })), ["--nosuch: unknown flag"]);
+});
+
+test("the slow loop's fields: defaults, file, flags (a comma-separated list), and their problems", (t) => {
+  const defaults = run([]);
+  t.like(defaults, { slowPaths: undefined, slowIntervalSecs: 300, slowMaxFiles: 5_000_000, slowMaxSecs: 120 });
+  const file = tomlFile(`slow_paths = ["/var/lib/docker", "/srv/data"]\nslow_interval_secs = 600\nslow_max_files = 1000\nslow_max_secs = 5\n`);
+  t.like(run([file]), { slowPaths: ["/var/lib/docker", "/srv/data"], slowIntervalSecs: 600, slowMaxFiles: 1000, slowMaxSecs: 5 });
+  t.deepEqual(run([file, "--slow-paths", "/a, /b", "--slow-interval", "60"]).slowPaths, ["/a", "/b"]);
+  t.true(Object.isFrozen(run([file]).slowPaths));
+  const bad = tomlFile(`slow_paths = ["relative/dir"]\nslow_interval_secs = 0\nslow_max_files = 1.5\n`);
+  const problems = problemsOf(() => run([bad, "--slow-max-secs", "x"]));
+  t.deepEqual(problems.map((p) => p.split(":")[0]).sort(), ["--slow-max-secs", "slow_interval_secs", "slow_max_files", "slow_paths"], problems.join("\n"));
+  t.true(problems.some((p) => /^slow_paths: entry 0: each path must be absolute/.test(p)));
+  t.regex(problemsOf(() => run([tomlFile(`slow_paths = "/var/lib/docker"\n`)]))[0]!, /^slow_paths: expected array of strings, received string/);
+  t.regex(AGENT_USAGE, /--slow-paths DIR,…/);
 });

@@ -1,9 +1,9 @@
 import { promises as fsp } from "node:fs";
 import type { MetricPoint } from "../../common/metrics.ts";
 import {
-  diskUsage, diskUsedPercent, isPseudoMount, parseMounts, selectDiskMounts, type DiskUsage, type MountEntry, type StatFsLike,
+  diskUsage, diskUsedPercent, inodeUsage, isPseudoMount, parseMounts, selectDiskMounts, type DiskUsage, type InodeUsage, type MountEntry, type StatFsLike,
 } from "../proc/parse-mounts.ts";
-import { point, round2, type Collector } from "./collector.ts";
+import { percent, point, round2, type Collector } from "./collector.ts";
 import { procReader, type ProcOptions } from "./proc-files.ts";
 
 export interface DiskOptions extends ProcOptions {
@@ -18,6 +18,8 @@ export interface DiskOptions extends ProcOptions {
 export interface MountUsage {
   mount: string;
   usage: DiskUsage;
+  /** Undefined where the file system reports no inodes. */
+  inodes: InodeUsage | undefined;
 }
 
 /**
@@ -71,20 +73,24 @@ export function createDiskUsageReader(options: DiskOptions = {}): () => Promise<
     mounts.forEach((m, i) => {
       const s = stats[i];
       const usage = s && diskUsage(s);
-      if (usage) result.push({ mount: m.mountPoint, usage });
+      if (usage) result.push({ mount: m.mountPoint, usage, inodes: inodeUsage(s) });
     });
     return result;
   };
 }
 
-/** `disk.total/used/available` (bytes) and `disk.used_percent` (%) per mount point. */
+/**
+ * `disk.total/used/available` (bytes) and `disk.used_percent` (%) per mount point, and from
+ * the same statfs call `disk.inodes_total/inodes_used` and `disk.inodes_used_percent`
+ * (a disk can fill up on inodes with space to spare).
+ */
 export function createDiskCollector(options: DiskOptions = {}): Collector {
   const readUsage = createDiskUsageReader(options);
   return {
     name: "disk",
     async collect(nowMs: number): Promise<MetricPoint[]> {
       const points: MetricPoint[] = [];
-      for (const { mount, usage } of await readUsage()) {
+      for (const { mount, usage, inodes } of await readUsage()) {
         const labels = { mount };
         points.push(
           point(nowMs, "disk.total", usage.total, labels),
@@ -92,6 +98,13 @@ export function createDiskCollector(options: DiskOptions = {}): Collector {
           point(nowMs, "disk.available", usage.available, labels),
           point(nowMs, "disk.used_percent", round2(diskUsedPercent(usage)), labels),
         );
+        if (inodes) {
+          points.push(
+            point(nowMs, "disk.inodes_total", inodes.total, labels),
+            point(nowMs, "disk.inodes_used", inodes.used, labels),
+            point(nowMs, "disk.inodes_used_percent", percent(inodes.used, inodes.total), labels),
+          );
+        }
       }
       return points;
     },

@@ -18,6 +18,15 @@ export interface StatFsLike {
   blocks: number;
   bfree: number;
   bavail: number;
+  /** Inodes in all, and free (absent or 0 on file systems without a fixed inode table). */
+  files?: number;
+  ffree?: number;
+}
+
+/** A file system's inodes, as `df -i` counts them. */
+export interface InodeUsage {
+  total: number;
+  used: number;
 }
 
 /**
@@ -86,6 +95,17 @@ export function diskUsage(stats: StatFsLike): DiskUsage | undefined {
   const used = Math.max(0, stats.blocks - stats.bfree) * stats.bsize;
   const available = Math.max(0, Math.min(stats.bavail, stats.blocks)) * stats.bsize;
   return { total, used, available };
+}
+
+/**
+ * Inodes in all and in use (`df -i`: IUsed = files - ffree); undefined where the file
+ * system has no fixed inode table (btrfs, vfat and others report 0 files), since a 0 %
+ * there would read as "plenty left".
+ */
+export function inodeUsage(stats: StatFsLike): InodeUsage | undefined {
+  const total = stats.files ?? 0;
+  if (!(total > 0)) return undefined;
+  return { total, used: Math.max(0, total - Math.min(total, stats.ffree ?? 0)) };
 }
 
 /** Used share of the space a user can have (used + available), as `df`'s Use%. */

@@ -32,6 +32,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // With require_agent_auth, agents send their whitelist token (as on gRPC); without it an
   // operator's credential is needed, so the HTTP report route is never open.
   "POST /v1/report": "agent",
+  // The seeds' report shapes (routes/seeds.ts): the same rule as POST /v1/report.
+  "POST /api/report": "agent",
+  "POST /api/v1/metrics": "agent",
 
   "POST /v1/auth/password": "user",
   "GET /v1/auth/me": "viewer",

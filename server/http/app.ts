@@ -4,6 +4,7 @@ import type { Context, Next } from "koa";
 import type { HttpDeps } from "./context.ts";
 import { authenticate, authorize } from "./access.ts";
 import { holdBodies } from "./body.ts";
+import { apiAlias } from "./api-alias.ts";
 import { boundedInput } from "./bounded-input.ts";
 import { errorHandler } from "./errors.ts";
 import { RateLimiter, rateLimit } from "./rate-limit.ts";
@@ -22,6 +23,7 @@ import { openApiRouter } from "./routes/openapi.ts";
 import { probesRouter } from "./routes/probes.ts";
 import { prometheusRouter } from "./routes/prometheus.ts";
 import { reportRouter } from "./routes/report.ts";
+import { seedsRouter } from "./routes/seeds.ts";
 import { usersRouter } from "./routes/users.ts";
 import { whitelistRouter } from "./routes/whitelist.ts";
 
@@ -33,10 +35,10 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(requestTimer(deps));
   app.use(securityHeaders(deps.config.tls.enabled));
   app.use(errorHandler(deps.log));
-  app.use(apiAlias);
+  const routers = httpRouters(deps);
+  app.use(apiAlias(routers));
   app.use(boundedInput());
   app.use(holdBodies(deps.requestBytes));
-  const routers = httpRouters(deps);
   // Who is calling, then how often, then whether they may: refused credentials still count.
   app.use(authenticate(routers, deps.auth.authenticator, deps.config.require_agent_auth));
   app.use(rateLimit(new RateLimiter(deps.config.http.rate_limit_per_minute)));
@@ -51,16 +53,10 @@ export function createHttpApp(deps: HttpDeps): Koa {
 /** Every router of the app, in mounting order (the contract test walks them too). */
 export function httpRouters(deps: HttpDeps): Router[] {
   return [
-    healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), reportRouter(deps), alertsRouter(deps), notificationsRouter(deps),
+    healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), reportRouter(deps), seedsRouter(deps), alertsRouter(deps), notificationsRouter(deps),
     certsRouter(deps), certificatesRouter(deps),
     openApiRouter(), docsRouter(), probesRouter(deps), prometheusRouter(deps), liveRouter(),
   ];
-}
-
-/** `/api/v1/*` answers as `/v1/*` (the convention of the reachability seed), documented once. */
-async function apiAlias(ctx: Context, next: Next): Promise<void> {
-  if (ctx.path === "/api/v1" || ctx.path.startsWith("/api/v1/")) ctx.path = ctx.path.slice(4);
-  await next();
 }
 
 /** HTTP durations by matched route (not raw path, so ids do not explode the label set). */

@@ -7,7 +7,8 @@ import type { Logger } from "../log.ts";
 import type { LiveHub } from "./hub.ts";
 import { subscribeSchema } from "./protocol.ts";
 
-const LIVE_PATHS = new Set(["/v1/live", "/api/v1/live"]);
+// `/ws`: the seeds' name for the live feed.
+const LIVE_PATHS = new Set(["/v1/live", "/api/v1/live", "/ws"]);
 
 /** How often an open connection's credential is checked again (revoked, expired, user gone). */
 const RECHECK_MS = 2_000;

@@ -3,6 +3,7 @@ import { TsmonError, toErrorData } from "../../../common/errors.ts";
 import type { ControlStore } from "../../storage/control-store.ts";
 import type { MetricStore } from "../../storage/metric-store.ts";
 import { decodeBatchJson, decodeBatchProto } from "../../ingest/decode.ts";
+import { decodeSeedReport } from "../../ingest/seed-report.ts";
 import { decodeColumnarReport, decodeSeriesDeclaration } from "../../ingest/columnar.ts";
 import { agentIdProblem, BATCH_FIELDS, COLUMNAR_FIELDS, validateReport, type FieldNames } from "../../ingest/validate.ts";
 import { mustRecordNow, type RegistryNews } from "../../ingest/registry-update.ts";
@@ -52,7 +53,8 @@ interface DecodedReport {
 export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted: (report: ReportSamples) => void): Promise<IngestReply> {
   try {
     const nowMs = deps.now();
-    const report = task.type === "report-columns" ? fromColumns(task, nowMs) : fromBatch(decode(task, nowMs));
+    const report = task.type === "report-columns" ? fromColumns(task, nowMs)
+      : task.type === "report-seed" ? fromSeed(task, nowMs) : fromBatch(decode(task, nowMs));
     // The id is checked before anything looks it up: an id past LMDB's key limit cannot be a key.
     const idProblem = agentIdProblem(report.agentId);
     if (idProblem) throw new TsmonError("INVALID_ARGUMENT", `agent_id: ${idProblem}`);
@@ -81,7 +83,7 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted:
   }
 }
 
-function decode(task: Exclude<IngestTask, { type: "report-columns" }>, nowMs: number): MetricBatch {
+function decode(task: Exclude<IngestTask, { type: "report-columns" | "report-seed" }>, nowMs: number): MetricBatch {
   switch (task.type) {
     case "report-proto": return decodeBatchProto(task.bytes, nowMs);
     case "report-json": return decodeBatchJson(task.body, nowMs);
@@ -90,7 +92,13 @@ function decode(task: Exclude<IngestTask, { type: "report-columns" }>, nowMs: nu
   }
 }
 
-function fromBatch(batch: MetricBatch): DecodedReport {
+/** A seed's report, its errors named as the seed's body names its fields. */
+function fromSeed(task: Extract<IngestTask, { type: "report-seed" }>, nowMs: number): DecodedReport {
+  const { batch, fields } = decodeSeedReport(task.body, task.shape, task.tokenAgent, nowMs);
+  return fromBatch(batch, fields);
+}
+
+function fromBatch(batch: MetricBatch, fields: FieldNames = BATCH_FIELDS): DecodedReport {
   const n = batch.points.length;
   const refs = new Array<SeriesRef>(n);
   const samples: SampleBlock = { series: "", timestamps: new Float64Array(n), values: new Float64Array(n) };
@@ -104,7 +112,7 @@ function fromBatch(batch: MetricBatch): DecodedReport {
   const checked = checkedSeries.get(batch.agentId, samples.series) ?? false;
   return {
     agentId: batch.agentId, timestampMs: batch.timestampMs, samples, series: checked ? undefined : refs, seriesCount: n,
-    systemInfo: batch.systemInfo, droppedBatches: batch.droppedBatches ?? 0, fields: BATCH_FIELDS,
+    systemInfo: batch.systemInfo, droppedBatches: batch.droppedBatches ?? 0, fields,
     remember: () => { if (!checked) checkedSeries.set(batch.agentId, samples.series, true); },
   };
 }

@@ -4,6 +4,7 @@ import type { ErrorData } from "../../../common/errors.ts";
 import type { AlertEvent, AlertRule, Observation } from "../../alerts/types.ts";
 import type { ProbeOutcome } from "../../certs/types.ts";
 import type { SampleBlock } from "../../../common/series-text.ts";
+import type { SeedShape } from "../../ingest/seed-report.ts";
 
 export type { SampleBlock };
 
@@ -23,6 +24,9 @@ export interface ReportAuth {
 export type IngestTask =
   | { type: "report-proto"; bytes: Uint8Array; auth: ReportAuth }
   | { type: "report-json"; body: unknown; auth: ReportAuth }
+  /** A seed's JSON (`POST /api/report`: a batch, `POST /api/v1/metrics`: one flat sample);
+   *  `tokenAgent`: the agent its bearer token belongs to, the default agent id. */
+  | { type: "report-seed"; shape: SeedShape; body: unknown; tokenAgent?: string; auth: ReportAuth }
   /** A ReportStream frame with the series its stream declared for it (scanFrame). */
   | { type: "report-columns"; frame: Uint8Array; declaration: Uint8Array; auth: ReportAuth }
   /** A batch built inside the server (the cert-checker's samples): trusted, so not authenticated. */

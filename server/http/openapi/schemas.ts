@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../../../common/errors.ts";
 import { reportJsonSchema } from "../../ingest/report-json.ts";
+import { seedBatchSchema, seedSampleSchema } from "../../ingest/seed-report.ts";
 import { alertRuleSchema, channelSchema, silenceWindowSchema } from "../../config/schema.ts";
 import { authComponents } from "./auth-schemas.ts";
 import { certComponents } from "./cert-schemas.ts";
@@ -95,6 +96,8 @@ export const Probe = component("Probe", z.object({
 export const ReportResponse = component("ReportResponse", z.object({ success: z.boolean(), message: z.string() }));
 
 component("MetricBatch", reportJsonSchema);
+component("SeedBatch", seedBatchSchema);
+component("SeedSample", seedSampleSchema);
 
 const severity = z.enum(["info", "warning", "critical"]);
 

@@ -19,7 +19,7 @@ export function openApiSpec(): Record<string, any> {
         title: "tsmon API",
         version: VERSION,
         description: "REST API of the tsmon monitoring server (oxmon-compatible paths). " +
-          "Every route under /v1 also answers under /api/v1. Errors are `{ error, code }` with the code's HTTP status. " +
+          "Every route under /v1 also answers under /api/v1, except where a route is registered under /api/v1 itself (POST /api/v1/metrics). Errors are `{ error, code }` with the code's HTTP status. " +
           "Any route may answer 429 (with Retry-After) past `[http] rate_limit_per_minute` per client or token. " +
           "Every route needs a bearer credential unless it says `security: []`: 401 without a valid one, 403 when the caller's role " +
           "(viewer < operator < admin) may not; see docs/security.md for which role each route needs.",

@@ -159,6 +159,7 @@ export function alertsRouter(deps: Pick<HttpDeps, "alerts" | "config" | "control
    * /v1/alerts/active:
    *   get:
    *     summary: Alerts firing now, newest first.
+   *     description: Also answers as `GET /api/v1/alerts` (the seeds' name).
    *     tags: [alerts]
    *     responses:
    *       200: { description: Firing alerts., content: { application/json: { schema: { type: array, items: { $ref: '#/components/schemas/ActiveAlert' } } } } }

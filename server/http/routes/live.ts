@@ -13,6 +13,7 @@ export function liveRouter(): Router {
    *       Upgrade with `Upgrade: websocket`. Send `{"type":"subscribe","agents":["web-*"],"metrics":["cpu.*"]}`;
    *       receive `{"type":"report","agent_id":...,"values":[{"metric","labels","value","timestamp_ms"}]}` per report.
    *       A slow reader is skipped and then told `{"type":"dropped","count":n,"total":m}`. See docs/api.md.
+   *       The same feed answers at `/ws` (the seeds' name).
    *     tags: [live]
    *     responses:
    *       101: { description: Switching to the WebSocket protocol. }

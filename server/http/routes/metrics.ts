@@ -45,7 +45,7 @@ export function metricsRouter(deps: Pick<HttpDeps, "control" | "store">): Router
    * /v1/metrics:
    *   get:
    *     summary: Time series of one metric of one agent, grouped by label set; optionally downsampled.
-   *     description: Ranges span day partitions without seams. With `step`, each series has `buckets` of min/max/avg/count instead of `points`, so a spike survives downsampling.
+   *     description: Ranges span day partitions without seams. With `step`, each series has `buckets` of min/max/avg/count instead of `points`, so a spike survives downsampling. Also answers as `GET /api/v1/history` (the seeds' name).
    *     tags: [metrics]
    *     parameters:
    *       - { name: agent, in: query, required: true, schema: { type: string } }
@@ -86,6 +86,7 @@ export function metricsRouter(deps: Pick<HttpDeps, "control" | "store">): Router
    * /v1/metrics/stats:
    *   get:
    *     summary: Count, min, max, avg and percentiles (p50, p95, p99) of each series of one metric over a range.
+   *     description: Also answers as `GET /api/v1/stats` (the seeds' name).
    *     tags: [metrics]
    *     parameters:
    *       - { name: agent, in: query, required: true, schema: { type: string } }
