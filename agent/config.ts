@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
+import type { CheckDefinition } from "./checks/definitions.ts";
 
 /** The agent's validated, defaulted, frozen configuration. */
 export interface AgentConfig {
@@ -16,6 +17,8 @@ export interface AgentConfig {
   /** Effective: the `tls` field, or an `https://` endpoint. */
   readonly tls: boolean;
   readonly caFile: string | undefined;
+  /** `[[checks]]`, validated by each type's schema; empty when none are configured. */
+  readonly checks: readonly CheckDefinition[];
 }
 
 /** What agent.toml may hold, in its own (reference) spelling. */
@@ -27,7 +30,11 @@ export interface AgentConfigInput {
   buffer_max_size?: number;
   tls?: boolean;
   ca_file?: string;
+  checks?: unknown[];
 }
+
+/** Validates `[[checks]]` tables (agent/checks/definitions.ts); loaded only when a file has checks. */
+export type CheckTableValidator = (tables: readonly unknown[]) => { checks: CheckDefinition[]; problems: string[] };
 
 /** Start-up refuses to run on a bad file or flag; this lists every problem, one per line. */
 export class AgentConfigError extends Error {
@@ -63,6 +70,8 @@ const FIELDS: Record<keyof AgentConfigInput, Check> = {
   buffer_max_size: number({ integer: true, min: 1, max: 1_000_000 }),
   tls: (value) => (typeof value === "boolean" ? undefined : expected("boolean", value)),
   ca_file: text({ min: 1 }),
+  // Each table is validated by its check type's own schema (finishAgentConfig).
+  checks: (value) => (Array.isArray(value) ? undefined : `${expected("array of tables", value)} (write each check as [[checks]])`),
 };
 
 function text(rule: { min?: number; max?: number; pattern?: RegExp; valid?: (s: string) => boolean; problem?: string }): Check {
@@ -119,6 +128,7 @@ const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   buffer_max_size: String(DEFAULTS.buffer_max_size),
   tls: String(DEFAULTS.tls),
   ca_file: "the system's root certificates",
+  checks: "none",
 };
 
 export const AGENT_USAGE = [
@@ -137,7 +147,7 @@ export const AGENT_USAGE = [
 export type AgentCommand = { kind: "help"; usage: string } | { kind: "run"; config: AgentConfig; configFile: string | undefined };
 
 /** Parses `[CONFIG] [flags]`, reads and validates CONFIG, applies the flags over it. */
-export function parseAgentCommand(argv: readonly string[]): AgentCommand {
+export async function parseAgentCommand(argv: readonly string[]): Promise<AgentCommand> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -163,11 +173,15 @@ export function parseAgentCommand(argv: readonly string[]): AgentCommand {
     if (value === undefined) continue;
     flags[flag] = f.type === "number" && typeof value === "string" ? Number(value.trim() === "" ? NaN : value) : value;
   }
-  return { kind: "run", config: loadAgentConfig(configFile, flags), configFile };
+  return { kind: "run", config: await loadAgentConfig(configFile, flags), configFile };
 }
 
-/** Reads CONFIG (when given) and builds the configuration with `flags` (keyed by flag name) on top. */
-export function loadAgentConfig(configFile?: string, flags: Record<string, unknown> = {}): AgentConfig {
+/**
+ * Reads CONFIG (when given) and builds the configuration with `flags` (keyed by flag name)
+ * on top. Async only to load the checks' schemas (and zod with them) when the file has
+ * `[[checks]]`: an agent without checks does not pay zod's few MB of memory.
+ */
+export async function loadAgentConfig(configFile?: string, flags: Record<string, unknown> = {}): Promise<AgentConfig> {
   if (!configFile) return buildAgentConfig({}, flags, "defaults + flags");
   let text: string;
   try {
@@ -181,14 +195,16 @@ export function loadAgentConfig(configFile?: string, flags: Record<string, unkno
   } catch (err) {
     throw new AgentConfigError(configFile, [`TOML syntax: ${(err as Error).message.split("\n")[0]}`]);
   }
-  return buildAgentConfig(file, flags, configFile);
+  const hasChecks = typeof file === "object" && file !== null && Array.isArray((file as AgentConfigInput).checks) && (file as AgentConfigInput).checks!.length > 0;
+  const validateChecks = hasChecks ? (await import("./checks/definitions.ts")).validateCheckTables : undefined;
+  return buildAgentConfig(file, flags, configFile, validateChecks);
 }
 
 /**
  * Validates the file's table and the flags (keyed by flag name without dashes), reports
  * every problem of both at once, then fills defaults and freezes.
  */
-export function buildAgentConfig(file: unknown, flags: Record<string, unknown> = {}, source = "config"): AgentConfig {
+export function buildAgentConfig(file: unknown, flags: Record<string, unknown> = {}, source = "config", validateChecks?: CheckTableValidator): AgentConfig {
   const problems: string[] = [];
   const merged: Record<string, unknown> = {};
   const table = file ?? {};
@@ -216,11 +232,11 @@ export function buildAgentConfig(file: unknown, flags: Record<string, unknown> =
     else merged[spec.field] = value;
   }
   // Every field in `merged` passed its check above.
-  return finishAgentConfig(merged as AgentConfigInput, problems, source);
+  return finishAgentConfig(merged as AgentConfigInput, problems, source, validateChecks);
 }
 
 /** Defaults, the checks that span fields, and the frozen result (or every problem at once). */
-function finishAgentConfig(input: AgentConfigInput, problems: string[], source: string): AgentConfig {
+function finishAgentConfig(input: AgentConfigInput, problems: string[], source: string, validateChecks: CheckTableValidator | undefined): AgentConfig {
   const endpoint = input.server_endpoint ?? DEFAULTS.server_endpoint;
   const parsedEndpoint = parseEndpoint(endpoint);
   const tls = (input.tls ?? DEFAULTS.tls) || parsedEndpoint?.scheme === "https";
@@ -230,6 +246,13 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
   const agentId = input.agent_id ?? os.hostname();
   if (input.agent_id === undefined && FIELDS.agent_id(agentId) !== undefined) {
     problems.push(`agent_id: the host name "${agentId}" is not a valid agent id; set agent_id or --agent-id`);
+  }
+  let checks: readonly CheckDefinition[] = [];
+  if (input.checks?.length) {
+    if (!validateChecks) throw new Error("buildAgentConfig: the file has [[checks]]; pass validateCheckTables from agent/checks/definitions.ts");
+    const validated = validateChecks(input.checks);
+    problems.push(...validated.problems);
+    checks = Object.freeze(validated.checks);
   }
   if (problems.length > 0) throw new AgentConfigError(source, problems);
   return Object.freeze({
@@ -241,6 +264,7 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     bufferMaxSize: input.buffer_max_size ?? DEFAULTS.buffer_max_size,
     tls,
     caFile: input.ca_file,
+    checks,
   });
 }
 
