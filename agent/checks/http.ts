@@ -14,7 +14,7 @@ const status = z.number().int().min(100).max(599);
 const schema = z.strictObject({
   method: z.enum(["GET", "HEAD"]).default("GET"),
   /** The final status must be one of these; default any 2xx. */
-  expect_status: z.union([status, z.array(status).min(1)]).optional(),
+  expect_status: z.union([status, z.array(status).min(1)], { error: "expected a status code or a list of them, e.g. 200 or [200, 301]" }).optional(),
   expect_body: matcherSchema.optional(),
   /** Redirects followed; past this the 3xx itself is judged (0: never follow). */
   max_redirects: z.number().int().min(0).max(20).default(5),
