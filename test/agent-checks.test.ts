@@ -1,5 +1,5 @@
 import test from "ava";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -147,4 +147,19 @@ test("agent: check samples go out with its reports, labelled, and a down check k
     await receiver.stop();
     await new Promise((resolve) => listener.close(resolve));
   }
+});
+
+test("the commented [[checks]] examples in config/agent.example.toml are valid once uncommented", async (t) => {
+  const example = readFileSync(new URL("../config/agent.example.toml", import.meta.url), "utf8");
+  const from = example.indexOf("# [[checks]]");
+  // Uncomment "# key = ..." and "# [[checks]]" lines; "# # ..." stays a comment.
+  const checksPart = example.slice(from).split("\n").map((line) => line.replace(/^# (?!#)/, "")).join("\n");
+  const file = path.join(dir, "example-checks.toml");
+  writeFileSync(file, checksPart);
+  const command = await parseAgentCommand([file]);
+  t.is(command.kind, "run");
+  if (command.kind !== "run") return;
+  t.deepEqual(command.config.checks.map((c) => `${c.type} ${c.label}`), [
+    "tcp db.internal:5432", "tcp 127.0.0.1:6379", "udp 10.0.0.5:7", "https https://example.com/health", "dns example.com",
+  ]);
 });
