@@ -100,9 +100,9 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
         },
       });
       // Check results ride in the next report rather than in batches of their own: the
-      // server keeps seeing one report per interval (its sequence numbers, rate limits and
-      // the disk-less buffer's bound all count reports), and each point keeps the time its
-      // probe started, so nothing is lost by the wait.
+      // server keeps seeing one report per interval (its admission limits and
+      // buffer_max_size's "2.8 hours at 10 s" both count reports), and each point keeps
+      // the time its probe started, so waiting for the report costs no accuracy.
       const checkPoints = checks?.drain() ?? [];
       let report = batch;
       if (report) report.points.push(...checkPoints);
