@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { SystemInfo } from "../common/metrics.ts";
+import type { RunningChecks } from "./checks/start.ts";
 import { collectBatch } from "./collect-batch.ts";
 import type { Collector } from "./collectors/collector.ts";
 import { createDefaultCollectors } from "./collectors/default-collectors.ts";
@@ -26,6 +27,8 @@ export interface AgentOptions {
   /** Per-call gRPC deadline (default 10 000 ms). */
   sendDeadlineMs?: number;
   backoff?: BackoffPolicy;
+  /** Probes in flight at once over all checks (default 4). */
+  checkConcurrency?: number;
 }
 
 export interface AgentStats extends ReporterStats {
@@ -36,6 +39,8 @@ export interface AgentStats extends ReporterStats {
 export interface AgentHandle {
   readonly config: AgentConfig;
   stats(): AgentStats;
+  /** The configured checks' latest state; undefined when none are configured. */
+  readonly checks: RunningChecks | undefined;
   /** Stops collecting, tries once more to send the buffer (bounded), closes the channel. */
   stop(): Promise<void>;
 }
@@ -73,6 +78,10 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
     log,
   });
   const reporter = new Reporter({ sender, bufferMaxSize: config.bufferMaxSize, log, backoff: options.backoff });
+  // Loaded only with checks configured: the check types bring zod along.
+  const checks = config.checks.length
+    ? (await import("./checks/start.ts")).startChecks(config.checks, log, { maxConcurrent: options.checkConcurrency })
+    : undefined;
   const failing = new Map<string, string>();
   let collected = 0;
   let collecting = false;
@@ -96,10 +105,18 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
           if (failing.delete(name)) log.info({ collector: name }, "collector works again");
         },
       });
-      if (batch && !stopped) {
+      // Check results ride in the next report rather than in batches of their own: the
+      // server keeps seeing one report per interval (its admission limits and
+      // buffer_max_size's "2.8 hours at 10 s" both count reports), and each point keeps
+      // the time its probe started, so waiting for the report costs no accuracy.
+      const checkPoints = checks?.drain() ?? [];
+      let report = batch;
+      if (report) report.points.push(...checkPoints);
+      else if (checkPoints.length) report = { agentId: config.agentId, timestampMs: now(), points: checkPoints, ...(systemInfo ? { systemInfo } : {}) };
+      if (report && !stopped) {
         collected++;
-        reporter.enqueue(batch);
-      } else if (!batch) log.warn("no collector produced a point; nothing to report this interval");
+        reporter.enqueue(report);
+      } else if (!report) log.warn("no collector produced a point; nothing to report this interval");
     } finally {
       collecting = false;
     }
@@ -128,11 +145,13 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   let stopping: Promise<void> | undefined;
   return {
     config,
+    checks,
     stats: () => ({ ...reporter.stats(), collected }),
     stop() {
       stopping ??= (async () => {
         stopped = true;
         clearTimeout(timer);
+        await checks?.stop();
         await reporter.flush(options.flushTimeoutMs ?? 3000);
         sender.close();
         log.info(reporter.stats(), "agent stopped");

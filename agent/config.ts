@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
+import type { CheckDefinition } from "./checks/definitions.ts";
 
 /** The agent's validated, defaulted, frozen configuration. */
 export interface AgentConfig {
@@ -21,6 +22,8 @@ export interface AgentConfig {
   readonly slowIntervalSecs: number;
   readonly slowMaxFiles: number;
   readonly slowMaxSecs: number;
+  /** `[[checks]]`, validated by each type's schema; empty when none are configured. */
+  readonly checks: readonly CheckDefinition[];
 }
 
 /** What agent.toml may hold, in its own (reference) spelling. */
@@ -36,7 +39,11 @@ export interface AgentConfigInput {
   slow_interval_secs?: number;
   slow_max_files?: number;
   slow_max_secs?: number;
+  checks?: unknown[];
 }
+
+/** Validates `[[checks]]` tables (agent/checks/definitions.ts); loaded only when a file has checks. */
+export type CheckTableValidator = (tables: readonly unknown[]) => { checks: CheckDefinition[]; problems: string[] };
 
 /** Start-up refuses to run on a bad file or flag; this lists every problem, one per line. */
 export class AgentConfigError extends Error {
@@ -81,6 +88,8 @@ const FIELDS: Record<keyof AgentConfigInput, Check> = {
   slow_interval_secs: number({ min: 1, max: 86_400 }),
   slow_max_files: number({ integer: true, min: 1, max: 1_000_000_000 }),
   slow_max_secs: number({ min: 0.1, max: 86_400 }),
+  // Each table is validated by its check type's own schema (finishAgentConfig).
+  checks: (value) => (Array.isArray(value) ? undefined : `${expected("array of tables", value)} (write each check as [[checks]])`),
 };
 
 function list(rule: { max: number; valid: (s: string) => boolean; problem: string }): Check {
@@ -155,6 +164,7 @@ const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   slow_interval_secs: String(DEFAULTS.slow_interval_secs),
   slow_max_files: String(DEFAULTS.slow_max_files),
   slow_max_secs: String(DEFAULTS.slow_max_secs),
+  checks: "none",
 };
 
 export const AGENT_USAGE = [
@@ -173,7 +183,7 @@ export const AGENT_USAGE = [
 export type AgentCommand = { kind: "help"; usage: string } | { kind: "run"; config: AgentConfig; configFile: string | undefined };
 
 /** Parses `[CONFIG] [flags]`, reads and validates CONFIG, applies the flags over it. */
-export function parseAgentCommand(argv: readonly string[]): AgentCommand {
+export async function parseAgentCommand(argv: readonly string[]): Promise<AgentCommand> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -201,11 +211,15 @@ export function parseAgentCommand(argv: readonly string[]): AgentCommand {
     else if (typeof value === "string" && f.type === "list") flags[flag] = value.split(",").map((v) => v.trim()).filter(Boolean);
     else flags[flag] = value;
   }
-  return { kind: "run", config: loadAgentConfig(configFile, flags), configFile };
+  return { kind: "run", config: await loadAgentConfig(configFile, flags), configFile };
 }
 
-/** Reads CONFIG (when given) and builds the configuration with `flags` (keyed by flag name) on top. */
-export function loadAgentConfig(configFile?: string, flags: Record<string, unknown> = {}): AgentConfig {
+/**
+ * Reads CONFIG (when given) and builds the configuration with `flags` (keyed by flag name)
+ * on top. Async only to load the checks' schemas (and zod with them) when the file has
+ * `[[checks]]`: an agent without checks does not pay zod's few MB of memory.
+ */
+export async function loadAgentConfig(configFile?: string, flags: Record<string, unknown> = {}): Promise<AgentConfig> {
   if (!configFile) return buildAgentConfig({}, flags, "defaults + flags");
   let text: string;
   try {
@@ -219,14 +233,16 @@ export function loadAgentConfig(configFile?: string, flags: Record<string, unkno
   } catch (err) {
     throw new AgentConfigError(configFile, [`TOML syntax: ${(err as Error).message.split("\n")[0]}`]);
   }
-  return buildAgentConfig(file, flags, configFile);
+  const hasChecks = typeof file === "object" && file !== null && Array.isArray((file as AgentConfigInput).checks) && (file as AgentConfigInput).checks!.length > 0;
+  const validateChecks = hasChecks ? (await import("./checks/definitions.ts")).validateCheckTables : undefined;
+  return buildAgentConfig(file, flags, configFile, validateChecks);
 }
 
 /**
  * Validates the file's table and the flags (keyed by flag name without dashes), reports
  * every problem of both at once, then fills defaults and freezes.
  */
-export function buildAgentConfig(file: unknown, flags: Record<string, unknown> = {}, source = "config"): AgentConfig {
+export function buildAgentConfig(file: unknown, flags: Record<string, unknown> = {}, source = "config", validateChecks?: CheckTableValidator): AgentConfig {
   const problems: string[] = [];
   const merged: Record<string, unknown> = {};
   const table = file ?? {};
@@ -254,11 +270,11 @@ export function buildAgentConfig(file: unknown, flags: Record<string, unknown> =
     else merged[spec.field] = value;
   }
   // Every field in `merged` passed its check above.
-  return finishAgentConfig(merged as AgentConfigInput, problems, source);
+  return finishAgentConfig(merged as AgentConfigInput, problems, source, validateChecks);
 }
 
 /** Defaults, the checks that span fields, and the frozen result (or every problem at once). */
-function finishAgentConfig(input: AgentConfigInput, problems: string[], source: string): AgentConfig {
+function finishAgentConfig(input: AgentConfigInput, problems: string[], source: string, validateChecks: CheckTableValidator | undefined): AgentConfig {
   const endpoint = input.server_endpoint ?? DEFAULTS.server_endpoint;
   const parsedEndpoint = parseEndpoint(endpoint);
   const tls = (input.tls ?? DEFAULTS.tls) || parsedEndpoint?.scheme === "https";
@@ -268,6 +284,13 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
   const agentId = input.agent_id ?? os.hostname();
   if (input.agent_id === undefined && FIELDS.agent_id(agentId) !== undefined) {
     problems.push(`agent_id: the host name "${agentId}" is not a valid agent id; set agent_id or --agent-id`);
+  }
+  let checks: readonly CheckDefinition[] = [];
+  if (input.checks?.length) {
+    if (!validateChecks) throw new Error("buildAgentConfig: the file has [[checks]]; pass validateCheckTables from agent/checks/definitions.ts");
+    const validated = validateChecks(input.checks);
+    problems.push(...validated.problems);
+    checks = Object.freeze(validated.checks);
   }
   if (problems.length > 0) throw new AgentConfigError(source, problems);
   return Object.freeze({
@@ -283,6 +306,7 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     slowIntervalSecs: input.slow_interval_secs ?? DEFAULTS.slow_interval_secs,
     slowMaxFiles: input.slow_max_files ?? DEFAULTS.slow_max_files,
     slowMaxSecs: input.slow_max_secs ?? DEFAULTS.slow_max_secs,
+    checks,
   });
 }
 

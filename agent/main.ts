@@ -18,7 +18,7 @@ v8.setFlagsFromString("--no-maglev");
 
 let command: AgentCommand;
 try {
-  command = parseAgentCommand(process.argv.slice(2));
+  command = await parseAgentCommand(process.argv.slice(2));
 } catch (err) {
   if (!(err instanceof AgentConfigError)) throw err;
   process.stderr.write(`${err.message}\n`);

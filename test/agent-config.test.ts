@@ -18,15 +18,15 @@ function tomlFile(text: string): string {
   return file;
 }
 
-function run(argv: string[]) {
-  const command: AgentCommand = parseAgentCommand(argv);
+async function run(argv: string[]) {
+  const command: AgentCommand = await parseAgentCommand(argv);
   if (command.kind !== "run") throw new Error("expected a run command");
   return command.config;
 }
 
-function problemsOf(fn: () => unknown): string[] {
+async function problemsOf(fn: () => unknown): Promise<string[]> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     if (err instanceof AgentConfigError) return err.problems;
     throw err;
@@ -34,8 +34,8 @@ function problemsOf(fn: () => unknown): string[] {
   throw new Error("expected an AgentConfigError");
 }
 
-test("no file, no flags: the reference defaults, frozen", (t) => {
-  const cfg = run([]);
+test("no file, no flags: the reference defaults, frozen", async (t) => {
+  const cfg = await run([]);
   t.deepEqual({ ...cfg }, {
     agentId: os.hostname(),
     serverEndpoint: "http://127.0.0.1:9090",
@@ -49,19 +49,20 @@ test("no file, no flags: the reference defaults, frozen", (t) => {
     slowIntervalSecs: 300,
     slowMaxFiles: 5_000_000,
     slowMaxSecs: 120,
+    checks: [],
   });
   t.true(Object.isFrozen(cfg));
 });
 
-test("the example file loads and says what the defaults are", (t) => {
-  const cfg = run([exampleFile]);
+test("the example file loads and says what the defaults are", async (t) => {
+  const cfg = await run([exampleFile]);
   t.is(cfg.serverEndpoint, "http://127.0.0.1:9090");
   t.is(cfg.collectionIntervalSecs, 10);
   t.is(cfg.bufferMaxSize, 1000);
   t.false(cfg.tls);
 });
 
-test("a file sets every field; flags override each of them", (t) => {
+test("a file sets every field; flags override each of them", async (t) => {
   const file = tomlFile(`
 agent_id = "web-01"
 server_endpoint = "http://10.0.1.100:9090"
@@ -70,20 +71,20 @@ collection_interval_secs = 30
 buffer_max_size = 50
 tls = false
 `);
-  const fromFile = run([file]);
+  const fromFile = await run([file]);
   t.like(fromFile, { agentId: "web-01", grpcTarget: "10.0.1.100:9090", authToken: "from-file", collectionIntervalSecs: 30, bufferMaxSize: 50, tls: false });
 
-  const cfg = run([file, "--agent-id", "db-02", "--server-url", "monitor.example:7000", "--token", "from-flag",
+  const cfg = await run([file, "--agent-id", "db-02", "--server-url", "monitor.example:7000", "--token", "from-flag",
     "--interval", "0.5", "--buffer-size", "7", "--tls", "--ca-file", "/etc/ca.pem"]);
   t.like(cfg, {
     agentId: "db-02", serverEndpoint: "monitor.example:7000", grpcTarget: "monitor.example:7000", authToken: "from-flag",
     collectionIntervalSecs: 0.5, bufferMaxSize: 7, tls: true, caFile: "/etc/ca.pem",
   });
   // Flags may come before the file too.
-  t.is(run(["--interval", "2", file]).collectionIntervalSecs, 2);
+  t.is((await run(["--interval", "2", file])).collectionIntervalSecs, 2);
 });
 
-test("endpoint forms: http, https (implies TLS), bare host:port, IPv6", (t) => {
+test("endpoint forms: http, https (implies TLS), bare host:port, IPv6", async (t) => {
   t.deepEqual(parseEndpoint("http://10.0.0.1:9090"), { scheme: "http", target: "10.0.0.1:9090" });
   t.deepEqual(parseEndpoint("https://mon.example:443/"), { scheme: "https", target: "mon.example:443" });
   t.deepEqual(parseEndpoint("localhost:9090"), { scheme: undefined, target: "localhost:9090" });
@@ -91,10 +92,10 @@ test("endpoint forms: http, https (implies TLS), bare host:port, IPv6", (t) => {
   for (const bad of ["localhost", "http://host", "ftp://host:21", "host:0", "host:70000", "http://host:9090/path", "user@host:1", ""]) {
     t.is(parseEndpoint(bad), undefined, bad);
   }
-  t.true(run(["--server-url", "https://mon.example:9443"]).tls);
+  t.true((await run(["--server-url", "https://mon.example:9443"])).tls);
 });
 
-test("unknown keys and wrong types in the file: every problem, with its path", (t) => {
+test("unknown keys and wrong types in the file: every problem, with its path", async (t) => {
   const file = tomlFile(`
 agent_id = "has space"
 server_endpoint = "nowhere"
@@ -105,7 +106,7 @@ colection_interval_secs = 5
 [extra]
 x = 1
 `);
-  const problems = problemsOf(() => run([file]));
+  const problems = await problemsOf(() => run([file]));
   const paths = problems.map((p) => p.split(":")[0]);
   t.deepEqual(paths.sort(), ["agent_id", "buffer_max_size", "colection_interval_secs", "collection_interval_secs", "extra", "server_endpoint", "tls"].sort(), problems.join("\n"));
   t.true(problems.some((p) => /^colection_interval_secs: unknown key/.test(p)));
@@ -114,27 +115,27 @@ x = 1
   t.true(problems.some((p) => /^server_endpoint: expected http:\/\/host:port/.test(p)));
 });
 
-test("bad flag values are reported under the flag's name, together with the file's problems", (t) => {
+test("bad flag values are reported under the flag's name, together with the file's problems", async (t) => {
   const file = tomlFile(`buffer_max_size = 0\n`);
-  const problems = problemsOf(() => run([file, "--interval", "0.01", "--buffer-size", "many", "--server-url", "x"]));
+  const problems = await problemsOf(() => run([file, "--interval", "0.01", "--buffer-size", "many", "--server-url", "x"]));
   t.deepEqual(problems.map((p) => p.split(":")[0]).sort(), ["--buffer-size", "--interval", "--server-url", "buffer_max_size"]);
 });
 
-test("ca_file without TLS is refused; with --tls it is fine", (t) => {
-  t.deepEqual(problemsOf(() => run(["--ca-file", "/etc/ca.pem"])).map((p) => p.split(":")[0]), ["ca_file"]);
-  t.is(run(["--ca-file", "/etc/ca.pem", "--tls"]).caFile, "/etc/ca.pem");
+test("ca_file without TLS is refused; with --tls it is fine", async (t) => {
+  t.deepEqual((await problemsOf(() => run(["--ca-file", "/etc/ca.pem"]))).map((p) => p.split(":")[0]), ["ca_file"]);
+  t.is((await run(["--ca-file", "/etc/ca.pem", "--tls"])).caFile, "/etc/ca.pem");
 });
 
-test("command-line mistakes: unknown flag, missing value, two files, unreadable file, bad TOML", (t) => {
-  t.regex(problemsOf(() => run(["--intervall", "5"]))[0]!, /--intervall/);
-  t.regex(problemsOf(() => run(["--interval"]))[0]!, /--interval/);
-  t.regex(problemsOf(() => run(["a.toml", "b.toml"]))[0]!, /at most one CONFIG/);
-  t.regex(problemsOf(() => run(["/nonexistent/agent.toml"]))[0]!, /cannot read the file/);
-  t.regex(problemsOf(() => run([tomlFile("agent_id = ")]))[0]!, /TOML syntax/);
+test("command-line mistakes: unknown flag, missing value, two files, unreadable file, bad TOML", async (t) => {
+  t.regex((await problemsOf(() => run(["--intervall", "5"])))[0]!, /--intervall/);
+  t.regex((await problemsOf(() => run(["--interval"])))[0]!, /--interval/);
+  t.regex((await problemsOf(() => run(["a.toml", "b.toml"])))[0]!, /at most one CONFIG/);
+  t.regex((await problemsOf(() => run(["/nonexistent/agent.toml"])))[0]!, /cannot read the file/);
+  t.regex((await problemsOf(() => run([tomlFile("agent_id = ")])))[0]!, /TOML syntax/);
 });
 
-test("--help lists every flag with its default", (t) => {
-  const command = parseAgentCommand(["--help", "--interval", "nonsense"]);
+test("--help lists every flag with its default", async (t) => {
+  const command = await parseAgentCommand(["--help", "--interval", "nonsense"]);
   t.is(command.kind, "help");
   for (const flag of ["--server-url", "--interval", "--agent-id", "--token", "--buffer-size", "--tls", "--ca-file", "--help"]) {
     t.true(AGENT_USAGE.includes(flag), flag);
@@ -142,7 +143,7 @@ test("--help lists every flag with its default", (t) => {
   for (const value of ["http://127.0.0.1:9090", "default: 10", "default: 1000", "default: false", "host's name"]) t.true(AGENT_USAGE.includes(value), value);
 });
 
-test("agent/main.ts --help prints the usage and exits 0; a bad config exits 2 with the problems", (t) => {
+test("agent/main.ts --help prints the usage and exits 0; a bad config exits 2 with the problems", async (t) => {
   const main = new URL("../agent/main.ts", import.meta.url).pathname;
   const out = execFileSync(process.execPath, ["--import", "tsx", main, "--help"], { encoding: "utf8" });
   t.is(out.trim(), AGENT_USAGE);
@@ -151,22 +152,22 @@ test("agent/main.ts --help prints the usage and exits 0; a bad config exits 2 wi
   t.regex(err.stderr, /--interval: Too small/);
 });
 
-test("buildAgentConfig takes an already-parsed table", (t) => {
+test("buildAgentConfig takes an already-parsed table", async (t) => {
   t.is(buildAgentConfig({ agent_id: "x" }, { interval: 3 }).collectionIntervalSecs, 3);
-  t.deepEqual(problemsOf(() => buildAgentConfig({}, { nosuch: 1 })), ["--nosuch: unknown flag"]);
+  t.deepEqual(await problemsOf(() => buildAgentConfig({}, { nosuch: 1 })), ["--nosuch: unknown flag"]);
 });
 
-test("the slow loop's fields: defaults, file, flags (a comma-separated list), and their problems", (t) => {
-  const defaults = run([]);
+test("the slow loop's fields: defaults, file, flags (a comma-separated list), and their problems", async (t) => {
+  const defaults = await run([]);
   t.like(defaults, { slowPaths: undefined, slowIntervalSecs: 300, slowMaxFiles: 5_000_000, slowMaxSecs: 120 });
   const file = tomlFile(`slow_paths = ["/var/lib/docker", "/srv/data"]\nslow_interval_secs = 600\nslow_max_files = 1000\nslow_max_secs = 5\n`);
-  t.like(run([file]), { slowPaths: ["/var/lib/docker", "/srv/data"], slowIntervalSecs: 600, slowMaxFiles: 1000, slowMaxSecs: 5 });
-  t.deepEqual(run([file, "--slow-paths", "/a, /b", "--slow-interval", "60"]).slowPaths, ["/a", "/b"]);
-  t.true(Object.isFrozen(run([file]).slowPaths));
+  t.like(await run([file]), { slowPaths: ["/var/lib/docker", "/srv/data"], slowIntervalSecs: 600, slowMaxFiles: 1000, slowMaxSecs: 5 });
+  t.deepEqual((await run([file, "--slow-paths", "/a, /b", "--slow-interval", "60"])).slowPaths, ["/a", "/b"]);
+  t.true(Object.isFrozen((await run([file])).slowPaths));
   const bad = tomlFile(`slow_paths = ["relative/dir"]\nslow_interval_secs = 0\nslow_max_files = 1.5\n`);
-  const problems = problemsOf(() => run([bad, "--slow-max-secs", "x"]));
+  const problems = await problemsOf(() => run([bad, "--slow-max-secs", "x"]));
   t.deepEqual(problems.map((p) => p.split(":")[0]).sort(), ["--slow-max-secs", "slow_interval_secs", "slow_max_files", "slow_paths"], problems.join("\n"));
   t.true(problems.some((p) => /^slow_paths: entry 0: each path must be absolute/.test(p)));
-  t.regex(problemsOf(() => run([tomlFile(`slow_paths = "/var/lib/docker"\n`)]))[0]!, /^slow_paths: expected array of strings, received string/);
+  t.regex((await problemsOf(() => run([tomlFile(`slow_paths = "/var/lib/docker"\n`)])))[0]!, /^slow_paths: expected array of strings, received string/);
   t.regex(AGENT_USAGE, /--slow-paths DIR,…/);
 });

@@ -1,0 +1,28 @@
+import type { MetricPoint } from "../../common/metrics.ts";
+import type { Logger } from "../log.ts";
+import { createCheck, type CheckDefinition } from "./definitions.ts";
+import { CheckResults, type CheckState } from "./results.ts";
+import { CheckScheduler, type SchedulerClock } from "./scheduler.ts";
+
+export interface RunningChecks {
+  /** The newest samples of each check since the last call. */
+  drain(): MetricPoint[];
+  state(name: string): CheckState | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts probing every configured check on its own interval; results wait for drain(). */
+export function startChecks(definitions: readonly CheckDefinition[], log: Logger, options: { clock?: SchedulerClock; maxConcurrent?: number } = {}): RunningChecks {
+  const results = new CheckResults(log);
+  const scheduler = new CheckScheduler(
+    definitions.map((definition) => ({ definition, check: createCheck(definition) })),
+    { ...options, onResult: (def, result, atMs) => results.record(def, result, atMs) },
+  );
+  scheduler.start();
+  log.info({ checks: definitions.map((d) => `${d.name} (${d.type} ${d.label} every ${d.interval_secs} s)`) }, "checks started");
+  return {
+    drain: () => results.drain(),
+    state: (name) => results.state(name),
+    stop: () => scheduler.stop(),
+  };
+}
