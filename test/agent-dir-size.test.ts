@@ -51,17 +51,22 @@ test("the walk stops at its file bound and at its time bound, and says so", asyn
 test("collection does not wait for a walk: the fast collectors return while it runs; its last figures repeat until the next walk", async (t) => {
   const root = tree();
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  // Every lstat takes 5 ms: the walk of 78 entries takes ≈ 0.4 s.
-  const slowLstat = async (p: string) => { await sleep(5); return fsp.lstat(p); };
+  // Every lstat waits for the gate: the walk cannot end before the test opens it.
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let walkEnded = false;
+  const slowLstat = async (p: string) => { await gate; await sleep(5); return fsp.lstat(p); };
   const notices: string[] = [];
   const slow = createDirSizeCollector({ paths: [root], intervalSecs: 300, maxFiles: 1_000_000, maxSeconds: 60, lstat: slowLstat, notice: (m) => notices.push(m) });
   const fast = { name: "fast", collect: (now: number) => [{ timestampMs: now, metric: "cpu.usage", value: 1, labels: {} }] };
 
-  const started = performance.now();
   const first = await collectBatch([fast, slow], { agentId: "a", timestampMs: 1_000, onError: (_, e) => t.fail(String(e)) });
-  t.true(performance.now() - started < 100, "the batch came while the walk runs");
+  void slow.idle().then(() => (walkEnded = true));
+  await sleep(50);
+  t.false(walkEnded, "the batch came while the walk runs");
   t.deepEqual(first!.points.map((p) => p.metric), ["cpu.usage"], "no size before the first walk ends");
 
+  open();
   await slow.idle();
   const second = slow.collect(2_000);
   t.deepEqual(second.map((p) => [p.metric, p.labels.path]), [["docker.dir_bytes", root], ["docker.dir_walk_seconds", root]]);

@@ -82,7 +82,10 @@ test("SIGKILL during sustained ingest: after a restart every acknowledged batch 
     }
     client.close();
   });
-  await sleep(2_500);
+  // Killed once a good number are in (not after a fixed time: on a loaded machine the
+  // server may take seconds to warm up), while every stream has a report in flight.
+  const acknowledged = () => [...acked.values()].reduce((n, a) => n + a.length, 0);
+  for (const deadline = Date.now() + 60_000; acknowledged() < 120 && Date.now() < deadline;) await sleep(20);
   first.child.kill("SIGKILL");
   await first.exited;
   await Promise.all(streams);

@@ -12,7 +12,7 @@ export interface DirSizeOptions extends Omit<WalkOptions, "maxFiles" | "maxSecon
   intervalSecs: number;
   maxFiles: number;
   maxSeconds: number;
-  /** Told why a walk failed or stopped short, once per distinct message. */
+  /** Told why a walk failed or stopped short, once per directory and kind of trouble. */
   notice?: (message: string) => void;
 }
 
@@ -37,9 +37,10 @@ export function createDirSizeCollector(options: DirSizeOptions): DirSizeCollecto
   let walking: Promise<void> | undefined;
   let lastStartMs = -Infinity;
 
-  const notice = (message: string) => {
-    if (told.has(message)) return;
-    told.add(message);
+  // Keyed by directory and kind, not by the message: a message carries the walk's figures.
+  const notice = (key: string, message: string) => {
+    if (told.has(key)) return;
+    told.add(key);
     options.notice?.(message);
   };
 
@@ -49,11 +50,11 @@ export function createDirSizeCollector(options: DirSizeOptions): DirSizeCollecto
         const result = await walkDirectory(dir, options);
         last.set(dir, result);
         if (!result.complete) {
-          notice(`${dir}: the walk stopped at ${result.files} entries / ${round2(result.seconds)} s (slow_max_files ${options.maxFiles}, slow_max_secs ${options.maxSeconds}); docker.dir_bytes is a lower bound: raise them to size it whole`);
+          notice(`${dir}\u0000cut short`, `${dir}: the walk stopped at ${result.files} entries / ${round2(result.seconds)} s (slow_max_files ${options.maxFiles}, slow_max_secs ${options.maxSeconds}); docker.dir_bytes is a lower bound: raise them to size it whole`);
         }
       } catch (err) {
         last.delete(dir);
-        notice(`${dir}: cannot size it (${(err as Error).message}); check slow_paths`);
+        notice(`${dir}\u0000failed`, `${dir}: cannot size it (${(err as Error).message}); check slow_paths`);
       }
     }
   }
