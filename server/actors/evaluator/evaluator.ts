@@ -1,5 +1,5 @@
 import { anyGlob } from "../../../common/glob.ts";
-import { evalAgentOffline } from "../../alerts/conditions/agent-offline.ts";
+import { conditionOf } from "../../alerts/conditions/registry.ts";
 import type { AlertEvent, AlertRule, Observation } from "../../alerts/types.ts";
 import type { AlertStore } from "../../storage/alert-store.ts";
 import type { AgentRecord } from "../../storage/control-store.ts";
@@ -47,19 +47,19 @@ export class RuleEvaluator {
     return items.length ? this.deps.store.apply(items) : Promise.resolve([]);
   }
 
+  /** Rules whose condition watches agents, decided from each owned agent's last report. */
   private tick(nowMs: number): Promise<AlertEvent[]> {
-    const offline = [...this.rules.values()].filter((r) => r.type === "agent_offline" && r.enabled);
-    if (offline.length === 0) return Promise.resolve([]);
     const items = [];
-    for (const rule of offline) {
-      if (rule.type !== "agent_offline") continue;
+    for (const rule of this.rules.values()) {
+      const condition = conditionOf(rule);
+      if (!rule.enabled || condition.watches !== "agent") continue;
       const matches = anyGlob([rule.agent_pattern]);
       for (const agent of this.deps.agents()) {
         if (!matches(agent.agent_id) || !this.deps.owns(agent.agent_id)) continue;
-        const target = evalAgentOffline(rule, agent.last_seen, nowMs);
-        items.push({ rule, key: { ruleId: rule.id, agentId: agent.agent_id, metric: "agent.offline", labels: {} }, target });
+        const target = condition.tick(rule, agent.last_seen, nowMs);
+        items.push({ rule, key: { ruleId: rule.id, agentId: agent.agent_id, metric: condition.alertMetric, labels: {} }, target });
       }
     }
-    return this.deps.store.apply(items);
+    return items.length ? this.deps.store.apply(items) : Promise.resolve([]);
   }
 }
