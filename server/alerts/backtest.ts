@@ -2,7 +2,8 @@ import { seriesKey, type Labels } from "../../common/metrics.ts";
 import type { StoredPoint } from "../storage/metric-store.ts";
 import type { AgentCondition } from "./conditions/condition.ts";
 import { conditionOf } from "./conditions/registry.ts";
-import { alertKeyString, transition, type AlertState } from "./lifecycle.ts";
+import type { AlertState } from "./alert-state.ts";
+import { transitionAll } from "./lifecycle.ts";
 import { compileRule } from "./rule-match.ts";
 import { RuleRunner } from "./rule-runner.ts";
 import type { AlertEvent, AlertKey, AlertRule, Target } from "./types.ts";
@@ -40,11 +41,9 @@ export function backtest(input: BacktestInput): Episode[] {
   const states = new Map<string, AlertState>();
   const events: AlertEvent[] = [];
   const apply = (key: AlertKey, target: Target) => {
-    const k = alertKeyString(key);
-    const r = transition(rule, key, states.get(k), target);
-    if (!r) return;
-    states.set(k, r.next);
-    events.push(...r.events);
+    const update = transitionAll([{ rule, key, target }], states);
+    for (const [k, state] of update.states) states.set(k, state);
+    events.push(...update.events);
   };
 
   for (const agentId of input.agents) {

@@ -1,5 +1,7 @@
 import { anyGlob } from "../../../common/glob.ts";
 import { conditionOf } from "../../alerts/conditions/registry.ts";
+import { alertKeyString } from "../../alerts/alert-state.ts";
+import { transitionAll, type AlertItem } from "../../alerts/lifecycle.ts";
 import type { AlertEvent, AlertRule, Observation } from "../../alerts/types.ts";
 import type { AlertStore } from "../../storage/alert-store.ts";
 import type { AgentRecord } from "../../storage/control-store.ts";
@@ -13,9 +15,10 @@ export interface EvaluatorDeps {
 }
 
 /**
- * The rule-evaluator actor's core: turns the window's observations into alert lifecycle
- * transitions and events, through the shared store. It also evaluates time-based rules
- * (agent_offline) on a tick.
+ * The rule-evaluator actor's core: decides the alert lifecycle transitions and events the
+ * window's observations cause, and evaluates the rules that watch agents (agent_offline)
+ * on a tick. The store only applies its decisions, inside the transaction that read the
+ * states they start from.
  */
 export class RuleEvaluator {
   private rules = new Map<string, AlertRule>();
@@ -38,18 +41,18 @@ export class RuleEvaluator {
   }
 
   private observe(observations: Observation[]): Promise<AlertEvent[]> {
-    const items = [];
+    const items: AlertItem[] = [];
     for (const o of observations) {
       const rule = this.rules.get(o.ruleId);
       // An observation made under a rule since deleted or disabled is dropped.
       if (rule?.enabled) items.push({ rule, key: o, target: o.target });
     }
-    return items.length ? this.deps.store.apply(items) : Promise.resolve([]);
+    return this.decide(items);
   }
 
   /** Rules whose condition watches agents, decided from each owned agent's last report. */
   private tick(nowMs: number): Promise<AlertEvent[]> {
-    const items = [];
+    const items: AlertItem[] = [];
     for (const rule of this.rules.values()) {
       const condition = conditionOf(rule);
       if (!rule.enabled || condition.watches !== "agent") continue;
@@ -60,6 +63,11 @@ export class RuleEvaluator {
         items.push({ rule, key: { ruleId: rule.id, agentId: agent.agent_id, metric: condition.alertMetric, labels: {} }, target });
       }
     }
-    return items.length ? this.deps.store.apply(items) : Promise.resolve([]);
+    return this.decide(items);
+  }
+
+  private decide(items: AlertItem[]): Promise<AlertEvent[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return this.deps.store.update(items.map((i) => alertKeyString(i.key)), (stored) => transitionAll(items, stored));
   }
 }

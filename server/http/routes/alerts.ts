@@ -2,7 +2,7 @@ import { Router } from "@koa/router";
 import { TsmonError } from "../../../common/errors.ts";
 import { anyGlob } from "../../../common/glob.ts";
 import { backtest } from "../../alerts/backtest.ts";
-import type { AlertState } from "../../alerts/lifecycle.ts";
+import type { AlertState } from "../../alerts/alert-state.ts";
 import type { AlertEvent, AlertRule } from "../../alerts/types.ts";
 import { alertRuleSchema } from "../../config/schema.ts";
 import { DAY_MS } from "../../storage/days.ts";
