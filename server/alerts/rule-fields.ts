@@ -22,6 +22,12 @@ export const ruleBaseFields = {
 /** The `[[alert.rules]]` table of one type: the common fields (the type's own may override one, e.g. a default metric), `type`, and the type's fields. */
 export type RuleShape<T extends string, F extends z.ZodRawShape> = Omit<typeof ruleBaseFields, keyof F> & { type: z.ZodLiteral<T> } & F;
 
+/** A constraint between fields of one rule, found by its type's `check`. */
+export interface RuleIssue {
+  field: string;
+  message: string;
+}
+
 /** The schema of one rule type's table; strict, so a misspelt field is an error. */
 export function ruleTableSchema<T extends string, F extends z.ZodRawShape>(type: T, fields: F): z.ZodObject<RuleShape<T, F>, z.core.$strict> {
   return z.strictObject({ ...ruleBaseFields, type: z.literal(type), ...fields }) as unknown as z.ZodObject<RuleShape<T, F>, z.core.$strict>;

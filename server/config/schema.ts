@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CONDITIONS, RULE_TYPES, type RuleType } from "../alerts/conditions/registry.ts";
+import { CONDITIONS, RULE_TYPES, ruleIssues, type RuleType } from "../alerts/conditions/registry.ts";
 import { ruleTableSchema, severitySchema } from "../alerts/rule-fields.ts";
 
 /*
@@ -123,12 +123,7 @@ export const serverConfigSchema = z.strictObject({
     ctx.addIssue({ code: "custom", path: ["tls"], message: "enabled = true needs cert_file and key_file" });
   }
   for (const [i, rule] of cfg.alert.rules.entries()) {
-    if (rule.type === "cert_expiration" && rule.critical_days > rule.warning_days) {
-      ctx.addIssue({
-        code: "custom", path: ["alert", "rules", i, "critical_days"],
-        message: "critical_days must not exceed warning_days",
-      });
-    }
+    for (const { field, message } of ruleIssues(rule)) ctx.addIssue({ code: "custom", path: ["alert", "rules", i, field], message });
   }
 });
 

@@ -27,6 +27,7 @@ export function evalCertExpiration(rule: CertExpirationRule, s: Sample): Target 
 export const certExpiration = {
   watches: "series",
   fields,
+  check: (rule) => rule.critical_days > rule.warning_days ? [{ field: "critical_days", message: "critical_days must not exceed warning_days" }] : [],
   windowMs: () => 0,
   historyMs: () => 0,
   initial: () => undefined,

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { RuleIssue } from "../rule-fields.ts";
 import type { Sample, Target } from "../types.ts";
 
 /**
@@ -9,6 +10,8 @@ export interface SeriesCondition<R, S> {
   readonly watches: "series";
   /** Zod shape of the type's own fields in `[[alert.rules]]`, besides the common ones. */
   readonly fields: z.ZodRawShape;
+  /** Constraints between the fields, checked wherever a rule is validated (config file, API). */
+  readonly check?: (rule: R) => RuleIssue[];
   /** The samples `step` reads: those within this many ms of the newest (0: the newest only). */
   windowMs(rule: R): number;
   /** Stored history that rebuilds the condition's state after a restart (ms before now). */
@@ -23,6 +26,7 @@ export interface SeriesCondition<R, S> {
 export interface AgentCondition<R> {
   readonly watches: "agent";
   readonly fields: z.ZodRawShape;
+  readonly check?: (rule: R) => RuleIssue[];
   /** The metric name its alerts carry (they belong to no series). */
   readonly alertMetric: string;
   tick(rule: R, lastSeenMs: number, nowMs: number): Target;

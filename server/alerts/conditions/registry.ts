@@ -1,4 +1,5 @@
-import type { AlertRule } from "../types.ts";
+import type { AlertRuleConfig } from "../../config/schema.ts";
+import type { RuleIssue } from "../rule-fields.ts";
 import { agentOffline } from "./agent-offline.ts";
 import { certExpiration } from "./cert-expiration.ts";
 import type { Condition } from "./condition.ts";
@@ -26,6 +27,11 @@ export const RULE_TYPES = Object.keys(CONDITIONS) as [RuleType, ...RuleType[]];
  * The condition of a rule's type. TypeScript cannot tie `CONDITIONS[rule.type]` to that
  * very rule (it sees a union of conditions and a union of rules), hence the one cast.
  */
-export function conditionOf<R extends AlertRule>(rule: R): Condition<R> {
+export function conditionOf<R extends AlertRuleConfig>(rule: R): Condition<R> {
   return CONDITIONS[rule.type] as unknown as Condition<R>;
+}
+
+/** What the rule's type finds wrong between its fields (a schema checks each field alone). */
+export function ruleIssues(rule: AlertRuleConfig): RuleIssue[] {
+  return conditionOf(rule).check?.(rule) ?? [];
 }
