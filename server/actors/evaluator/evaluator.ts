@@ -66,8 +66,14 @@ export class RuleEvaluator {
     return this.decide(items);
   }
 
+  /**
+   * The transitions run inside the store's write transaction, on the states it has just
+   * read: LMDB serialises those across threads and processes, so of two evaluators given
+   * the same observation only the first emits its event (see AlertStore.update).
+   */
   private decide(items: AlertItem[]): Promise<AlertEvent[]> {
     if (items.length === 0) return Promise.resolve([]);
-    return this.deps.store.update(items.map((i) => alertKeyString(i.key)), (stored) => transitionAll(items, stored));
+    const keys = [...new Set(items.map((i) => alertKeyString(i.key)))];
+    return this.deps.store.update(keys, (stored) => transitionAll(items, stored));
   }
 }

@@ -17,7 +17,7 @@ export type RateOfChangeRule = RuleOf<"rate_of_change", typeof fields>;
  * 4.92 % to 3.74 % used is a change of 1.18 points, which is what "a 20 % spike" of memory
  * means to a user, not the −24 % that relative arithmetic makes of it.
  */
-export const inPoints = (metric: string): boolean => metric.endsWith("_percent");
+const inPoints = (metric: string): boolean => metric.endsWith("_percent");
 
 /**
  * The change from the first to the last sample within `window_secs` of the newest: in
