@@ -28,7 +28,10 @@ export const RULE_TYPES = Object.keys(CONDITIONS) as [RuleType, ...RuleType[]];
  * very rule (it sees a union of conditions and a union of rules), hence the one cast.
  */
 export function conditionOf<R extends AlertRuleConfig>(rule: R): Condition<R> {
-  return CONDITIONS[rule.type] as unknown as Condition<R>;
+  const condition = CONDITIONS[rule.type] as unknown as Condition<R> | undefined;
+  // Rules are validated on the way in; only a stored rule of a type since removed gets here.
+  if (!condition) throw new Error(`no condition for alert rule type '${String(rule.type)}'`);
+  return condition;
 }
 
 /** What the rule's type finds wrong between its fields (a schema checks each field alone). */
