@@ -1,7 +1,8 @@
 import test from "ava";
 import { backtest } from "../server/alerts/backtest.ts";
 import { evalAgentOffline } from "../server/alerts/conditions/agent-offline.ts";
-import { transition, type AlertState } from "../server/alerts/lifecycle.ts";
+import type { AlertState } from "../server/alerts/alert-state.ts";
+import { transition } from "../server/alerts/lifecycle.ts";
 import type { AlertEvent, AlertRule } from "../server/alerts/types.ts";
 import type { AlertRuleConfig } from "../server/config/schema.ts";
 import { alertRuleSchema } from "../server/config/schema.ts";

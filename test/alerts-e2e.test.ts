@@ -120,6 +120,9 @@ test.serial("rules through REST: validation names each field; config rules are r
   assertDocumented(t, "POST", "/v1/alerts/rules", 400, bad.body);
   t.is((await send("POST", "/v1/alerts/rules", { name: "x", type: "nonsense", metric: "m" })).status, 400);
   t.is((await send("POST", "/v1/alerts/rules", [1])).status, 400);
+  const tiers = await send("POST", "/v1/alerts/rules", { name: "c", type: "cert_expiration", warning_days: 7, critical_days: 30 });
+  t.is(tiers.status, 400);
+  t.regex(tiers.body.error, /critical_days: critical_days must not exceed warning_days/);
 
   const created = await send("POST", "/v1/alerts/rules", {
     name: "db-memory", type: "threshold", metric: "memory.used_percent", agent_pattern: "db-*", operator: "gte", value: 80, severity: "warning",

@@ -9,6 +9,8 @@ import { applyHistoryRetention, applyRetention } from "../server/storage/retenti
 import { tempControlStore } from "./helpers/temp-control.ts";
 import type { Delivery } from "../server/storage/notify-store.ts";
 import type { AlertEvent, AlertRule } from "../server/alerts/types.ts";
+import { alertKeyString } from "../server/alerts/alert-state.ts";
+import { transitionAll } from "../server/alerts/lifecycle.ts";
 import { event } from "./helpers/alert-event.ts";
 
 test("expiredDays keeps today and the retention_days − 1 days before", (t) => {
@@ -48,10 +50,13 @@ test("history retention deletes old alert events and delivery-log entries; a fir
     id: "r1", name: "high-cpu", type: "threshold", metric: "cpu.usage", agent_pattern: "*", labels: {}, severity: "critical",
     silence_secs: 0, enabled: true, operator: "gt", value: 90, duration_secs: 0, source: "api",
   };
-  const observe = (agentId: string, state: "firing" | "inactive", ts: number) => control.alerts.apply([{
-    rule, key: { ruleId: "r1", agentId, metric: "cpu.usage", labels: {} },
-    target: { state, severity: "critical", ts, value: state === "firing" ? 95 : 50, threshold: 90, message: "m" },
-  }]);
+  const observe = (agentId: string, state: "firing" | "inactive", ts: number) => {
+    const item = {
+      rule, key: { ruleId: "r1", agentId, metric: "cpu.usage", labels: {} },
+      target: { state, severity: "critical" as const, ts, value: state === "firing" ? 95 : 50, threshold: 90, message: "m" },
+    };
+    return control.alerts.update([alertKeyString(item.key)], (stored) => transitionAll([item], stored));
+  };
   const [stillFiring] = await observe("web-1", "firing", old); // began 400 days ago, never resolved
   const [over] = await observe("web-2", "firing", old);
   await observe("web-2", "inactive", old + 60_000);

@@ -1,7 +1,9 @@
 import { seriesKey, type Labels } from "../../common/metrics.ts";
 import type { StoredPoint } from "../storage/metric-store.ts";
-import { evalAgentOffline } from "./conditions/agent-offline.ts";
-import { alertKeyString, transition, type AlertState } from "./lifecycle.ts";
+import type { AgentCondition } from "./conditions/condition.ts";
+import { conditionOf } from "./conditions/registry.ts";
+import type { AlertState } from "./alert-state.ts";
+import { transitionAll } from "./lifecycle.ts";
 import { compileRule } from "./rule-match.ts";
 import { RuleRunner } from "./rule-runner.ts";
 import type { AlertEvent, AlertKey, AlertRule, Target } from "./types.ts";
@@ -39,17 +41,16 @@ export function backtest(input: BacktestInput): Episode[] {
   const states = new Map<string, AlertState>();
   const events: AlertEvent[] = [];
   const apply = (key: AlertKey, target: Target) => {
-    const k = alertKeyString(key);
-    const r = transition(rule, key, states.get(k), target);
-    if (!r) return;
-    states.set(k, r.next);
-    events.push(...r.events);
+    const update = transitionAll([{ rule, key, target }], states);
+    for (const [k, state] of update.states) states.set(k, state);
+    events.push(...update.events);
   };
 
   for (const agentId of input.agents) {
     if (!compiled.matchesAgent(agentId)) continue;
-    if (rule.type === "agent_offline") {
-      offlineEpisodes(rule, agentId, input, apply);
+    const condition = conditionOf(rule);
+    if (condition.watches === "agent") {
+      agentEpisodes(rule, condition, agentId, input, apply);
       continue;
     }
     const runners = new Map<string, { runner: RuleRunner; metric: string; labels: Labels }>();
@@ -67,19 +68,20 @@ export function backtest(input: BacktestInput): Episode[] {
   return toEpisodes(events);
 }
 
-/** agent_offline over history: the tick is replayed at every report and at the end of the range. */
-function offlineEpisodes(rule: Extract<AlertRule, { type: "agent_offline" }>, agentId: string, input: BacktestInput, apply: (k: AlertKey, t: Target) => void) {
-  const key: AlertKey = { ruleId: rule.id, agentId, metric: "agent.offline", labels: {} };
+/** A rule that watches agents, over history: its tick is replayed at every report and wherever the silence after one changes the verdict. */
+function agentEpisodes(rule: AlertRule, condition: AgentCondition<AlertRule>, agentId: string, input: BacktestInput, apply: (k: AlertKey, t: Target) => void) {
+  const key: AlertKey = { ruleId: rule.id, agentId, metric: condition.alertMetric, labels: {} };
+  const silence = (lastSeen: number, until: number) => {
+    const at = condition.changesAt(rule, lastSeen);
+    if (at <= until) apply(key, condition.tick(rule, lastSeen, at));
+  };
   let last: number | null = null;
   for (const { tsMs } of input.readHistory(agentId, input.fromMs, input.toMs)) {
-    if (last !== null && tsMs - last >= rule.offline_secs * 1000) {
-      apply(key, evalAgentOffline(rule, last, last + rule.offline_secs * 1000));
-    }
-    apply(key, evalAgentOffline(rule, tsMs, tsMs));
+    if (last !== null) silence(last, tsMs);
+    apply(key, condition.tick(rule, tsMs, tsMs));
     last = tsMs;
   }
-  // Silent at the end of the range: it went offline offline_secs after its last report.
-  if (last !== null && input.toMs - last >= rule.offline_secs * 1000) apply(key, evalAgentOffline(rule, last, last + rule.offline_secs * 1000));
+  if (last !== null) silence(last, input.toMs);
 }
 
 function toEpisodes(events: AlertEvent[]): Episode[] {

@@ -1,35 +1,39 @@
 import { createHash } from "node:crypto";
 import { seriesKey } from "../../common/metrics.ts";
-import { SEVERITY_RANK, type AlertEvent, type AlertKey, type AlertRule, type Severity, type Target } from "./types.ts";
+import { alertKeyString, type AlertState, type AlertUpdate } from "./alert-state.ts";
+import { SEVERITY_RANK, type AlertEvent, type AlertKey, type AlertRule, type Target } from "./types.ts";
 
-/** The stored state of one alert (rule × agent × series); shared by every process. */
-export interface AlertState {
-  rule_id: string;
-  agent_id: string;
-  metric: string;
-  labels: AlertKey["labels"];
-  state: "inactive" | "pending" | "firing";
-  severity: Severity;
-  /** When the current pending/firing episode's condition began (data time). */
-  since: number | null;
-  /** The current episode's firing time, and whether silence_secs swallowed its events. */
-  fired_at: number | null;
-  /** Id of the current episode's first firing event. */
-  episode_id: string | null;
-  silenced: boolean;
-  /** The last firing event sent for this key: silence_secs counts from here. */
-  last_fired_at: number | null;
-  value: number;
-  threshold: number;
-  message: string;
-  predicted_at: number | null;
-  /** Data time of the newest target applied; older targets are ignored. */
-  updated_at: number;
+/** One target for one alert, under the rule it was observed for. */
+export interface AlertItem {
+  rule: AlertRule;
+  key: AlertKey;
+  target: Target;
 }
 
-export function alertKeyString(k: AlertKey): string {
-  return `${k.ruleId}\u0000${k.agentId}\u0000${seriesKey(k.metric, k.labels)}`;
+/**
+ * The transitions of several alerts from their stored states (missing: never stored),
+ * in order, so a later target of the same alert starts from an earlier one's result.
+ * Only states worth keeping are written: an alert that has never been active needs no
+ * memory, and a value-only update of an inactive one is not worth a write.
+ */
+export function transitionAll(items: readonly AlertItem[], stored: ReadonlyMap<string, AlertState>): AlertUpdate {
+  const current = new Map(stored);
+  const writes = new Map<string, AlertState>();
+  const events: AlertEvent[] = [];
+  for (const { rule, key, target } of items) {
+    const k = alertKeyString(key);
+    const prev = current.get(k);
+    const result = transition(rule, key, prev, target);
+    if (!result) continue;
+    if (result.next.state !== "inactive" || (prev && prev.state !== "inactive")) {
+      current.set(k, result.next);
+      writes.set(k, result.next);
+    }
+    events.push(...result.events);
+  }
+  return { states: [...writes], events };
 }
+
 
 /**
  * inactive → pending → firing → resolved, for one alert. Pure: the same stored state and

@@ -1,5 +1,7 @@
 import { anyGlob, globToRegExp } from "../../common/glob.ts";
 import type { Labels } from "../../common/metrics.ts";
+import { assertNever } from "../actors/protocol/messages.ts";
+import { conditionOf } from "./conditions/registry.ts";
 import type { AlertRule } from "./types.ts";
 
 /** A rule with its globs compiled once. */
@@ -12,26 +14,28 @@ export interface CompiledRule {
 
 /**
  * `agent_pattern` and label matchers are globs; a rule applies to each series of its
- * metric whose labels satisfy every matcher. agent_offline rules watch agents, not series.
+ * metric whose labels satisfy every matcher. Rules whose condition watches agents
+ * (agent_offline) match no series.
  */
 export function compileRule(rule: AlertRule): CompiledRule {
   const agent = anyGlob([rule.agent_pattern]);
   const labelTests = Object.entries(rule.labels).map(([k, pattern]) => [k, globToRegExp(pattern)] as const);
+  const watchesSeries = conditionOf(rule).watches === "series";
   return {
     rule,
     matchesAgent: agent,
     matchesSeries: (metric, labels) =>
-      rule.enabled && rule.type !== "agent_offline" && metric === rule.metric &&
+      rule.enabled && watchesSeries && metric === rule.metric &&
       labelTests.every(([k, re]) => labels[k] !== undefined && re.test(labels[k]!)),
   };
 }
 
-/** How much history (ms) a rule needs kept per series. */
+/** How much stored history (ms) rebuilds a rule's state per series. */
 export function historyNeededMs(rule: AlertRule): number {
-  switch (rule.type) {
-    case "rate_of_change": return rule.window_secs * 1000;
-    case "trend_prediction": return rule.window_secs * 1000;
-    case "threshold": return rule.duration_secs * 1000;
-    default: return 0;
+  const condition = conditionOf(rule);
+  switch (condition.watches) {
+    case "series": return condition.historyMs(rule);
+    case "agent": return 0;
+    default: return assertNever(condition);
   }
 }

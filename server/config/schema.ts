@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { CONDITIONS, RULE_TYPES, ruleIssues, type RuleType } from "../alerts/conditions/registry.ts";
+import { ruleTableSchema, severitySchema } from "../alerts/rule-fields.ts";
 import { LIMITS } from "../ingest/limits.ts";
 
 /*
@@ -11,51 +13,18 @@ const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
 /** A worker-thread pool: each thread costs ≈ 30–50 MB, and past a few per core they only contend. */
 const threads = positiveInt.max(64, "at most 64 threads: each costs memory and more than a few per core only contend");
-const severity = z.enum(["info", "warning", "critical"]);
+const severity = severitySchema;
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (24-hour)");
 
-const ruleBase = {
-  id: z.string().min(1).max(128).optional(),
-  name: z.string().min(1).max(200),
-  metric: z.string().min(1).max(200),
-  agent_pattern: z.string().min(1).max(200).default("*"),
-  labels: z.record(z.string(), z.string()).default({}),
-  severity: severity.default("warning"),
-  silence_secs: z.number().int().min(0).default(0),
-  enabled: z.boolean().default(true),
-};
-
-const operator = z.enum([
-  "greater_than", "less_than", "greater_equal", "less_equal", "gt", "lt", "gte", "lte",
-]);
-
-export const alertRuleSchema = z.discriminatedUnion("type", [
-  z.strictObject({
-    ...ruleBase, type: z.literal("threshold"),
-    operator, value: z.number(), duration_secs: z.number().int().min(0).default(0),
-  }),
-  z.strictObject({
-    ...ruleBase, type: z.literal("rate_of_change"),
-    rate_threshold: z.number().positive(), window_secs: positiveInt,
-  }),
-  z.strictObject({
-    ...ruleBase, type: z.literal("trend_prediction"),
-    predict_threshold: z.number(), horizon_secs: positiveInt,
-    min_data_points: z.number().int().min(2).default(10), window_secs: positiveInt.default(3600),
-  }),
-  z.strictObject({
-    ...ruleBase, type: z.literal("cert_expiration"),
-    metric: z.string().default("certificate.days_until_expiry"),
-    warning_days: z.number().min(0), critical_days: z.number().min(0),
-  }),
-  z.strictObject({
-    ...ruleBase, type: z.literal("agent_offline"),
-    metric: z.string().default("*"), offline_secs: positiveInt,
-  }),
-]);
+type RuleSchemas = { [T in RuleType]: ReturnType<typeof ruleTableSchema<T, (typeof CONDITIONS)[T]["fields"]>> };
+/** One strict table per rule type, from the condition registry (conditions/registry.ts). */
+const ruleSchemas = RULE_TYPES.map((type) => ruleTableSchema(type, CONDITIONS[type].fields)) as RuleSchemas[RuleType][];
+export const alertRuleSchema = z.discriminatedUnion("type", ruleSchemas as [RuleSchemas[RuleType], ...RuleSchemas[RuleType][]]);
 
 /** Channel tables are checked here only for what every channel shares; each plugin validates the rest. */
 export const channelSchema = z.looseObject({
+  // The channel types: CHANNEL_PLUGINS (notify/channels/registry.ts) is typed by this list,
+  // so a type without a plugin, or a plugin without its type here, does not compile.
   type: z.enum(["email", "webhook", "sms", "dingtalk", "weixin", "slack", "discord", "telegram"]),
   id: z.string().min(1).max(128).optional(),
   name: z.string().min(1).max(200).optional(),
@@ -164,12 +133,7 @@ export const serverConfigSchema = z.strictObject({
     ctx.addIssue({ code: "custom", path: ["tls"], message: "enabled = true needs cert_file and key_file" });
   }
   for (const [i, rule] of cfg.alert.rules.entries()) {
-    if (rule.type === "cert_expiration" && rule.critical_days > rule.warning_days) {
-      ctx.addIssue({
-        code: "custom", path: ["alert", "rules", i, "critical_days"],
-        message: "critical_days must not exceed warning_days",
-      });
-    }
+    for (const { field, message } of ruleIssues(rule)) ctx.addIssue({ code: "custom", path: ["alert", "rules", i, field], message });
   }
 });
 

@@ -1,7 +1,7 @@
 import type { Database, RootDatabase } from "lmdb";
 import { pruneTimeKeyed } from "./prune.ts";
-import { alertKeyString, transition, type AlertState } from "../alerts/lifecycle.ts";
-import type { AlertEvent, AlertKey, AlertRule, Target } from "../alerts/types.ts";
+import { alertKeyString, type AlertState, type AlertUpdate } from "../alerts/alert-state.ts";
+import type { AlertEvent, AlertRule } from "../alerts/types.ts";
 
 type HistoryKey = [ts: number, id: string];
 
@@ -17,9 +17,9 @@ export interface HistoryQuery {
 }
 
 /**
- * Alert state, history and API-managed rules in the control environment. Transitions run
- * inside one LMDB write transaction (read state → pure transition → write), which LMDB
- * serializes across threads and processes: two evaluators never emit the same event.
+ * Alert state, history and API-managed rules in the control environment. The store knows
+ * nothing of alert rules or lifecycles: `update` hands the stored states to the caller's
+ * decision and writes what it decides, atomically.
  */
 export class AlertStore {
   readonly states: Database<AlertState, string>;
@@ -37,26 +37,36 @@ export class AlertStore {
     this.meta = env.openDB<number, string>({ name: "alert_meta" });
   }
 
-  /** Applies each target to its alert; returns the events, once written durably. */
-  async apply(items: { rule: AlertRule; key: AlertKey; target: Target }[]): Promise<AlertEvent[]> {
+  /**
+   * Reads the states of `keys` (by alertKeyString; missing: never stored), runs `decide` on
+   * them and writes its states, and its events to history and the notifier's outbox, all in
+   * one LMDB write transaction. LMDB serialises write transactions across threads and
+   * processes, so `decide` always sees the states as the last writer left them: two
+   * evaluators (shards, PM2 instances) deciding on the same alert cannot both emit its event.
+   * Resolves with the events once they are durable. `decide` must be pure and may only
+   * write the keys it was given (it may run again if lmdb-js retries the transaction).
+   */
+  async update(keys: readonly string[], decide: (stored: ReadonlyMap<string, AlertState>) => AlertUpdate): Promise<AlertEvent[]> {
     let events: AlertEvent[] = [];
     await this.states.transaction(() => {
-      events = [];
-      for (const { rule, key, target } of items) {
-        const k = alertKeyString(key);
-        const prev = this.states.get(k);
-        const result = transition(rule, key, prev, target);
-        if (!result) continue;
-        // Nothing to remember about an alert that has never been active; value-only updates
-        // of inactive alerts are not worth a write either.
-        if (result.next.state !== "inactive" || (prev && prev.state !== "inactive")) this.states.put(k, result.next);
-        for (const e of result.events) {
-          const key: HistoryKey = [e.status === "firing" ? e.fired_at : e.resolved_at!, e.id];
-          this.history.put(key, e);
-          this.outbox.put(key, e);
-          events.push(e);
-        }
+      const stored = new Map<string, AlertState>();
+      for (const k of keys) {
+        const s = this.states.get(k);
+        if (s) stored.set(k, s);
       }
+      const update = decide(stored);
+      const asked = new Set(keys);
+      for (const [k, state] of update.states) {
+        // A state decided without having been read could overwrite another process's write.
+        if (!asked.has(k)) throw new Error(`alert state ${JSON.stringify(k)} written without being read`);
+        this.states.put(k, state);
+      }
+      for (const e of update.events) {
+        const key: HistoryKey = [e.status === "firing" ? e.fired_at : e.resolved_at!, e.id];
+        this.history.put(key, e);
+        this.outbox.put(key, e);
+      }
+      events = update.events;
     });
     if (events.length) await this.env.flushed;
     return events;

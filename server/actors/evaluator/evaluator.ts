@@ -1,5 +1,7 @@
 import { anyGlob } from "../../../common/glob.ts";
-import { evalAgentOffline } from "../../alerts/conditions/agent-offline.ts";
+import { conditionOf } from "../../alerts/conditions/registry.ts";
+import { alertKeyString } from "../../alerts/alert-state.ts";
+import { transitionAll, type AlertItem } from "../../alerts/lifecycle.ts";
 import type { AlertEvent, AlertRule, Observation } from "../../alerts/types.ts";
 import type { AlertStore } from "../../storage/alert-store.ts";
 import type { AgentRecord } from "../../storage/control-store.ts";
@@ -13,9 +15,10 @@ export interface EvaluatorDeps {
 }
 
 /**
- * The rule-evaluator actor's core: turns the window's observations into alert lifecycle
- * transitions and events, through the shared store. It also evaluates time-based rules
- * (agent_offline) on a tick.
+ * The rule-evaluator actor's core: decides the alert lifecycle transitions and events the
+ * window's observations cause, and evaluates the rules that watch agents (agent_offline)
+ * on a tick. The store only applies its decisions, inside the transaction that read the
+ * states they start from.
  */
 export class RuleEvaluator {
   private rules = new Map<string, AlertRule>();
@@ -38,28 +41,39 @@ export class RuleEvaluator {
   }
 
   private observe(observations: Observation[]): Promise<AlertEvent[]> {
-    const items = [];
+    const items: AlertItem[] = [];
     for (const o of observations) {
       const rule = this.rules.get(o.ruleId);
       // An observation made under a rule since deleted or disabled is dropped.
       if (rule?.enabled) items.push({ rule, key: o, target: o.target });
     }
-    return items.length ? this.deps.store.apply(items) : Promise.resolve([]);
+    return this.decide(items);
   }
 
+  /** Rules whose condition watches agents, decided from each owned agent's last report. */
   private tick(nowMs: number): Promise<AlertEvent[]> {
-    const offline = [...this.rules.values()].filter((r) => r.type === "agent_offline" && r.enabled);
-    if (offline.length === 0) return Promise.resolve([]);
-    const items = [];
-    for (const rule of offline) {
-      if (rule.type !== "agent_offline") continue;
+    const items: AlertItem[] = [];
+    for (const rule of this.rules.values()) {
+      const condition = conditionOf(rule);
+      if (!rule.enabled || condition.watches !== "agent") continue;
       const matches = anyGlob([rule.agent_pattern]);
       for (const agent of this.deps.agents()) {
         if (!matches(agent.agent_id) || !this.deps.owns(agent.agent_id)) continue;
-        const target = evalAgentOffline(rule, agent.last_seen, nowMs);
-        items.push({ rule, key: { ruleId: rule.id, agentId: agent.agent_id, metric: "agent.offline", labels: {} }, target });
+        const target = condition.tick(rule, agent.last_seen, nowMs);
+        items.push({ rule, key: { ruleId: rule.id, agentId: agent.agent_id, metric: condition.alertMetric, labels: {} }, target });
       }
     }
-    return this.deps.store.apply(items);
+    return this.decide(items);
+  }
+
+  /**
+   * The transitions run inside the store's write transaction, on the states it has just
+   * read: LMDB serialises those across threads and processes, so of two evaluators given
+   * the same observation only the first emits its event (see AlertStore.update).
+   */
+  private decide(items: AlertItem[]): Promise<AlertEvent[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    const keys = [...new Set(items.map((i) => alertKeyString(i.key)))];
+    return this.deps.store.update(keys, (stored) => transitionAll(items, stored));
   }
 }

@@ -1,9 +1,16 @@
-import type { AlertRule, Target } from "../types.ts";
+import { z } from "zod";
+import type { RuleOf } from "../rule-fields.ts";
+import type { Target } from "../types.ts";
+import type { AgentCondition } from "./condition.ts";
 
-type OfflineRule = Extract<AlertRule, { type: "agent_offline" }>;
+const fields = {
+  metric: z.string().default("*"),
+  offline_secs: z.number().int().positive(),
+};
+export type AgentOfflineRule = RuleOf<"agent_offline", typeof fields>;
 
 /** Evaluated on a tick: an agent not heard from for `offline_secs` is offline. */
-export function evalAgentOffline(rule: OfflineRule, lastSeenMs: number, nowMs: number): Target {
+export function evalAgentOffline(rule: AgentOfflineRule, lastSeenMs: number, nowMs: number): Target {
   const silentSecs = Math.round((nowMs - lastSeenMs) / 1000);
   const offline = nowMs - lastSeenMs >= rule.offline_secs * 1000;
   return {
@@ -11,3 +18,11 @@ export function evalAgentOffline(rule: OfflineRule, lastSeenMs: number, nowMs: n
     message: offline ? `no report for ${silentSecs}s (offline after ${rule.offline_secs}s)` : "reporting again",
   };
 }
+
+export const agentOffline = {
+  watches: "agent",
+  fields,
+  alertMetric: "agent.offline",
+  tick: evalAgentOffline,
+  changesAt: (rule, lastSeenMs) => lastSeenMs + rule.offline_secs * 1000,
+} as const satisfies AgentCondition<AgentOfflineRule>;

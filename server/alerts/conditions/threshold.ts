@@ -1,6 +1,7 @@
-import type { AlertRule, Sample, Target } from "../types.ts";
-
-type ThresholdRule = Extract<AlertRule, { type: "threshold" }>;
+import { z } from "zod";
+import type { RuleOf } from "../rule-fields.ts";
+import type { Sample, Target } from "../types.ts";
+import type { SeriesCondition } from "./condition.ts";
 
 /** Per-series memory of a threshold rule: when the current breach began. */
 export interface ThresholdState {
@@ -12,12 +13,21 @@ export interface ThresholdState {
 
 export const initialThresholdState = (): ThresholdState => ({ since: null, lastTs: null, intervalMs: null });
 
-const OPS: Record<ThresholdRule["operator"], { test: (v: number, t: number) => boolean; text: string }> = {
-  greater_than: { test: (v, t) => v > t, text: ">" }, gt: { test: (v, t) => v > t, text: ">" },
-  less_than: { test: (v, t) => v < t, text: "<" }, lt: { test: (v, t) => v < t, text: "<" },
-  greater_equal: { test: (v, t) => v >= t, text: ">=" }, gte: { test: (v, t) => v >= t, text: ">=" },
-  less_equal: { test: (v, t) => v <= t, text: "<=" }, lte: { test: (v, t) => v <= t, text: "<=" },
+type Operator = { test: (v: number, t: number) => boolean; text: string };
+/** The operators by name; the config's `operator` accepts exactly these. */
+const OPS = {
+  greater_than: { test: (v, t) => v > t, text: ">" }, less_than: { test: (v, t) => v < t, text: "<" },
+  greater_equal: { test: (v, t) => v >= t, text: ">=" }, less_equal: { test: (v, t) => v <= t, text: "<=" },
+  gt: { test: (v, t) => v > t, text: ">" }, lt: { test: (v, t) => v < t, text: "<" },
+  gte: { test: (v, t) => v >= t, text: ">=" }, lte: { test: (v, t) => v <= t, text: "<=" },
+} satisfies Record<string, Operator>;
+
+const fields = {
+  operator: z.enum(Object.keys(OPS) as [keyof typeof OPS, ...(keyof typeof OPS)[]]),
+  value: z.number(),
+  duration_secs: z.number().int().min(0).default(0),
 };
+export type ThresholdRule = RuleOf<"threshold", typeof fields>;
 
 /**
  * Prometheus `for` semantics: the first breaching sample starts the clock; the alert fires
@@ -44,6 +54,19 @@ export function stepThreshold(rule: ThresholdRule, state: ThresholdState, s: Sam
     (rule.duration_secs ? ` for ${Math.round(held / 1000)}s of ${rule.duration_secs}s` : "");
   return { state: next, target: { ...base, state: firing ? "firing" : "pending", since: since!, message } };
 }
+
+export const threshold = {
+  watches: "series",
+  fields,
+  // The step reads only the newest sample: its state remembers when the breach began.
+  windowMs: () => 0,
+  historyMs: (rule) => rule.duration_secs * 1000,
+  initial: initialThresholdState,
+  step: (rule, state, window) => {
+    const r = stepThreshold(rule, state, window.at(-1)!);
+    return r ?? { state, target: null };
+  },
+} as const satisfies SeriesCondition<ThresholdRule, ThresholdState>;
 
 export function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(2);

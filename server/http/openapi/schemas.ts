@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ERROR_CODES } from "../../../common/errors.ts";
 import { reportJsonSchema } from "../../ingest/report-json.ts";
 import { seedBatchSchema, seedSampleSchema } from "../../ingest/seed-report.ts";
+import { RULE_TYPES } from "../../alerts/conditions/registry.ts";
 import { alertRuleSchema, channelSchema, silenceWindowSchema } from "../../config/schema.ts";
 import { authComponents } from "./auth-schemas.ts";
 import { certComponents } from "./cert-schemas.ts";
@@ -105,7 +106,7 @@ const severity = z.enum(["info", "warning", "critical"]);
 export const AlertRuleOut = component("AlertRule", z.object({
   id: z.string(),
   name: z.string(),
-  type: z.enum(["threshold", "rate_of_change", "trend_prediction", "cert_expiration", "agent_offline"]),
+  type: z.enum(RULE_TYPES),
   metric: z.string(),
   agent_pattern: z.string(),
   labels: labels,
@@ -175,7 +176,8 @@ export const BacktestResult = component("BacktestResult", z.object({
 
 export const ChannelOut = component("NotificationChannel", z.object({
   id: z.string(),
-  type: z.enum(["email", "webhook", "sms", "dingtalk", "weixin", "slack", "discord", "telegram"]),
+  // The config's list, which the channel registry's keys are checked against.
+  type: channelSchema.shape.type,
   name: z.string().optional(),
   min_severity: severity,
   send_resolved: z.boolean(),

@@ -2,9 +2,10 @@ import { Router } from "@koa/router";
 import { TsmonError } from "../../../common/errors.ts";
 import { anyGlob } from "../../../common/glob.ts";
 import { backtest } from "../../alerts/backtest.ts";
-import type { AlertState } from "../../alerts/lifecycle.ts";
+import type { AlertState } from "../../alerts/alert-state.ts";
 import type { AlertEvent, AlertRule } from "../../alerts/types.ts";
 import { alertRuleSchema } from "../../config/schema.ts";
+import { ruleIssues } from "../../alerts/conditions/registry.ts";
 import { DAY_MS } from "../../storage/days.ts";
 import { readJsonBody } from "../body.ts";
 import { parseBody } from "../parse-body.ts";
@@ -37,7 +38,10 @@ function parseRule(body: unknown, keepId: boolean) {
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("body", "expected a JSON object (an alert rule)");
   const { source: _s, read_only: _r, ...fields } = body as Record<string, unknown>;
   if (!keepId) delete fields.id;
-  return parseBody(alertRuleSchema, fields);
+  const rule = parseBody(alertRuleSchema, fields);
+  const issues = ruleIssues(rule);
+  if (issues.length) throw new TsmonError("INVALID_ARGUMENT", issues.map((i) => `${i.field}: ${i.message}`).join("; "));
+  return rule;
 }
 
 export function alertsRouter(deps: Pick<HttpDeps, "alerts" | "config" | "control" | "store">): Router {

@@ -1,7 +1,16 @@
-import type { AlertRule, Sample, Target } from "../types.ts";
+import { z } from "zod";
+import type { RuleOf } from "../rule-fields.ts";
+import type { Sample, Target } from "../types.ts";
+import type { SeriesCondition } from "./condition.ts";
 import { fmt } from "./threshold.ts";
 
-type TrendRule = Extract<AlertRule, { type: "trend_prediction" }>;
+const fields = {
+  predict_threshold: z.number(),
+  horizon_secs: z.number().int().positive(),
+  min_data_points: z.number().int().min(2).default(10),
+  window_secs: z.number().int().positive().default(3600),
+};
+export type TrendPredictionRule = RuleOf<"trend_prediction", typeof fields>;
 
 /** Least-squares line through the samples: value ≈ slope · ts + intercept (ts in ms). */
 export function fitLine(samples: readonly Sample[]): { slope: number; intercept: number } | null {
@@ -25,7 +34,7 @@ export function fitLine(samples: readonly Sample[]): { slope: number; intercept:
  * `predict_threshold` within `horizon_secs` after the newest sample, while the newest value
  * has not reached it yet. The target carries the predicted crossing time.
  */
-export function evalTrend(rule: TrendRule, window: readonly Sample[]): Target | null {
+export function evalTrend(rule: TrendPredictionRule, window: readonly Sample[]): Target | null {
   const last = window.at(-1);
   if (!last) return null;
   const base = { severity: rule.severity, ts: last.ts, value: last.value, threshold: rule.predict_threshold };
@@ -47,3 +56,12 @@ export function evalTrend(rule: TrendRule, window: readonly Sample[]): Target | 
     message: `${rule.metric} is ${fmt(last.value)} and trending to reach ${fmt(rule.predict_threshold)} at ${new Date(at).toISOString()} (in ${Math.round(ahead / 1000)}s)`,
   };
 }
+
+export const trendPrediction = {
+  watches: "series",
+  fields,
+  windowMs: (rule) => rule.window_secs * 1000,
+  historyMs: (rule) => rule.window_secs * 1000,
+  initial: () => undefined,
+  step: (rule, state, window) => ({ state, target: evalTrend(rule, window) }),
+} as const satisfies SeriesCondition<TrendPredictionRule, undefined>;
