@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import type { ChannelConfig } from "../server/config/schema.ts";
-import { CHANNEL_PLUGINS, validateChannel } from "../server/notify/channels/registry.ts";
+import { channelPlugin, validateChannel } from "../server/notify/channels/registry.ts";
 import type { Notification } from "../server/notify/types.ts";
 import { HttpReceiver } from "./helpers/http-receiver.ts";
 import { event } from "./helpers/alert-event.ts";
@@ -15,7 +15,7 @@ const two: Notification = { ...one, id: "n-2", events: [event({ agent_id: "web-1
 
 function channel(table: Record<string, unknown>) {
   const cfg = validateChannel(table as ChannelConfig, "test");
-  return CHANNEL_PLUGINS[table.type as ChannelConfig["type"]].create(cfg, { now: () => NOW, timeoutMs: 5000 });
+  return channelPlugin(table.type as ChannelConfig["type"]).create(cfg, { now: () => NOW, timeoutMs: 5000 });
 }
 
 let rx: HttpReceiver;

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import type { ChannelConfig } from "../server/config/schema.ts";
-import { CHANNEL_PLUGINS, validateChannel } from "../server/notify/channels/registry.ts";
+import { channelPlugin, validateChannel } from "../server/notify/channels/registry.ts";
 import { event } from "./helpers/alert-event.ts";
 import { TestPki } from "./helpers/test-pki.ts";
 
@@ -33,7 +33,7 @@ function send(port: number, security: "tls" | "starttls", caFile?: string) {
     type: "email", min_severity: "info", send_resolved: true, smtp_host: "localhost", smtp_port: port, smtp_security: security,
     from: "tsmon@example.test", recipients: ["ops@example.test"], ...(caFile ? { smtp_ca_file: caFile } : {}),
   } as unknown as ChannelConfig;
-  const channel = CHANNEL_PLUGINS.email.create(validateChannel(table, "email"), { now: Date.now, timeoutMs: 5000 });
+  const channel = channelPlugin("email").create(validateChannel(table, "email"), { now: Date.now, timeoutMs: 5000 });
   return channel.send({ id: "n-tls", status: "firing", rule_name: "high-cpu", severity: "critical", events: [event()] });
 }
 

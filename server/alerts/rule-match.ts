@@ -1,6 +1,6 @@
 import { anyGlob, globToRegExp } from "../../common/glob.ts";
 import type { Labels } from "../../common/metrics.ts";
-import { assertNever } from "../actors/protocol/messages.ts";
+import { assertNever } from "../../common/assert-never.ts";
 import { conditionOf } from "./conditions/registry.ts";
 import type { AlertRule } from "./types.ts";
 

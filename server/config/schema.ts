@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CONDITIONS, RULE_TYPES, ruleIssues, type RuleType } from "../alerts/conditions/registry.ts";
 import { ruleTableSchema, severitySchema } from "../alerts/rule-fields.ts";
 import { LIMITS } from "../ingest/limits.ts";
+import { CHANNEL_TYPES } from "../notify/channels/registry.ts";
 
 /*
  * The whole server.toml, declared once. Every section of config/server.example.toml
@@ -23,9 +24,7 @@ export const alertRuleSchema = z.discriminatedUnion("type", ruleSchemas as [Rule
 
 /** Channel tables are checked here only for what every channel shares; each plugin validates the rest. */
 export const channelSchema = z.looseObject({
-  // The channel types: CHANNEL_PLUGINS (notify/channels/registry.ts) is typed by this list,
-  // so a type without a plugin, or a plugin without its type here, does not compile.
-  type: z.enum(["email", "webhook", "sms", "dingtalk", "weixin", "slack", "discord", "telegram"]),
+  type: z.enum(CHANNEL_TYPES),
   id: z.string().min(1).max(128).optional(),
   name: z.string().min(1).max(200).optional(),
   min_severity: severity.default("info"),

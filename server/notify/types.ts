@@ -51,7 +51,7 @@ export interface ChannelDeps {
  * fields every channel has), which of those fields are secrets (never returned by the
  * API), and how to build a sender from a validated table.
  */
-export interface ChannelPlugin<C = any> {
+export interface ChannelPlugin<C = unknown> {
   type: string;
   schema: z.ZodType<C>;
   secrets: readonly string[];

@@ -1,7 +1,7 @@
 import type { SilenceWindowConfig } from "../../config/schema.ts";
 import type { AlertStore } from "../../storage/alert-store.ts";
 import type { Delivery, NotifyStore, StoredChannel } from "../../storage/notify-store.ts";
-import { CHANNEL_PLUGINS, validateChannel } from "../../notify/channels/registry.ts";
+import { channelPlugin, validateChannel } from "../../notify/channels/registry.ts";
 import { emptyFlow, sequence, type LiveChannel, type StageContext } from "../../notify/pipeline.ts";
 import { aggregateStage, type GroupingOptions } from "../../notify/stages/aggregate.ts";
 import { deliverStage } from "../../notify/stages/deliver.ts";
@@ -49,7 +49,7 @@ export class Notifier {
   setChannels(tables: readonly StoredChannel[]): void {
     this.channels = new Map(tables.map((table) => {
       const config = validateChannel(table, `channel ${table.id}`);
-      return [table.id, { table, sender: CHANNEL_PLUGINS[table.type].create(config, { now: this.deps.now, timeoutMs: this.deps.timeoutMs }) }];
+      return [table.id, { table, sender: channelPlugin(table.type).create(config, { now: this.deps.now, timeoutMs: this.deps.timeoutMs }) }];
     }));
   }
 

@@ -232,10 +232,7 @@ export interface CertCheckerWorkerData {
   extraCaPem: string | null;
 }
 
-/** Compile-time check that a switch over a union handled every member. */
-export function assertNever(value: never): never {
-  throw new Error(`unhandled message: ${JSON.stringify(value)}`);
-}
+export { assertNever } from "../../../common/assert-never.ts";
 
 /** What a sealing pass is given (see sealer.worker.ts). */
 export interface SealerWorkerData {
