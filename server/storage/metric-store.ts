@@ -123,13 +123,22 @@ export class MetricStore {
 
   /** The same as columns, in time order with one value per instant (stats and steps read these, not pairs). */
   queryColumns(agentId: string, metric: string, fromMs: number, toMs: number, labelFilter: Labels = EMPTY_LABELS): SeriesColumns[] {
-    const bySeries = new Map<string, { labels: Labels; columns: ColumnBuilder }>();
+    return this.columnsOf(agentId, [metric], fromMs, toMs, labelFilter);
+  }
+
+  /**
+   * Several metrics of one agent as columns, in one pass over its records: a raw record holds
+   * every series of a report, so the overview's four metrics cost one read, not four.
+   */
+  columnsOf(agentId: string, metrics: readonly string[], fromMs: number, toMs: number, labelFilter: Labels = EMPTY_LABELS): SeriesColumns[] {
+    const wantedMetrics = new Set(metrics);
+    const bySeries = new Map<string, { metric: string; labels: Labels; columns: ColumnBuilder }>();
     const filterKeys = Object.keys(labelFilter);
     const keep = (labels: Labels) => !filterKeys.some((k) => labels[k] !== labelFilter[k]);
-    const seriesFor = (labels: Labels) => {
+    const seriesFor = (metric: string, labels: Labels) => {
       const id = seriesKey(metric, labels);
       let series = bySeries.get(id);
-      if (!series) bySeries.set(id, (series = { labels, columns: new ColumnBuilder() }));
+      if (!series) bySeries.set(id, (series = { metric, labels, columns: new ColumnBuilder() }));
       return series.columns;
     };
     for (const day of this.partitions.daysBetween(fromMs, toMs)) {
@@ -137,16 +146,18 @@ export class MetricStore {
       for (let attempt = 0; ; attempt++) {
         const view = this.partitions.view(day);
         const before = new Map([...bySeries].map(([k, s]) => [k, s.columns.length]));
-        const sealed = view.sealed?.read(agentId, metric, labelFilter);
-        for (const s of sealed?.series ?? []) {
-          if (!keep(s.labels)) continue;
-          // A sealed day's timestamps are sorted: only the slice in range is visited and reserved.
-          const out = seriesFor(s.labels), ts = sealed!.timestamps, values = s.values;
-          const first = countBefore(ts, fromMs, false), end = countBefore(ts, toMs, true);
-          out.reserve(end - first);
-          for (let i = first; i < end; i++) {
-            const v = values[i];
-            if (v !== undefined) out.push(ts[i]!, v);
+        for (const metric of wantedMetrics) {
+          const sealed = view.sealed?.read(agentId, metric, labelFilter);
+          for (const s of sealed?.series ?? []) {
+            if (!keep(s.labels)) continue;
+            // A sealed day's timestamps are sorted: only the slice in range is visited and reserved.
+            const out = seriesFor(metric, s.labels), ts = sealed!.timestamps, values = s.values;
+            const first = countBefore(ts, fromMs, false), end = countBefore(ts, toMs, true);
+            out.reserve(end - first);
+            for (let i = first; i < end; i++) {
+              const v = values[i];
+              if (v !== undefined) out.push(ts[i]!, v);
+            }
           }
         }
         // Which of a shape's series are asked for, found once per shape.
@@ -154,7 +165,7 @@ export class MetricStore {
         for (const db of view.raws) {
           for (const r of rawRecords(db, agentId, fromMs, toMs)) {
             let picks = wanted.get(r.refs);
-            if (!picks) wanted.set(r.refs, (picks = r.refs.flatMap(([m, l], i) => (m === metric && keep(l) ? [[i, seriesFor(l)] as [number, ColumnBuilder]] : []))));
+            if (!picks) wanted.set(r.refs, (picks = r.refs.flatMap(([m, l], i) => (wantedMetrics.has(m) && keep(l) ? [[i, seriesFor(m, l)] as [number, ColumnBuilder]] : []))));
             for (const [i, series] of picks) series.push(r.tsMs, r.values[i]!);
           }
         }
@@ -165,7 +176,7 @@ export class MetricStore {
     // Late reports of a sealed day come after it: finish() restores time order, one value per
     // instant (a report retried after its day was sealed is stored again until the next seal).
     // A series with no point in range (read from a sealed day, or by an attempt read again) is not one.
-    return [...bySeries.values()].filter(({ columns }) => columns.length > 0).map(({ labels, columns }) => ({ metric, labels, ...columns.finish() }));
+    return [...bySeries.values()].filter(({ columns }) => columns.length > 0).map(({ metric, labels, columns }) => ({ metric, labels, ...columns.finish() }));
   }
 
   /**
@@ -176,20 +187,25 @@ export class MetricStore {
    * answer from those alone. Series come sorted by their key.
    */
   buckets(agentId: string, metric: string, fromMs: number, toMs: number, stepMs: number, labelFilter: Labels = EMPTY_LABELS): { labels: Labels; buckets: Bucket[] }[] {
+    return this.bucketsOf(agentId, [metric], fromMs, toMs, stepMs, labelFilter).map((s) => ({ labels: s.labels, buckets: s.buckets }));
+  }
+
+  /** `buckets` of several metrics of one agent, its records read once; series sorted by their key. */
+  bucketsOf(agentId: string, metrics: readonly string[], fromMs: number, toMs: number, stepMs: number, labelFilter: Labels = EMPTY_LABELS): { metric: string; labels: Labels; buckets: Bucket[] }[] {
     const resolution = [...ROLLUPS].reverse().find(([, ms]) => stepMs % ms === 0)?.[1];
     const filterKeys = Object.keys(labelFilter);
-    const bySeries = new Map<string, { labels: Labels; buckets: Buckets }>();
-    const seriesFor = (labels: Labels) => {
+    const bySeries = new Map<string, { metric: string; labels: Labels; buckets: Buckets }>();
+    const seriesFor = (metric: string, labels: Labels) => {
       const id = seriesKey(metric, labels);
       let s = bySeries.get(id);
-      if (!s) bySeries.set(id, (s = { labels, buckets: new Buckets(stepMs) }));
+      if (!s) bySeries.set(id, (s = { metric, labels, buckets: new Buckets(stepMs) }));
       return s.buckets;
     };
     const asPoints: [number, number][] = [];
-    const merge = (rollups: RollupBlock[], inRange: (start: number) => boolean) => {
+    const merge = (metric: string, rollups: RollupBlock[], inRange: (start: number) => boolean) => {
       for (const r of rollups) {
         if (filterKeys.some((k) => r.labels[k] !== labelFilter[k])) continue;
-        const b = seriesFor(r.labels);
+        const b = seriesFor(metric, r.labels);
         for (let i = 0; i < r.starts.length; i++) if (inRange(r.starts[i]!)) b.merge(r.starts[i]!, r.min[i]!, r.max[i]!, r.sum[i]!, r.count[i]!);
       }
     };
@@ -198,29 +214,33 @@ export class MetricStore {
     if (resolution) {
       for (const day of this.partitions.rollupDays()) {
         if (withData.has(day) || dayStartMs(day) + DAY_MS <= fromMs || dayStartMs(day) > toMs) continue;
-        const rollups = this.partitions.rollups(day)?.rollups(agentId, metric, labelFilter, resolution);
-        if (rollups) merge(rollups, (start) => start >= fromMs && start + resolution - 1 <= toMs);
+        for (const metric of metrics) {
+          const rollups = this.partitions.rollups(day)?.rollups(agentId, metric, labelFilter, resolution);
+          if (rollups) merge(metric, rollups, (start) => start >= fromMs && start + resolution - 1 <= toMs);
+        }
       }
     }
     for (const day of withData) {
       const start = dayStartMs(day), end = start + DAY_MS - 1;
       if (resolution && start >= fromMs && end <= toMs) {
         const view = this.partitions.view(day);
-        const rollups = view.sealed && view.raws.length === 0 ? this.partitions.rollups(day)?.rollups(agentId, metric, labelFilter, resolution) : undefined;
-        if (rollups && this.partitions.isCurrent(day, view)) {
-          merge(rollups, () => true);
+        const rollupDay = view.sealed && view.raws.length === 0 ? this.partitions.rollups(day) : undefined;
+        const rollups = rollupDay ? metrics.map((m) => [m, rollupDay.rollups(agentId, m, labelFilter, resolution)] as const) : [];
+        // A metric without rollups that day is read from points: then so is the whole day.
+        if (rollupDay && rollups.every(([, blocks]) => blocks) && this.partitions.isCurrent(day, view)) {
+          for (const [metric, blocks] of rollups) merge(metric, blocks!, () => true);
           continue;
         }
       }
       asPoints.push([Math.max(fromMs, start), Math.min(toMs, end)]);
     }
     for (const [from, to] of asPoints) {
-      for (const s of this.queryColumns(agentId, metric, from, to, labelFilter)) {
-        const b = seriesFor(s.labels);
+      for (const s of this.columnsOf(agentId, metrics, from, to, labelFilter)) {
+        const b = seriesFor(s.metric, s.labels);
         for (let i = 0; i < s.timestamps.length; i++) b.add(s.timestamps[i]!, s.values[i]!);
       }
     }
-    return [...bySeries].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, s]) => ({ labels: s.labels, buckets: s.buckets.result() }));
+    return [...bySeries].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, s]) => ({ metric: s.metric, labels: s.labels, buckets: s.buckets.result() }));
   }
 
   /**
