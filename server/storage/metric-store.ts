@@ -4,7 +4,8 @@ import { LastShapes, parseSeriesText, toSeriesText, type SampleBlock, type Serie
 import { contentHash } from "./content-hash.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
-import { shapeIdOf, shapesOf } from "./raw-shapes.ts";
+import { readRawPicks } from "./raw-read.ts";
+import { shapeIdOf, shapesOf, type ShapeBook } from "./raw-shapes.ts";
 import { Buckets, type Bucket } from "../query/aggregate.ts";
 import { ColumnBuilder, toPairs, type SeriesColumns } from "../query/point-columns.ts";
 import type { RollupBlock } from "./codec/chunk.ts";
@@ -162,12 +163,17 @@ export class MetricStore {
         }
         // Which of a shape's series are asked for, found once per shape.
         const wanted = new Map<readonly SeriesRef[], [index: number, series: ColumnBuilder][]>();
+        const picksOf = (refs: readonly SeriesRef[]) => {
+          let picks = wanted.get(refs);
+          if (!picks) wanted.set(refs, (picks = refs.flatMap(([m, l], i) => (wantedMetrics.has(m) && keep(l) ? [[i, seriesFor(m, l)] as [number, ColumnBuilder]] : []))));
+          return picks;
+        };
         for (const db of view.raws) {
-          for (const r of rawRecords(db, agentId, fromMs, toMs)) {
-            let picks = wanted.get(r.refs);
-            if (!picks) wanted.set(r.refs, (picks = r.refs.flatMap(([m, l], i) => (wantedMetrics.has(m) && keep(l) ? [[i, seriesFor(m, l)] as [number, ColumnBuilder]] : []))));
-            for (const [i, series] of picks) series.push(r.tsMs, r.values[i]!);
-          }
+          const shapes = shapesOf(db);
+          readRawPicks(db, agentId, fromMs, toMs, (id) => shapes.refs(id), picksOf, (series, tsMs, value) => series.push(tsMs, value), (key) => {
+            const r = toRawRecord(shapes, key[1], db.get(key) as RawValue | LegacyValue);
+            for (const [i, series] of picksOf(r.refs)) series.push(r.tsMs, r.values[i]!);
+          });
         }
         if (this.partitions.isCurrent(day, view) || attempt === 2) break;
         for (const [k, s] of bySeries) s.columns.truncate(before.get(k) ?? 0);
@@ -316,18 +322,20 @@ function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string)
 function* rawRecords(db: RootDatabase, agentId: string, fromMs: number, toMs: number): Generator<RawRecord> {
   const shapes = shapesOf(db);
   for (const { key, value } of db.getRange({ start: [agentId, fromMs], end: [agentId, toMs, Infinity] })) {
-    const tsMs = (key as RecordKey)[1];
-    if ((value as unknown[]).length === 3) {
-      const [m, l, v] = value as LegacyValue;
-      yield { tsMs, refs: m.map((metric, i) => [metric, l[i] ?? EMPTY_LABELS]), values: Float64Array.from(v) };
-      continue;
-    }
-    const [shapeId, bytes] = value as RawValue;
-    // Copied: the decoded bytes may sit unaligned in a buffer lmdb-js reuses.
-    const values = new Float64Array(bytes.byteLength / 8);
-    new Uint8Array(values.buffer).set(bytes);
-    yield { tsMs, refs: shapes.refs(shapeId), values };
+    yield toRawRecord(shapes, (key as RecordKey)[1], value as RawValue | LegacyValue);
   }
+}
+
+function toRawRecord(shapes: ShapeBook, tsMs: number, value: RawValue | LegacyValue): RawRecord {
+  if (value.length === 3) {
+    const [m, l, v] = value;
+    return { tsMs, refs: m.map((metric, i) => [metric, l[i] ?? EMPTY_LABELS]), values: Float64Array.from(v) };
+  }
+  const [shapeId, bytes] = value;
+  // Copied: the decoded bytes may sit unaligned in a buffer lmdb-js reuses.
+  const values = new Float64Array(bytes.byteLength / 8);
+  new Uint8Array(values.buffer).set(bytes);
+  return { tsMs, refs: shapes.refs(shapeId), values };
 }
 
 function* sealedReports(view: DayView, agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
