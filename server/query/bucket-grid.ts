@@ -28,10 +28,9 @@ export interface BucketColumns {
 
 /** One series' buckets (sorted, on the grid) spread over the grid's columns. */
 export function toGridColumns(buckets: readonly Bucket[], gridStartMs: number, stepMs: number, length: number, fields: readonly (keyof BucketColumns)[] = ["min", "max", "avg", "count"]): Partial<BucketColumns> {
-  const min = fields.includes("min") ? new Array<number | null>(length).fill(null) : undefined;
-  const max = fields.includes("max") ? new Array<number | null>(length).fill(null) : undefined;
-  const avg = fields.includes("avg") ? new Array<number | null>(length).fill(null) : undefined;
-  const count = fields.includes("count") ? new Array<number>(length).fill(0) : undefined;
+  const out: Partial<BucketColumns> = {};
+  for (const field of fields) out[field] = new Array<number | null>(length).fill(field === "count" ? 0 : null) as number[];
+  const { min, max, avg, count } = out;
   for (const [start, lo, hi, mean, n] of buckets) {
     const i = Math.round((start - gridStartMs) / stepMs);
     if (i < 0 || i >= length) continue;
@@ -40,7 +39,7 @@ export function toGridColumns(buckets: readonly Bucket[], gridStartMs: number, s
     if (avg) avg[i] = mean;
     if (count) count[i] = n;
   }
-  return { ...(min && { min }), ...(max && { max }), ...(avg && { avg }), ...(count && { count }) };
+  return out;
 }
 
 /** A series' buckets as columns of its own (no shared grid): empty buckets stay left out. */
