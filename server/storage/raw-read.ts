@@ -82,12 +82,15 @@ export function readRawPicks<T>(
 ): void {
   let lastShape: Uint8Array | undefined, lastPicks: Picks<T> = [];
   for (const { key, value } of binaryView(db).getRange({ start: [agentId, fromMs], end: [agentId, toMs, Infinity] })) {
-    const bytes = value, parts = rawParts(bytes);
+    let bytes = value;
+    const parts = rawParts(bytes);
     if (!parts) { undecoded(key); continue; }
     // An agent repeats its shape report after report: compare its id's bytes, not a new string.
     if (!lastShape || !sameBytes(lastShape, bytes, parts.shapeStart, parts.shapeEnd)) {
-      // A copy: `bytes` is lmdb-js's buffer, overwritten by the next read (and a Buffer, whose slice() does not copy).
-      lastShape = Uint8Array.from(bytes.subarray(parts.shapeStart, parts.shapeEnd));
+      // Copies: `bytes` may be lmdb-js's shared buffer, which the next read (the shape's text,
+      // read below on first sight) overwrites; and Buffer's slice() does not copy.
+      bytes = Uint8Array.from(bytes);
+      lastShape = bytes.slice(parts.shapeStart, parts.shapeEnd);
       lastPicks = picksFor(shapeRefs(String.fromCharCode(...lastShape)));
     }
     if (lastPicks.length === 0) continue;
