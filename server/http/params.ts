@@ -52,3 +52,26 @@ export function intParam(raw: string | undefined, name: string, fallback: number
   if (n < min || n > max) throw badRequest(name, `must be between ${min} and ${max}`);
   return n;
 }
+
+/** `a,b,c` → its entries (absent: `fallback`); at most `max` entries, none empty. */
+export function listParam(raw: string | undefined, name: string, fallback: readonly string[], max: number): string[] {
+  if (raw === undefined) return [...fallback];
+  const items = raw.split(",").map((s) => s.trim());
+  if (items.some((s) => s === "")) throw badRequest(name, "has an empty entry; separate entries with single commas");
+  if (items.length > max) throw badRequest(name, `has ${items.length} entries; at most ${max} are allowed`);
+  const long = items.find((s) => s.length > 256);
+  if (long) throw badRequest(name, `"${long.slice(0, 40)}…" is longer than 256 characters`);
+  return items;
+}
+
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration as `90s`, `15m`, `1h`, `1d` or whole seconds, within [minMs, maxMs]; `fallbackMs` when absent. */
+export function durationParam(raw: string | undefined, name: string, fallbackMs: number, minMs: number, maxMs: number): number {
+  if (raw === undefined) return fallbackMs;
+  const m = /^(\d{1,9})([smhd]?)$/.exec(raw);
+  if (!m) throw badRequest(name, `"${raw.slice(0, 40)}" is not a duration; use e.g. 900, 90s, 15m, 1h`);
+  const ms = Number(m[1]) * DURATION_UNIT_MS[m[2] || "s"]!;
+  if (ms < minMs || ms > maxMs) throw badRequest(name, `must be between ${minMs / 1000} s and ${maxMs / 1000} s`);
+  return ms;
+}

@@ -4,7 +4,8 @@ import { LastShapes, parseSeriesText, toSeriesText, type SampleBlock, type Serie
 import { contentHash } from "./content-hash.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
-import { shapeIdOf, shapesOf } from "./raw-shapes.ts";
+import { readRawPicks } from "./raw-read.ts";
+import { shapeIdOf, shapesOf, type ShapeBook } from "./raw-shapes.ts";
 import { Buckets, type Bucket } from "../query/aggregate.ts";
 import { ColumnBuilder, toPairs, type SeriesColumns } from "../query/point-columns.ts";
 import type { RollupBlock } from "./codec/chunk.ts";
@@ -123,40 +124,61 @@ export class MetricStore {
 
   /** The same as columns, in time order with one value per instant (stats and steps read these, not pairs). */
   queryColumns(agentId: string, metric: string, fromMs: number, toMs: number, labelFilter: Labels = EMPTY_LABELS): SeriesColumns[] {
-    const bySeries = new Map<string, { labels: Labels; columns: ColumnBuilder }>();
+    return this.columnsOf(agentId, [metric], fromMs, toMs, labelFilter);
+  }
+
+  /**
+   * Several metrics of one agent as columns, in one pass over its records: a raw record holds
+   * every series of a report, so the overview's four metrics cost one read, not four.
+   */
+  columnsOf(agentId: string, metrics: readonly string[], fromMs: number, toMs: number, labelFilter: Labels = EMPTY_LABELS): SeriesColumns[] {
+    return this.columnsOfDays(agentId, metrics, this.partitions.daysBetween(fromMs, toMs), fromMs, toMs, labelFilter);
+  }
+
+  /** `columnsOf` over days already listed (listing the partition files costs more than reading an agent's quarter hour). */
+  private columnsOfDays(agentId: string, metrics: readonly string[], days: readonly string[], fromMs: number, toMs: number, labelFilter: Labels): SeriesColumns[] {
+    const wantedMetrics = new Set(metrics);
+    const bySeries = new Map<string, { metric: string; labels: Labels; columns: ColumnBuilder }>();
     const filterKeys = Object.keys(labelFilter);
     const keep = (labels: Labels) => !filterKeys.some((k) => labels[k] !== labelFilter[k]);
-    const seriesFor = (labels: Labels) => {
+    const seriesFor = (metric: string, labels: Labels) => {
       const id = seriesKey(metric, labels);
       let series = bySeries.get(id);
-      if (!series) bySeries.set(id, (series = { labels, columns: new ColumnBuilder() }));
+      if (!series) bySeries.set(id, (series = { metric, labels, columns: new ColumnBuilder() }));
       return series.columns;
     };
-    for (const day of this.partitions.daysBetween(fromMs, toMs)) {
+    for (const day of days) {
       // A seal that lands while the day is read would hide or double its data: read again.
       for (let attempt = 0; ; attempt++) {
         const view = this.partitions.view(day);
         const before = new Map([...bySeries].map(([k, s]) => [k, s.columns.length]));
-        const sealed = view.sealed?.read(agentId, metric, labelFilter);
-        for (const s of sealed?.series ?? []) {
-          if (!keep(s.labels)) continue;
-          // A sealed day's timestamps are sorted: only the slice in range is visited and reserved.
-          const out = seriesFor(s.labels), ts = sealed!.timestamps, values = s.values;
-          const first = countBefore(ts, fromMs, false), end = countBefore(ts, toMs, true);
-          out.reserve(end - first);
-          for (let i = first; i < end; i++) {
-            const v = values[i];
-            if (v !== undefined) out.push(ts[i]!, v);
+        for (const metric of wantedMetrics) {
+          const sealed = view.sealed?.read(agentId, metric, labelFilter);
+          for (const s of sealed?.series ?? []) {
+            if (!keep(s.labels)) continue;
+            // A sealed day's timestamps are sorted: only the slice in range is visited and reserved.
+            const out = seriesFor(metric, s.labels), ts = sealed!.timestamps, values = s.values;
+            const first = countBefore(ts, fromMs, false), end = countBefore(ts, toMs, true);
+            out.reserve(end - first);
+            for (let i = first; i < end; i++) {
+              const v = values[i];
+              if (v !== undefined) out.push(ts[i]!, v);
+            }
           }
         }
         // Which of a shape's series are asked for, found once per shape.
         const wanted = new Map<readonly SeriesRef[], [index: number, series: ColumnBuilder][]>();
+        const picksOf = (refs: readonly SeriesRef[]) => {
+          let picks = wanted.get(refs);
+          if (!picks) wanted.set(refs, (picks = refs.flatMap(([m, l], i) => (wantedMetrics.has(m) && keep(l) ? [[i, seriesFor(m, l)] as [number, ColumnBuilder]] : []))));
+          return picks;
+        };
         for (const db of view.raws) {
-          for (const r of rawRecords(db, agentId, fromMs, toMs)) {
-            let picks = wanted.get(r.refs);
-            if (!picks) wanted.set(r.refs, (picks = r.refs.flatMap(([m, l], i) => (m === metric && keep(l) ? [[i, seriesFor(l)] as [number, ColumnBuilder]] : []))));
-            for (const [i, series] of picks) series.push(r.tsMs, r.values[i]!);
-          }
+          const shapes = shapesOf(db);
+          readRawPicks(db, agentId, fromMs, toMs, (id) => shapes.refs(id), picksOf, (series, tsMs, value) => series.push(tsMs, value), (key) => {
+            const r = toRawRecord(shapes, key[1], db.get(key) as RawValue | LegacyValue);
+            for (const [i, series] of picksOf(r.refs)) series.push(r.tsMs, r.values[i]!);
+          });
         }
         if (this.partitions.isCurrent(day, view) || attempt === 2) break;
         for (const [k, s] of bySeries) s.columns.truncate(before.get(k) ?? 0);
@@ -165,7 +187,7 @@ export class MetricStore {
     // Late reports of a sealed day come after it: finish() restores time order, one value per
     // instant (a report retried after its day was sealed is stored again until the next seal).
     // A series with no point in range (read from a sealed day, or by an attempt read again) is not one.
-    return [...bySeries.values()].filter(({ columns }) => columns.length > 0).map(({ labels, columns }) => ({ metric, labels, ...columns.finish() }));
+    return [...bySeries.values()].filter(({ columns }) => columns.length > 0).map(({ metric, labels, columns }) => ({ metric, labels, ...columns.finish() }));
   }
 
   /**
@@ -176,20 +198,25 @@ export class MetricStore {
    * answer from those alone. Series come sorted by their key.
    */
   buckets(agentId: string, metric: string, fromMs: number, toMs: number, stepMs: number, labelFilter: Labels = EMPTY_LABELS): { labels: Labels; buckets: Bucket[] }[] {
+    return this.bucketsOf(agentId, [metric], fromMs, toMs, stepMs, labelFilter).map((s) => ({ labels: s.labels, buckets: s.buckets }));
+  }
+
+  /** `buckets` of several metrics of one agent, its records read once; series sorted by their key. */
+  bucketsOf(agentId: string, metrics: readonly string[], fromMs: number, toMs: number, stepMs: number, labelFilter: Labels = EMPTY_LABELS): { metric: string; labels: Labels; buckets: Bucket[] }[] {
     const resolution = [...ROLLUPS].reverse().find(([, ms]) => stepMs % ms === 0)?.[1];
     const filterKeys = Object.keys(labelFilter);
-    const bySeries = new Map<string, { labels: Labels; buckets: Buckets }>();
-    const seriesFor = (labels: Labels) => {
+    const bySeries = new Map<string, { metric: string; labels: Labels; buckets: Buckets }>();
+    const seriesFor = (metric: string, labels: Labels) => {
       const id = seriesKey(metric, labels);
       let s = bySeries.get(id);
-      if (!s) bySeries.set(id, (s = { labels, buckets: new Buckets(stepMs) }));
+      if (!s) bySeries.set(id, (s = { metric, labels, buckets: new Buckets(stepMs) }));
       return s.buckets;
     };
-    const asPoints: [number, number][] = [];
-    const merge = (rollups: RollupBlock[], inRange: (start: number) => boolean) => {
+    const asPoints: [day: string, from: number, to: number][] = [];
+    const merge = (metric: string, rollups: RollupBlock[], inRange: (start: number) => boolean) => {
       for (const r of rollups) {
         if (filterKeys.some((k) => r.labels[k] !== labelFilter[k])) continue;
-        const b = seriesFor(r.labels);
+        const b = seriesFor(metric, r.labels);
         for (let i = 0; i < r.starts.length; i++) if (inRange(r.starts[i]!)) b.merge(r.starts[i]!, r.min[i]!, r.max[i]!, r.sum[i]!, r.count[i]!);
       }
     };
@@ -198,29 +225,30 @@ export class MetricStore {
     if (resolution) {
       for (const day of this.partitions.rollupDays()) {
         if (withData.has(day) || dayStartMs(day) + DAY_MS <= fromMs || dayStartMs(day) > toMs) continue;
-        const rollups = this.partitions.rollups(day)?.rollups(agentId, metric, labelFilter, resolution);
-        if (rollups) merge(rollups, (start) => start >= fromMs && start + resolution - 1 <= toMs);
+        for (const metric of metrics) {
+          const rollups = this.partitions.rollups(day)?.rollups(agentId, metric, labelFilter, resolution);
+          if (rollups) merge(metric, rollups, (start) => start >= fromMs && start + resolution - 1 <= toMs);
+        }
       }
     }
     for (const day of withData) {
       const start = dayStartMs(day), end = start + DAY_MS - 1;
       if (resolution && start >= fromMs && end <= toMs) {
         const view = this.partitions.view(day);
-        const rollups = view.sealed && view.raws.length === 0 ? this.partitions.rollups(day)?.rollups(agentId, metric, labelFilter, resolution) : undefined;
-        if (rollups && this.partitions.isCurrent(day, view)) {
-          merge(rollups, () => true);
+        const rollupDay = view.sealed && view.raws.length === 0 ? this.partitions.rollups(day) : undefined;
+        const rollups = rollupDay ? metrics.map((m) => [m, rollupDay.rollups(agentId, m, labelFilter, resolution)] as const) : [];
+        // A metric without rollups that day is read from points: then so is the whole day.
+        if (rollupDay && rollups.every(([, blocks]) => blocks) && this.partitions.isCurrent(day, view)) {
+          for (const [metric, blocks] of rollups) merge(metric, blocks!, () => true);
           continue;
         }
       }
-      asPoints.push([Math.max(fromMs, start), Math.min(toMs, end)]);
+      asPoints.push([day, Math.max(fromMs, start), Math.min(toMs, end)]);
     }
-    for (const [from, to] of asPoints) {
-      for (const s of this.queryColumns(agentId, metric, from, to, labelFilter)) {
-        const b = seriesFor(s.labels);
-        for (let i = 0; i < s.timestamps.length; i++) b.add(s.timestamps[i]!, s.values[i]!);
-      }
+    for (const [day, from, to] of asPoints) {
+      for (const s of this.columnsOfDays(agentId, metrics, [day], from, to, labelFilter)) addRuns(seriesFor(s.metric, s.labels), s.timestamps, s.values, stepMs);
     }
-    return [...bySeries].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, s]) => ({ labels: s.labels, buckets: s.buckets.result() }));
+    return [...bySeries].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, s]) => ({ metric: s.metric, labels: s.labels, buckets: s.buckets.result() }));
   }
 
   /**
@@ -252,6 +280,26 @@ export class MetricStore {
       await rollups.flushed; // durable before the version they describe appears
     });
     return { points, bytes: this.partitions.sealedBytes(day), rollupBytes: this.partitions.rollupBytes(day) };
+  }
+}
+
+/**
+ * Adds time-ordered points to buckets one run of a bucket at a time: one map update per
+ * bucket, not per point (a fleet read buckets a million points). The run's sum is built
+ * point by point in time order, as adding the points one by one would.
+ */
+function addRuns(buckets: Buckets, ts: Float64Array, values: Float64Array, stepMs: number): void {
+  for (let i = 0; i < ts.length;) {
+    const start = Math.floor(ts[i]! / stepMs) * stepMs, end = start + stepMs;
+    let min = values[i]!, max = min, sum = min, count = 1;
+    for (i++; i < ts.length && ts[i]! < end; i++) {
+      const v = values[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      sum += v;
+      count++;
+    }
+    buckets.merge(start, min, max, sum, count);
   }
 }
 
@@ -296,18 +344,20 @@ function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string)
 function* rawRecords(db: RootDatabase, agentId: string, fromMs: number, toMs: number): Generator<RawRecord> {
   const shapes = shapesOf(db);
   for (const { key, value } of db.getRange({ start: [agentId, fromMs], end: [agentId, toMs, Infinity] })) {
-    const tsMs = (key as RecordKey)[1];
-    if ((value as unknown[]).length === 3) {
-      const [m, l, v] = value as LegacyValue;
-      yield { tsMs, refs: m.map((metric, i) => [metric, l[i] ?? EMPTY_LABELS]), values: Float64Array.from(v) };
-      continue;
-    }
-    const [shapeId, bytes] = value as RawValue;
-    // Copied: the decoded bytes may sit unaligned in a buffer lmdb-js reuses.
-    const values = new Float64Array(bytes.byteLength / 8);
-    new Uint8Array(values.buffer).set(bytes);
-    yield { tsMs, refs: shapes.refs(shapeId), values };
+    yield toRawRecord(shapes, (key as RecordKey)[1], value as RawValue | LegacyValue);
   }
+}
+
+function toRawRecord(shapes: ShapeBook, tsMs: number, value: RawValue | LegacyValue): RawRecord {
+  if (value.length === 3) {
+    const [m, l, v] = value;
+    return { tsMs, refs: m.map((metric, i) => [metric, l[i] ?? EMPTY_LABELS]), values: Float64Array.from(v) };
+  }
+  const [shapeId, bytes] = value;
+  // Copied: the decoded bytes may sit unaligned in a buffer lmdb-js reuses.
+  const values = new Float64Array(bytes.byteLength / 8);
+  new Uint8Array(values.buffer).set(bytes);
+  return { tsMs, refs: shapes.refs(shapeId), values };
 }
 
 function* sealedReports(view: DayView, agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {

@@ -1,0 +1,54 @@
+import type { Labels } from "../../common/metrics.ts";
+import { anyGlob } from "../../common/glob.ts";
+import type { MetricStore } from "../storage/metric-store.ts";
+import { bucketGrid, toGridColumns, type BucketColumns } from "./bucket-grid.ts";
+
+/*
+ * Fleet reads: the same metrics of many agents in step buckets on one shared grid. Each
+ * agent is read by MetricStore.bucketsOf, the read behind /v1/metrics?step (raw days, sealed
+ * days, rollups), so an agent's buckets here are exactly the ones it gets there.
+ */
+
+/** Agent ids matching any of the globs, sorted (no globs: every agent). */
+export function selectAgents(agentIds: Iterable<string>, globs: readonly string[]): string[] {
+  const matches = anyGlob(globs.length ? globs : ["*"]);
+  return [...agentIds].filter(matches).sort();
+}
+
+export interface FleetRead {
+  agentIds: readonly string[];
+  metrics: readonly string[];
+  fromMs: number;
+  toMs: number;
+  stepMs: number;
+  labels?: Labels;
+  /** Which bucket columns to return (a sparkline needs only avg). */
+  fields?: readonly (keyof BucketColumns)[];
+}
+
+export interface FleetSeries extends Partial<BucketColumns> {
+  agent_id: string;
+  metric: string;
+  labels: Labels;
+}
+
+/** Every matching series of every agent on the grid `timestamps`; agents in the order given, series by key. */
+export function fleetBuckets(store: Pick<MetricStore, "bucketsOf">, read: FleetRead): { timestamps: number[]; series: FleetSeries[] } {
+  const timestamps = bucketGrid(read.fromMs, read.toMs, read.stepMs);
+  const start = timestamps[0] ?? 0;
+  const series: FleetSeries[] = [];
+  for (const agentId of read.agentIds) {
+    for (const s of store.bucketsOf(agentId, read.metrics, read.fromMs, read.toMs, read.stepMs, read.labels)) {
+      series.push({ agent_id: agentId, metric: s.metric, labels: s.labels, ...toGridColumns(s.buckets, start, read.stepMs, timestamps.length, read.fields) });
+    }
+  }
+  return { timestamps, series };
+}
+
+export type AgentStatus = "online" | "offline" | "alerting";
+
+/** Alerting while any alert fires on the agent; otherwise online or offline as /v1/agents decides (`active`). */
+export function agentStatus(lastSeenMs: number, nowMs: number, activeMs: number, firingAlerts: number): AgentStatus {
+  if (firingAlerts > 0) return "alerting";
+  return nowMs - lastSeenMs <= activeMs ? "online" : "offline";
+}
