@@ -8,6 +8,7 @@ import { encodeBatchProto } from "../server/ingest/decode.ts";
 import type { MetricPoint } from "../common/metrics.ts";
 import { SimulatedHost } from "./lib/agent-shape.ts";
 import { openChannels, quantile, sendReport } from "./lib/grpc-load.ts";
+import { timeRuns } from "./lib/timing.ts";
 import { machineLine, printTable } from "./lib/machine.ts";
 import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
 import { adminHeaders } from "./lib/test-credentials.ts";
@@ -74,14 +75,7 @@ try {
   const timeHttp = async (p: string) => {
     const first = await get(p);
     if (first.status !== 200) throw new Error(`GET ${p} answered ${first.status}`);
-    for (const until = performance.now() + warmupSecs * 1000; performance.now() < until;) await get(p);
-    const ms: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      await get(p);
-      ms.push(performance.now() - t0);
-    }
-    ms.sort((a, b) => a - b);
+    const ms = await timeRuns(() => get(p), warmupSecs, runs);
     return `${quantile(ms, 0.5).toFixed(1)} / ${quantile(ms, 0.99).toFixed(1)} ms  (${(first.bytes / 1e6).toFixed(2)} MB)`;
   };
   const query = await timeHttp(`/v1/query?metric=cpu.usage&from=${end - 3_600_000}&to=${end}&step=60`);

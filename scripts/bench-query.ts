@@ -10,6 +10,7 @@ import { PartitionSet } from "../server/storage/partitions.ts";
 import { downsample } from "../server/query/aggregate.ts";
 import { SimulatedHost } from "./lib/agent-shape.ts";
 import { quantile } from "./lib/grpc-load.ts";
+import { timeRuns } from "./lib/timing.ts";
 import { machineLine, printTable } from "./lib/machine.ts";
 import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
 import { adminHeaders } from "./lib/test-credentials.ts";
@@ -107,14 +108,7 @@ const get = (p: string) => new Promise<number>((resolve, reject) => {
 const timeHttp = async (p: string) => {
   const status = await get(p);
   if (status !== 200) throw new Error(`GET ${p} answered ${status}`);
-  for (const until = performance.now() + warmupSecs * 1000; performance.now() < until;) await get(p);
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await get(p);
-    ms.push(performance.now() - t0);
-  }
-  ms.sort((a, b) => a - b);
+  const ms = await timeRuns(() => get(p), warmupSecs, runs);
   return `${quantile(ms, 0.5).toFixed(2)} / ${quantile(ms, 0.99).toFixed(2)} ms`;
 };
 let httpDay: string, httpWeek: string, httpLatest: string;
