@@ -2,7 +2,10 @@ import test from "ava";
 import { readFileSync } from "node:fs";
 import { parse } from "smol-toml";
 import { RULE_TYPES, ruleIssues } from "../server/alerts/conditions/registry.ts";
-import { alertRuleSchema } from "../server/config/schema.ts";
+import { RuleBook } from "../server/alerts/rule-book.ts";
+import type { AlertRule } from "../server/alerts/types.ts";
+import { alertRuleSchema, type AlertRuleConfig } from "../server/config/schema.ts";
+import { tempControlStore } from "./helpers/temp-control.ts";
 import { componentSchemas } from "../server/http/openapi/schemas.ts";
 import { CHANNEL_PLUGINS } from "../server/notify/channels/registry.ts";
 
@@ -32,4 +35,15 @@ test("the OpenAPI document lists exactly the registered rule and channel types",
   const schemas = componentSchemas() as Record<string, { properties: { type: { enum: string[] } } }>;
   t.deepEqual(schemas.AlertRule!.properties.type.enum, RULE_TYPES);
   t.deepEqual([...schemas.NotificationChannel!.properties.type.enum].sort(), Object.keys(CHANNEL_PLUGINS).sort());
+});
+
+test("a stored rule of a type this version lacks is listed but not evaluated, and does not stop the others", async (t) => {
+  const { control } = tempControlStore(t);
+  const book = new RuleBook([], control.alerts);
+  await book.create({ name: "cpu", type: "threshold", metric: "cpu.usage", operator: "gt", value: 90 } as AlertRuleConfig);
+  await control.alerts.rules.put("gone", { id: "gone", name: "old", type: "retired_type", metric: "x", source: "api" } as unknown as AlertRule);
+  const skipped: string[] = [];
+  t.deepEqual(book.evaluable((r) => skipped.push(r.id)).map((r) => r.name), ["cpu"]);
+  t.deepEqual(skipped, ["gone"]);
+  t.is(book.all().length, 2, "still listed, so it can be deleted");
 });

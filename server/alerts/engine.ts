@@ -47,7 +47,7 @@ export class AlertEngine {
     const version = this.rules.version();
     if (!force && version === this.version) return;
     this.version = version;
-    const all = this.rules.all();
+    const all = this.rules.evaluable((rule) => this.log.warn({ rule: rule.id, type: rule.type }, "alert rule of an unknown type is not evaluated; delete it or recreate it with a known type"));
     await Promise.all([this.window.setRules(all), this.evaluator.setRules(all)]);
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { TsmonError } from "../../common/errors.ts";
 import type { AlertRuleConfig } from "../config/schema.ts";
 import type { AlertStore } from "../storage/alert-store.ts";
+import { CONDITIONS } from "./conditions/registry.ts";
 import type { AlertRule } from "./types.ts";
 
 /**
@@ -23,6 +24,19 @@ export class RuleBook {
 
   all(): AlertRule[] {
     return [...this.fromConfig, ...[...this.store.rules.getRange({})].map(({ value }) => value)];
+  }
+
+  /**
+   * The rules the actors can evaluate: a rule stored through the API under a type this
+   * version no longer has is left out (it still lists and deletes), rather than stopping
+   * every rule reload. `skipped` hears each one left out.
+   */
+  evaluable(skipped?: (rule: AlertRule) => void): AlertRule[] {
+    return this.all().filter((rule) => {
+      if (Object.hasOwn(CONDITIONS, rule.type)) return true;
+      skipped?.(rule);
+      return false;
+    });
   }
 
   get(id: string): AlertRule | undefined {
