@@ -108,8 +108,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= (async () => {
     lifecycle.shuttingDown = true;
-    await jobs.close();
+    // The reverse of start: no report or request comes in while the jobs and actors stop.
     await transports.close();
+    await jobs.close();
     await live.relay.close();
     await actors.close();
     await partitions.closeAll();

@@ -98,3 +98,22 @@ test("the stage stores its decision and takes the events out of the outbox in on
   t.deepEqual(await pass(), ["web-2"], "due when the window ends");
   t.false(await control.notify.applyRouting({ consumed: [[2, "b"]], deliveries: [], groups: [] }), "an event already routed is not routed again");
 });
+
+test("the store's indexes: every firing delivery of an episode is found (one that got worse has two), and only due deliveries are read", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-notify-index-"));
+  const control = new ControlStore(dir);
+  t.teardown(async () => { await control.close(); rmSync(dir, { recursive: true, force: true }); });
+  const store = control.notify;
+  const warning = { ...delivery({ id: "w", episode_id: "ep", severity: "warning" }), next_at: 1_000 };
+  const critical = { ...delivery({ id: "c", episode_id: "ep", severity: "critical" }), next_at: 5_000 };
+  await store.update([warning, critical]);
+  t.deepEqual(store.dueDeliveries(2_000).map((d) => d.id), [warning.id]);
+  // The warning is retried later, then given up: the critical one still waits, and says so.
+  await store.update([{ ...warning, next_at: 9_000 }]);
+  t.deepEqual(store.dueDeliveries(6_000).map((d) => d.id), [critical.id], "moved: due at its new time only");
+  await store.finish([warning], null);
+  t.is(store.firingDelivery("ep", "hook")?.id, critical.id);
+  await store.finish([critical], 7_000);
+  t.is(store.firingDelivery("ep", "hook"), undefined);
+  t.deepEqual(store.dueDeliveries(Number.MAX_SAFE_INTEGER), []);
+});

@@ -22,8 +22,10 @@ const SHUTTING_DOWN = [grpc.status.UNAVAILABLE, "server is shutting down; reconn
  * ReportMetrics call would have ended with. The stream costs one HTTP/2 stream and one
  * authentication header for all of an agent's reports, and its series are declared once.
  * The main thread reads only a frame's shape number; ingest threads decode the rest. A
- * stream holds at most its sender's share of ingest (Admission): past it the stream is not
- * read until acknowledgements go out, so a busy sender is slowed by flow control, not refused.
+ * stream has at most its sender's share of ingest in flight (Admission): past it the stream
+ * is not read until acknowledgements go out, so a busy stream is slowed by flow control.
+ * Several streams of one sender (a reconnect overlapping the old stream) share the quota:
+ * a frame past it is answered RESOURCE_EXHAUSTED, retryable.
  */
 export class ReportStreams {
   private readonly open = new Set<ReportStream>();

@@ -79,7 +79,6 @@ export async function startActors(config: ServerConfig, control: ControlStore, r
       log.error({ err }, "handling alert events failed");
     }
   }, log.child({ component: "alert-wiring" }));
-  await wiring.start();
   const channels = new ChannelBook(structuredClone(config.notification.channels) as ChannelConfig[],
     structuredClone(config.notification.silence_windows) as SilenceWindowConfig[], control.notify);
   const notifier = new NotifierActor({
@@ -98,7 +97,23 @@ export async function startActors(config: ServerConfig, control: ControlStore, r
     ...supervision,
   });
   alerts.onEvent(() => notifier.kick());
-  await alerts.start();
+  const close = async () => {
+    alerts.stop();
+    await ingest.close();
+    await control.flushLastSeen(); // now, before anything below can fail: agents reconnect to a peer that reads it
+    wiring.close();
+    await window.close();
+    await evaluator.close();
+    await notifier.close();
+  };
+  try {
+    await wiring.start();
+    await alerts.start();
+  } catch (err) {
+    // Every thread above has started: none may outlive a failed start.
+    await close().catch(() => undefined);
+    throw err;
+  }
   const admission = new Admission({
     requireAgentAuth: config.require_agent_auth,
     agentOfToken: (token) => control.whitelist.agentOfToken(token),
@@ -111,14 +126,6 @@ export async function startActors(config: ServerConfig, control: ControlStore, r
   return {
     ingest, intake, window, evaluator, alerts, channels, notifier,
     shardStats: () => [...window.shardStats(), ...evaluator.shardStats(), ...notifier.shardStats()],
-    async close() {
-      alerts.stop();
-      await ingest.close();
-      await control.flushLastSeen(); // now, before anything below can fail: agents reconnect to a peer that reads it
-      wiring.close();
-      await window.close();
-      await evaluator.close();
-      await notifier.close();
-    },
+    close,
   };
 }

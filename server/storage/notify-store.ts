@@ -57,8 +57,12 @@ export class NotifyStore {
   private readonly meta: Database<number, string>;
   /** Deliveries by when they are due, so a pass reads what is due, not every delivery waiting. */
   private readonly due: Database<true, [number, string]>;
-  /** `${episode_id}|${channel_id}` → the id of that episode's firing delivery still waiting. */
-  private readonly firingPending: Database<string, string>;
+  /** `${episode_id}|${channel_id}|${delivery id}` for each firing delivery still waiting (an
+   *  episode that got worse has two: warning, then critical). */
+  private readonly firingPending: Database<true, string>;
+  /** The indexes are rebuilt once per process, before this process first reads them: a server
+   *  of an older version (a rolling restart under PM2) wrote deliveries without them. */
+  private indexed = false;
   private logSeq = 0;
 
   constructor(readonly env: RootDatabase, readonly outbox: Database<AlertEvent, [number, string]>) {
@@ -70,16 +74,15 @@ export class NotifyStore {
     this.sent = env.openDB<number, string>({ name: "notify_sent" });
     this.meta = env.openDB<number, string>({ name: "notify_meta" });
     this.due = env.openDB<true, [number, string]>({ name: "notify_due" });
-    this.firingPending = env.openDB<string, string>({ name: "notify_firing_pending" });
-    this.indexOlderDeliveries();
+    this.firingPending = env.openDB<true, string>({ name: "notify_firing_pending" });
   }
 
-  /** Deliveries written before the indexes existed get their entries (once: the indexes are then in step). */
-  private indexOlderDeliveries(): void {
-    if (this.meta.get("indexed") === 1) return;
-    this.meta.transactionSync(() => {
+  private rebuildIndexes(): void {
+    this.indexed = true;
+    this.deliveries.transactionSync(() => {
+      for (const { key } of this.due.getRange({})) this.due.remove(key);
+      for (const { key } of this.firingPending.getRange({})) this.firingPending.remove(key);
       for (const { value } of this.deliveries.getRange({})) this.index(value);
-      this.meta.put("indexed", 1);
     });
   }
 
@@ -99,12 +102,12 @@ export class NotifyStore {
 
   private index(d: Delivery): void {
     this.due.put([d.next_at, d.id], true);
-    if (d.event.status === "firing") this.firingPending.put(`${d.event.episode_id}|${d.channel_id}`, d.id);
+    if (d.event.status === "firing") this.firingPending.put(firingKey(d.event.episode_id, d.channel_id, d.id), true);
   }
 
   private unindex(d: Delivery): void {
     this.due.remove([d.next_at, d.id]);
-    if (d.event.status === "firing") this.firingPending.remove(`${d.event.episode_id}|${d.channel_id}`);
+    if (d.event.status === "firing") this.firingPending.remove(firingKey(d.event.episode_id, d.channel_id, d.id));
   }
 
   /** Events waiting to be routed, oldest first. */
@@ -133,18 +136,25 @@ export class NotifyStore {
 
   /** Deliveries due at `nowMs` (their message's wait or window is over, or a retry is due). */
   dueDeliveries(nowMs: number): Delivery[] {
+    if (!this.indexed) this.rebuildIndexes();
     const out: Delivery[] = [];
     for (const { key } of this.due.getRange({ start: [0, ""], end: [nowMs, "\uffff"] })) {
       const d = this.deliveries.get(key[1]);
-      if (d) out.push(d);
+      // An entry an older version left behind (its delivery gone or moved) is not a delivery due.
+      if (d && d.next_at === key[0]) out.push(d);
     }
     return out;
   }
 
-  /** The firing delivery of an episode still waiting to go to a channel, if any. */
+  /** A firing delivery of an episode still waiting to go to a channel, if any. */
   firingDelivery(episodeId: string, channelId: string): Delivery | undefined {
-    const id = this.firingPending.get(`${episodeId}|${channelId}`);
-    return id === undefined ? undefined : this.deliveries.get(id);
+    if (!this.indexed) this.rebuildIndexes();
+    const prefix = firingKey(episodeId, channelId, "");
+    for (const { key } of this.firingPending.getRange({ start: prefix, end: `${prefix}\uffff` })) {
+      const d = this.deliveries.get(key.slice(prefix.length));
+      if (d?.channel_id === channelId && d.event.episode_id === episodeId) return d;
+    }
+    return undefined;
   }
 
   async update(deliveries: Delivery[]): Promise<void> {
@@ -208,3 +218,5 @@ export class NotifyStore {
     await this.meta.transaction(() => this.meta.put("version", (this.meta.get("version") ?? 0) + 1));
   }
 }
+
+const firingKey = (episodeId: string, channelId: string, deliveryId: string) => `${episodeId}|${channelId}|${deliveryId}`;
