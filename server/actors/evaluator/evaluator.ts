@@ -53,12 +53,14 @@ export class RuleEvaluator {
   /** Rules whose condition watches agents, decided from each owned agent's last report. */
   private tick(nowMs: number): Promise<AlertEvent[]> {
     const items: AlertItem[] = [];
+    let owned: ReturnType<EvaluatorDeps["agents"]> | undefined; // read once a tick, and only when a rule needs it
     for (const rule of this.rules.values()) {
       const condition = conditionOf(rule);
       if (!rule.enabled || condition.watches !== "agent") continue;
       const matches = anyGlob([rule.agent_pattern]);
-      for (const agent of this.deps.agents()) {
-        if (!matches(agent.agent_id) || !this.deps.owns(agent.agent_id)) continue;
+      owned ??= this.deps.agents().filter((a) => this.deps.owns(a.agent_id));
+      for (const agent of owned) {
+        if (!matches(agent.agent_id)) continue;
         const target = condition.tick(rule, agent.last_seen, nowMs);
         items.push({ rule, key: { ruleId: rule.id, agentId: agent.agent_id, metric: condition.alertMetric, labels: {} }, target });
       }
