@@ -71,6 +71,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     onRestart: (name, error) => log.error({ err: error, actor: name }, "actor worker crashed; restarting"),
   };
 
+  const requestBytes = new ByteBudget(config.actors.ingest_queue_bytes);
   // Read at scrape time only, by when every part below has started.
   let actors!: Actors, jobs!: Jobs, transports!: Transports;
   const metrics = createServerMetrics({
@@ -85,9 +86,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     windowFeed: () => actors.window.feedTotals(),
     notifications: () => actors.notifier.outcomes(),
     reportStreams: () => transports.reportStreams.size,
+    requestBytes: () => ({ inUse: requestBytes.inUse, limit: requestBytes.limit }),
   });
 
-  const requestBytes = new ByteBudget(config.actors.ingest_queue_bytes);
   actors = await startActors(config, control, requestBytes, metrics, supervision, log).catch(unwind);
   started.push(() => actors.close());
   const live = await startLive(control, config.data_dir, log).catch(unwind);

@@ -49,13 +49,15 @@ test("/metrics is valid Prometheus text with every family tsmon promises", async
     "tsmon_lmdb_partition_bytes", "tsmon_alert_events_total", "tsmon_notifications_total",
     "tsmon_http_request_duration_seconds", "tsmon_process_cpu_seconds_total", "tsmon_alert_latency_seconds",
     "tsmon_window_agents", "tsmon_window_bytes_per_agent", "tsmon_window_reports_dropped_total", "tsmon_live_clients",
-    "tsmon_report_streams",
+    "tsmon_report_streams", "tsmon_request_bytes", "tsmon_request_bytes_limit",
   ]) t.true(families.has(name), `missing family ${name}`);
   t.is(Number(families.get("tsmon_reports_ingested_total").metrics[0].value), 1);
   t.is(Number(families.get("tsmon_points_ingested_total").metrics[0].value), 3);
   t.deepEqual(families.get("tsmon_reports_refused_total").metrics.map((m: any) => [m.labels.reason, m.value]), [["INVALID_ARGUMENT", "2"]],
     "one refused by ingest, one by the stream");
   t.is(Number(families.get("tsmon_report_streams").metrics[0].value), 1);
+  t.is(Number(families.get("tsmon_request_bytes_limit").metrics[0].value), 64 * 1024 * 1024);
+  t.is(Number(families.get("tsmon_request_bytes").metrics[0].value), 0, "nothing held between requests");
   t.is(families.get("tsmon_ack_latency_seconds").metrics[0].count, "1");
   const actors = families.get("tsmon_actor_restarts").metrics.map((m: any) => m.labels.actor).sort();
   t.deepEqual(actors, ["agent-window-0", "cert-checker", "ingest", "notifier-0", "rule-evaluator-0"]);

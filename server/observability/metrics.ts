@@ -9,6 +9,8 @@ export interface MetricSources {
   live(): { clients: number; dropped: number };
   /** ReportStream calls open. */
   reportStreams(): number;
+  /** Bytes of reports and request bodies held now, and the bound ([actors] ingest_queue_bytes). */
+  requestBytes(): { inUse: number; limit: number };
   window(): Promise<{ agents: number; series: number; samplesHeld: number; bytesPerAgent: number }>;
   /** Reports the agent-window shards took and dropped (32-bit totals that wrap). */
   windowFeed(): { handled: number; dropped: number };
@@ -90,6 +92,14 @@ export function createServerMetrics(sources: MetricSources) {
   new Gauge({
     name: "tsmon_live_clients", help: "WebSocket live-feed clients connected to this process", registers,
     collect() { this.set(sources.live().clients); },
+  });
+  new Gauge({
+    name: "tsmon_request_bytes", help: "Bytes of reports and request bodies held by this process now (admission counts them against the limit)", registers,
+    collect() { this.set(sources.requestBytes().inUse); },
+  });
+  new Gauge({
+    name: "tsmon_request_bytes_limit", help: "The bound on tsmon_request_bytes ([actors] ingest_queue_bytes); past it requests are refused with RESOURCE_EXHAUSTED / 429", registers,
+    collect() { this.set(sources.requestBytes().limit); },
   });
   new Gauge({
     name: "tsmon_report_streams", help: "ReportStream calls open on this process (agents reporting over the stream)", registers,
