@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./ports.ts";
@@ -49,7 +50,13 @@ export async function spawnServer(configFile: string, ports: { grpc: number; htt
   let out = "";
   child.stdout!.on("data", (c) => (out += c));
   child.stderr!.on("data", (c) => (out += c));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => {
+    // A server killed with SIGKILL leaves its live-relay socket behind (server/live/relay.ts names it by pid).
+    for (const name of readdirSync(tmpdir())) {
+      if (name.startsWith("tsmon-live-") && name.endsWith(`-${child.pid}.sock`)) rmSync(path.join(tmpdir(), name), { force: true });
+    }
+    resolve(code);
+  }));
   const http = `http://127.0.0.1:${ports.http}`;
   // Generous: on a loaded 2-core CI machine, compiling the server through tsx alone can take 20 s.
   const deadline = Date.now() + 90_000;
