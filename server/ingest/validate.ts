@@ -39,15 +39,14 @@ export const COLUMNAR_FIELDS: FieldNames = {
 
 /**
  * Checks a whole report before anything of it is stored; throws INVALID_ARGUMENT naming
- * the first problem (field path and why), so the agent's log says what to fix.
+ * the first problem (field path and why), so the agent's log says what to fix. The agent id
+ * is the caller's to check first (agentIdProblem), before it is looked up anywhere.
  */
 export function validateReport(report: ReportToCheck, nowMs: number, retentionDays: number, names: FieldNames = BATCH_FIELDS): void {
   const fail = (where: string, why: string): never => {
     throw new TsmonError("INVALID_ARGUMENT", `${where}: ${why}`);
   };
-  const { agentId, samples: { timestamps, values }, series } = report;
-  const idProblem = agentIdProblem(agentId);
-  if (idProblem) fail("agent_id", idProblem);
+  const { samples: { timestamps, values }, series } = report;
   const n = values.length;
   if (n === 0) fail(names.points, "a report needs at least one point");
   if (n > LIMITS.maxPointsPerBatch) fail(names.points, `${n} points exceed the limit of ${LIMITS.maxPointsPerBatch} per report`);

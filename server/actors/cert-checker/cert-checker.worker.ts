@@ -1,6 +1,7 @@
 import { workerData } from "piscina";
 import { probe, trustContext } from "../../certs/probe.ts";
-import { assertNever, type CertCheckerReply, type CertCheckerTask, type CertCheckerWorkerData } from "../protocol/messages.ts";
+import { assertNever } from "../../../common/assert-never.ts";
+import { type CertCheckerReply, type CertCheckerTask, type CertCheckerWorkerData } from "../protocol/messages.ts";
 
 // The shell of the cert-checker actor: one trust store per thread, then a probe per task.
 const settings = workerData as CertCheckerWorkerData;

@@ -5,7 +5,8 @@ import { transitionAll, type AlertItem } from "../../alerts/lifecycle.ts";
 import type { AlertEvent, AlertRule, Observation } from "../../alerts/types.ts";
 import type { AlertStore } from "../../storage/alert-store.ts";
 import type { AgentRecord } from "../../storage/control-store.ts";
-import { assertNever, type EvaluatorReplies, type EvaluatorRequest } from "../protocol/messages.ts";
+import { assertNever } from "../../../common/assert-never.ts";
+import { type EvaluatorReplies, type EvaluatorRequest } from "../protocol/messages.ts";
 
 export interface EvaluatorDeps {
   store: AlertStore;

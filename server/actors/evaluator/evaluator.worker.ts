@@ -4,7 +4,8 @@ import { crashForTest, stopThread } from "../runtime/thread-exit.ts";
 import { ControlStore } from "../../storage/control-store.ts";
 import { nodeEndpoint } from "../runtime/comlink-node.ts";
 import { RuleEvaluator } from "./evaluator.ts";
-import { assertNever, type EvaluatorReplies, type EvaluatorRequest, type EvaluatorShardRequest, type EvaluatorWorkerData, type ReportEvents } from "../protocol/messages.ts";
+import { assertNever } from "../../../common/assert-never.ts";
+import { type EvaluatorReplies, type EvaluatorRequest, type EvaluatorShardRequest, type EvaluatorWorkerData, type ReportEvents } from "../protocol/messages.ts";
 import { shardOf } from "../runtime/shard-of.ts";
 import { logFromWorker } from "../runtime/worker-log.ts";
 

@@ -8,7 +8,8 @@ import { decodeColumnarReport, decodeSeriesDeclaration } from "../../ingest/colu
 import { agentIdProblem, BATCH_FIELDS, COLUMNAR_FIELDS, validateReport, type FieldNames } from "../../ingest/validate.ts";
 import { mustRecordNow, type RegistryNews } from "../../ingest/registry-update.ts";
 import { LastShapes, toSeriesText, type SeriesRef } from "../../../common/series-text.ts";
-import { assertNever, type IngestReply, type IngestTask, type ReportAuth, type ReportSamples, type SampleBlock } from "../protocol/messages.ts";
+import { assertNever } from "../../../common/assert-never.ts";
+import { type IngestReply, type IngestTask, type ReportAuth, type ReportSamples, type SampleBlock } from "../protocol/messages.ts";
 
 export interface IngestDeps {
   store: MetricStore;

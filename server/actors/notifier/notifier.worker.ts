@@ -9,7 +9,8 @@ import { ControlStore } from "../../storage/control-store.ts";
 import { Lease } from "../../storage/lease.ts";
 import type { StoredChannel } from "../../storage/notify-store.ts";
 import { nodeEndpoint } from "../runtime/comlink-node.ts";
-import { assertNever, type NotifierReplies, type NotifierRequest, type NotifierWorkerData } from "../protocol/messages.ts";
+import { assertNever } from "../../../common/assert-never.ts";
+import { type NotifierReplies, type NotifierRequest, type NotifierWorkerData } from "../protocol/messages.ts";
 
 // The shell of the notifier actor: the control store, the delivery lease, a tick, comlink.
 const settings = workerData as NotifierWorkerData;

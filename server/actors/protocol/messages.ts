@@ -232,7 +232,6 @@ export interface CertCheckerWorkerData {
   extraCaPem: string | null;
 }
 
-export { assertNever } from "../../../common/assert-never.ts";
 
 /** What a sealing pass is given (see sealer.worker.ts). */
 export interface SealerWorkerData {

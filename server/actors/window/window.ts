@@ -4,7 +4,8 @@ import { AgentRules, type SeriesRules } from "../../alerts/agent-rules.ts";
 import { parseSeriesText } from "../../../common/series-text.ts";
 import { compileRule, historyNeededMs, type CompiledRule } from "../../alerts/rule-match.ts";
 import type { Observation } from "../../alerts/types.ts";
-import { assertNever, type LatestValue, type SampleBlock, type WindowReply, type WindowRequest } from "../protocol/messages.ts";
+import { assertNever } from "../../../common/assert-never.ts";
+import { type LatestValue, type SampleBlock, type WindowReply, type WindowRequest } from "../protocol/messages.ts";
 
 /** What the window reads from storage when it (re)learns an agent. */
 export interface WindowDeps {
