@@ -48,6 +48,8 @@ export const serverConfigSchema = z.strictObject({
   retention_days: positiveInt.default(7),
   /** Days the 1 min / 1 h rollups of sealed days are kept (step queries reach back this far). */
   rollup_retention_days: positiveInt.default(90),
+  /** How often fresh data is compacted into hour chunks (the raw tail is about this long). */
+  compact_interval_secs: positiveInt.max(3600).default(10),
   /** Days alert history and the notification delivery log are kept. */
   history_retention_days: positiveInt.default(365),
   require_agent_auth: z.boolean().default(false),

@@ -16,8 +16,8 @@ import type { PartitionSet } from "../storage/partitions.ts";
 import { applyHistoryRetention, applyRetention } from "../storage/retention.ts";
 
 const RETENTION_EVERY_MS = 60 * 60_000;
-/** How often the lease holder looks for past days to seal into compressed columns. */
-const SEAL_EVERY_MS = 10 * 60_000;
+/** A sealer lease outlives a stalled holder this long before another process takes over the compaction. */
+const SEALER_LEASE_MS = 60_000;
 
 export interface JobDeps {
   partitions: PartitionSet;
@@ -39,13 +39,13 @@ export interface Jobs {
   close(): Promise<void>;
 }
 
-/** Work on a schedule rather than on a report: retention, sealing past days, certificate checks. */
+/** Work on a schedule rather than on a report: retention, compacting fresh data and sealing past days, certificate checks. */
 export async function startJobs(config: ServerConfig, deps: JobDeps): Promise<Jobs> {
   const { log } = deps;
   const retention = await startRetention(config, deps);
   const sealing = startSealing({
-    partitions: deps.partitions, dataDir: config.data_dir, retentionDays: config.retention_days, everyMs: SEAL_EVERY_MS,
-    lease: new Lease(deps.control.leases, "sealer", 2 * SEAL_EVERY_MS), log: log.child({ component: "sealing" }),
+    partitions: deps.partitions, dataDir: config.data_dir, retentionDays: config.retention_days, everyMs: config.compact_interval_secs * 1000,
+    lease: new Lease(deps.control.leases, "sealer", Math.max(SEALER_LEASE_MS, 3 * config.compact_interval_secs * 1000)), log: log.child({ component: "sealing" }),
   });
   const certPool = new CertCheckerPool({
     threads: config.actors.cert_checker_threads,

@@ -1,35 +1,25 @@
 import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.ts";
-import { LastShapes, parseSeriesText, toSeriesText, type SampleBlock, type SeriesRef } from "../../common/series-text.ts";
-import { contentHash } from "./content-hash.ts";
+import { LastShapes, toSeriesText, type SampleBlock, type SeriesRef } from "../../common/series-text.ts";
+import type { ChunkColumns } from "./chunks.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
-import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
+import { LATE_AFTER_MS, type PartitionSet } from "./partitions.ts";
 import { readRawPicks } from "./raw-read.ts";
-import { shapeIdOf, shapesOf, type ShapeBook } from "./raw-shapes.ts";
+import { distinctAgents, rawRecords, rawWrites, toPoints, toRawRecord, type LegacyValue, type RawValue, type RawWrite, type StoredPoint } from "./raw-records.ts";
+import { shapeIdOf, shapesOf } from "./raw-shapes.ts";
 import { Buckets, type Bucket } from "../query/aggregate.ts";
 import { ColumnBuilder, toPairs, type SeriesColumns } from "../query/point-columns.ts";
 import type { RollupBlock } from "./codec/chunk.ts";
 import { AgentBuilder, ROLLUPS, writeAgent } from "./sealed-day.ts";
 
+export type { StoredPoint } from "./raw-records.ts";
+
 /*
- * Raw layout: one record per (agent, timestamp) in the partition of that timestamp's UTC
- * day, key [agentId, tsMs, contentHash], value [shapeId, float64 values as bytes (the
- * platform's byte order)]; the shape, the record's series as one text, is stored once per partition
- * (raw-shapes.ts). The content hash makes a retried report overwrite itself instead of
- * duplicating. Sealing (`seal`) rewrites a past day into compressed columns; reads merge
- * both (see partitions.ts).
+ * A day's data is in up to three places (partitions.ts): raw generations (records as
+ * reports wrote them, raw-records.ts), hour chunks the compactor made of closed generations
+ * (chunks.ts), and the sealed day (sealed-day.ts). Reads merge them, one value per series
+ * and instant; writes go to the current raw generation.
  */
-
-type RawValue = [shapeId: string, values: Uint8Array];
-/** Records written before shapes: [metrics, labels, values]; still read, never written. */
-type LegacyValue = [metrics: string[], labels: (Labels | null)[], values: number[]];
-type RecordKey = [agentId: string, tsMs: number, hash: number];
-
-/** One raw record as read back: its series and their values at one instant. */
-interface RawRecord { tsMs: number; refs: readonly SeriesRef[]; values: Float64Array }
-
-/** One stored sample as read back. */
-export interface StoredPoint { metric: string; labels: Labels; value: number }
 
 /** Every point of one series in a time range, oldest first. */
 export interface SeriesPoints {
@@ -55,35 +45,38 @@ export class MetricStore {
 
   /** Stores one agent's report, as columns; resolves once it is flushed to disk. */
   async writeBlock(agentId: string, block: SampleBlock): Promise<void> {
-    const touched = new Set<RootDatabase>();
-    const writes: Promise<unknown>[] = [];
-    const late = new Map<string, RawWrite[]>();
-    const now = this.now();
+    const byDay = new Map<string, RawWrite[]>();
     const shapeId = (text: string) => this.shapeIds.get(agentId, text) ?? this.shapeIds.set(agentId, text, shapeIdOf(text));
     for (const record of rawWrites(agentId, block, shapeId)) {
       const day = dayOf(record.key[1]);
-      if (this.partitions.isLate(day, now)) {
-        const records = late.get(day);
-        if (records) records.push(record); else late.set(day, [record]);
-        continue;
-      }
-      const db = this.partitions.recent(day);
-      const shape = shapesOf(db).ensure(record.value[0], record.text);
-      if (shape) writes.push(shape);
-      writes.push(db.put(record.key, record.value));
-      touched.add(db);
+      const records = byDay.get(day);
+      if (records) records.push(record); else byDay.set(day, [record]);
     }
-    // Late reports: one durable transaction per day, under the generation lock.
-    for (const [day, records] of late) {
-      this.partitions.writeLate(day, (db) => db.transactionSync(() => {
+    await Promise.all([...byDay].map(([day, records]) => this.writeDay(day, records)));
+  }
+
+  /** Writes one day's records to its current raw generation, following it when a compactor closes it under the write. */
+  private async writeDay(day: string, records: readonly RawWrite[]): Promise<void> {
+    let target = this.partitions.writeTarget(day);
+    for (let attempt = 0; attempt < 16; attempt++) {
+      const { db } = target;
+      const shapes = shapesOf(db);
+      const written = await this.partitions.writeUnlessClosed(db, () => {
         for (const record of records) {
-          void shapesOf(db).ensure(record.value[0], record.text);
+          void shapes.ensure(record.value[0], record.text);
           void db.put(record.key, record.value);
         }
-      }));
+      });
+      if (written) {
+        await db.flushed;
+        // A file this write made may be one a compactor had just compacted and deleted (this
+        // thread chose its generation before): when the day has moved on, the records go to
+        // the current generation too. A point stored twice is read once.
+        if (!target.created || this.partitions.generation(day, true) === target.generation) return;
+      }
+      target = this.partitions.writeTarget(day, true);
     }
-    await Promise.all(writes);
-    await Promise.all([...touched].map((db) => db.flushed));
+    throw new Error(`a report for ${day} could not be stored: its raw generation kept closing under the write; the agent will retry`);
   }
 
   /**
@@ -95,11 +88,14 @@ export class MetricStore {
   newestBefore(agentId: string, tsMs: number): number {
     const day = dayOf(tsMs);
     if (this.partitions.isLate(day, this.now())) return 0;
-    const db = this.partitions.recent(day);
-    for (const key of db.getKeys({ start: [agentId, tsMs], end: [agentId, -Infinity], reverse: true, limit: 1 })) {
-      if (Array.isArray(key) && key[0] === agentId) return key[1] as number;
+    const view = this.partitions.view(day);
+    let newest = view.chunks?.newestBefore(agentId, tsMs) ?? 0;
+    for (const db of view.raws) {
+      for (const key of db.getKeys({ start: [agentId, tsMs], end: [agentId, -Infinity], reverse: true, limit: 1 })) {
+        if (Array.isArray(key) && key[0] === agentId) newest = Math.max(newest, key[1] as number);
+      }
     }
-    return 0;
+    return newest;
   }
 
   /** Reads from here on see what other threads and processes have committed. */
@@ -112,8 +108,24 @@ export class MetricStore {
     // Only partitions that exist: a range may span years (e.g. a catch-up from long ago).
     for (const day of this.partitions.daysBetween(fromMs, toMs)) {
       const view = this.partitions.view(day);
-      if (view.sealed) yield* sealedReports(view, agentId, fromMs, toMs);
-      for (const db of view.raws) for (const r of rawRecords(db, agentId, fromMs, toMs)) yield { tsMs: r.tsMs, points: toPoints(r) };
+      const sealed = view.sealed?.read(agentId);
+      const chunks = [...(view.chunks?.read(agentId, fromMs, toMs) ?? [])];
+      const sources = (sealed ? 1 : 0) + chunks.length + view.raws.length;
+      // One source reads as it is; several may hold the same instant (a retry stored after its
+      // hour was compacted, a compaction cut short): merged, one value per series and instant.
+      const builder = sources > 1 ? new AgentBuilder() : undefined;
+      const rows = [
+        ...(sealed ? [columnReports(sealed, fromMs, toMs)] : []),
+        ...chunks.map((c) => columnReports(c, fromMs, toMs)),
+        ...view.raws.map((db) => rawReports(db, agentId, fromMs, toMs)),
+      ];
+      for (const source of rows) {
+        for (const row of source) {
+          if (builder) builder.add(row.tsMs, row.points);
+          else yield row;
+        }
+      }
+      if (builder) yield* builder.rows();
     }
   }
 
@@ -152,12 +164,11 @@ export class MetricStore {
       for (let attempt = 0; ; attempt++) {
         const view = this.partitions.view(day);
         const before = new Map([...bySeries].map(([k, s]) => [k, s.columns.length]));
-        for (const metric of wantedMetrics) {
-          const sealed = view.sealed?.read(agentId, metric, labelFilter);
-          for (const s of sealed?.series ?? []) {
+        const pushColumns = (metric: string, columns: ChunkColumns | undefined) => {
+          for (const s of columns?.series ?? []) {
             if (!keep(s.labels)) continue;
-            // A sealed day's timestamps are sorted: only the slice in range is visited and reserved.
-            const out = seriesFor(metric, s.labels), ts = sealed!.timestamps, values = s.values;
+            // Sealed and chunk timestamps are sorted: only the slice in range is visited and reserved.
+            const out = seriesFor(metric, s.labels), ts = columns!.timestamps, values = s.values;
             const first = countBefore(ts, fromMs, false), end = countBefore(ts, toMs, true);
             out.reserve(end - first);
             for (let i = first; i < end; i++) {
@@ -165,6 +176,10 @@ export class MetricStore {
               if (v !== undefined) out.push(ts[i]!, v);
             }
           }
+        };
+        for (const metric of wantedMetrics) {
+          pushColumns(metric, view.sealed?.read(agentId, metric, labelFilter));
+          for (const chunk of view.chunks?.read(agentId, fromMs, toMs, metric, labelFilter) ?? []) pushColumns(metric, chunk);
         }
         // Which of a shape's series are asked for, found once per shape.
         const wanted = new Map<readonly SeriesRef[], [index: number, series: ColumnBuilder][]>();
@@ -185,7 +200,7 @@ export class MetricStore {
       }
     }
     // Late reports of a sealed day come after it: finish() restores time order, one value per
-    // instant (a report retried after its day was sealed is stored again until the next seal).
+    // instant (a report retried after its hour was compacted is stored again until the next compaction).
     // A series with no point in range (read from a sealed day, or by an attempt read again) is not one.
     return [...bySeries.values()].filter(({ columns }) => columns.length > 0).map(({ metric, labels, columns }) => ({ metric, labels, ...columns.finish() }));
   }
@@ -235,7 +250,7 @@ export class MetricStore {
       const start = dayStartMs(day), end = start + DAY_MS - 1;
       if (resolution && start >= fromMs && end <= toMs) {
         const view = this.partitions.view(day);
-        const rollupDay = view.sealed && view.raws.length === 0 ? this.partitions.rollups(day) : undefined;
+        const rollupDay = view.sealed && !view.chunks && view.raws.length === 0 ? this.partitions.rollups(day) : undefined;
         const rollups = rollupDay ? metrics.map((m) => [m, rollupDay.rollups(agentId, m, labelFilter, resolution)] as const) : [];
         // A metric without rollups that day is read from points: then so is the whole day.
         if (rollupDay && rollups.every(([, blocks]) => blocks) && this.partitions.isCurrent(day, view)) {
@@ -257,13 +272,13 @@ export class MetricStore {
    * sealed and the sealed version's bytes on disk.
    */
   async seal(day: string): Promise<{ points: number; bytes: number; rollupBytes: number }> {
-    // Recent days take writes without the generation lock: they must not be sealed yet.
-    if (!this.partitions.isLate(day, this.now())) throw new Error(`day ${day} still takes unlocked writes; seal it once it is ${LATE_AFTER_MS / 3_600_000} h past its end`);
-    const upTo = this.partitions.beginSeal(day);
-    const previous = this.partitions.view(day).sealed;
+    // Days still taking reports stay in hour chunks: sealing rewrites the whole day.
+    if (!this.partitions.isLate(day, this.now())) throw new Error(`day ${day} still takes reports; seal it once it is ${LATE_AFTER_MS / 3_600_000} h past its end`);
+    const upTo = await this.partitions.beginSeal(day);
+    const { sealed: previous, chunks } = this.partitions.view(day);
     const raws = this.partitions.rawUpTo(day, upTo);
     // Agent by agent (raw keys sort by agent), so memory holds one agent-day at a time.
-    const agents = new Set(previous?.agents() ?? []);
+    const agents = new Set([...(previous?.agents() ?? []), ...(chunks?.agents() ?? [])]);
     for (const db of raws) for (const agentId of distinctAgents(db)) agents.add(agentId);
     const from = dayStartMs(day), to = from + DAY_MS - 1;
     let points = 0;
@@ -273,6 +288,7 @@ export class MetricStore {
         const builder = new AgentBuilder();
         const earlier = previous?.read(agentId);
         if (earlier) builder.addSealed(earlier.timestamps, earlier.series);
+        for (const chunk of chunks?.read(agentId, from, to) ?? []) builder.addSealed(chunk.timestamps, chunk.series);
         for (const db of raws) for (const r of rawRecords(db, agentId, from, to)) builder.add(r.tsMs, toPoints(r));
         points += builder.points;
         if (builder.points) await writeAgent(env, rollups, agentId, builder.columns());
@@ -303,84 +319,12 @@ function addRuns(buckets: Buckets, ts: Float64Array, values: Float64Array, stepM
   }
 }
 
-/** The agents with records in a raw partition, skipping from one agent's keys to the next. */
-function* distinctAgents(db: RootDatabase): Generator<string> {
-  let start: unknown = undefined;
-  for (;;) {
-    const [first] = db.getKeys({ start: start as never, limit: 1 }) as Iterable<RecordKey | string>;
-    if (first === undefined) return;
-    // The root keyspace also names the `shapes` database (a string key): step over it, not
-    // over the records of an agent that happens to have the same id.
-    if (typeof first === "string") {
-      start = [first, -Infinity];
-      continue;
-    }
-    yield first[0];
-    start = [first[0], Infinity];
-  }
-}
 
-interface RawWrite { key: RecordKey; value: RawValue; text: string }
 
-/** A report's records: one per instant (an agent's report usually has one). */
-function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string) => string): Generator<RawWrite> {
-  const { timestamps, values } = block;
-  const rawWrite = (tsMs: number, text: string, group: Float64Array): RawWrite => {
-    const id = shapeId(text);
-    // The platform's byte order, little-endian wherever Node runs in practice.
-    const bytes = new Uint8Array(group.buffer, group.byteOffset, group.byteLength);
-    return { key: [agentId, tsMs, contentHash(id, group)], value: [id, bytes], text };
-  };
-  if (timestamps.every((ts) => ts === timestamps[0])) {
-    if (timestamps.length) yield rawWrite(timestamps[0]!, block.series, values);
-    return;
-  }
-  const refs = parseSeriesText(block.series);
-  const byTs = new Map<number, number[]>();
-  timestamps.forEach((ts, i) => { const group = byTs.get(ts); if (group) group.push(i); else byTs.set(ts, [i]); });
-  for (const [ts, group] of byTs) yield rawWrite(ts, toSeriesText(group.map((i) => refs[i]!)), Float64Array.from(group, (i) => values[i]!));
-}
 
-function* rawRecords(db: RootDatabase, agentId: string, fromMs: number, toMs: number): Generator<RawRecord> {
-  const shapes = shapesOf(db);
-  for (const { key, value } of db.getRange({ start: [agentId, fromMs], end: [agentId, toMs, Infinity] })) {
-    yield toRawRecord(shapes, (key as RecordKey)[1], value as RawValue | LegacyValue);
-  }
-}
 
-function toRawRecord(shapes: ShapeBook, tsMs: number, value: RawValue | LegacyValue): RawRecord {
-  if (value.length === 3) {
-    const [m, l, v] = value;
-    return { tsMs, refs: m.map((metric, i) => [metric, l[i] ?? EMPTY_LABELS]), values: Float64Array.from(v) };
-  }
-  const [shapeId, bytes] = value;
-  // Copied: the decoded bytes may sit unaligned in a buffer lmdb-js reuses.
-  const values = new Float64Array(bytes.byteLength / 8);
-  new Uint8Array(values.buffer).set(bytes);
-  return { tsMs, refs: shapes.refs(shapeId), values };
-}
 
-function* sealedReports(view: DayView, agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
-  const sealed = view.sealed!.read(agentId);
-  if (!sealed) return;
-  // Sorted timestamps: only the reports in range are gathered.
-  const { timestamps } = sealed;
-  const first = countBefore(timestamps, fromMs, false), end = countBefore(timestamps, toMs, true);
-  const rows: StoredPoint[][] = Array.from({ length: end - first }, () => []);
-  for (const s of sealed.series) {
-    for (let i = first; i < end; i++) {
-      const value = s.values[i];
-      if (value !== undefined) rows[i - first]!.push({ metric: s.metric, labels: s.labels, value });
-    }
-  }
-  for (let i = first; i < end; i++) yield { tsMs: timestamps[i]!, points: rows[i - first]! };
-}
 
-function toPoints({ refs, values }: RawRecord): StoredPoint[] {
-  const points: StoredPoint[] = new Array(refs.length);
-  for (let i = 0; i < refs.length; i++) points[i] = { metric: refs[i]![0], labels: refs[i]![1], value: values[i]! };
-  return points;
-}
 
 /** How many of the sorted `ts` come before `t` (with `orAt`, also those equal to it). */
 function countBefore(ts: ArrayLike<number>, t: number, orAt: boolean): number {
@@ -391,4 +335,22 @@ function countBefore(ts: ArrayLike<number>, t: number, orAt: boolean): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** The rows of sealed or chunk columns with fromMs ≤ ts ≤ toMs. */
+function* columnReports({ timestamps, series }: ChunkColumns, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
+  // Sorted timestamps: only the reports in range are gathered.
+  const first = countBefore(timestamps, fromMs, false), end = countBefore(timestamps, toMs, true);
+  const rows: StoredPoint[][] = Array.from({ length: end - first }, () => []);
+  for (const s of series) {
+    for (let i = first; i < end; i++) {
+      const value = s.values[i];
+      if (value !== undefined) rows[i - first]!.push({ metric: s.metric, labels: s.labels, value });
+    }
+  }
+  for (let i = first; i < end; i++) yield { tsMs: timestamps[i]!, points: rows[i - first]! };
+}
+
+function* rawReports(db: RootDatabase, agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
+  for (const r of rawRecords(db, agentId, fromMs, toMs)) yield { tsMs: r.tsMs, points: toPoints(r) };
 }

@@ -3,35 +3,55 @@ import path from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { DAY_MS, dayOf, dayStartMs, expiredDays, isDayName } from "./days.ts";
 import { processExists } from "../process-exists.ts";
+import { ChunkDay } from "./chunks.ts";
+import { holdsRecords } from "./raw-records.ts";
 import { RollupDay, SealedDay } from "./sealed-day.ts";
 
-/** A day whose end is further back than this takes writes through the generation lock (late data). */
+/** A day is sealed only once its end is further back than this (sealing.ts waits twice as long). */
 export const LATE_AFTER_MS = 6 * 3_600_000;
+
+/**
+ * The key that closes a raw generation: every record is written on the condition that it is
+ * absent (lmdb's conditional write, checked inside the environment's write transaction), so
+ * once it is committed no writer of any process adds to that generation — they move on to the
+ * next — and the compactor or a seal can read it whole and delete it.
+ */
+const CLOSED = "closed";
 
 const RAW = /^(\d{4}-\d{2}-\d{2})(?:\.g(\d+))?\.mdb$/;
 const SEALED = /^(\d{4}-\d{2}-\d{2})\.v(\d+)\.mdb$/;
 const ROLLUP = /^(\d{4}-\d{2}-\d{2})\.mdb$/;
+const CHUNKS = /^(\d{4}-\d{2}-\d{2})(?:\.a(\d+))?\.mdb$/;
 
-/** What a reader of one day sees: the sealed part, and the raw generations written after it. */
+/** What a reader of one day sees: the sealed part, the chunks compacted after it, and the raw generations not yet compacted. */
 export interface DayView {
   sealed?: SealedDay;
+  chunks?: ChunkDay;
   raws: RootDatabase[];
+  /** The raw generations read, to tell whether a compaction ran meanwhile (isCurrent). */
+  generations: readonly number[];
 }
+
+/** Where a report of one day goes: the current raw generation's environment. */
+export interface WriteTarget { db: RootDatabase; generation: number; created: boolean }
 
 /**
  * Metric partitions, one UTC day each, shared by every thread and PM2 process:
  *
- * - raw: `metrics/<day>.mdb`, then `<day>.g<N>.mdb` — one record per report, as written.
- *   Reports go to generation 0 while the day is recent; a late report for an older day
- *   goes, under the generation lock (`metrics/generations.mdb`), to the day's current
- *   generation.
+ * - raw: `metrics/<day>.mdb`, then `<day>.g<N>.mdb` — one record per report, as written,
+ *   into the day's current generation (`metrics/generations.mdb`). The compactor closes
+ *   the current generation (see CLOSED) every few seconds, so writers move to the next one.
+ * - chunks: `chunks/<day>[.a<N>].mdb` — closed raw generations compacted into per-agent
+ *   hour chunks (chunks.ts), written after sealed version N (none: no suffix). A raw
+ *   generation is deleted only once its chunks are durable.
  * - rollups: `rollups/<day>.mdb` — 1 min and 1 h aggregates of a sealed day, written before
  *   the sealed version they belong to appears.
  * - sealed: `sealed/<day>.v<N>.mdb` — the day compressed into columns (sealed-day.ts),
- *   holding raw generations 0..N. Sealing bumps the generation first (under the lock, so
- *   no write is in flight to the ones being sealed), writes a new version, then deletes the
- *   raw generations and older versions it replaces. Readers take the newest version and
- *   only the raw generations after it, so nothing is read twice.
+ *   holding raw generations 0..N and the chunks made of them. Sealing closes the current
+ *   generation, writes a new version, then deletes the raw generations, chunks and older
+ *   versions it replaces. Readers take the newest version, its chunks, and only the raw
+ *   generations after it; where a crash left a point in two places (chunks written, raw not
+ *   yet deleted) readers keep one value per series and instant.
  *
  * Environments are opened lazily; retention closes and deletes whole days.
  */
@@ -39,6 +59,9 @@ export class PartitionSet {
   readonly dir: string;
   readonly sealedDir: string;
   readonly rollupDir: string;
+  readonly chunkDir: string;
+  /** The generation this process last wrote each day's reports to. */
+  private readonly writing = new Map<string, number>();
   private readonly handles = new Map<string, RootDatabase>();
   private readonly sealed = new Map<string, SealedDay>();
   private readonly generations: RootDatabase;
@@ -48,59 +71,141 @@ export class PartitionSet {
     this.dir = path.join(dataDir, "metrics");
     this.sealedDir = path.join(dataDir, "sealed");
     this.rollupDir = path.join(dataDir, "rollups");
-    for (const dir of [this.dir, this.sealedDir, this.rollupDir]) mkdirSync(dir, { recursive: true });
+    this.chunkDir = path.join(dataDir, "chunks");
+    for (const dir of [this.dir, this.sealedDir, this.rollupDir, this.chunkDir]) mkdirSync(dir, { recursive: true });
     this.generations = open({ path: path.join(this.dir, "generations.mdb") });
   }
 
-  /** The environment a report of a recent day is written to (generation 0). */
+  /** The environment of the day's current raw generation (tests write legacy records there). */
   recent(day: string): RootDatabase {
-    return this.raw(day, 0);
+    return this.raw(day, this.generation(day));
   }
 
-  /** True when reports of `day` must go through `writeLate`. */
+  /** True once `day` ended long enough ago to be sealed. */
   isLate(day: string, nowMs: number): boolean {
     return dayStartMs(day) + DAY_MS + LATE_AFTER_MS < nowMs;
   }
 
   /**
-   * Writes a late report under the generation lock, synchronously and durably: a seal that
-   * bumps the generation waits for it, or it waits for the bump and lands in the new one.
+   * Where to write a report of `day`: the generation this process wrote to last, or (with
+   * `moved`, after a write found it closed) the current one. `created` tells that this open
+   * made the file, which a compactor may have deleted a moment before: see MetricStore.
    */
-  writeLate(day: string, write: (db: RootDatabase) => void): void {
-    this.generations.transactionSync(() => write(this.raw(day, this.generation(day))));
+  writeTarget(day: string, moved = false): WriteTarget {
+    let generation = this.writing.get(day);
+    if (generation === undefined || moved) {
+      generation = this.generation(day, true);
+      this.writing.set(day, generation);
+    }
+    const file = this.rawFile(day, generation);
+    const created = !this.handles.has(file) && !existsSync(file);
+    return { db: this.raw(day, generation), generation, created };
   }
 
-  generation(day: string): number {
+  /** Writes `write`'s puts to `db` unless its generation is closed; resolves to whether they were. */
+  writeUnlessClosed(db: RootDatabase, write: () => void): Promise<boolean> {
+    return db.ifNoExists(CLOSED, write);
+  }
+
+  /** The day's current raw generation (`fresh`: as committed now, not as this thread's snapshot saw it). */
+  generation(day: string, fresh = false): number {
+    if (fresh) this.generations.resetReadTxn();
     return (this.generations.get(day) as number | undefined) ?? 0;
   }
 
-  /** Starts a seal: later writes go to a new generation; returns the last one to seal. */
-  beginSeal(day: string): number {
-    let sealUpTo = 0;
+  /**
+   * Moves the day's writers to a new generation and closes the one they wrote to; resolves
+   * to the closed generation once no write can land in it any more.
+   */
+  async rotate(day: string): Promise<number> {
+    let closed = 0;
     this.generations.transactionSync(() => {
-      sealUpTo = this.generation(day);
-      this.generations.putSync(day, sealUpTo + 1);
+      closed = this.generation(day);
+      this.generations.putSync(day, closed + 1);
     });
-    return sealUpTo;
+    await this.closeGeneration(day, closed);
+    return closed;
   }
 
-  /** The newest sealed version of `day` and the raw generations written after it. */
+  /** Closes a raw generation (again: a compaction interrupted after the bump closes it here). */
+  async closeGeneration(day: string, generation: number): Promise<void> {
+    const file = this.rawFile(day, generation);
+    if (!this.handles.has(file) && !existsSync(file)) return;
+    const db = this.raw(day, generation);
+    if (db.get(CLOSED) === undefined) await db.put(CLOSED, true);
+    await db.flushed;
+  }
+
+  /** True when the day's current raw generation holds records (a compaction closes it first). */
+  currentHoldsRecords(day: string): boolean {
+    const file = this.rawFile(day, this.generation(day, true));
+    return (this.handles.has(file) || existsSync(file)) && holdsRecords(this.raw(day, this.generation(day)));
+  }
+
+  /** Starts a seal: later writes go to a new generation; resolves to the last one to seal. */
+  beginSeal(day: string): Promise<number> {
+    return this.rotate(day);
+  }
+
+  /**
+   * The newest sealed version of `day`, the chunks written after it, and the raw generations
+   * after it. The chunks are read at a snapshot taken after the raw files were listed: a
+   * generation compacted meanwhile is then found in them (isCurrent tells of the rest).
+   */
   view(day: string): DayView {
     const version = this.sealedVersions(day).at(-1);
     const sealed = version === undefined ? undefined : this.sealedDay(day, version);
     const after = sealed ? sealed.through : -1;
-    // Generations inside the seal may still be open here (deleted by another process): let them go.
-    for (let g = 0; g <= after; g++) if (this.handles.has(this.rawFile(day, g))) void this.close(this.rawFile(day, g));
-    const raws = this.rawGenerations(day).filter((g) => g > after).flatMap((g) => {
-      const file = this.rawFile(day, g);
-      return this.handles.has(file) || existsSync(file) ? [this.raw(day, g)] : [];
-    });
-    return sealed ? { sealed, raws } : { raws };
+    const onDisk = new Set(this.rawGenerations(day));
+    // Generations sealed or compacted (deleted by another process) may still be open here: let them go.
+    for (const file of [...this.handles.keys()]) {
+      const m = RAW.exec(path.basename(file));
+      if (m && m[1] === day && path.dirname(file) === this.dir && (!onDisk.has(Number(m[2] ?? 0)) || Number(m[2] ?? 0) <= after)) void this.close(file);
+    }
+    const generations = [...onDisk].filter((g) => g > after);
+    const raws = generations.map((g) => this.raw(day, g));
+    const chunkFile = this.chunkFile(day, after);
+    let chunks: ChunkDay | undefined;
+    if (this.handles.has(chunkFile) || existsSync(chunkFile)) {
+      const env = this.env(chunkFile, day, "binary");
+      env.resetReadTxn();
+      chunks = new ChunkDay(env);
+    }
+    return { ...(sealed ? { sealed } : {}), ...(chunks ? { chunks } : {}), raws, generations };
   }
 
-  /** True while `view` is still what a reader would get now (no seal replaced it meanwhile). */
+  /** True while `view` is still what a reader would get now (no seal or compaction replaced it meanwhile). */
   isCurrent(day: string, view: DayView): boolean {
-    return this.sealedVersions(day).at(-1) === view.sealed?.through;
+    if (this.sealedVersions(day).at(-1) !== view.sealed?.through) return false;
+    const after = view.sealed?.through ?? -1;
+    const now = this.rawGenerations(day).filter((g) => g > after);
+    return now.length === view.generations.length && now.every((g, i) => g === view.generations[i]);
+  }
+
+  /** The environment compacted chunks of `day` are written to (those after its newest sealed version). */
+  chunksForWriting(day: string): { env: RootDatabase; after: number } {
+    const after = this.sealedVersions(day).at(-1) ?? -1;
+    return { env: this.env(this.chunkFile(day, after), day, "binary"), after };
+  }
+
+  /**
+   * Raw generations of `day` before the current one, still on disk: closed ones to compact.
+   * Those inside the newest seal are left only by a seal cut short before deleting them (or a
+   * writer that reopened a deleted file): compacted too, their points read once.
+   */
+  closedGenerations(day: string): number[] {
+    const current = this.generation(day, true);
+    return this.rawGenerations(day).filter((g) => g < current);
+  }
+
+  /** The environment of one raw generation (it must be on disk). */
+  rawEnv(day: string, generation: number): RootDatabase {
+    return this.raw(day, generation);
+  }
+
+  /** Deletes a raw generation whose records are durable elsewhere (compacted or sealed). */
+  removeRaw(day: string, generation: number): Promise<void> {
+    return this.remove(this.rawFile(day, generation));
   }
 
   /** Raw generations of `day` on disk, oldest first. */
@@ -131,6 +236,7 @@ export class PartitionSet {
     rmSync(`${draft}-lock`, { force: true });
     for (const v of this.sealedVersions(day)) if (v < through) await this.remove(path.join(this.sealedDir, `${day}.v${v}.mdb`));
     for (const g of this.rawGenerations(day)) if (g <= through) await this.remove(this.rawFile(day, g));
+    for (const f of this.files(this.chunkDir, CHUNKS)) if (f.day === day && chunkAfter(f.name) < through) await this.remove(path.join(this.chunkDir, f.name));
   }
 
   /** Deletes half-built sealed versions whose builder process is gone (a seal interrupted by a stop or crash). */
@@ -163,21 +269,28 @@ export class PartitionSet {
     return this.days().filter((d) => d >= first && d <= last);
   }
 
-  /** Days that have raw or sealed data on disk, oldest first. */
+  /** Days that have raw, compacted or sealed data on disk, oldest first. */
   days(): string[] {
-    const days = new Set([...this.files(this.dir, RAW), ...this.files(this.sealedDir, SEALED)].map((f) => f.day));
+    const days = new Set([...this.files(this.dir, RAW), ...this.files(this.chunkDir, CHUNKS), ...this.files(this.sealedDir, SEALED)].map((f) => f.day));
     return [...days].filter(isDayName).sort();
   }
 
-  /** Days that have raw generations (candidates for sealing), oldest first. */
+  /** Days that have raw generations (candidates for compaction), oldest first. */
   rawDays(): string[] {
     return [...new Set(this.files(this.dir, RAW).map((f) => f.day))].filter(isDayName).sort();
   }
 
-  /** Bytes on disk per day, raw and sealed together. */
+  /** Days with data not yet in their newest sealed version (raw generations or chunks): candidates for sealing. */
+  unsealedDays(): string[] {
+    const days = new Set(this.rawDays());
+    for (const f of this.files(this.chunkDir, CHUNKS)) if (chunkAfter(f.name) === (this.sealedVersions(f.day).at(-1) ?? -1)) days.add(f.day);
+    return [...days].filter(isDayName).sort();
+  }
+
+  /** Bytes on disk per day, raw, compacted and sealed together. */
   sizes(): { partition: string; bytes: number }[] {
     const bytes = new Map<string, number>();
-    for (const [dir, re] of [[this.dir, RAW], [this.sealedDir, SEALED]] as const) {
+    for (const [dir, re] of [[this.dir, RAW], [this.chunkDir, CHUNKS], [this.sealedDir, SEALED]] as const) {
       for (const f of this.files(dir, re)) bytes.set(f.day, (bytes.get(f.day) ?? 0) + fileSize(path.join(dir, f.name)));
     }
     return [...bytes].sort().map(([partition, b]) => ({ partition, bytes: b }));
@@ -192,6 +305,7 @@ export class PartitionSet {
   async drop(day: string): Promise<void> {
     for (const g of this.rawGenerations(day)) await this.remove(this.rawFile(day, g));
     for (const v of this.sealedVersions(day)) await this.remove(path.join(this.sealedDir, `${day}.v${v}.mdb`));
+    for (const f of this.files(this.chunkDir, CHUNKS)) if (f.day === day) await this.remove(path.join(this.chunkDir, f.name));
   }
 
   async dropRollups(day: string): Promise<void> {
@@ -237,6 +351,10 @@ export class PartitionSet {
     return path.join(this.rollupDir, `${day}.mdb`);
   }
 
+  private chunkFile(day: string, after: number): string {
+    return path.join(this.chunkDir, after < 0 ? `${day}.mdb` : `${day}.a${after}.mdb`);
+  }
+
   private rawFile(day: string, generation: number): string {
     return path.join(this.dir, generation === 0 ? `${day}.mdb` : `${day}.g${generation}.mdb`);
   }
@@ -280,6 +398,9 @@ export class PartitionSet {
 }
 
 const dayOfFile = (file: string) => path.basename(file).slice(0, 10);
+
+/** The sealed version a chunk file follows (-1: none). */
+const chunkAfter = (name: string) => Number(CHUNKS.exec(name)?.[2] ?? -1);
 
 function isRunning(pid: number): boolean {
   // This process builds in a worker it has just started; an older draft of ours is abandoned.

@@ -40,14 +40,19 @@ export class SealedDay {
    */
   read(agentId: string, metric?: string, labelFilter: Labels = {}): { timestamps: Float64Array; series: SeriesBlock[] } | undefined {
     let timestamps: Float64Array = new Float64Array(0);
-    const series = this.entries(agentId, SERIES, metric, labelFilter, (ts) => (timestamps = decodeTimestampBlock(ts)))
-      ?.map((e) => decodeSeriesBlock(e.block, timestamps.length));
-    return series && { timestamps, series };
+    return readColumns(this.env, agentId, metric, labelFilter);
   }
+}
 
-  private entries(agentId: string, kind: number, metric: string | undefined, labelFilter: Labels, onTimestamps?: (block: Uint8Array) => void): Entry[] | undefined {
-    return readEntries(this.env, agentId, kind, metric, labelFilter, onTimestamps);
-  }
+/**
+ * The timestamps and series (with `metric`: only that metric's) of the agent record under
+ * `key` in a sealed day or a chunk environment, or undefined when there is none.
+ */
+export function readColumns(env: RootDatabase, key: string | [string, number], metric?: string, labelFilter: Labels = {}): { timestamps: Float64Array; series: SeriesBlock[] } | undefined {
+  let timestamps: Float64Array = new Float64Array(0);
+  const series = readEntries(env, key, SERIES, metric, labelFilter, (ts) => (timestamps = decodeTimestampBlock(ts)))
+    ?.map((e) => decodeSeriesBlock(e.block, timestamps.length));
+  return series && { timestamps, series };
 }
 
 /**
@@ -70,8 +75,8 @@ export class RollupDay {
  * The entries of one kind matching `metric` and the label filter, read in place (no copy
  * of the agent-day; valid only until the next read on this thread, so callers decode at once).
  */
-function readEntries(env: RootDatabase, agentId: string, kind: number, metric: string | undefined, labelFilter: Labels, onTimestamps?: (block: Uint8Array) => void): Entry[] | undefined {
-  const bytes = env.getBinaryFast(agentId);
+function readEntries(env: RootDatabase, key: string | [string, number], kind: number, metric: string | undefined, labelFilter: Labels, onTimestamps?: (block: Uint8Array) => void): Entry[] | undefined {
+  const bytes = env.getBinaryFast(key);
   if (!bytes) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint8(0) !== RECORD_VERSION) throw new RangeError(`sealed record format ${view.getUint8(0)} is not known to this version of tsmon`);
@@ -146,6 +151,11 @@ export class AgentBuilder {
     }
   }
 
+  /** The rows added, oldest first, one value per series. */
+  *rows(): Generator<{ tsMs: number; points: { metric: string; labels: Labels; value: number }[] }> {
+    for (const tsMs of [...this.byTs.keys()].sort((x, y) => x - y)) yield { tsMs, points: [...this.byTs.get(tsMs)!.values()] };
+  }
+
   columns(): AgentColumns {
     const timestamps = [...this.byTs.keys()].sort((a, b) => a - b);
     const series = new Map<string, { metric: string; labels: Labels; values: (number | undefined)[] }>();
@@ -158,6 +168,12 @@ export class AgentBuilder {
     });
     return { timestamps, series: [...series.values()] };
   }
+}
+
+/** One agent's columns as a record without rollups (an hour chunk of fresh data, see chunks.ts). */
+export function encodeColumns({ timestamps, series }: AgentColumns): Uint8Array {
+  const values = series.map((s) => ({ kind: SERIES, key: seriesKey(s.metric, s.labels), block: encodeSeriesBlock(s) }));
+  return record(values, encodeTimestampBlock(timestamps), new TextEncoder());
 }
 
 /** Writes one agent's columns into a sealed day being built, and their rollups into the day's rollup environment. */

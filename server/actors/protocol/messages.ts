@@ -233,10 +233,23 @@ export interface CertCheckerWorkerData {
 }
 
 
-/** What a sealing pass is given (see sealer.worker.ts). */
+/** What the sealer thread is started with (see sealer.worker.ts). */
 export interface SealerWorkerData {
   dataDir: string;
-  days: string[];
+}
+
+/** One pass of the sealer thread: days to compact (fresh data), then days to seal. */
+export interface SealerPass {
+  compact: string[];
+  seal: string[];
+}
+
+/** One day's outcome in a compaction. */
+export type CompactResult = { day: string; generations: number; points: number; ms: number } | { day: string; error: string };
+
+export interface SealerPassResult {
+  compacted: CompactResult[];
+  sealed: SealResult[];
 }
 
 /** One day's outcome in a sealing pass. */

@@ -1,0 +1,66 @@
+import type { RootDatabase } from "lmdb";
+import type { Labels } from "../../common/metrics.ts";
+import type { SeriesBlock } from "./codec/chunk.ts";
+import { AgentBuilder, encodeColumns, readColumns } from "./sealed-day.ts";
+
+/*
+ * Compacted fresh data (`chunks/<day>[.a<N>].mdb`, the chunks written after sealed version
+ * N of the day): one record per (agent, hour), key [agentId, hourStartMs], in the sealed
+ * record format without rollups — timestamps once per agent-hour, each series its own
+ * compressed block. The compactor (compaction.ts) folds closed raw generations into them,
+ * rewriting an hour's record when more of its data arrives; sealing merges them into the day.
+ */
+
+export const CHUNK_MS = 3_600_000;
+
+type ChunkKey = [agentId: string, hourStartMs: number];
+
+export interface ChunkColumns { timestamps: Float64Array; series: SeriesBlock[] }
+
+export class ChunkDay {
+  constructor(readonly env: RootDatabase) {}
+
+  /** The agent's hour chunks that overlap [fromMs, toMs], oldest first (with `metric`: only its series). */
+  *read(agentId: string, fromMs: number, toMs: number, metric?: string, labelFilter?: Labels): Generator<ChunkColumns> {
+    const first = Math.floor(fromMs / CHUNK_MS) * CHUNK_MS;
+    for (const key of this.env.getKeys({ start: [agentId, first], end: [agentId, toMs + 1] })) {
+      const columns = readColumns(this.env, key as ChunkKey, metric, labelFilter);
+      if (columns) yield columns;
+    }
+  }
+
+  /** The agents with chunks, each once. */
+  agents(): string[] {
+    const agents: string[] = [];
+    let start: unknown = undefined;
+    for (;;) {
+      const [first] = this.env.getKeys({ start: start as never, limit: 1 }) as Iterable<ChunkKey>;
+      if (first === undefined) return agents;
+      agents.push(first[0]);
+      start = [first[0], Infinity];
+    }
+  }
+
+  /** The newest instant before `tsMs` the agent has in its chunks, or 0. */
+  newestBefore(agentId: string, tsMs: number): number {
+    for (const key of this.env.getKeys({ start: [agentId, tsMs], end: [agentId, -Infinity], reverse: true })) {
+      const ts = readColumns(this.env, key as ChunkKey, "\u0000")?.timestamps ?? new Float64Array(0);
+      for (let i = ts.length - 1; i >= 0; i--) if (ts[i]! < tsMs) return ts[i]!;
+    }
+    return 0;
+  }
+}
+
+/**
+ * Adds `rows` to the agent's chunk of the hour starting at `hourStartMs`: the stored chunk and
+ * the rows are merged (a later row of the same series and instant wins) and written back.
+ * The write is not awaited here: the caller waits for the environment's flush once.
+ */
+export function mergeIntoChunk(env: RootDatabase, agentId: string, hourStartMs: number, rows: Iterable<{ tsMs: number; points: Iterable<{ metric: string; labels: Labels; value: number }> }>): number {
+  const builder = new AgentBuilder();
+  const stored = readColumns(env, [agentId, hourStartMs]);
+  if (stored) builder.addSealed(stored.timestamps, stored.series);
+  for (const row of rows) builder.add(row.tsMs, row.points);
+  void env.put([agentId, hourStartMs], encodeColumns(builder.columns()));
+  return builder.points;
+}
