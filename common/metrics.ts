@@ -42,3 +42,23 @@ export function seriesKey(metric: string, labels: Labels): string {
   }
   return out + "}";
 }
+
+/**
+ * The metric and labels of a series key (the inverse of seriesKey, for names that pass
+ * ingest's validation: metric names have no `{`, label keys no `=` or `,`).
+ */
+export function parseSeriesKey(key: string): { metric: string; labels: Labels } {
+  const open = key.indexOf("{");
+  if (open < 0) return { metric: key, labels: {} };
+  const labels: Record<string, string> = {};
+  let at = open + 1;
+  while (at < key.length - 1) {
+    const eq = key.indexOf("=", at);
+    // The value is a JSON string: find its closing quote, stepping over escapes.
+    let end = eq + 2;
+    while (key[end] !== '"') end += key[end] === "\\" ? 2 : 1;
+    labels[key.slice(at, eq)] = JSON.parse(key.slice(eq + 1, end + 1)) as string;
+    at = end + 2;
+  }
+  return { metric: key.slice(0, open), labels };
+}

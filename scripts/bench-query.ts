@@ -22,6 +22,11 @@ import { adminHeaders } from "./lib/test-credentials.ts";
  * reference queries in-process (storage alone) and over HTTP against a real server on that
  * data (keep-alive, one request at a time).
  */
+// `--fresh`: the last 25 h as agents send it, compacted while the server runs (bench-fresh.ts).
+if (process.argv.includes("--fresh")) {
+  await import("./bench-fresh.ts");
+  process.exit(0);
+}
 const { values } = parseArgs({ options: {
   agents: { type: "string", default: "10" },
   days: { type: "string", default: "7" },

@@ -2,6 +2,7 @@ import test from "ava";
 import { ByteReader, ByteWriter } from "../server/storage/codec/bytes.ts";
 import { decodeSeriesBlock, decodeTimestampBlock, encodeSeriesBlock, encodeTimestampBlock, type SeriesBlock } from "../server/storage/codec/chunk.ts";
 import { readTimestamps, readValues, writeTimestamps, writeValues } from "../server/storage/codec/columns.ts";
+import { parseSeriesKey, seriesKey } from "../common/metrics.ts";
 
 /*
  * The sealed-chunk codec: every column must come back bit for bit, whatever the values
@@ -130,4 +131,18 @@ test("sealed blocks keep every series with its labels, values and gaps; agent-sh
   t.throws(() => decodeSeriesBlock(encodeSeriesBlock(series[0]!), n + 1), { message: /another timestamp block/ });
   t.throws(() => decodeSeriesBlock(encodeSeriesBlock(series[4]!), n - 1), { message: /another timestamp block/ });
   t.throws(() => decodeTimestampBlock(tsBlock.subarray(0, tsBlock.length - 10)));
+});
+
+test("a series key parses back into its metric and labels, whatever the label values hold", (t) => {
+  const cases: [string, Record<string, string>][] = [
+    ["cpu.usage", {}],
+    ["disk.used_percent", { mount: "/" }],
+    ["net.bytes", { iface: "eth0", dir: "rx", "z.k-1": "" }],
+    ["odd", { a: 'say "hi", then {leave}', b: "back\\slash=,}", c: "ü ∑ 😀", d: "\n\t" }],
+  ];
+  for (const [metric, labels] of cases) {
+    const parsed = parseSeriesKey(seriesKey(metric, labels));
+    t.is(parsed.metric, metric);
+    t.deepEqual(parsed.labels, labels);
+  }
 });

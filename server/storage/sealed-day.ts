@@ -1,10 +1,10 @@
 import type { RootDatabase } from "lmdb";
-import { seriesKey, type Labels } from "../../common/metrics.ts";
+import { parseSeriesKey, seriesKey, type Labels } from "../../common/metrics.ts";
 import { Buckets } from "../query/aggregate.ts";
 import { decimalExponent } from "./codec/columns.ts";
 import {
-  decodeRollupBlock, decodeSeriesBlock, decodeTimestampBlock, encodeRollupBlock, encodeSeriesBlock, encodeTimestampBlock,
-  presentValues, type RollupBlock, type SeriesBlock,
+  decodeBareSeriesBlock, decodeBareTimestampBlock, decodeRollupBlock, decodeSeriesBlock, decodeTimestampBlock, encodeBareSeriesBlock,
+  encodeBareTimestampBlock, encodeRollupBlock, encodeSeriesBlock, encodeTimestampBlock, presentValues, type RollupBlock, type SeriesBlock,
 } from "./codec/chunk.ts";
 
 /*
@@ -18,9 +18,14 @@ import {
  *   u8 version · u32 entry count · per entry: u8 kind (series, 1 min, 1 h) · u16 key length
  *   · series key (UTF-8) · u32 block length · u32 timestamp block length · timestamp block
  *   · blocks in index order
+ *
+ * Version 1 (sealed days, rollups): each block brotli-compressed and naming its series.
+ * Version 2 (hour chunks, chunks.ts): bare blocks — the series named by its index key only,
+ * nothing compressed (see encodeBareSeriesBlock).
  */
 
 const RECORD_VERSION = 1;
+const BARE_RECORD_VERSION = 2;
 const SERIES = 0;
 /** Rollup resolutions, by entry kind. */
 export const ROLLUPS = [[1, 60_000], [2, 3_600_000]] as const;
@@ -49,9 +54,16 @@ export class SealedDay {
  * `key` in a sealed day or a chunk environment, or undefined when there is none.
  */
 export function readColumns(env: RootDatabase, key: string | [string, number], metric?: string, labelFilter: Labels = {}): { timestamps: Float64Array; series: SeriesBlock[] } | undefined {
-  let timestamps: Float64Array = new Float64Array(0);
-  const series = readEntries(env, key, SERIES, metric, labelFilter, (ts) => (timestamps = decodeTimestampBlock(ts)))
-    ?.map((e) => decodeSeriesBlock(e.block, timestamps.length));
+  let timestamps: Float64Array = new Float64Array(0), bare = false;
+  const entries = readEntries(env, key, SERIES, metric, labelFilter, (ts, version) => {
+    bare = version === BARE_RECORD_VERSION;
+    timestamps = bare ? decodeBareTimestampBlock(ts) : decodeTimestampBlock(ts);
+  });
+  const series = entries?.map((e) => {
+    if (!bare) return decodeSeriesBlock(e.block, timestamps.length);
+    const { metric: name, labels } = parseSeriesKey(e.key);
+    return decodeBareSeriesBlock(e.block, timestamps.length, name, labels);
+  });
   return series && { timestamps, series };
 }
 
@@ -75,11 +87,12 @@ export class RollupDay {
  * The entries of one kind matching `metric` and the label filter, read in place (no copy
  * of the agent-day; valid only until the next read on this thread, so callers decode at once).
  */
-function readEntries(env: RootDatabase, key: string | [string, number], kind: number, metric: string | undefined, labelFilter: Labels, onTimestamps?: (block: Uint8Array) => void): Entry[] | undefined {
+function readEntries(env: RootDatabase, key: string | [string, number], kind: number, metric: string | undefined, labelFilter: Labels, onTimestamps?: (block: Uint8Array, version: number) => void): Entry[] | undefined {
   const bytes = env.getBinaryFast(key);
   if (!bytes) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint8(0) !== RECORD_VERSION) throw new RangeError(`sealed record format ${view.getUint8(0)} is not known to this version of tsmon`);
+  const version = view.getUint8(0);
+  if (version !== RECORD_VERSION && version !== BARE_RECORD_VERSION) throw new RangeError(`sealed record format ${version} is not known to this version of tsmon`);
   const pairs = Object.entries(labelFilter).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   const count = view.getUint32(1);
   let at = 5, offset = 0;
@@ -96,7 +109,7 @@ function readEntries(env: RootDatabase, key: string | [string, number], kind: nu
     at += 7 + keyLength;
   }
   const tsLength = view.getUint32(at);
-  onTimestamps?.(bytes.subarray(at + 4, at + 4 + tsLength));
+  onTimestamps?.(bytes.subarray(at + 4, at + 4 + tsLength), version);
   const blocksAt = at + 4 + tsLength;
   return wanted.map(({ key, skip, length }) => ({ kind, key, block: bytes.subarray(blocksAt + skip, blocksAt + skip + length) }));
 }
@@ -172,8 +185,8 @@ export class AgentBuilder {
 
 /** One agent's columns as a record without rollups (an hour chunk of fresh data, see chunks.ts). */
 export function encodeColumns({ timestamps, series }: AgentColumns): Uint8Array {
-  const values = series.map((s) => ({ kind: SERIES, key: seriesKey(s.metric, s.labels), block: encodeSeriesBlock(s) }));
-  return record(values, encodeTimestampBlock(timestamps), new TextEncoder());
+  const values = series.map((s) => ({ kind: SERIES, key: seriesKey(s.metric, s.labels), block: encodeBareSeriesBlock(s.values) }));
+  return record(values, encodeBareTimestampBlock(timestamps), new TextEncoder(), BARE_RECORD_VERSION);
 }
 
 /** Writes one agent's columns into a sealed day being built, and their rollups into the day's rollup environment. */
@@ -199,12 +212,12 @@ export async function writeAgent(sealed: RootDatabase, rollups: RootDatabase, ag
   await sealed.put(agentId, record(values, encodeTimestampBlock(timestamps), encoder));
 }
 
-function record(entries: Entry[], tsBlock: Uint8Array, encoder: TextEncoder): Uint8Array {
+function record(entries: Entry[], tsBlock: Uint8Array, encoder: TextEncoder, version = RECORD_VERSION): Uint8Array {
   const keys = entries.map((e) => encoder.encode(e.key));
   const size = 5 + entries.reduce((n, e, i) => n + 7 + keys[i]!.length + e.block.length, 0) + 4 + tsBlock.length;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
-  view.setUint8(0, RECORD_VERSION);
+  view.setUint8(0, version);
   view.setUint32(1, entries.length);
   let at = 5;
   entries.forEach((e, i) => {

@@ -40,7 +40,40 @@ export function encodeSeriesBlock(series: SeriesBlock): Uint8Array {
   w.byte(VERSION);
   w.string(series.metric);
   w.string(JSON.stringify(series.labels));
-  const { values } = series;
+  writeSeriesValues(w, series.values);
+  return brotliCompressSync(w.finish(), BROTLI);
+}
+
+/**
+ * A series block of an hour chunk (chunks.ts): its values only — the series is named by its
+ * index entry — and not compressed: on an hour's 360 values the column encodings leave
+ * brotli nothing to take (measured: 0.910 B/point with it, 0.898 without), and reading skips
+ * the decompression.
+ */
+export function encodeBareSeriesBlock(values: ArrayLike<number | undefined>): Uint8Array {
+  const w = new ByteWriter();
+  writeSeriesValues(w, values);
+  return w.finish();
+}
+
+/** The values of a bare series block, aligned to the chunk's `reports` timestamps. */
+export function decodeBareSeriesBlock(bytes: Uint8Array, reports: number, metric: string, labels: Labels): SeriesBlock {
+  return { metric, labels, values: readSeriesValues(new ByteReader(bytes), reports, metric) };
+}
+
+/** An hour chunk's timestamps, not compressed (see encodeBareSeriesBlock). */
+export function encodeBareTimestampBlock(timestamps: ArrayLike<number>): Uint8Array {
+  const w = new ByteWriter();
+  writeTimestamps(w, timestamps);
+  return w.finish();
+}
+
+export function decodeBareTimestampBlock(bytes: Uint8Array): Float64Array {
+  return readTimestamps(new ByteReader(bytes));
+}
+
+/** Which reports a series appears in (all, or a bitmap), then its present values. */
+function writeSeriesValues(w: ByteWriter, values: ArrayLike<number | undefined>): void {
   const present = presentValues(values);
   if (present.length === values.length) w.byte(0);
   else {
@@ -52,7 +85,6 @@ export function encodeSeriesBlock(series: SeriesBlock): Uint8Array {
   }
   w.uvarint(present.length);
   writeValues(w, present);
-  return brotliCompressSync(w.finish(), BROTLI);
 }
 
 /** A series' values without its gaps, in report order. */
@@ -67,6 +99,10 @@ export function decodeSeriesBlock(bytes: Uint8Array, reports: number): SeriesBlo
   const r = reader(bytes);
   const metric = r.string();
   const labels = JSON.parse(r.string()) as Labels;
+  return { metric, labels, values: readSeriesValues(r, reports, metric) };
+}
+
+function readSeriesValues(r: ByteReader, reports: number, metric: string): ArrayLike<number | undefined> {
   const all = r.byte() === 0;
   let bitmap: Uint8Array | null = null;
   if (!all) {
@@ -76,11 +112,11 @@ export function decodeSeriesBlock(bytes: Uint8Array, reports: number): SeriesBlo
   const present = readValues(r, r.uvarint());
   if (all && present.length !== reports) throw new RangeError(`series ${metric} was sealed for another timestamp block`);
   // Present in every report (the usual case): the decoded column as it is.
-  if (all) return { metric, labels, values: present };
+  if (all) return present;
   let next = 0;
   const values = new Array<number | undefined>(reports);
   for (let i = 0; i < reports; i++) values[i] = !bitmap || bitmap[i >> 3]! & (1 << (i & 7)) ? present[next++] : undefined;
-  return { metric, labels, values };
+  return values;
 }
 
 function reader(bytes: Uint8Array): ByteReader {
