@@ -201,8 +201,9 @@ test("sealing from another process while a server takes late reports for that da
     }
     client.close();
   });
+  // Counted, not timed: a loaded machine gets fewer reports into the same seconds.
   const sealer = (async () => {
-    for (const until = Date.now() + 4_000; Date.now() < until; seals++) {
+    for (; seals < 4 || acked.length < 60; seals++) {
       await store.seal(dayOf(lateDay));
       await new Promise((r) => setTimeout(r, 50));
     }
