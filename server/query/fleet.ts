@@ -33,15 +33,13 @@ export interface FleetSeries extends Partial<BucketColumns> {
 }
 
 /** Every matching series of every agent on the grid `timestamps`; agents in the order given, series by key. */
-export function fleetBuckets(store: Pick<MetricStore, "bucketsOf">, read: FleetRead): { timestamps: number[]; series: FleetSeries[] } {
+export function fleetBuckets(store: Pick<MetricStore, "bucketsOf" | "consistentRead">, read: FleetRead): { timestamps: number[]; series: FleetSeries[] } {
   const timestamps = bucketGrid(read.fromMs, read.toMs, read.stepMs);
   const start = timestamps[0] ?? 0;
-  const series: FleetSeries[] = [];
-  for (const agentId of read.agentIds) {
-    for (const s of store.bucketsOf(agentId, read.metrics, read.fromMs, read.toMs, read.stepMs, read.labels)) {
-      series.push({ agent_id: agentId, metric: s.metric, labels: s.labels, ...toGridColumns(s.buckets, start, read.stepMs, timestamps.length, read.fields) });
-    }
-  }
+  // One listing of the partition files for every agent, not one per agent and day.
+  const series = store.consistentRead(() => read.agentIds.flatMap((agentId) =>
+    store.bucketsOf(agentId, read.metrics, read.fromMs, read.toMs, read.stepMs, read.labels).map((s): FleetSeries =>
+      ({ agent_id: agentId, metric: s.metric, labels: s.labels, ...toGridColumns(s.buckets, start, read.stepMs, timestamps.length, read.fields) }))));
   return { timestamps, series };
 }
 

@@ -73,6 +73,8 @@ export class MetricStore {
         // thread chose its generation before): when the day has moved on, the records go to
         // the current generation too. A point stored twice is read once.
         if (!target.created || this.partitions.generation(day, true) === target.generation) return;
+      } else {
+        this.partitions.releaseClosed(day, target.generation);
       }
       target = this.partitions.writeTarget(day, true);
     }
@@ -96,6 +98,11 @@ export class MetricStore {
       }
     }
     return newest;
+  }
+
+  /** Runs a read of many agents on one listing of the partition files (see PartitionSet.consistentRead). */
+  consistentRead<T>(read: () => T): T {
+    return this.partitions.consistentRead(read);
   }
 
   /** Reads from here on see what other threads and processes have committed. */

@@ -65,6 +65,8 @@ export class PartitionSet {
   private readonly handles = new Map<string, RootDatabase>();
   private readonly sealed = new Map<string, SealedDay>();
   private readonly generations: RootDatabase;
+  /** Directory listings held for the read under way (consistentRead), by directory. */
+  private frozen: Map<string, string[]> | undefined;
 
   /** With `retentionDays`, opening a new day closes this process's handles on expired days. */
   constructor(dataDir: string, private readonly retentionDays?: number) {
@@ -100,6 +102,17 @@ export class PartitionSet {
     const file = this.rawFile(day, generation);
     const created = !this.handles.has(file) && !existsSync(file);
     return { db: this.raw(day, generation), generation, created };
+  }
+
+  /**
+   * Lets go of a generation this process found closed (its file is about to be deleted: an
+   * open handle would keep its disk space). Later, so writes still in flight on it settle first.
+   */
+  releaseClosed(day: string, generation: number): void {
+    const file = this.rawFile(day, generation);
+    setTimeout(() => {
+      if (this.writing.get(day) !== generation) void this.close(file);
+    }, 5_000).unref();
   }
 
   /** Writes `write`'s puts to `db` unless its generation is closed; resolves to whether they were. */
@@ -148,6 +161,26 @@ export class PartitionSet {
   }
 
   /**
+   * Runs a read of many agents (a fleet query) on one listing of the partition files instead
+   * of listing them per agent and day, then checks that listing still holds: when a
+   * compaction or a seal changed the files meanwhile, the read runs again (at most twice).
+   */
+  consistentRead<T>(read: () => T): T {
+    if (this.frozen) return read();
+    for (let attempt = 0; ; attempt++) {
+      const frozen = (this.frozen = new Map<string, string[]>());
+      let result: T;
+      try {
+        result = read();
+      } finally {
+        this.frozen = undefined;
+      }
+      const unchanged = [...frozen].every(([dir, names]) => sameNames(readdirSync(dir), names));
+      if (unchanged || attempt === 2) return result;
+    }
+  }
+
+  /**
    * The newest sealed version of `day`, the chunks written after it, and the raw generations
    * after it. The chunks are read at a snapshot taken after the raw files were listed: a
    * generation compacted meanwhile is then found in them (isCurrent tells of the rest).
@@ -162,11 +195,13 @@ export class PartitionSet {
       const m = RAW.exec(path.basename(file));
       if (m && m[1] === day && path.dirname(file) === this.dir && (!onDisk.has(Number(m[2] ?? 0)) || Number(m[2] ?? 0) <= after)) void this.close(file);
     }
-    const generations = [...onDisk].filter((g) => g > after);
+    // Checked on disk again (not in a held listing): opening a file a compaction has just
+    // deleted would make an empty one. Its records are in the chunks read below.
+    const generations = [...onDisk].filter((g) => g > after && (this.handles.has(this.rawFile(day, g)) || existsSync(this.rawFile(day, g))));
     const raws = generations.map((g) => this.raw(day, g));
     const chunkFile = this.chunkFile(day, after);
     let chunks: ChunkDay | undefined;
-    if (this.handles.has(chunkFile) || existsSync(chunkFile)) {
+    if (this.handles.has(chunkFile) || this.exists(chunkFile)) {
       const env = this.env(chunkFile, day, "binary");
       env.resetReadTxn();
       chunks = new ChunkDay(env);
@@ -250,7 +285,7 @@ export class PartitionSet {
   /** The day's rollups (written when it is sealed), or undefined. */
   rollups(day: string): RollupDay | undefined {
     const file = this.rollupFile(day);
-    return this.handles.has(file) || existsSync(file) ? new RollupDay(this.env(file, day, "binary")) : undefined;
+    return this.handles.has(file) || this.exists(file) ? new RollupDay(this.env(file, day, "binary")) : undefined;
   }
 
   /** The day's rollup environment, to write while sealing it. */
@@ -389,8 +424,20 @@ export class PartitionSet {
     rmSync(file + "-lock", { force: true });
   }
 
+  /** A directory's entries: read now, or the listing held by consistentRead. */
+  private listing(dir: string): string[] {
+    if (!this.frozen) return readdirSync(dir);
+    let names = this.frozen.get(dir);
+    if (!names) this.frozen.set(dir, (names = readdirSync(dir)));
+    return names;
+  }
+
+  private exists(file: string): boolean {
+    return this.frozen ? this.listing(path.dirname(file)).includes(path.basename(file)) : existsSync(file);
+  }
+
   private files(dir: string, re: RegExp): { name: string; day: string; n: number }[] {
-    return readdirSync(dir).flatMap((name) => {
+    return this.listing(dir).flatMap((name) => {
       const m = re.exec(name);
       return m ? [{ name, day: m[1]!, n: Number(m[2] ?? 0) }] : [];
     });
@@ -398,6 +445,12 @@ export class PartitionSet {
 }
 
 const dayOfFile = (file: string) => path.basename(file).slice(0, 10);
+
+function sameNames(now: string[], then: string[]): boolean {
+  if (now.length !== then.length) return false;
+  const held = new Set(then);
+  return now.every((name) => held.has(name));
+}
 
 /** The sealed version a chunk file follows (-1: none). */
 const chunkAfter = (name: string) => Number(CHUNKS.exec(name)?.[2] ?? -1);
