@@ -54,8 +54,9 @@ export function startRemoteWrite(config: ServerConfig, deps: RemoteWriteDeps): R
   void renew();
   const timer = setInterval(() => void renew(), LEASE_TTL_MS / 3).unref();
 
+  const posters = config.remote_write.map(httpPoster);
   const senders = config.remote_write.map((rw, i) => new RemoteSender({
-    name: names[i]!, queue, post: httpPoster(rw), allNames: names, log,
+    name: names[i]!, queue, post: posters[i]!.post, allNames: names, log,
     rules: { instanceLabel: rw.instance_label, agentIdLabel: rw.agent_id_label, metricPrefix: rw.metric_prefix, externalLabels: rw.external_labels },
     batchMaxSamples: rw.batch_max_samples, queueMaxBytes: rw.queue_max_bytes,
     backoff: { minMs: deps.minBackoffMs ?? 500, maxMs: rw.max_backoff_secs * 1000 },
@@ -73,6 +74,7 @@ export function startRemoteWrite(config: ServerConfig, deps: RemoteWriteDeps): R
     async close() {
       clearInterval(timer);
       await Promise.all(senders.map((s) => s.stop()));
+      for (const poster of posters) poster.close();
       // Handing the lease on at once: another instance need not wait for it to expire.
       if (held) await lease.release().catch(() => undefined);
       await queue.close();

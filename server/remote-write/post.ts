@@ -6,14 +6,14 @@ import type { RemoteWriteConfig } from "./config-schema.ts";
 import { REMOTE_WRITE_HEADERS } from "./write-request.ts";
 
 /** Sends one compressed WriteRequest; says whether it was taken, may be retried, or never will be. */
-export type PostRequest = (body: Buffer) => Promise<Outcome & { retryAfterMs?: number | undefined }>;
+export type PostRequest = (body: Buffer, signal?: AbortSignal) => Promise<Outcome & { retryAfterMs?: number | undefined }>;
 
 /**
  * A POST to one receiver with its auth and TLS settings (node:https, because fetch cannot
  * take a private CA or a client certificate without another library). The TLS files were
  * checked at start-up (config/preflight.ts) and are read once here.
  */
-export function httpPoster(rw: RemoteWriteConfig): PostRequest {
+export function httpPoster(rw: RemoteWriteConfig): { post: PostRequest; close(): void } {
   const url = new URL(rw.url);
   const secure = url.protocol === "https:";
   const headers: Record<string, string> = { ...REMOTE_WRITE_HEADERS, "user-agent": "tsmon-remote-write" };
@@ -31,8 +31,8 @@ export function httpPoster(rw: RemoteWriteConfig): PostRequest {
   const request = secure ? https.request : http.request;
   const timeoutMs = rw.timeout_secs * 1000;
 
-  return (body) => new Promise((resolve) => {
-    const req = request(url, { method: "POST", agent, headers: { ...headers, "content-length": String(body.length) }, timeout: timeoutMs }, (res) => {
+  const post: PostRequest = (body, signal) => new Promise((resolve) => {
+    const req = request(url, { method: "POST", agent, signal, headers: { ...headers, "content-length": String(body.length) }, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (chunk: Buffer) => {
@@ -53,4 +53,5 @@ export function httpPoster(rw: RemoteWriteConfig): PostRequest {
     }));
     req.end(body);
   });
+  return { post, close: () => agent.destroy() };
 }

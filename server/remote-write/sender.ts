@@ -90,7 +90,8 @@ export class RemoteSender {
    *  (stopping, the lease lost, or its reports dropped from the queue meanwhile). */
   private async deliver(samples: number, body: Buffer, from: number): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.o.post(body);
+      const outcome = await this.o.post(body, this.wake.signal);
+      if (this.stopped) return false;
       if (outcome.type === "sent") {
         this.o.events.sent(samples);
         return true;
