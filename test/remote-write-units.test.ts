@@ -77,11 +77,20 @@ test("batching: requests of at most batch_max_samples, series grouped, samples i
   t.deepEqual(toRequests([], RULES, 10), []);
 });
 
-test("a request body is a snappy-compressed WriteRequest that decodes back to the same series", (t) => {
-  const [request] = toRequests([{ agentId: "a", samples: block([["cpu.usage", { core: "0" }]], [1_700_000_000_123], [0.5]) }], RULES, 10);
+test("a request body is a snappy-compressed WriteRequest that protobufjs decodes back to the same series", (t) => {
+  const label = "ü".repeat(100); // a length past one varint byte
+  const [request] = toRequests([
+    { agentId: "a", samples: block([["cpu.usage", { core: "0" }], ["disk.used", { mount: label }], ["x", {}]], [1_700_000_000_123, 1, 2 ** 53 - 1], [0.5, -3, 0]) },
+    { agentId: "b", samples: block([["cpu.usage", {}]], [1_700_000_010_000], [NaN]) },
+  ], RULES, 10);
   const decoded = decodeWriteRequest(encodeWriteRequest(request!));
-  t.deepEqual(decoded, request);
+  const plain = (series: typeof request) => series!.map(({ labels, samples }) => ({ labels, samples }));
+  t.deepEqual(decoded.slice(0, 3), plain(request).slice(0, 3));
   t.is(decoded[0]!.samples[0]!.timestamp, 1_700_000_000_123, "int64 milliseconds survive");
+  t.is(decoded[2]!.samples[0]!.timestamp, 2 ** 53 - 1);
+  t.true(Number.isNaN(decoded[3]!.samples[0]!.value));
+  // Series without pre-encoded labels (encodeWriteRequest's other callers) encode the same.
+  t.deepEqual(encodeWriteRequest(plain(request)), encodeWriteRequest(request!));
 });
 
 test("a queued report round-trips through its bytes; the point count is read from the header", (t) => {
@@ -127,6 +136,7 @@ test("queue: offsets are bytes, cursors move by compare-and-set, bound drops the
     const one = block([["cpu.usage", {}]], [1], [1]);
     const size = encodeReport("a", one).length;
     t.is(await queue.ensureCursor("vm"), 0);
+    t.is(await queue.ensureCursor("prom"), 0);
     for (let i = 0; i < 10; i++) await queue.append("a", one);
     t.is(queue.head(), 10 * size);
     t.is(queue.backlog("vm"), 10 * size);
@@ -135,13 +145,13 @@ test("queue: offsets are bytes, cursors move by compare-and-set, bound drops the
     t.is(read.reports.length, 3);
     t.is(read.next, 3 * size);
     t.is(queue.read(0, 0).reports.length, 1, "at least one report, however small the batch");
-    t.true(await queue.advance("vm", 0, read.next));
-    t.false(await queue.advance("vm", 0, read.next), "a stale holder cannot move the cursor back");
+    t.true(await queue.advance("vm", 0, read.next, ["vm", "prom"]));
+    t.false(await queue.advance("vm", 0, read.next, ["vm", "prom"]), "a stale holder cannot move the cursor back");
+    t.is(queue.tail(), 0, "prom has still to send the first reports");
 
-    t.is(await queue.ensureCursor("prom"), 0, "a new receiver starts at the oldest report kept");
-    t.is(await queue.trim(["vm", "prom"]), 0);
     t.is(await queue.trim(["vm"]), 3, "a receiver no longer configured holds nothing back");
     t.is(queue.cursor("prom"), undefined);
+    t.is(await queue.ensureCursor("new"), 3 * size, "a new receiver starts at the oldest report kept");
 
     t.deepEqual(await queue.bound("vm", 4 * size), { droppedPoints: 3, droppedBytes: 3 * size });
     t.is(queue.backlog("vm"), 4 * size);
@@ -200,6 +210,54 @@ test("sender: retries 5xx and network errors, drops a 4xx batch (counted), resum
     t.deepEqual(received.map((r) => r.samples), [2, 1]);
   } finally {
     await sender?.stop();
+    poster.close();
+    await new Promise((r) => receiver.close(r));
+    await queue.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("sender: past queue_max_bytes during an outage the oldest reports are dropped (counted); the newest arrive once it ends", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-rwb-"));
+  const queue = new RemoteWriteQueue(dir);
+  let down = true;
+  let lease = true;
+  const arrived: number[] = [];
+  const receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      if (down) return void res.writeHead(503).end("down");
+      for (const s of decodeWriteRequest(Buffer.concat(chunks))) arrived.push(...s.samples.map((x) => x.timestamp));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+  const poster = httpPoster(remoteWriteSchema.parse({ url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/w` }));
+  const events = { sent: 0, full: 0, failures: 0 };
+  const one = (ts: number) => block([["m", {}]], [ts], [ts]);
+  const size = encodeReport("a", one(0)).length;
+  const sender = new RemoteSender({
+    name: "r", queue, post: poster.post, rules: RULES, batchMaxSamples: 4, queueMaxBytes: 10 * size,
+    backoff: { minMs: 5, maxMs: 20 }, holdsLease: () => lease, allNames: ["r"], pollMs: 10, log: createLogger("silent"),
+    events: { sent: (n) => (events.sent += n), dropped: (n, reason) => { if (reason === "queue_full") events.full += n; }, failed: () => (events.failures += 1) },
+  });
+  try {
+    await queue.ensureCursor("r");
+    for (let ts = 1; ts <= 30; ts++) await queue.append("a", one(ts));
+    await waitFor(() => events.full === 20 && events.failures >= 3);
+    t.is(queue.backlog("r"), 10 * size, "the queue holds queue_max_bytes, the newest reports");
+    // The lease moves away during the outage: the batch is left for the next holder.
+    lease = false;
+    await new Promise((r) => setTimeout(r, 100));
+    down = false;
+    await new Promise((r) => setTimeout(r, 100));
+    t.deepEqual(arrived, [], "no process without the lease sends");
+    lease = true;
+    await waitFor(() => events.sent === 10 && queue.backlog("r") === 0);
+    t.deepEqual(arrived.sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => 21 + i));
+  } finally {
+    await sender.stop();
     poster.close();
     await new Promise((r) => receiver.close(r));
     await queue.close();

@@ -67,6 +67,8 @@ export function startRemoteWrite(config: ServerConfig, deps: RemoteWriteDeps): R
       failed: (reason) => metrics.failures.inc({ remote: names[i]!, reason }),
     },
   }));
+  // Receivers no longer configured hold nothing back.
+  queue.trim(names).catch((err: unknown) => log.error({ err }, "remote_write: forgetting old receivers' cursors failed"));
   log.info({ receivers: names }, "remote_write: forwarding every stored point");
 
   return {

@@ -85,12 +85,15 @@ export class RemoteWriteQueue {
     return { reports, next, bytes };
   }
 
-  /** Moves `name` from `from` to `to`; false (and no move) when another process moved it meanwhile. */
-  async advance(name: string, from: number, to: number): Promise<boolean> {
+  /** Moves `name` from `from` to `to` and deletes what every receiver in `allNames` has passed,
+   *  in one commit; false (and no move) when another process moved the cursor meanwhile. */
+  async advance(name: string, from: number, to: number, allNames: readonly string[] = [name]): Promise<boolean> {
     let moved = false;
     await this.env.transaction(() => {
       moved = (this.meta.get(cursorKey(name)) ?? 0) === from;
-      if (moved) this.meta.put(cursorKey(name), to);
+      if (!moved) return;
+      this.meta.put(cursorKey(name), to);
+      this.deletePassed(allNames);
     });
     return moved;
   }
@@ -125,15 +128,19 @@ export class RemoteWriteQueue {
     await this.env.transaction(() => {
       const keep = new Set(names.map(cursorKey));
       for (const key of [...this.meta.getKeys({ start: "cursor:", end: "cursor;" })]) if (!keep.has(key)) this.meta.remove(key);
-      const cursors = names.map((n) => this.meta.get(cursorKey(n)));
-      if (!cursors.length || cursors.some((c) => c === undefined)) return;
-      const min = Math.min(...(cursors as number[]));
-      for (const key of [...this.log.getKeys({ end: min })]) {
-        this.log.remove(key);
-        deleted++;
-      }
+      deleted = this.deletePassed(names);
     });
     return deleted;
+  }
+
+  /** Inside a write transaction: removes the reports before the lowest cursor of `names`. */
+  private deletePassed(names: readonly string[]): number {
+    const cursors = names.map((n) => this.meta.get(cursorKey(n)));
+    if (!cursors.length || cursors.some((c) => c === undefined)) return 0;
+    const min = Math.min(...(cursors as number[]));
+    const keys = [...this.log.getKeys({ end: min })];
+    for (const key of keys) this.log.remove(key);
+    return keys.length;
   }
 
   /** Bytes `name` has still to send. */

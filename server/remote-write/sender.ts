@@ -44,6 +44,9 @@ export class RemoteSender {
   private stopped = false;
   private readonly wake = new AbortController();
   private readonly shapes: ShapeLabels;
+  /** Where the next batch starts while the cursor's commit is in flight (undefined: the stored cursor). */
+  private position: number | undefined;
+  private committing: Promise<void> = Promise.resolve();
   readonly done: Promise<void>;
 
   constructor(private readonly o: SenderOptions) {
@@ -63,26 +66,51 @@ export class RemoteSender {
     while (!this.stopped) {
       try {
         if (!this.o.holdsLease()) {
+          await this.settle();
           await this.sleep(this.o.pollMs);
           continue;
         }
         await this.bound();
-        const from = queue.cursor(name) ?? await queue.ensureCursor(name);
+        const from = this.position ?? queue.cursor(name) ?? await queue.ensureCursor(name);
         const batch = queue.read(from, this.o.batchMaxSamples);
         if (!batch.reports.length) {
+          await this.settle();
           await this.sleep(this.o.pollMs);
           continue;
         }
-        const requests = toRequests(batch.reports, this.o.rules, this.o.batchMaxSamples, this.shapes);
-        for (const timeseries of requests) {
-          if (!(await this.deliver(timeseries.reduce((n, s) => n + s.samples.length, 0), encodeWriteRequest(timeseries), from))) break;
+        let delivered = true;
+        for (const timeseries of toRequests(batch.reports, this.o.rules, this.o.batchMaxSamples, this.shapes)) {
+          delivered = await this.deliver(timeseries.reduce((n, s) => n + s.samples.length, 0), encodeWriteRequest(timeseries), from);
+          if (!delivered) break;
         }
-        if (this.stopped || queue.cursor(name) !== from) continue;
-        if (await queue.advance(name, from, batch.next)) await queue.trim(this.o.allNames);
+        if (!delivered || this.stopped) {
+          // Resent from the stored cursor, by this process or the next lease holder.
+          await this.settle();
+          continue;
+        }
+        // The cursor's commit (an fsync, as long as a request) overlaps the next batch's
+        // sending; one at a time, so they land in order.
+        await this.committing;
+        this.position = batch.next;
+        this.committing = queue.advance(name, from, batch.next, this.o.allNames).then((moved) => {
+          if (!moved) this.position = undefined;
+        });
       } catch (err) {
         this.o.log.error({ err, remote: name }, "remote_write: the sender failed; retrying in a few seconds");
+        await this.settle().catch(() => undefined);
         await this.sleep(5000);
       }
+    }
+    await this.settle().catch(() => undefined);
+  }
+
+  /** Waits for the cursor commit in flight; afterwards the stored cursor is the truth again. */
+  private async settle(): Promise<void> {
+    try {
+      await this.committing;
+    } finally {
+      this.committing = Promise.resolve();
+      this.position = undefined;
     }
   }
 
@@ -108,18 +136,23 @@ export class RemoteSender {
       }
       await this.sleep(waitMs);
       if (this.stopped || !this.o.holdsLease()) return false;
+      await this.settle();
       await this.bound();
       if (this.o.queue.cursor(this.o.name) !== from) return false;
     }
   }
 
-  /** Drops the oldest reports past queue_max_bytes, counted. */
+  /** Drops the oldest reports past queue_max_bytes, counted. A read first: the write (and
+   *  its fsync) happens only when the backlog is over. */
   private async bound(): Promise<void> {
-    const { droppedPoints, droppedBytes } = await this.o.queue.bound(this.o.name, this.o.queueMaxBytes);
+    const { queue, name, queueMaxBytes } = this.o;
+    if (queue.head() - (this.position ?? queue.cursor(name) ?? 0) <= queueMaxBytes) return;
+    await this.settle();
+    const { droppedPoints, droppedBytes } = await queue.bound(name, queueMaxBytes);
     if (!droppedBytes) return;
     this.o.events.dropped(droppedPoints, "queue_full");
-    this.o.log.warn({ remote: this.o.name, droppedPoints, droppedBytes }, "remote_write: the queue is over queue_max_bytes; the oldest reports are dropped");
-    await this.o.queue.trim(this.o.allNames);
+    this.o.log.warn({ remote: name, droppedPoints, droppedBytes }, "remote_write: the queue is over queue_max_bytes; the oldest reports are dropped");
+    await queue.trim(this.o.allNames);
   }
 
   private async sleep(ms: number): Promise<void> {
