@@ -17,7 +17,8 @@ import { machineLine, printTable } from "./lib/machine.ts";
  * queue takes agent-shaped reports (appends committed in groups, as an ingest batch does),
  * and how many samples per second one sender forwards from it: to Debian's VictoriaMetrics
  * when installed (its ingestion shares the machine), and to a receiver that reads and
- * discards (tsmon's side alone). Main-thread CPU per forwarded sample is the sender's cost.
+ * discards (tsmon's side alone). CPU per forwarded sample (this process: the sender, LMDB's
+ * write thread and the discarding receiver) bounds the sender's cost.
  */
 
 const args = new Map(process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1] ?? ""]] : [])));
@@ -88,7 +89,7 @@ try {
   const rows: [string, string][] = [
     ["reports × points", `${AGENTS * REPORTS} × ${(filled.points / (AGENTS * REPORTS)).toFixed(0)} = ${filled.points} points, ${(queue.head() / 2 ** 20).toFixed(1)} MiB queued`],
     ["queue append", `${Math.round(filled.points / filled.seconds).toLocaleString("en")} points/s (${GROUP} reports a commit), ${bytesPerPoint.toFixed(1)} B/point`],
-    ["forward to a discarding receiver", `${Math.round(filled.points / discard.seconds).toLocaleString("en")} samples/s, ${Math.round(filled.points / discard.cpuSeconds).toLocaleString("en")} per main-thread CPU-second (batch_max_samples ${BATCH})`],
+    ["forward to a discarding receiver", `${Math.round(filled.points / discard.seconds).toLocaleString("en")} samples/s, ${Math.round(filled.points / discard.cpuSeconds).toLocaleString("en")} per CPU-second of this process, sender and receiver (batch_max_samples ${BATCH})`],
   ];
   if (existsSync(VICTORIA_METRICS)) {
     vm = await TsdbProcess.victoriaMetrics();
