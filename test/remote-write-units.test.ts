@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,6 +15,8 @@ import { RemoteWriteQueue } from "../server/remote-write/queue.ts";
 import { RemoteSender } from "../server/remote-write/sender.ts";
 import { decodeWriteRequest, encodeWriteRequest, toRequests } from "../server/remote-write/write-request.ts";
 import { remoteWriteSchema } from "../server/remote-write/config-schema.ts";
+import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
+import { adminHeaders, startTestServer } from "./helpers/server.ts";
 
 const RULES: LabelRules = { instanceLabel: "instance", agentIdLabel: true, metricPrefix: "", externalLabels: {} };
 
@@ -318,4 +320,19 @@ test("defaults: 256 MiB queue, 5,000 samples a request, agent id as instance and
   const [rw] = buildServerConfig({ remote_write: [{ url: "http://127.0.0.1:8428/api/v1/write" }] }).remote_write;
   t.like(rw, { queue_max_bytes: 256 * 1024 * 1024, batch_max_samples: 5000, timeout_secs: 30, instance_label: "instance", agent_id_label: true, metric_prefix: "" });
   t.deepEqual(buildServerConfig({}).remote_write, []);
+});
+
+test("without [[remote_write]] ingest queues nothing: no queue file, no remote_write metrics", async (t) => {
+  const server = await startTestServer();
+  const client = new ProtoClient(server.grpc);
+  try {
+    await client.report(makeBatch("no-rw-01", Date.now() - 1000, 3));
+    t.false(existsSync(path.join(server.dataDir, "remote-write")));
+    const text = await (await fetch(`${server.http}/metrics`, { headers: await adminHeaders(`${server.http}/metrics`) })).text();
+    t.false(text.includes("tsmon_remote_write_"));
+    t.true(text.includes("tsmon_points_ingested_total 3"));
+  } finally {
+    client.close();
+    await server.stop();
+  }
 });
