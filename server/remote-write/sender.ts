@@ -130,7 +130,9 @@ export class RemoteSender {
         this.o.log.warn({ remote: this.o.name, samples, detail: outcome.detail }, "remote_write: the receiver refused a request; its samples are dropped");
         return true;
       }
-      const waitMs = Math.max(outcome.retryAfterMs ?? 0, backoffMs(attempt, this.o.backoff));
+      // A receiver's Retry-After is honoured up to the longest backoff: the queue's bound is
+      // enforced between attempts, so no wait may be longer than that.
+      const waitMs = Math.max(Math.min(outcome.retryAfterMs ?? 0, this.o.backoff.maxMs), backoffMs(attempt, this.o.backoff));
       if (attempt === 1 || attempt % 10 === 0) {
         this.o.log.warn({ remote: this.o.name, attempt, detail: outcome.detail, retryInMs: waitMs }, "remote_write: sending failed; the batch stays queued and is retried");
       }
