@@ -12,6 +12,8 @@ export async function preflight(config: ServerConfig, source = "config"): Promis
   const problems = [
     ...dataDirProblems(config.data_dir),
     ...(config.tls.enabled ? [fileProblem("tls.cert_file", config.tls.cert_file!), fileProblem("tls.key_file", config.tls.key_file!)] : []),
+    ...config.remote_write.flatMap((rw, i) => (["ca_file", "cert_file", "key_file"] as const)
+      .flatMap((field) => rw.tls[field] ? [fileProblem(`remote_write.${i}.tls.${field}`, rw.tls[field])] : [])),
     await bindAddressProblem(config.bind_address),
   ].filter((p): p is string => p !== null);
   if (problems.length) throw new ConfigError(source, problems);

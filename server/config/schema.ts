@@ -3,6 +3,7 @@ import { CONDITIONS, RULE_TYPES, ruleIssues, type RuleType } from "../alerts/con
 import { ruleTableSchema, severitySchema } from "../alerts/rule-fields.ts";
 import { LIMITS } from "../ingest/limits.ts";
 import { CHANNEL_TYPES } from "../notify/channels/registry.ts";
+import { remoteName, remoteWriteSchema } from "../remote-write/config-schema.ts";
 
 /*
  * The whole server.toml, declared once. Every section of config/server.example.toml
@@ -126,12 +127,19 @@ export const serverConfigSchema = z.strictObject({
     /** More crashes than this within one minute stop the process (so PM2 restarts it). */
     max_restarts_per_minute: positiveInt.default(5),
   }).prefault({}),
+
+  /** Receivers that get every stored point over Prometheus remote-write (docs/remote-write.md). */
+  remote_write: z.array(remoteWriteSchema).default([]),
 }).superRefine((cfg, ctx) => {
   if (cfg.rollup_retention_days < cfg.retention_days) {
     ctx.addIssue({ code: "custom", path: ["rollup_retention_days"], message: `must be at least retention_days (${cfg.retention_days}): rollups are made from the data retention keeps` });
   }
   if (cfg.tls.enabled && (!cfg.tls.cert_file || !cfg.tls.key_file)) {
     ctx.addIssue({ code: "custom", path: ["tls"], message: "enabled = true needs cert_file and key_file" });
+  }
+  const remoteNames = cfg.remote_write.map(remoteName);
+  for (const [i, name] of remoteNames.entries()) {
+    if (remoteNames.indexOf(name) !== i) ctx.addIssue({ code: "custom", path: ["remote_write", i, "name"], message: `'${name}' is used by remote_write ${remoteNames.indexOf(name)} too: give each receiver its own name (it names its queue)` });
   }
   for (const [i, rule] of cfg.alert.rules.entries()) {
     for (const { field, message } of ruleIssues(rule)) ctx.addIssue({ code: "custom", path: ["alert", "rules", i, field], message });

@@ -53,7 +53,7 @@ export async function startActors(config: ServerConfig, control: ControlStore, r
   const ingest = new IngestPool({
     threads: sizes.ingest_threads,
     queue: sizes.ingest_queue,
-    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed, peers: underPm2Cluster() },
+    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed, peers: underPm2Cluster(), remoteWrite: config.remote_write.length > 0 },
     registry: control,
     ...supervision,
   });

@@ -12,6 +12,7 @@ import type { ServerMetrics } from "../observability/metrics.ts";
 import { CertStore } from "../storage/cert-store.ts";
 import type { ControlStore } from "../storage/control-store.ts";
 import { Lease } from "../storage/lease.ts";
+import { startRemoteWrite } from "../remote-write/job.ts";
 import type { PartitionSet } from "../storage/partitions.ts";
 import { applyHistoryRetention, applyRetention } from "../storage/retention.ts";
 
@@ -39,7 +40,7 @@ export interface Jobs {
   close(): Promise<void>;
 }
 
-/** Work on a schedule rather than on a report: retention, compacting fresh data and sealing past days, certificate checks. */
+/** Work on a schedule rather than on a report: retention, compacting fresh data and sealing past days, certificate checks, remote_write. */
 export async function startJobs(config: ServerConfig, deps: JobDeps): Promise<Jobs> {
   const { log } = deps;
   const retention = await startRetention(config, deps);
@@ -61,10 +62,12 @@ export async function startJobs(config: ServerConfig, deps: JobDeps): Promise<Jo
     onResult: (result) => deps.metrics.certChecks.inc({ result: result.error_class ?? "ok" }),
   });
   certs.start();
+  const remoteWrite = startRemoteWrite(config, { control: deps.control, registry: deps.metrics.registry, log });
   return {
     certs, certPool,
     async close() {
       retention.stop();
+      await remoteWrite?.close();
       await sealing.stop();
       // Checks under way end with the pool (their results are dropped) before ingest closes.
       await certs.close();

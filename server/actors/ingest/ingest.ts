@@ -9,6 +9,7 @@ import { agentIdProblem, BATCH_FIELDS, COLUMNAR_FIELDS, validateReport, type Fie
 import { mustRecordNow, type RegistryNews } from "../../ingest/registry-update.ts";
 import { LastShapes, toSeriesText, type SeriesRef } from "../../../common/series-text.ts";
 import { assertNever } from "../../../common/assert-never.ts";
+import type { Forward } from "../../remote-write/ingest-hook.ts";
 import { type IngestReply, type IngestTask, type ReportAuth, type ReportSamples, type SampleBlock } from "../protocol/messages.ts";
 
 export interface IngestDeps {
@@ -20,6 +21,8 @@ export interface IngestDeps {
    *  (≈ 10 % of ingest's CPU per point, so only then). */
   peers: boolean;
   now: () => number;
+  /** Queues each stored report for remote_write; absent when no receiver is configured. */
+  forward?: Forward | undefined;
 }
 
 /** Per agent, the last series text whose names and labels passed validation (per thread). */
@@ -69,10 +72,12 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted:
     // instance stored a moment ago, which this instance's window has not seen.
     const prevLastSeen = Math.max(prev?.last_seen ?? 0, deps.peers ? deps.store.newestBefore(agentId, report.timestampMs) : 0);
     const written = deps.store.writeBlock(agentId, samples);
+    // remote_write: queued beside the write, and acknowledged only once both are durable.
+    const forwarded = deps.forward?.(agentId, samples);
     // Should the write fail, the agent retries the report and the window takes it again:
     // rules skip samples they have seen, and a latest value only moves forward.
     accepted({ agentId, samples, prevLastSeen });
-    await written;
+    await (forwarded ? Promise.all([written, forwarded]) : written);
     // Only after the points are durable: a failed write must neither move last_seen (the
     // agent would look alive) nor count the agent's dropped batches once per retry.
     const news: RegistryNews = { seenMs: lastTimestamp(report), systemInfo: report.systemInfo, droppedBatches: report.droppedBatches };

@@ -6,6 +6,7 @@ import { PartitionSet } from "../../storage/partitions.ts";
 import { ingestReport, type IngestDeps } from "./ingest.ts";
 import type { AcceptedReport, IngestAccepted, IngestBatch, IngestReply, IngestWorkerData, WindowReport } from "../protocol/messages.ts";
 import { preciseNow } from "../runtime/precise-clock.ts";
+import { remoteWriteForward } from "../../remote-write/ingest-hook.ts";
 import { WindowFeedSender } from "../window/window-feed.ts";
 
 // The shell of the ingest actor: opens storage once per thread, then runs the core per task.
@@ -17,6 +18,7 @@ const deps: IngestDeps = {
   requireAgentAuth: settings.requireAgentAuth,
   peers: settings.peers,
   now: Date.now,
+  forward: remoteWriteForward(settings.dataDir, settings.remoteWrite === true),
 };
 
 export { crashForTest } from "../runtime/thread-exit.ts";

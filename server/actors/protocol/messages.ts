@@ -66,6 +66,8 @@ export interface IngestWorkerData {
   windowFeed: WindowFeedSettings;
   /** [0] is 1 while the main thread wants accepted reports' samples (IngestPool.announceSamples). */
   samplesWanted: Int32Array;
+  /** remote_write receivers are configured: queue every stored report (remote-write/ingest-hook.ts). */
+  remoteWrite?: boolean;
 }
 
 // ---- a report's samples, wherever they go on from ingest ----
