@@ -16,6 +16,9 @@ export const reportJsonSchema = z.object({
     agent_id: z.string().optional().describe("empty or equal to the batch's agent_id"),
     labels: z.record(z.string(), z.string()).optional(),
   })),
+  dropped_batches: z.number().int().nonnegative().optional().describe("reports the agent dropped since its last accepted one"),
+  stream_id: z.string().optional().describe("the agent's stream identity: with sequence, the report's exactly-once key"),
+  sequence: z.number().int().nonnegative().optional().describe("the report's number in its stream; a resend of a stored one is acknowledged, not stored again"),
 });
 
 export type ReportJson = z.infer<typeof reportJsonSchema>;

@@ -2,6 +2,7 @@ import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.ts";
 import { LastShapes, parseSeriesText, toSeriesText, type SampleBlock, type SeriesRef } from "../../common/series-text.ts";
 import { contentHash } from "./content-hash.ts";
+import { writeOnce, writeOnceSync, type ReportKey } from "./report-keys.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
 import { readRawPicks } from "./raw-read.ts";
@@ -53,33 +54,44 @@ export class MetricStore {
     return this.writeBlock(agentId, block);
   }
 
-  /** Stores one agent's report, as columns; resolves once it is flushed to disk. */
-  async writeBlock(agentId: string, block: SampleBlock): Promise<void> {
+  /**
+   * Stores one agent's report, as columns; resolves once it is flushed to disk. With `key`
+   * (a tsmon agent's stream and sequence), each partition takes the report's records at most
+   * once (report-keys.ts): a resend is skipped, and still resolves.
+   */
+  async writeBlock(agentId: string, block: SampleBlock, key?: ReportKey): Promise<void> {
     const touched = new Set<RootDatabase>();
     const writes: Promise<unknown>[] = [];
+    const recent = new Map<RootDatabase, RawWrite[]>();
     const late = new Map<string, RawWrite[]>();
     const now = this.now();
     const shapeId = (text: string) => this.shapeIds.get(agentId, text) ?? this.shapeIds.set(agentId, text, shapeIdOf(text));
     for (const record of rawWrites(agentId, block, shapeId)) {
       const day = dayOf(record.key[1]);
-      if (this.partitions.isLate(day, now)) {
-        const records = late.get(day);
-        if (records) records.push(record); else late.set(day, [record]);
-        continue;
-      }
-      const db = this.partitions.recent(day);
-      const shape = shapesOf(db).ensure(record.value[0], record.text);
-      if (shape) writes.push(shape);
-      writes.push(db.put(record.key, record.value));
+      if (this.partitions.isLate(day, now)) pushTo(late, day, record);
+      else pushTo(recent, this.partitions.recent(day), record);
+    }
+    for (const [db, records] of recent) {
+      const put = () => {
+        for (const record of records) {
+          const shape = shapesOf(db).ensure(record.value[0], record.text);
+          if (shape) writes.push(shape);
+          writes.push(db.put(record.key, record.value));
+        }
+      };
+      if (key) writes.push(writeOnce(db, agentId, key, now, put)); else put();
       touched.add(db);
     }
     // Late reports: one durable transaction per day, under the generation lock.
     for (const [day, records] of late) {
       this.partitions.writeLate(day, (db) => db.transactionSync(() => {
-        for (const record of records) {
-          void shapesOf(db).ensure(record.value[0], record.text);
-          void db.put(record.key, record.value);
-        }
+        const put = () => {
+          for (const record of records) {
+            void shapesOf(db).ensure(record.value[0], record.text);
+            void db.put(record.key, record.value);
+          }
+        };
+        if (key) writeOnceSync(db, agentId, key, now, put); else put();
       }));
     }
     await Promise.all(writes);
@@ -321,6 +333,11 @@ function* distinctAgents(db: RootDatabase): Generator<string> {
 }
 
 interface RawWrite { key: RecordKey; value: RawValue; text: string }
+
+function pushTo<K>(groups: Map<K, RawWrite[]>, at: K, record: RawWrite): void {
+  const records = groups.get(at);
+  if (records) records.push(record); else groups.set(at, [record]);
+}
 
 /** A report's records: one per instant (an agent's report usually has one). */
 function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string) => string): Generator<RawWrite> {
