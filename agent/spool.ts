@@ -5,6 +5,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import type { MetricBatch } from "../common/metrics.ts";
+import type { ReportQueue } from "./report-queue.ts";
 import { encodeRecord, payloadOf, scanRecords } from "./spool-format.ts";
 
 /*
@@ -64,7 +65,7 @@ interface Entry {
 const SEGMENT = /^seg-(\d{16})\.log$/;
 const STREAM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export class Spool {
+export class Spool implements ReportQueue {
   readonly streamId: string;
   private readonly entries: Entry[] = [];
   private head = 0;
@@ -89,6 +90,7 @@ export class Spool {
   /** Opens (or creates) the spool in `options.dir`, reading back what a previous run left. */
   static open(options: SpoolOptions): Spool {
     mkdirSync(options.dir, { recursive: true });
+    lock(options.dir);
     const spool = new Spool(options, readStreamId(options.dir), readAcked(options.dir));
     spool.load();
     spool.enforceBound();
@@ -154,9 +156,11 @@ export class Spool {
     return true;
   }
 
+  /** Closes the open segment and lets another process open the spool. */
   close(): void {
     if (this.writing) closeSync(this.writing.fd);
     this.writing = undefined;
+    rmSync(path.join(this.options.dir, "lock"), { force: true });
   }
 
   private load(): void {
@@ -238,6 +242,35 @@ export class Spool {
     writeAcked(this.options.dir, this.acked, true);
     rmSync(segment.path, { force: true });
     this.segments.splice(this.segments.indexOf(segment), 1);
+  }
+}
+
+/** One agent per spool: two would send each other's reports under one stream. */
+function lock(dir: string): void {
+  const file = path.join(dir, "lock");
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, "wx");
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw err;
+    }
+    const pid = Number(readFileSync(file, "utf8").trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      throw new Error(`the spool ${dir} is in use by process ${pid}: run one agent per spool_dir (set spool_dir or --spool-dir for a second one)`);
+    }
+    rmSync(file, { force: true }); // left by a process that is gone (kill -9, power cut)
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

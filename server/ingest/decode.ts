@@ -69,6 +69,11 @@ export function decodeBatchJson(body: unknown, nowMs: number): MetricBatch {
     agentId: b.agent_id,
     timestampMs: b.timestamp_ms,
     droppedBatches: b.dropped_batches,
+    ...(b.system_info ? { systemInfo: {
+      hostname: b.system_info.hostname, os: b.system_info.os, kernel: b.system_info.kernel, arch: b.system_info.arch,
+      cpuCores: b.system_info.cpu_cores, memoryTotal: b.system_info.memory_total, diskTotal: b.system_info.disk_total,
+      agentVersion: b.system_info.agent_version,
+    } } : {}),
     streamId: b.stream_id,
     sequence: b.sequence,
     dataPoints: b.data_points.map((p) => ({

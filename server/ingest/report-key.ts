@@ -1,6 +1,9 @@
 import { TsmonError } from "../../common/errors.ts";
 import type { ReportKey } from "../storage/report-keys.ts";
 
+/** The acknowledgement's message for a resend of a stored report (agents log it; it is still success). */
+export const DUPLICATE_MESSAGE = "duplicate: this report (stream_id, sequence) was stored before; nothing stored again";
+
 const STREAM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**

@@ -48,7 +48,7 @@ export class MetricStore {
   constructor(private readonly partitions: PartitionSet, private readonly now: () => number = Date.now) {}
 
   /** Stores one agent's points; resolves once they are flushed to disk. */
-  write(agentId: string, points: readonly MetricPoint[]): Promise<void> {
+  write(agentId: string, points: readonly MetricPoint[]): Promise<boolean> {
     const block: SampleBlock = { series: toSeriesText(points.map((p) => [p.metric, p.labels])), timestamps: new Float64Array(points.length), values: new Float64Array(points.length) };
     points.forEach((p, i) => { block.timestamps[i] = p.timestampMs; block.values[i] = p.value; });
     return this.writeBlock(agentId, block);
@@ -57,11 +57,13 @@ export class MetricStore {
   /**
    * Stores one agent's report, as columns; resolves once it is flushed to disk. With `key`
    * (a tsmon agent's stream and sequence), each partition takes the report's records at most
-   * once (report-keys.ts): a resend is skipped, and still resolves.
+   * once (report-keys.ts): a resend is skipped. Resolves false when every partition had
+   * the key already (a duplicate), true otherwise.
    */
-  async writeBlock(agentId: string, block: SampleBlock, key?: ReportKey): Promise<void> {
+  async writeBlock(agentId: string, block: SampleBlock, key?: ReportKey): Promise<boolean> {
     const touched = new Set<RootDatabase>();
     const writes: Promise<unknown>[] = [];
+    const fresh: (Promise<boolean> | boolean)[] = [];
     const recent = new Map<RootDatabase, RawWrite[]>();
     const late = new Map<string, RawWrite[]>();
     const now = this.now();
@@ -79,7 +81,7 @@ export class MetricStore {
           writes.push(db.put(record.key, record.value));
         }
       };
-      if (key) writes.push(writeOnce(db, agentId, key, now, put)); else put();
+      if (key) fresh.push(writeOnce(db, agentId, key, now, put)); else put();
       touched.add(db);
     }
     // Late reports: one durable transaction per day, under the generation lock.
@@ -91,11 +93,13 @@ export class MetricStore {
             void db.put(record.key, record.value);
           }
         };
-        if (key) writeOnceSync(db, agentId, key, now, put); else put();
+        if (key) fresh.push(writeOnceSync(db, agentId, key, now, put)); else put();
       }));
     }
     await Promise.all(writes);
+    const stored = await Promise.all(fresh);
     await Promise.all([...touched].map((db) => db.flushed));
+    return stored.length === 0 || stored.includes(true);
   }
 
   /**

@@ -77,7 +77,10 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted:
     // Should the write fail, the agent retries the report and the window takes it again:
     // rules skip samples they have seen, and a latest value only moves forward.
     accepted({ agentId, samples, prevLastSeen });
-    await written;
+    if (!(await written)) {
+      // A resend (its acknowledgement was lost): acknowledged again, counted nowhere again.
+      return { type: "stored", agentId, points: 0, duplicate: true };
+    }
     // Only after the points are durable: a failed write must neither move last_seen (the
     // agent would look alive) nor count the agent's dropped batches once per retry.
     const news: RegistryNews = { seenMs: lastTimestamp(report), systemInfo: report.systemInfo, droppedBatches: report.droppedBatches };
