@@ -52,6 +52,8 @@ export class Reporter {
   private closed = false;
   private flushDeadline = Infinity;
   private lastError: string | undefined;
+  /** After RESOURCE_EXHAUSTED (HTTP 429): no send before this, whatever new reports come. */
+  private holdUntil = 0;
 
   constructor(private readonly options: ReporterOptions) {}
 
@@ -101,8 +103,10 @@ export class Reporter {
     if (left > 0) this.options.log.warn({ unsent: left, spoolBytes: this.options.queue.bytes }, "shutting down with unsent batches (a disk spool keeps them for the next start)");
   }
 
-  private kick(): void {
+  private kick(fromTimer = false): void {
     if (this.draining || this.closed) return;
+    // An overloaded server asked for a pause: new reports wait in the spool until it ends.
+    if (!fromTimer && Date.now() < this.holdUntil) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.draining = this.drain().finally(() => (this.draining = undefined));
@@ -167,10 +171,12 @@ export class Reporter {
     if (this.closed) return;
     const backoff = backoffDelayMs(this.consecutiveFailures, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
     const delayMs = Math.max(backoff, retryAfterMs ?? 0);
+    const overloaded = code === status.RESOURCE_EXHAUSTED || retryAfterMs !== undefined;
+    this.holdUntil = overloaded ? Date.now() + delayMs : 0;
     const level = this.consecutiveFailures === 1 ? "warn" : "debug";
     this.options.log[level]({ code, reason: message, attempt: this.consecutiveFailures, retryInMs: delayMs, buffered: this.options.queue.size },
       "report failed; keeping the batch and retrying");
-    this.retryTimer = setTimeout(() => this.kick(), delayMs);
+    this.retryTimer = setTimeout(() => this.kick(true), delayMs);
   }
 
   private recordDrop(): void {
