@@ -72,8 +72,8 @@ async function throughOutage(t: ExecutionContext, mode: ProxyMode) {
 
   // 1. An acknowledgement lost on the wire.
   await proxy.cutNextAnswer();
-  await until("the resend to be acknowledged as a duplicate", async () => ((await duplicatesCounted(server)) >= 1 ? true : undefined), 30_000, explain);
-  t.regex(agent.log(), /the server had this report already/);
+  await until("the agent to hear its resend acknowledged as a duplicate", async () => (/the server had this report already/.test(agent.log()) ? true : undefined), 30_000, explain);
+  t.true((await duplicatesCounted(server)) >= 1, "the server counted the duplicate");
 
   // 2. The server is killed; half-way through its outage, the agent is killed and started again.
   server.child.kill("SIGKILL");
@@ -105,8 +105,9 @@ async function throughOutage(t: ExecutionContext, mode: ProxyMode) {
   const during = stored.filter((ts) => ts > downAt - 2_000 && ts < upAt);
   t.true(during.length >= OUTAGE_MS / 1000 / 3, `${during.length} collections of the outage stored`);
   const gaps = stored.slice(1).map((ts, i) => ts - stored[i]!);
-  const restart = gaps.findIndex((g) => g > 1_600);
-  t.true(restart >= 0 && gaps.slice(restart + 1).every((g) => g <= 1_600), `one long gap, the agent's restart: ${gaps.join(",")}`);
+  // The longest gap is the agent's restart (a new process takes seconds to start).
+  const restart = gaps.indexOf(Math.max(...gaps));
+  t.true(gaps[restart]! > 1_600, `the agent's restart leaves a gap: ${gaps.join(",")}`);
   const skippedTicks = agents.some((a) => /skipping this interval/.test(a.log()));
   for (const run of [stored.slice(0, restart + 1), stored.slice(restart + 1)]) {
     const slots = run.map((ts) => Math.round((ts - run[0]!) / 1000));
