@@ -2,6 +2,7 @@ import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.ts";
 import { LastShapes, parseSeriesText, toSeriesText, type SampleBlock, type SeriesRef } from "../../common/series-text.ts";
 import { contentHash } from "./content-hash.ts";
+import { InstantSplitter } from "./instant-split.ts";
 import { writeOnce, writeOnceSync, type ReportKey } from "./report-keys.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type DayView, type PartitionSet } from "./partitions.ts";
@@ -44,6 +45,8 @@ const EMPTY_LABELS: Labels = Object.freeze({});
 export class MetricStore {
   /** Each agent's last report shape and its id: an agent repeats its shape report after report. */
   private readonly shapeIds = new LastShapes<string>();
+  /** Reports of several instants (report_interval_secs): how each splits, per agent. */
+  private readonly splitter = new InstantSplitter();
 
   constructor(private readonly partitions: PartitionSet, private readonly now: () => number = Date.now) {}
 
@@ -68,7 +71,7 @@ export class MetricStore {
     const late = new Map<string, RawWrite[]>();
     const now = this.now();
     const shapeId = (text: string) => this.shapeIds.get(agentId, text) ?? this.shapeIds.set(agentId, text, shapeIdOf(text));
-    for (const record of rawWrites(agentId, block, shapeId)) {
+    for (const record of rawWrites(agentId, block, shapeId, this.splitter)) {
       const day = dayOf(record.key[1]);
       if (this.partitions.isLate(day, now)) pushTo(late, day, record);
       else pushTo(recent, this.partitions.recent(day), record);
@@ -344,7 +347,7 @@ function pushTo<K>(groups: Map<K, RawWrite[]>, at: K, record: RawWrite): void {
 }
 
 /** A report's records: one per instant (an agent's report usually has one). */
-function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string) => string): Generator<RawWrite> {
+function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string) => string, splitter: InstantSplitter): Generator<RawWrite> {
   const { timestamps, values } = block;
   const rawWrite = (tsMs: number, text: string, group: Float64Array): RawWrite => {
     const id = shapeId(text);
@@ -356,10 +359,7 @@ function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string)
     if (timestamps.length) yield rawWrite(timestamps[0]!, block.series, values);
     return;
   }
-  const refs = parseSeriesText(block.series);
-  const byTs = new Map<number, number[]>();
-  timestamps.forEach((ts, i) => { const group = byTs.get(ts); if (group) group.push(i); else byTs.set(ts, [i]); });
-  for (const [ts, group] of byTs) yield rawWrite(ts, toSeriesText(group.map((i) => refs[i]!)), Float64Array.from(group, (i) => values[i]!));
+  for (const part of splitter.split(agentId, block)) yield rawWrite(part.tsMs, part.text, part.values);
 }
 
 function* rawRecords(db: RootDatabase, agentId: string, fromMs: number, toMs: number): Generator<RawRecord> {
