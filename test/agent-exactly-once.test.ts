@@ -47,6 +47,9 @@ async function duplicatesCounted(server: ServerProcess): Promise<number> {
 }
 
 async function throughOutage(t: ExecutionContext, mode: ProxyMode) {
+  // Two server starts, two agent starts and a 20 s outage: on a loaded 2-core machine this
+  // takes minutes, longer than ava's 120 s without a finished test.
+  t.timeout(600_000);
   const dir = mkdtempSync(path.join(tmpdir(), "tsmon-exactly-once-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const { file, ports } = await writeServerConfig(dir, { logLevel: "warn", extra: "require_agent_auth = true" });
