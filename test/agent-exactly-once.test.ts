@@ -120,7 +120,7 @@ async function throughOutage(t: ExecutionContext, mode: ProxyMode) {
   }
   // Spooled reports sent again after the restart are recognised too (those acknowledged just
   // before the SIGKILL whose watermark had not been written): never stored twice.
-  t.log(`${stored.length} points, ${during.length} from the outage; duplicates acknowledged: ${await duplicatesCounted(server)}`);
+  t.log(`${stored.length} points, ${during.length} from the outage; duplicates acknowledged since the server restarted: ${await duplicatesCounted(server)}`);
   server.child.kill("SIGTERM");
   t.is(await server.exited, 0);
 }
