@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { SystemInfo } from "../common/metrics.ts";
 import type { RunningChecks } from "./checks/start.ts";
@@ -7,10 +6,15 @@ import type { Collector } from "./collectors/collector.ts";
 import { createDefaultCollectors } from "./collectors/default-collectors.ts";
 import type { AgentConfig } from "./config.ts";
 import { createAgentLogger, type Logger } from "./log.ts";
+import { MemoryQueue, type ReportQueue } from "./report-queue.ts";
 import { Reporter, type ReporterStats } from "./reporter.ts";
 import type { BackoffPolicy } from "./retry-policy.ts";
-import { createGrpcSender, type Sender } from "./sender.ts";
+import type { Sender } from "./sender.ts";
+import { Spool } from "./spool.ts";
 import { readSystemInfo } from "./system-info.ts";
+import { createSender } from "./transport.ts";
+import { ReportGatherer } from "./report-gatherer.ts";
+import { startHealthLog } from "./health-log.ts";
 
 export interface AgentOptions {
   /** Replaces the platform's collectors (tests, scripts). */
@@ -20,6 +24,10 @@ export interface AgentOptions {
   logger?: Logger;
   /** Replaces the gRPC client built from the config. */
   sender?: Sender;
+  /** Keeps reports in memory (bounded by buffer_max_size) instead of the disk spool: tests that leave nothing on disk. */
+  memoryQueue?: boolean;
+  /** Period of the one-line health summary (default 10 minutes). */
+  healthIntervalMs?: number;
   /** Wall clock for batch timestamps (default Date.now). */
   now?: () => number;
   /** Bound on the last flush at stop (default 3000 ms). */
@@ -34,6 +42,8 @@ export interface AgentOptions {
 export interface AgentStats extends ReporterStats {
   /** Batches collected (each one interval apart). */
   collected: number;
+  /** The spool's stream identity (the server's exactly-once keys are under it). */
+  streamId: string;
 }
 
 export interface AgentHandle {
@@ -67,17 +77,14 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
     },
   });
   const systemInfo = options.systemInfo === null ? undefined : options.systemInfo ?? await readSystemInfo();
-  const sender = options.sender ?? createGrpcSender({
-    target: config.grpcTarget,
-    agentId: config.agentId,
-    authToken: config.authToken,
-    tls: config.tls,
-    caPem: config.caFile ? readFileSync(config.caFile) : undefined,
-    deadlineMs: options.sendDeadlineMs,
-    maxReconnectBackoffMs: Math.min(30_000, intervalMs),
-    log,
+  const sender = options.sender ?? createSender(config, { log, deadlineMs: options.sendDeadlineMs, maxReconnectBackoffMs: Math.min(30_000, intervalMs) });
+  const queue: ReportQueue = options.memoryQueue ? new MemoryQueue(config.bufferMaxSize) : Spool.open({
+    dir: config.spoolDir, maxBytes: config.spoolMaxBytes, maxReports: config.bufferMaxSize, notice: (message) => log.warn(message),
   });
-  const reporter = new Reporter({ sender, bufferMaxSize: config.bufferMaxSize, log, backoff: options.backoff });
+  if (queue.size > 0) log.info({ reports: queue.size, spoolBytes: queue.bytes, spoolDir: config.spoolDir }, "spool holds reports from before the start: sending them first");
+  const reporter = new Reporter({ sender, queue, log, backoff: options.backoff, drainPerSec: config.drainReportsPerSec });
+  // report_interval_secs: the collections of that period go in one report.
+  const gatherer = new ReportGatherer(Math.round(config.reportIntervalSecs / config.collectionIntervalSecs), (report) => reporter.enqueue(report));
   // Loaded only with checks configured: the check types bring zod along.
   const checks = config.checks.length
     ? (await import("./checks/start.ts")).startChecks(config.checks, log, { maxConcurrent: options.checkConcurrency })
@@ -115,7 +122,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
       else if (checkPoints.length) report = { agentId: config.agentId, timestampMs: now(), points: checkPoints, ...(systemInfo ? { systemInfo } : {}) };
       if (report && !stopped) {
         collected++;
-        reporter.enqueue(report);
+        gatherer.add(report);
       } else if (!report) log.warn("no collector produced a point; nothing to report this interval");
     } finally {
       collecting = false;
@@ -137,23 +144,28 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
     }, nextAt - performance.now());
   };
   scheduleNext();
+  const health = startHealthLog(() => reporter.stats(), log, options.healthIntervalMs ?? 600_000);
 
-  log.info({ agentId: config.agentId, serverEndpoint: config.serverEndpoint, tls: config.tls,
-    intervalSecs: config.collectionIntervalSecs, bufferMaxSize: config.bufferMaxSize,
+  log.info({ agentId: config.agentId, serverEndpoint: config.serverEndpoint, transport: config.transport, tls: config.tls,
+    intervalSecs: config.collectionIntervalSecs, reportIntervalSecs: config.reportIntervalSecs, bufferMaxSize: config.bufferMaxSize,
+    spoolDir: options.memoryQueue ? undefined : config.spoolDir, spoolMaxBytes: config.spoolMaxBytes, streamId: queue.streamId,
     auth: config.authToken ? "token" : "none", collectors: collectors.map((c) => c.name), systemInfo }, "agent started");
 
   let stopping: Promise<void> | undefined;
   return {
     config,
     checks,
-    stats: () => ({ ...reporter.stats(), collected }),
+    stats: () => ({ ...reporter.stats(), collected, streamId: queue.streamId }),
     stop() {
       stopping ??= (async () => {
         stopped = true;
         clearTimeout(timer);
+        health.stop();
         await checks?.stop();
+        gatherer.flush(); // the collections of an unfinished report period
         await reporter.flush(options.flushTimeoutMs ?? 3000);
         sender.close();
+        queue.close();
         log.info(reporter.stats(), "agent stopped");
       })();
       return stopping;

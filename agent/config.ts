@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
 import type { CheckDefinition } from "./checks/definitions.ts";
@@ -11,9 +12,24 @@ export interface AgentConfig {
   readonly serverEndpoint: string;
   /** `host:port`, what the gRPC channel dials. */
   readonly grpcTarget: string;
+  /**
+   * How reports travel: gRPC for `grpc://`, `grpcs://` and bare `host:port`; HTTP JSON to
+   * the REST port for `http(s)://` (falling back to gRPC, once, when the port turns out to
+   * speak only HTTP/2, as an oxmon-style `http://host:9090` does).
+   */
+  readonly transport: "grpc" | "http";
+  /** `http(s)://host:port`, the REST base URL, for transport "http". */
+  readonly httpBase: string;
   readonly authToken: string | undefined;
   readonly collectionIntervalSecs: number;
   readonly bufferMaxSize: number;
+  /** Collections of this period go in one report (default: the collection interval). */
+  readonly reportIntervalSecs: number;
+  /** Where reports wait until acknowledged. */
+  readonly spoolDir: string;
+  readonly spoolMaxBytes: number;
+  /** Reports per second while a backlog drains. */
+  readonly drainReportsPerSec: number;
   /** Effective: the `tls` field, or an `https://` endpoint. */
   readonly tls: boolean;
   readonly caFile: string | undefined;
@@ -33,6 +49,11 @@ export interface AgentConfigInput {
   auth_token?: string;
   collection_interval_secs?: number;
   buffer_max_size?: number;
+  report_interval_secs?: number;
+  state_dir?: string;
+  spool_dir?: string;
+  spool_max_bytes?: number;
+  drain_reports_per_sec?: number;
   tls?: boolean;
   ca_file?: string;
   slow_paths?: string[];
@@ -59,6 +80,8 @@ export const DEFAULTS = {
   server_endpoint: "http://127.0.0.1:9090",
   collection_interval_secs: 10,
   buffer_max_size: 1000,
+  spool_max_bytes: 256 * 2 ** 20,
+  drain_reports_per_sec: 10,
   tls: false,
   slow_interval_secs: 300,
   // Docker's directory on a busy host holds a few million entries; a walk at ≈ 100 k
@@ -67,7 +90,7 @@ export const DEFAULTS = {
   slow_max_secs: 120,
 } as const;
 
-const ENDPOINT = /^(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]@]+):(\d{1,5})\/?$/;
+const ENDPOINT = /^(?:(https?|grpcs?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]@]+):(\d{1,5})\/?$/;
 
 /*
  * Checked by hand rather than with a schema library: zod alone would cost the agent
@@ -78,10 +101,15 @@ type Check = (value: unknown) => string | undefined;
 
 const FIELDS: Record<keyof AgentConfigInput, Check> = {
   agent_id: text({ min: 1, max: 128, pattern: /^[\x21-\x7e]+$/, problem: "must be printable ASCII without spaces" }),
-  server_endpoint: text({ valid: (s) => parseEndpoint(s) !== undefined, problem: "expected http://host:port, https://host:port or host:port (port 1-65535)" }),
+  server_endpoint: text({ valid: (s) => parseEndpoint(s) !== undefined, problem: "expected http://host:port, https://host:port, grpc://host:port, grpcs://host:port or host:port (port 1-65535)" }),
   auth_token: text({ min: 1 }),
   collection_interval_secs: number({ min: 0.1, max: 86_400 }),
   buffer_max_size: number({ integer: true, min: 1, max: 1_000_000 }),
+  report_interval_secs: number({ min: 0.1, max: 86_400 }),
+  state_dir: text({ min: 1, valid: path.isAbsolute, problem: "must be an absolute path" }),
+  spool_dir: text({ min: 1, valid: path.isAbsolute, problem: "must be an absolute path" }),
+  spool_max_bytes: number({ integer: true, min: 64 * 1024, max: 2 ** 40 }),
+  drain_reports_per_sec: number({ min: 0.1, max: 10_000 }),
   tls: (value) => (typeof value === "boolean" ? undefined : expected("boolean", value)),
   ca_file: text({ min: 1 }),
   slow_paths: list({ max: 32, valid: (p) => p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p), problem: "each path must be absolute" }),
@@ -143,7 +171,12 @@ const FLAGS = {
   "agent-id": { field: "agent_id", type: "string", arg: "ID", help: "agent_id: this agent's name on the server" },
   token: { field: "auth_token", type: "string", arg: "TOKEN", help: "auth_token: sent as `authorization: Bearer TOKEN`" },
   interval: { field: "collection_interval_secs", type: "number", arg: "SECS", help: "collection_interval_secs: seconds between collections (≥ 0.1)" },
-  "buffer-size": { field: "buffer_max_size", type: "number", arg: "N", help: "buffer_max_size: batches kept while the server is unreachable" },
+  "buffer-size": { field: "buffer_max_size", type: "number", arg: "N", help: "buffer_max_size: reports kept while the server is unreachable" },
+  "report-interval": { field: "report_interval_secs", type: "number", arg: "SECS", help: "report_interval_secs: the collections of this period go in one report" },
+  "state-dir": { field: "state_dir", type: "string", arg: "DIR", help: "state_dir: the agent's own files (the spool under it by default)" },
+  "spool-dir": { field: "spool_dir", type: "string", arg: "DIR", help: "spool_dir: where reports wait until the server acknowledged them" },
+  "spool-max-bytes": { field: "spool_max_bytes", type: "number", arg: "N", help: "spool_max_bytes: bound on the spool; past it the oldest reports are dropped" },
+  "drain-rate": { field: "drain_reports_per_sec", type: "number", arg: "N", help: "drain_reports_per_sec: reports per second while a backlog drains" },
   tls: { field: "tls", type: "boolean", arg: "", help: "tls: connect over TLS (implied by https://)" },
   "ca-file": { field: "ca_file", type: "string", arg: "PATH", help: "ca_file: PEM CA bundle that signs the server's certificate" },
   "slow-paths": { field: "slow_paths", type: "list", arg: "DIR,…", help: "slow_paths: directories sized every slow interval (docker.dir_bytes), comma-separated" },
@@ -158,6 +191,11 @@ const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   auth_token: "none",
   collection_interval_secs: String(DEFAULTS.collection_interval_secs),
   buffer_max_size: String(DEFAULTS.buffer_max_size),
+  report_interval_secs: "the collection interval",
+  state_dir: "$STATE_DIRECTORY, else /var/lib/tsmon-agent as root, else ~/.local/state/tsmon-agent",
+  spool_dir: "STATE_DIR/spool",
+  spool_max_bytes: `${DEFAULTS.spool_max_bytes} (256 MiB)`,
+  drain_reports_per_sec: String(DEFAULTS.drain_reports_per_sec),
   tls: String(DEFAULTS.tls),
   ca_file: "the system's root certificates",
   slow_paths: "/var/lib/docker where it exists",
@@ -277,7 +315,7 @@ export function buildAgentConfig(file: unknown, flags: Record<string, unknown> =
 function finishAgentConfig(input: AgentConfigInput, problems: string[], source: string, validateChecks: CheckTableValidator | undefined): AgentConfig {
   const endpoint = input.server_endpoint ?? DEFAULTS.server_endpoint;
   const parsedEndpoint = parseEndpoint(endpoint);
-  const tls = (input.tls ?? DEFAULTS.tls) || parsedEndpoint?.scheme === "https";
+  const tls = (input.tls ?? DEFAULTS.tls) || parsedEndpoint?.scheme === "https" || parsedEndpoint?.scheme === "grpcs";
   if (input.ca_file !== undefined && !tls) {
     problems.push("ca_file: set, but TLS is off (set tls = true, pass --tls, or use an https:// endpoint)");
   }
@@ -293,13 +331,21 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     checks = Object.freeze(validated.checks);
   }
   if (problems.length > 0) throw new AgentConfigError(source, problems);
+  const collectionIntervalSecs = input.collection_interval_secs ?? DEFAULTS.collection_interval_secs;
+  const scheme = parsedEndpoint!.scheme;
   return Object.freeze({
     agentId,
     serverEndpoint: endpoint,
     grpcTarget: parsedEndpoint!.target,
+    transport: scheme === "http" || scheme === "https" ? "http" : "grpc",
+    httpBase: `${tls ? "https" : "http"}://${parsedEndpoint!.target}`,
     authToken: input.auth_token,
-    collectionIntervalSecs: input.collection_interval_secs ?? DEFAULTS.collection_interval_secs,
+    collectionIntervalSecs,
     bufferMaxSize: input.buffer_max_size ?? DEFAULTS.buffer_max_size,
+    reportIntervalSecs: Math.max(collectionIntervalSecs, input.report_interval_secs ?? collectionIntervalSecs),
+    spoolDir: input.spool_dir ?? path.join(input.state_dir ?? defaultStateDir(), "spool"),
+    spoolMaxBytes: input.spool_max_bytes ?? DEFAULTS.spool_max_bytes,
+    drainReportsPerSec: input.drain_reports_per_sec ?? DEFAULTS.drain_reports_per_sec,
     tls,
     caFile: input.ca_file,
     slowPaths: input.slow_paths ? Object.freeze([...input.slow_paths]) : undefined,
@@ -310,11 +356,18 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
   });
 }
 
-/** `http://host:port`, `https://host:port` or `host:port` (IPv6 in brackets) → dial target. */
-export function parseEndpoint(endpoint: string): { scheme: "http" | "https" | undefined; target: string } | undefined {
+/** systemd's StateDirectory=, else the system's or the user's state directory. */
+function defaultStateDir(): string {
+  if (process.env.STATE_DIRECTORY) return process.env.STATE_DIRECTORY.split(":")[0]!;
+  if (process.getuid?.() === 0) return "/var/lib/tsmon-agent";
+  return path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state"), "tsmon-agent");
+}
+
+/** `http(s)://host:port`, `grpc(s)://host:port` or `host:port` (IPv6 in brackets) → dial target. */
+export function parseEndpoint(endpoint: string): { scheme: "http" | "https" | "grpc" | "grpcs" | undefined; target: string } | undefined {
   const m = ENDPOINT.exec(endpoint.trim());
   if (!m) return undefined;
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return undefined;
-  return { scheme: m[1] as "http" | "https" | undefined, target: `${m[2]}:${port}` };
+  return { scheme: m[1] as "http" | "https" | "grpc" | "grpcs" | undefined, target: `${m[2]}:${port}` };
 }

@@ -28,6 +28,8 @@ export interface SenderOptions {
 export interface SendOutcome {
   code: grpc.status;
   message: string;
+  /** How long the server asked to wait before the next try (HTTP 429 Retry-After). */
+  retryAfterMs?: number;
 }
 
 export interface SendOptions {

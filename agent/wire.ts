@@ -19,7 +19,15 @@ export function encodeMetricBatch(batch: MetricBatch, droppedBatches = batch.dro
     const info = batch.systemInfo;
     if (info) out.message(16, () => writeSystemInfo(out, info));
     out.uint64(17, droppedBatches);
+    writeReportKey(out, batch);
   });
+}
+
+/** stream_id and sequence (18, 19), the same numbers in both report messages. */
+function writeReportKey(out: ProtoOut, batch: MetricBatch): void {
+  if (!batch.streamId) return;
+  out.string(18, batch.streamId);
+  out.uint64(19, batch.sequence ?? 0);
 }
 
 function writePoint(out: ProtoOut, p: MetricPoint, agentId: string): void {
@@ -81,6 +89,7 @@ export function encodeColumnarReport(batch: MetricBatch, droppedBatches: number,
     const info = batch.systemInfo;
     if (info) out.message(16, () => writeSystemInfo(out, info));
     out.uint64(17, droppedBatches);
+    writeReportKey(out, batch);
   });
 }
 

@@ -28,6 +28,10 @@ export interface MetricBatch {
   points: MetricPoint[];
   systemInfo?: SystemInfo;
   droppedBatches?: number;
+  /** The agent's stream identity (with `sequence`, the report's exactly-once key). */
+  streamId?: string;
+  /** The report's number in its stream. */
+  sequence?: number;
 }
 
 /** Canonical identity of a series within one agent: `metric{k="v",...}` with sorted keys. */

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -119,7 +119,9 @@ interface ProcessFigures { rss: number; peak: number; cpu: number; threads: numb
 
 async function runAgentProcess(nodeArgs: string[], cwd: string, agentArgs = true): Promise<ProcessFigures> {
   const port = await freePort();
-  const args = agentArgs ? ["--server-url", `127.0.0.1:${port}`, "--interval", "1", "--agent-id", "bench"] : [];
+  // The spool is on disk: a temporary one, deleted once the agent has exited.
+  const spoolDir = mkdtempSync(path.join(os.tmpdir(), "tsmon-bench-spool-"));
+  const args = agentArgs ? ["--server-url", `127.0.0.1:${port}`, "--interval", "1", "--agent-id", "bench", "--spool-dir", spoolDir] : [];
   const agent = spawn(process.execPath, [...nodeArgs, ...args],
     { cwd, stdio: ["ignore", "ignore", "inherit"] });
   const exited = new Promise<number | null>((resolve) => agent.on("exit", (code) => resolve(code)));
@@ -137,7 +139,9 @@ async function runAgentProcess(nodeArgs: string[], cwd: string, agentArgs = true
     children,
   };
   agent.kill("SIGTERM");
-  return { ...figures, exitCode: await exited };
+  const exitCode = await exited;
+  rmSync(spoolDir, { recursive: true, force: true });
+  return { ...figures, exitCode };
 }
 
 /** Newest modification time (ms) of the files under `dirs`. */

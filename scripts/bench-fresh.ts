@@ -75,6 +75,10 @@ try {
     console.log(`  ${sizes.at(-1)![0]}: ${sizes.at(-1)![1]}`);
   }
 
+  // Where the bytes are, directory by directory (control.mdb and its kin at the top level).
+  const parts = readdirSync(dataDir, { withFileTypes: true }).map((e) => [e.name, e.isDirectory() ? duBytes(path.join(dataDir, e.name)) : statSync(path.join(dataDir, e.name)).blocks * 512] as const);
+  console.log(`  by entry: ${parts.filter(([, b]) => b > 0).map(([name, b]) => `${name} ${(b / points).toFixed(3)}`).join(", ")} (B/point)`);
+
   // The 24 h query, in the store (this process reading the same files) and over REST.
   const partitions = new PartitionSet(dataDir);
   const store = new MetricStore(partitions);

@@ -23,6 +23,8 @@ import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
  * connection; `--transport unary` makes one ReportMetrics call per report, as oxmon agents do.
  * `--instances N` (N > 1) runs the server under PM2 cluster mode instead, as
  * ecosystem.config.cjs deploys it; CPU and RSS are then summed over the instances.
+ * `--collections-per-report N` gathers N collections into each report, as an agent with
+ * report_interval_secs = N × collection_interval_secs sends them.
  */
 const { values } = parseArgs({ options: {
   agents: { type: "string", default: "10000" },
@@ -32,7 +34,10 @@ const { values } = parseArgs({ options: {
   "ingest-threads": { type: "string", default: "1" },
   instances: { type: "string", default: "1" },
   transport: { type: "string", default: "stream" },
+  // The agent's report_interval_secs: this many collections (10 s apart) in each report.
+  "collections-per-report": { type: "string", default: "1" },
 } });
+const perReport = Math.max(1, Math.floor(Number(values["collections-per-report"])));
 const transport = values.transport;
 if (transport !== "stream" && transport !== "unary") throw new Error(`--transport must be stream or unary, not ${transport}`);
 const agents = Number(values.agents), seconds = Number(values.seconds), concurrency = Number(values.concurrency);
@@ -82,6 +87,7 @@ await Promise.all(Array.from({ length: concurrency }, async () => {
     const client = channels[a % channels.length]!;
     const stream = streams[a % streams.length]!;
     const batch = hosts[a]!.report(start + nextReport[a]!++ * 10_000, 10);
+    for (let k = 1; k < perReport; k++) batch.points.push(...hosts[a]!.report(start + nextReport[a]!++ * 10_000, 10).points);
     const bytes = transport === "unary" ? encodeBatchProto(batch) : undefined;
     const sent = performance.now();
     const error = bytes ? await sendReport(client, bytes)
@@ -90,7 +96,7 @@ await Promise.all(Array.from({ length: concurrency }, async () => {
       if (refused++ === 0) console.error("first refused report:", error);
       continue;
     }
-    acked[a]!++;
+    acked[a]! += perReport;
     latencies.push(performance.now() - sent);
     reports++;
     points += batch.points.length;
@@ -111,6 +117,7 @@ rmSync(dir, { recursive: true, force: true });
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => quantile(latencies, p).toFixed(2);
 console.log(`\nbench:ingest — ${agents} simulated agents, ~${Math.round(points / Math.max(1, reports))} points per report, ` +
+  (perReport > 1 ? `${perReport} collections per report, ` : "") +
   `${transport === "unary" ? "unary ReportMetrics" : "ReportStream (columnar)"}, ${concurrency} in flight over ${channels.length} connections, ${seconds} s` +
   (instances > 1 ? `, ${instances} server instances (PM2 cluster)` : ""));
 console.log(`machine: ${machineLine()}\n`);

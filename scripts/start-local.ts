@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadServerConfig } from "../server/config/load.ts";
 
@@ -57,5 +58,6 @@ for (let i = 0; i < 200; i++) {
   if (await fetch(`${api}/v1/health`).then((r) => r.ok, () => false)) break;
   await new Promise((r) => setTimeout(r, 100));
 }
-start("agent", ["agent/main.ts", "--server-url", `${host}:${config.grpc_port}`, ...(config.tls.enabled ? ["--tls"] : [])]);
+// The agent's spool beside the server's data: `npm start` keeps everything in one place.
+start("agent", ["agent/main.ts", "--server-url", `${host}:${config.grpc_port}`, "--spool-dir", path.resolve(config.data_dir, "agent-spool"), ...(config.tls.enabled ? ["--tls"] : [])]);
 console.log(`\n[tsmon] running: API ${api}/v1 — try ${api}/v1/agents and ${api}/v1/agents/<id>/latest (Ctrl-C stops)\n`);

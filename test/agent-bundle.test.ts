@@ -39,7 +39,7 @@ test("the bundle reports to a receiver with plain node, never loads the non-Linu
 
   const receiver = await FakeReceiver.start();
   t.teardown(() => receiver.stop());
-  const agent = spawn(process.execPath, [entry, "--server-url", receiver.address, "--interval", "0.2", "--agent-id", "bundled"],
+  const agent = spawn(process.execPath, [entry, "--server-url", receiver.address, "--interval", "0.2", "--agent-id", "bundled", "--spool-dir", path.join(dir, "spool")],
     { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => agent.on("exit", (code, signal) => resolve({ code, signal })));
   t.teardown(() => {

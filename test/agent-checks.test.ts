@@ -133,7 +133,7 @@ test("agent: check samples go out with its reports, labelled, and a down check k
     { name: "closed", type: "tcp", target: "127.0.0.1", port: closedPort, interval_secs: 1 },
   ]);
   const config = { ...buildAgentConfig({ agent_id: "checker" }, { "server-url": receiver.address, interval: 0.2 }), checks };
-  const agent = await startAgent(config, { collectors: [], systemInfo: null, logger: pino({ level: "silent" }) });
+  const agent = await startAgent(config, { memoryQueue: true, collectors: [], systemInfo: null, logger: pino({ level: "silent" }) });
   try {
     const seen = () => receiver.accepted.flatMap((c) => c.batch.data_points).filter((p) => p.metric_name === "check.up");
     await receiver.waitFor(() => new Set(seen().map((p) => p.labels.check)).size === 2, 10_000, "both checks reported");

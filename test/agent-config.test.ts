@@ -40,9 +40,15 @@ test("no file, no flags: the reference defaults, frozen", async (t) => {
     agentId: os.hostname(),
     serverEndpoint: "http://127.0.0.1:9090",
     grpcTarget: "127.0.0.1:9090",
+    transport: "http",
+    httpBase: "http://127.0.0.1:9090",
     authToken: undefined,
     collectionIntervalSecs: 10,
     bufferMaxSize: 1000,
+    reportIntervalSecs: 10,
+    spoolDir: cfg.spoolDir,
+    spoolMaxBytes: 256 * 2 ** 20,
+    drainReportsPerSec: 10,
     tls: false,
     caFile: undefined,
     slowPaths: undefined,
@@ -52,6 +58,28 @@ test("no file, no flags: the reference defaults, frozen", async (t) => {
     checks: [],
   });
   t.true(Object.isFrozen(cfg));
+  t.true(path.isAbsolute(cfg.spoolDir) && cfg.spoolDir.endsWith(`${path.sep}spool`), cfg.spoolDir);
+});
+
+test("spool, report interval and transport fields; flags override them", async (t) => {
+  const file = tomlFile(`
+server_endpoint = "grpc://10.0.1.100:9090"
+collection_interval_secs = 1
+report_interval_secs = 10
+state_dir = "/var/lib/agent-a"
+spool_max_bytes = 1048576
+drain_reports_per_sec = 50
+`);
+  t.like(await run([file]), {
+    transport: "grpc", grpcTarget: "10.0.1.100:9090", reportIntervalSecs: 10, spoolDir: "/var/lib/agent-a/spool", spoolMaxBytes: 1_048_576, drainReportsPerSec: 50,
+  });
+  t.like(await run([file, "--server-url", "https://mon.example:8443", "--spool-dir", "/tmp/s", "--report-interval", "5", "--spool-max-bytes", "65536", "--drain-rate", "2"]), {
+    transport: "http", httpBase: "https://mon.example:8443", tls: true, spoolDir: "/tmp/s", reportIntervalSecs: 5, spoolMaxBytes: 65_536, drainReportsPerSec: 2,
+  });
+  t.like(await run(["--server-url", "grpcs://mon.example:9443"]), { transport: "grpc", tls: true });
+  t.is((await run(["--interval", "5", "--report-interval", "1"])).reportIntervalSecs, 5, "a report holds at least one collection");
+  const problems = await problemsOf(() => run(["--spool-dir", "relative/dir", "--spool-max-bytes", "10", "--report-interval", "0"]));
+  t.deepEqual(problems.map((p) => p.split(":")[0]).sort(), ["--report-interval", "--spool-dir", "--spool-max-bytes"]);
 });
 
 test("the example file loads and says what the defaults are", async (t) => {

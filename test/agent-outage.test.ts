@@ -29,7 +29,7 @@ async function throughOutage(t: ExecutionContext, bufferSize: number) {
   const logs: { level: number; msg: string; [k: string]: unknown }[] = [];
   const logStream = new Writable({ write(chunk, _enc, done) { logs.push(JSON.parse(String(chunk))); done(); } });
   const config = buildAgentConfig({ agent_id: `outage-${bufferSize}` }, { "server-url": receiver.address, interval: INTERVAL_SECS, "buffer-size": bufferSize });
-  const agent = await startAgent(config, { collectors: [sequenceCollector()], systemInfo: null, logger: pino({ level: "info" }, logStream) });
+  const agent = await startAgent(config, { memoryQueue: true, collectors: [sequenceCollector()], systemInfo: null, logger: pino({ level: "info" }, logStream) });
   t.teardown(async () => {
     await agent.stop();
     await receiver.stop();

@@ -38,6 +38,7 @@ async function setUp(t: ExecutionContext, flags: Record<string, unknown> = {}, o
   });
   const config = buildAgentConfig({ agent_id: "agent-under-test" }, { "server-url": receiver.address, interval: 0.1, ...flags });
   const agent = await startAgent(config, {
+    memoryQueue: true,
     collectors: [sequenceCollector()], systemInfo: SYSTEM_INFO, logger: pino({ level: "silent" }), ...options,
   });
   entry.agent = agent;

@@ -74,7 +74,7 @@ test("every field sits under its proto field number", (t) => {
     memoryTotal: 64 * 2 ** 30, diskTotal: 3 * 2 ** 40, agentVersion: "0.1.0",
   };
   const batch: MetricBatch = {
-    agentId: "web-01", timestampMs: 1_767_225_600_123, systemInfo, droppedBatches: 3,
+    agentId: "web-01", timestampMs: 1_767_225_600_123, systemInfo, droppedBatches: 3, streamId: "Zk3-q_9", sequence: 2 ** 40 + 7,
     points: [
       { timestampMs: 1_767_225_600_123, metric: "disk.used", value: 123_456_789_012.5, labels: { mount: "/data", device: "sda1" } },
       { timestampMs: 1_767_225_600_123, metric: "load.load_1", value: 0, labels: {} },
@@ -93,7 +93,13 @@ test("every field sits under its proto field number", (t) => {
     },
     // The argument wins over the batch's own count: the reporter knows better at send time.
     dropped_batches: 9,
+    stream_id: "Zk3-q_9",
+    sequence: 2 ** 40 + 7,
   });
+  const back = decodeBatchProto(encodeMetricBatch(batch), 0);
+  t.deepEqual([back.streamId, back.sequence], ["Zk3-q_9", 2 ** 40 + 7], "the server reads the exactly-once key");
+  const columns = decodeColumnarReport(encodeColumnarReport(batch, 0, 1, undefined), 0);
+  t.deepEqual([columns.streamId, columns.sequence], ["Zk3-q_9", 2 ** 40 + 7]);
 });
 
 test("an all-default system info is still sent, and no points or no system info are fine", (t) => {
@@ -161,7 +167,7 @@ test("columnar reports come out of the server's decoders as they went in, offset
 
 test("columnar fields sit under their proto field numbers; a report without a declaration carries no series", (t) => {
   const batch: MetricBatch = {
-    agentId: "web-01", timestampMs: 1_767_225_600_000, droppedBatches: 2,
+    agentId: "web-01", timestampMs: 1_767_225_600_000, droppedBatches: 2, streamId: "s1", sequence: 12,
     points: [
       { timestampMs: 1_767_225_600_000, metric: "disk.used", value: 12.5, labels: { mount: "/data" } },
       { timestampMs: 1_767_225_590_000, metric: "cpu.usage", value: -0.25, labels: {} },
@@ -169,7 +175,7 @@ test("columnar fields sit under their proto field numbers; a report without a de
   };
   const raw = (bytes: Uint8Array) => ColumnarType.toObject(ColumnarType.decode(bytes), { longs: Number, defaults: true, arrays: true, objects: true });
   t.deepEqual(raw(encodeColumnarReport(batch, 2, 3, batch.points.map((p) => [p.metric, p.labels]))), {
-    agent_id: "web-01", shape: 3, timestamp_ms: 1_767_225_600_000, timestamp_offsets: [0, -10_000], values: [12.5, -0.25], dropped_batches: 2,
+    agent_id: "web-01", shape: 3, timestamp_ms: 1_767_225_600_000, timestamp_offsets: [0, -10_000], values: [12.5, -0.25], dropped_batches: 2, stream_id: "s1", sequence: 12,
     series: [{ metric_name: "disk.used", labels: { mount: "/data" } }, { metric_name: "cpu.usage", labels: {} }], system_info: null,
   });
   const same = { ...batch, points: batch.points.map((p) => ({ ...p, timestampMs: batch.timestampMs })) };

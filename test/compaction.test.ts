@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { MetricPoint } from "../common/metrics.ts";
+import { toSeriesText } from "../common/series-text.ts";
 import { downsample } from "../server/query/aggregate.ts";
 import { compactDay } from "../server/storage/compaction.ts";
 import { DAY_MS, dayOf, dayStartMs } from "../server/storage/days.ts";
@@ -167,4 +168,18 @@ test("a writer that chose a generation before a compaction closed it follows to 
   await compactDay(partitions, today);
   assertMatches(t, store, oracle, "w-1", start - 1, start + 3_600_000, "after the stale writer moved on");
   assertMatches(t, otherStore, oracle, "w-1", start - 1, start + 3_600_000, "read by the other process");
+});
+
+test("a report's exactly-once key outlives the compaction of its raw generation", async (t) => {
+  const { partitions, store } = temp(t);
+  const ts = dayStartMs(today) + 3_600_000;
+  const block = (v: number) => ({ series: toSeriesText([["cpu.usage", {}]]), timestamps: Float64Array.of(ts), values: Float64Array.of(v) });
+  const key = { streamId: "s-1", sequence: 7 };
+  t.true(await store.writeBlock("k-1", block(1), key), "first delivery stored");
+  t.false(await store.writeBlock("k-1", block(1), key), "a resend before compaction is a duplicate");
+  await compactDay(partitions, today);
+  t.deepEqual(partitions.rawGenerations(today), [], "its generation is gone");
+  t.false(await store.writeBlock("k-1", block(1), key), "and after it");
+  t.true(await store.writeBlock("k-1", block(2), { streamId: "s-1", sequence: 8 }), "the next sequence is new");
+  t.deepEqual(store.query("k-1", "cpu.usage", ts, ts)[0]!.points, [[ts, 2]]);
 });

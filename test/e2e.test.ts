@@ -26,7 +26,7 @@ test("a real agent process reports to a real server process; a server outage los
   t.teardown(() => { server.child.kill("SIGKILL"); });
 
   const agent = spawn(process.execPath, ["--import", "tsx", path.join(root, "agent/main.ts"),
-    "--server-url", `127.0.0.1:${ports.grpc}`, "--interval", "1", "--agent-id", "e2e-host"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    "--server-url", `127.0.0.1:${ports.grpc}`, "--interval", "1", "--agent-id", "e2e-host", "--spool-dir", path.join(dir, "spool")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let agentLog = "";
   agent.stdout.on("data", (c) => (agentLog += c));
   agent.stderr.on("data", (c) => (agentLog += c));

@@ -73,6 +73,7 @@ test("an agent with tls and ca_file reports over TLS", async (t) => {
   const server = await tlsServer(t);
   const config = buildAgentConfig({ agent_id: "tls-agent", tls: true, ca_file: pki.caFile }, { "server-url": `localhost:${server.grpcPort}`, interval: 0.5 });
   const agent = await startAgent(config, {
+    memoryQueue: true,
     collectors: [{ name: "one", collect: (now) => [{ timestampMs: now, metric: "test.one", value: 1, labels: {} }] }],
     systemInfo: null, logger: pino({ level: "silent" }),
   });

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { ERROR_CODES, toErrorData } from "../../common/errors.ts";
 import { encodeReportResponse } from "../ingest/decode.ts";
+import { DUPLICATE_MESSAGE } from "../ingest/report-key.ts";
 import { LIMITS } from "../ingest/limits.ts";
 import { bearerToken } from "../bearer.ts";
 import type { Intake } from "../actors/ingest/intake.ts";
@@ -36,6 +37,7 @@ export const metricServiceDefinition: grpc.ServiceDefinition = {
 };
 
 const OK_REPLY = encodeReportResponse(true, "ok");
+const DUPLICATE_REPLY = encodeReportResponse(true, DUPLICATE_MESSAGE);
 
 export function metricServiceHandlers(intake: Intake, streams: ReportStreams, log: Logger): grpc.UntypedServiceImplementation {
   const reportMetrics: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
@@ -52,7 +54,7 @@ export function metricServiceHandlers(intake: Intake, streams: ReportStreams, lo
       return refuse(err);
     }
     intake.submit({ type: "report-proto", bytes: ownBytes(call.request), auth: { token } }, sender, call.request.length)
-      .then(() => callback(null, OK_REPLY), refuse);
+      .then((stored) => callback(null, stored.duplicate ? DUPLICATE_REPLY : OK_REPLY), refuse);
   };
   return { ReportMetrics: reportMetrics, ReportStream: streams.handler };
 }

@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { ERROR_CODES, TsmonError, toErrorData } from "../../common/errors.ts";
 import { callSender, callToken } from "./metric-service.ts";
 import { encodeReportAck } from "../ingest/decode.ts";
+import { DUPLICATE_MESSAGE } from "../ingest/report-key.ts";
 import { scanFrame } from "../ingest/columnar.ts";
 import { ownBytes } from "./own-bytes.ts";
 import type { Intake } from "../actors/ingest/intake.ts";
@@ -14,6 +15,8 @@ const MAX_DECLARED_BYTES = 16 << 20;
 const DECLARATION_OVERHEAD = 64;
 
 const OK_ACK = encodeReportAck(grpc.status.OK, "");
+/** OK too: the agent may forget the report; the message tells its log why nothing was stored. */
+const DUPLICATE_ACK = encodeReportAck(grpc.status.OK, DUPLICATE_MESSAGE);
 const SHUTTING_DOWN = [grpc.status.UNAVAILABLE, "server is shutting down; reconnect and resend"] as const;
 
 /**
@@ -121,7 +124,7 @@ class ReportStream {
       return;
     }
     this.intake.submit({ type: "report-columns", frame: ownBytes(frame), declaration, auth: { token: this.token } }, this.sender, frame.length)
-      .then(() => this.answer(n, undefined), (err: unknown) => this.answer(n, err));
+      .then((stored) => this.answer(n, undefined, stored.duplicate), (err: unknown) => this.answer(n, err));
   }
 
   private declare(shape: number, declaration: Uint8Array): void {
@@ -137,8 +140,8 @@ class ReportStream {
   }
 
   /** `frame`: the frame's number on this stream. */
-  private answer(frame: number, err: unknown): void {
-    let ack = OK_ACK;
+  private answer(frame: number, err: unknown, duplicate?: boolean): void {
+    let ack = duplicate ? DUPLICATE_ACK : OK_ACK;
     if (err !== undefined) {
       const e = toErrorData(err);
       if (e.code === "INTERNAL") this.log.error({ err }, "report failed");

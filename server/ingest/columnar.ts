@@ -11,7 +11,7 @@ import type { SeriesRef } from "../../common/series-text.ts";
  * shape yet, the series declaration (decodeSeriesDeclaration).
  */
 
-const AGENT_ID = 1, SHAPE = 2, SERIES = 3, TIMESTAMP = 4, OFFSETS = 5, VALUES = 6, SYSTEM_INFO = 16, DROPPED = 17;
+const AGENT_ID = 1, SHAPE = 2, SERIES = 3, TIMESTAMP = 4, OFFSETS = 5, VALUES = 6, SYSTEM_INFO = 16, DROPPED = 17, STREAM_ID = 18, SEQUENCE = 19;
 
 /** What the stream handler needs of a frame before handing it to ingest. */
 export interface FrameHead {
@@ -55,13 +55,16 @@ export interface ColumnarReport {
   values: Float64Array;
   systemInfo: SystemInfo | undefined;
   droppedBatches: number;
+  /** Empty when the agent sent none (no exactly-once key). */
+  streamId: string;
+  sequence: number;
 }
 
 /** Decodes a frame's own fields; a missing timestamp is the time the server received it, as for ReportMetrics. */
 export function decodeColumnarReport(frame: Uint8Array, nowMs: number): ColumnarReport {
   return asInvalid("ColumnarReportProto", () => {
     const input = new ProtoReader(frame);
-    let agentId = "", timestampMs = 0, droppedBatches = 0;
+    let agentId = "", timestampMs = 0, droppedBatches = 0, streamId = "", sequence = 0;
     let systemInfo: SystemInfo | undefined;
     const offsets = new NumberRuns(), values = new NumberRuns();
     while (!input.done) {
@@ -74,6 +77,8 @@ export function decodeColumnarReport(frame: Uint8Array, nowMs: number): Columnar
       else if (field === OFFSETS && wireType === VARINT) offsets.push(input.sint());
       else if (field === SYSTEM_INFO && wireType === LENGTH_DELIMITED) systemInfo = decodeSystemInfo(input);
       else if (field === DROPPED && wireType === VARINT) droppedBatches = input.varint();
+      else if (field === STREAM_ID && wireType === LENGTH_DELIMITED) streamId = input.string();
+      else if (field === SEQUENCE && wireType === VARINT) sequence = input.varint();
       else input.skip(wireType);
     }
     timestampMs ||= nowMs;
@@ -86,7 +91,7 @@ export function decodeColumnarReport(frame: Uint8Array, nowMs: number): Columnar
       timestamps = offsets.finish();
       for (let i = 0; i < timestamps.length; i++) timestamps[i] = timestamps[i]! + timestampMs;
     }
-    return { agentId, timestampMs, timestamps, values: vs, systemInfo, droppedBatches };
+    return { agentId, timestampMs, timestamps, values: vs, systemInfo, droppedBatches, streamId, sequence };
   });
 }
 

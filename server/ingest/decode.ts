@@ -21,7 +21,7 @@ interface SystemInfoMessage {
 }
 interface BatchMessage {
   agentId?: string; timestampMs?: number; dataPoints?: PointMessage[];
-  systemInfo?: SystemInfoMessage; droppedBatches?: number;
+  systemInfo?: SystemInfoMessage; droppedBatches?: number; streamId?: string; sequence?: number;
 }
 
 /** Decodes a MetricBatchProto; bytes that are not one become INVALID_ARGUMENT. */
@@ -52,6 +52,7 @@ export function encodeBatchProto(batch: MetricBatch): Buffer {
     dataPoints: batch.points.map((p) => ({ timestampMs: p.timestampMs, agentId: batch.agentId, metricName: p.metric, value: p.value, labels: { ...p.labels } })),
     systemInfo: batch.systemInfo,
     droppedBatches: batch.droppedBatches,
+    ...(batch.streamId ? { streamId: batch.streamId, sequence: batch.sequence ?? 0 } : {}),
   };
   return Buffer.from(BatchType.encode(BatchType.fromObject(msg)).finish());
 }
@@ -67,6 +68,14 @@ export function decodeBatchJson(body: unknown, nowMs: number): MetricBatch {
   return toBatch({
     agentId: b.agent_id,
     timestampMs: b.timestamp_ms,
+    droppedBatches: b.dropped_batches,
+    ...(b.system_info ? { systemInfo: {
+      hostname: b.system_info.hostname, os: b.system_info.os, kernel: b.system_info.kernel, arch: b.system_info.arch,
+      cpuCores: b.system_info.cpu_cores, memoryTotal: b.system_info.memory_total, diskTotal: b.system_info.disk_total,
+      agentVersion: b.system_info.agent_version,
+    } } : {}),
+    streamId: b.stream_id,
+    sequence: b.sequence,
     dataPoints: b.data_points.map((p) => ({
       timestampMs: p.timestamp_ms, agentId: p.agent_id, metricName: p.metric_name, value: p.value, labels: p.labels,
     })),
@@ -89,6 +98,10 @@ function toBatch(msg: BatchMessage, nowMs: number): MetricBatch {
     return { timestampMs: p.timestampMs || batchTs, metric: p.metricName ?? "", value: p.value ?? 0, labels: (p.labels ?? {}) as Labels };
   });
   const batch: MetricBatch = { agentId, timestampMs: batchTs, points, droppedBatches: msg.droppedBatches ?? 0 };
+  if (msg.streamId) {
+    batch.streamId = msg.streamId;
+    batch.sequence = msg.sequence ?? 0;
+  }
   if (msg.systemInfo) batch.systemInfo = toSystemInfo(msg.systemInfo);
   return batch;
 }

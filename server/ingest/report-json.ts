@@ -16,6 +16,14 @@ export const reportJsonSchema = z.object({
     agent_id: z.string().optional().describe("empty or equal to the batch's agent_id"),
     labels: z.record(z.string(), z.string()).optional(),
   })),
+  system_info: z.object({
+    hostname: z.string().optional(), os: z.string().optional(), kernel: z.string().optional(), arch: z.string().optional(),
+    cpu_cores: z.number().int().nonnegative().optional(), memory_total: z.number().nonnegative().optional(),
+    disk_total: z.number().nonnegative().optional(), agent_version: z.string().optional(),
+  }).optional().describe("host facts, as the proto's SystemInfoProto"),
+  dropped_batches: z.number().int().nonnegative().optional().describe("reports the agent dropped since its last accepted one"),
+  stream_id: z.string().optional().describe("the agent's stream identity: with sequence, the report's exactly-once key"),
+  sequence: z.number().int().nonnegative().optional().describe("the report's number in its stream; a resend of a stored one is acknowledged, not stored again"),
 });
 
 export type ReportJson = z.infer<typeof reportJsonSchema>;

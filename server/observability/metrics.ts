@@ -31,6 +31,7 @@ export function createServerMetrics(sources: MetricSources) {
   const metrics = {
     registry,
     reportsIngested: new Counter({ name: "tsmon_reports_ingested_total", help: "Reports stored durably", registers }),
+    reportsDuplicate: new Counter({ name: "tsmon_reports_duplicate_total", help: "Resent reports (same agent, stream_id, sequence) acknowledged without storing again", registers }),
     pointsIngested: new Counter({ name: "tsmon_points_ingested_total", help: "Points stored durably", registers }),
     reportsRefused: new Counter({ name: "tsmon_reports_refused_total", help: "Reports refused, by error code", labelNames: ["reason"] as const, registers }),
     ackLatency: new Histogram({

@@ -1,6 +1,7 @@
 import type { RootDatabase } from "lmdb";
 import type { Labels } from "../../common/metrics.ts";
 import type { SeriesBlock } from "./codec/chunk.ts";
+import { hasReportKey, type ReportKey } from "./report-keys.ts";
 import { AgentBuilder, encodeColumns, readColumns } from "./sealed-day.ts";
 
 /*
@@ -34,11 +35,21 @@ export class ChunkDay {
     const agents: string[] = [];
     let start: unknown = undefined;
     for (;;) {
-      const [first] = this.env.getKeys({ start: start as never, limit: 1 }) as Iterable<ChunkKey>;
+      const [first] = this.env.getKeys({ start: start as never, limit: 1 }) as Iterable<ChunkKey | string>;
       if (first === undefined) return agents;
+      // The root keyspace also names the `report-keys` database: step over it.
+      if (typeof first === "string") {
+        start = [first, -Infinity];
+        continue;
+      }
       agents.push(first[0]);
       start = [first[0], Infinity];
     }
+  }
+
+  /** Whether a compaction carried this report's key over from its raw generation. */
+  hasReportKey(agentId: string, key: ReportKey): boolean {
+    return hasReportKey(this.env, agentId, key);
   }
 
   /** The newest instant before `tsMs` the agent has in its chunks, or 0. */

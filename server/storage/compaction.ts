@@ -1,6 +1,7 @@
 import { CHUNK_MS, mergeIntoChunk } from "./chunks.ts";
 import type { PartitionSet } from "./partitions.ts";
 import { distinctAgents, rawRecords, toPoints } from "./raw-records.ts";
+import { copyReportKeys } from "./report-keys.ts";
 
 /** What one compaction of a day did. */
 export interface Compaction { generations: number; points: number }
@@ -40,6 +41,8 @@ export async function compactDay(partitions: PartitionSet, day: string): Promise
     }
     for (const [hour, rows] of byHour) mergeIntoChunk(env, agentId, hour, rows);
   }
+  // Exactly-once keys outlive their generation: a resend after this still finds its key.
+  for (const db of raws) copyReportKeys(db, env);
   await env.flushed;
   for (const g of closed) await partitions.removeRaw(day, g);
   return { generations: closed.length, points };

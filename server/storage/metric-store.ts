@@ -2,6 +2,8 @@ import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.ts";
 import { LastShapes, toSeriesText, type SampleBlock, type SeriesRef } from "../../common/series-text.ts";
 import type { ChunkColumns } from "./chunks.ts";
+import { InstantSplitter } from "./instant-split.ts";
+import { writeOnce, type ReportKey } from "./report-keys.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type PartitionSet } from "./partitions.ts";
 import { readRawPicks } from "./raw-read.ts";
@@ -33,46 +35,65 @@ const EMPTY_LABELS: Labels = Object.freeze({});
 export class MetricStore {
   /** Each agent's last report shape and its id: an agent repeats its shape report after report. */
   private readonly shapeIds = new LastShapes<string>();
+  /** Reports of several instants (report_interval_secs): how each splits, per agent. */
+  private readonly splitter = new InstantSplitter();
 
   constructor(private readonly partitions: PartitionSet, private readonly now: () => number = Date.now) {}
 
   /** Stores one agent's points; resolves once they are flushed to disk. */
-  write(agentId: string, points: readonly MetricPoint[]): Promise<void> {
+  write(agentId: string, points: readonly MetricPoint[]): Promise<boolean> {
     const block: SampleBlock = { series: toSeriesText(points.map((p) => [p.metric, p.labels])), timestamps: new Float64Array(points.length), values: new Float64Array(points.length) };
     points.forEach((p, i) => { block.timestamps[i] = p.timestampMs; block.values[i] = p.value; });
     return this.writeBlock(agentId, block);
   }
 
-  /** Stores one agent's report, as columns; resolves once it is flushed to disk. */
-  async writeBlock(agentId: string, block: SampleBlock): Promise<void> {
+  /**
+   * Stores one agent's report, as columns; resolves once it is flushed to disk. With `key`
+   * (a tsmon agent's stream and sequence), each day takes the report's records at most once
+   * (report-keys.ts): a resend is skipped. Resolves false when every day had the key already
+   * (a duplicate), true otherwise.
+   */
+  async writeBlock(agentId: string, block: SampleBlock, key?: ReportKey): Promise<boolean> {
     const byDay = new Map<string, RawWrite[]>();
     const shapeId = (text: string) => this.shapeIds.get(agentId, text) ?? this.shapeIds.set(agentId, text, shapeIdOf(text));
-    for (const record of rawWrites(agentId, block, shapeId)) {
+    for (const record of rawWrites(agentId, block, shapeId, this.splitter)) {
       const day = dayOf(record.key[1]);
       const records = byDay.get(day);
       if (records) records.push(record); else byDay.set(day, [record]);
     }
-    await Promise.all([...byDay].map(([day, records]) => this.writeDay(day, records)));
+    const stored = await Promise.all([...byDay].map(([day, records]) => this.writeDay(day, records, agentId, key)));
+    return stored.length === 0 || stored.includes(true);
   }
 
-  /** Writes one day's records to its current raw generation, following it when a compactor closes it under the write. */
-  private async writeDay(day: string, records: readonly RawWrite[]): Promise<void> {
+  /**
+   * Writes one day's records to its current raw generation, following it when a compactor
+   * closes it under the write; false when the report's key was stored already (in the
+   * generation, or carried over to the day's chunks by a compaction).
+   */
+  private async writeDay(day: string, records: readonly RawWrite[], agentId: string, key: ReportKey | undefined): Promise<boolean> {
+    if (key && this.partitions.view(day).chunks?.hasReportKey(agentId, key)) return false;
     let target = this.partitions.writeTarget(day);
     for (let attempt = 0; attempt < 16; attempt++) {
       const { db } = target;
       const shapes = shapesOf(db);
-      const written = await this.partitions.writeUnlessClosed(db, () => {
+      const put = () => {
         for (const record of records) {
           void shapes.ensure(record.value[0], record.text);
           void db.put(record.key, record.value);
         }
+      };
+      // The key's own condition nests inside the generation's: both hold, or nothing is written.
+      let fresh: Promise<boolean> | undefined;
+      const written = await this.partitions.writeUnlessClosed(db, () => {
+        if (key) fresh = writeOnce(db, agentId, key, this.now(), put); else put();
       });
       if (written) {
         await db.flushed;
+        const stored = fresh ? await fresh : true;
         // A file this write made may be one a compactor had just compacted and deleted (this
         // thread chose its generation before): when the day has moved on, the records go to
         // the current generation too. A point stored twice is read once.
-        if (!target.created || this.partitions.generation(day, true) === target.generation) return;
+        if (!target.created || this.partitions.generation(day, true) === target.generation) return stored;
       } else {
         this.partitions.releaseClosed(day, target.generation);
       }

@@ -1,7 +1,8 @@
 import type { RootDatabase } from "lmdb";
 import type { Labels } from "../../common/metrics.ts";
-import { parseSeriesText, toSeriesText, type SampleBlock, type SeriesRef } from "../../common/series-text.ts";
+import type { SampleBlock, SeriesRef } from "../../common/series-text.ts";
 import { contentHash } from "./content-hash.ts";
+import type { InstantSplitter } from "./instant-split.ts";
 import { shapesOf, type ShapeBook } from "./raw-shapes.ts";
 
 /*
@@ -30,7 +31,7 @@ export interface RawWrite { key: RecordKey; value: RawValue; text: string }
 const EMPTY_LABELS: Labels = Object.freeze({});
 
 /** A report's records: one per instant (an agent's report usually has one). */
-export function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string) => string): Generator<RawWrite> {
+export function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: string) => string, splitter: InstantSplitter): Generator<RawWrite> {
   const { timestamps, values } = block;
   const rawWrite = (tsMs: number, text: string, group: Float64Array): RawWrite => {
     const id = shapeId(text);
@@ -42,10 +43,7 @@ export function* rawWrites(agentId: string, block: SampleBlock, shapeId: (text: 
     if (timestamps.length) yield rawWrite(timestamps[0]!, block.series, values);
     return;
   }
-  const refs = parseSeriesText(block.series);
-  const byTs = new Map<number, number[]>();
-  timestamps.forEach((ts, i) => { const group = byTs.get(ts); if (group) group.push(i); else byTs.set(ts, [i]); });
-  for (const [ts, group] of byTs) yield rawWrite(ts, toSeriesText(group.map((i) => refs[i]!)), Float64Array.from(group, (i) => values[i]!));
+  for (const part of splitter.split(agentId, block)) yield rawWrite(part.tsMs, part.text, part.values);
 }
 
 /** The agent's records with fromMs ≤ ts ≤ toMs in one raw environment, oldest first. */

@@ -6,6 +6,7 @@ import { decodeBatchJson, decodeBatchProto } from "../../ingest/decode.ts";
 import { decodeSeedReport } from "../../ingest/seed-report.ts";
 import { decodeColumnarReport, decodeSeriesDeclaration } from "../../ingest/columnar.ts";
 import { agentIdProblem, BATCH_FIELDS, COLUMNAR_FIELDS, validateReport, type FieldNames } from "../../ingest/validate.ts";
+import { reportKeyOf } from "../../ingest/report-key.ts";
 import { mustRecordNow, type RegistryNews } from "../../ingest/registry-update.ts";
 import { LastShapes, toSeriesText, type SeriesRef } from "../../../common/series-text.ts";
 import { assertNever } from "../../../common/assert-never.ts";
@@ -42,6 +43,9 @@ interface DecodedReport {
   seriesCount: number;
   systemInfo: SystemInfo | undefined;
   droppedBatches: number;
+  /** The exactly-once key, as sent (checked by reportKeyOf). */
+  streamId: string | undefined;
+  sequence: number | undefined;
   fields: FieldNames;
   /** Remembers the shape as checked, once the whole report passed. */
   remember(): void;
@@ -65,19 +69,25 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted:
     // A report-batch is built inside the server (the cert-checker), never taken off the wire.
     if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(report.agentId, task.auth, deps.control);
     validateReport(report, nowMs, deps.retentionDays, report.fields);
+    const key = reportKeyOf(report.streamId, report.sequence);
     report.remember();
     const { agentId, samples } = report;
     const prev = deps.control.getAgent(agentId);
     // The registry's last_seen lags by up to a flush; storage knows a report another PM2
     // instance stored a moment ago, which this instance's window has not seen.
     const prevLastSeen = Math.max(prev?.last_seen ?? 0, deps.peers ? deps.store.newestBefore(agentId, report.timestampMs) : 0);
-    const written = deps.store.writeBlock(agentId, samples);
-    // remote_write: queued beside the write, and acknowledged only once both are durable.
+    const written = deps.store.writeBlock(agentId, samples, key);
+    // remote_write: queued beside the write (a resend too: its first queueing may be what a
+    // crash cut off), and acknowledged only once both are durable.
     const forwarded = deps.forward?.(agentId, samples);
     // Should the write fail, the agent retries the report and the window takes it again:
     // rules skip samples they have seen, and a latest value only moves forward.
     accepted({ agentId, samples, prevLastSeen });
-    await (forwarded ? Promise.all([written, forwarded]) : written);
+    const [fresh] = await Promise.all([written, forwarded]);
+    if (!fresh) {
+      // A resend (its acknowledgement was lost): acknowledged again, counted nowhere again.
+      return { type: "stored", agentId, points: 0, duplicate: true };
+    }
     // Only after the points are durable: a failed write must neither move last_seen (the
     // agent would look alive) nor count the agent's dropped batches once per retry.
     const news: RegistryNews = { seenMs: lastTimestamp(report), systemInfo: report.systemInfo, droppedBatches: report.droppedBatches };
@@ -118,7 +128,7 @@ function fromBatch(batch: MetricBatch, fields: FieldNames = BATCH_FIELDS): Decod
   const checked = checkedSeries.get(batch.agentId, samples.series) ?? false;
   return {
     agentId: batch.agentId, timestampMs: batch.timestampMs, samples, series: checked ? undefined : refs, seriesCount: n,
-    systemInfo: batch.systemInfo, droppedBatches: batch.droppedBatches ?? 0, fields,
+    systemInfo: batch.systemInfo, droppedBatches: batch.droppedBatches ?? 0, streamId: batch.streamId, sequence: batch.sequence, fields,
     remember: () => { if (!checked) checkedSeries.set(batch.agentId, samples.series, true); },
   };
 }
@@ -135,7 +145,7 @@ function fromColumns(task: Extract<IngestTask, { type: "report-columns" }>, nowM
   const timestamps = r.timestamps ?? new Float64Array(r.values.length).fill(r.timestampMs);
   return {
     agentId: r.agentId, timestampMs: r.timestampMs, samples: { series: text, timestamps, values: r.values }, series, seriesCount: count,
-    systemInfo: r.systemInfo, droppedBatches: r.droppedBatches, fields: COLUMNAR_FIELDS,
+    systemInfo: r.systemInfo, droppedBatches: r.droppedBatches, streamId: r.streamId, sequence: r.sequence, fields: COLUMNAR_FIELDS,
     remember: () => {
       if (hit) return;
       if (!checkedDeclarations.has(r.agentId) && checkedDeclarations.size >= MAX_DECLARATIONS) checkedDeclarations.clear();

@@ -65,7 +65,8 @@ export class Intake {
       if (ticket) this.admission.release(ticket);
     }
     this.metrics.ackLatency.observe((preciseNow() - arrivedAt) / 1000);
-    this.metrics.reportsIngested.inc();
+    if (stored.duplicate) this.metrics.reportsDuplicate.inc();
+    else this.metrics.reportsIngested.inc();
     this.metrics.pointsIngested.inc(stored.points);
     this.metrics.actorMessages.inc({ actor: "ingest" });
     return stored;

@@ -44,7 +44,7 @@ export type IngestBatch = IngestJob[];
  *  the thread recorded the report in the registry itself. */
 export type IngestReply =
   /** `unannounced`: nobody watched live when it was accepted, so no announcement comes. */
-  | { type: "stored"; agentId: string; points: number; lastSeenMs?: number; unannounced?: true }
+  | { type: "stored"; agentId: string; points: number; lastSeenMs?: number; unannounced?: true; /** A resend of a report stored before: nothing new stored. */ duplicate?: true }
   | { type: "refused"; error: ErrorData };
 
 /** A report that passed validation, announced to the main thread (for the live feed) while

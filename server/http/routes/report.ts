@@ -4,6 +4,7 @@ import type { HttpDeps } from "../context.ts";
 import type { ReportResponse } from "../openapi/schemas.ts";
 import { readJson } from "../body.ts";
 import { bearerToken } from "../../bearer.ts";
+import { DUPLICATE_MESSAGE } from "../../ingest/report-key.ts";
 
 export function reportRouter(deps: Pick<HttpDeps, "config" | "intake">): Router {
   const router = new Router();
@@ -39,7 +40,7 @@ export function reportRouter(deps: Pick<HttpDeps, "config" | "intake">): Router 
     const sender = deps.intake.identify(token, `http:${ctx.ip}`);
     const { body, bytes } = await readJson(ctx, Math.min(LIMITS.maxReportBytes, deps.config.http.body_limit_bytes));
     const stored = await deps.intake.submit({ type: "report-json", body, auth: { token } }, sender, bytes);
-    const reply: ReportResponse = { success: true, message: `stored ${stored.points} points` };
+    const reply: ReportResponse = { success: true, message: stored.duplicate ? DUPLICATE_MESSAGE : `stored ${stored.points} points` };
     ctx.body = reply;
   });
 
