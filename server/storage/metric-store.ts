@@ -3,7 +3,7 @@ import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.t
 import { LastShapes, toSeriesText, type SampleBlock, type SeriesRef } from "../../common/series-text.ts";
 import type { ChunkColumns } from "./chunks.ts";
 import { InstantSplitter } from "./instant-split.ts";
-import { writeOnce, type ReportKey } from "./report-keys.ts";
+import { hasReportKey, writeOnce, type ReportKey } from "./report-keys.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type PartitionSet } from "./partitions.ts";
 import { readRawPicks } from "./raw-read.ts";
@@ -71,7 +71,7 @@ export class MetricStore {
    * generation, or carried over to the day's chunks by a compaction).
    */
   private async writeDay(day: string, records: readonly RawWrite[], agentId: string, key: ReportKey | undefined): Promise<boolean> {
-    if (key && this.partitions.view(day).chunks?.hasReportKey(agentId, key)) return false;
+    if (key && this.hasReportKey(day, agentId, key)) return false;
     let target = this.partitions.writeTarget(day);
     for (let attempt = 0; attempt < 16; attempt++) {
       const { db } = target;
@@ -100,6 +100,16 @@ export class MetricStore {
       target = this.partitions.writeTarget(day, true);
     }
     throw new Error(`a report for ${day} could not be stored: its raw generation kept closing under the write; the agent will retry`);
+  }
+
+  /**
+   * Whether a report's key was stored in a generation the current one has replaced, or in
+   * the chunks a compaction carried it to. The generations are listed first and the chunks
+   * read after (view): a generation deleted meanwhile had its keys in the chunks before.
+   */
+  private hasReportKey(day: string, agentId: string, key: ReportKey): boolean {
+    const view = this.partitions.view(day);
+    return view.raws.some((db) => hasReportKey(db, agentId, key)) || !!view.chunks?.hasReportKey(agentId, key);
   }
 
   /**
