@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
+import { tomlSyntaxProblem } from "../common/toml-syntax.ts";
 import type { CheckDefinition } from "./checks/definitions.ts";
 
 /** The agent's validated, defaulted, frozen configuration. */
@@ -231,7 +232,7 @@ export async function loadAgentConfig(configFile?: string, flags: Record<string,
   try {
     file = parseToml(text);
   } catch (err) {
-    throw new AgentConfigError(configFile, [`TOML syntax: ${(err as Error).message.split("\n")[0]}`]);
+    throw new AgentConfigError(configFile, [tomlSyntaxProblem(err, configFile)]);
   }
   const hasChecks = typeof file === "object" && file !== null && Array.isArray((file as AgentConfigInput).checks) && (file as AgentConfigInput).checks!.length > 0;
   const validateChecks = hasChecks ? (await import("./checks/definitions.ts")).validateCheckTables : undefined;

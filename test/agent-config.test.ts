@@ -131,7 +131,9 @@ test("command-line mistakes: unknown flag, missing value, two files, unreadable 
   t.regex((await problemsOf(() => run(["--interval"])))[0]!, /--interval/);
   t.regex((await problemsOf(() => run(["a.toml", "b.toml"])))[0]!, /at most one CONFIG/);
   t.regex((await problemsOf(() => run(["/nonexistent/agent.toml"])))[0]!, /cannot read the file/);
-  t.regex((await problemsOf(() => run([tomlFile("agent_id = ")])))[0]!, /TOML syntax/);
+  const bad = tomlFile("interval = 5\nagent_id = ");
+  t.regex((await problemsOf(() => run([bad])))[0]!, /TOML syntax/);
+  t.true((await problemsOf(() => run([bad])))[0]!.includes(`${bad}:2:`), "names file and line");
 });
 
 test("--help lists every flag with its default", async (t) => {

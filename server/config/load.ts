@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { TsmonError } from "../../common/errors.ts";
+import { tomlSyntaxProblem } from "../../common/toml-syntax.ts";
 import { validateChannel } from "../notify/channels/registry.ts";
 import { silenceWindowProblems } from "../notify/silence-check.ts";
 import { formatIssues } from "./issues.ts";
@@ -60,7 +61,7 @@ export function loadServerConfig(file?: string): ServerConfig {
   try {
     parsed = parseToml(text);
   } catch (err) {
-    throw new ConfigError(file, [`TOML syntax: ${(err as Error).message.split("\n")[0]}`]);
+    throw new ConfigError(file, [tomlSyntaxProblem(err, file)]);
   }
   return buildServerConfig(parsed, file);
 }
