@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
+import { LOG_FORMATS, type LogFormat } from "../common/log-format.ts";
 import { tomlSyntaxProblem } from "../common/toml-syntax.ts";
 import type { CheckDefinition } from "./checks/definitions.ts";
 
@@ -25,6 +26,8 @@ export interface AgentConfig {
   readonly slowMaxSecs: number;
   /** `[[checks]]`, validated by each type's schema; empty when none are configured. */
   readonly checks: readonly CheckDefinition[];
+  /** `auto`: text lines on a terminal, JSON otherwise. */
+  readonly logFormat: LogFormat;
 }
 
 /** What agent.toml may hold, in its own (reference) spelling. */
@@ -41,6 +44,7 @@ export interface AgentConfigInput {
   slow_max_files?: number;
   slow_max_secs?: number;
   checks?: unknown[];
+  log_format?: LogFormat;
 }
 
 /** Validates `[[checks]]` tables (agent/checks/definitions.ts); loaded only when a file has checks. */
@@ -49,10 +53,13 @@ export type CheckTableValidator = (tables: readonly unknown[]) => { checks: Chec
 /** Start-up refuses to run on a bad file or flag; this lists every problem, one per line. */
 export class AgentConfigError extends Error {
   readonly problems: string[];
+  /** `command line` when a flag was wrong: the usage is shown with the problems. */
+  readonly source: string;
   constructor(source: string, problems: string[]) {
     super(`invalid agent configuration (${source}):\n  - ${problems.join("\n  - ")}`);
     this.name = "AgentConfigError";
     this.problems = problems;
+    this.source = source;
   }
 }
 
@@ -66,6 +73,7 @@ export const DEFAULTS = {
   // lstat/s stays within a minute of one libuv thread.
   slow_max_files: 5_000_000,
   slow_max_secs: 120,
+  log_format: "auto",
 } as const;
 
 const ENDPOINT = /^(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]@]+):(\d{1,5})\/?$/;
@@ -91,6 +99,7 @@ const FIELDS: Record<keyof AgentConfigInput, Check> = {
   slow_max_secs: number({ min: 0.1, max: 86_400 }),
   // Each table is validated by its check type's own schema (finishAgentConfig).
   checks: (value) => (Array.isArray(value) ? undefined : `${expected("array of tables", value)} (write each check as [[checks]])`),
+  log_format: (value) => (typeof value === "string" && (LOG_FORMATS as readonly string[]).includes(value) ? undefined : `expected one of ${LOG_FORMATS.join(", ")}`),
 };
 
 function list(rule: { max: number; valid: (s: string) => boolean; problem: string }): Check {
@@ -151,6 +160,7 @@ const FLAGS = {
   "slow-interval": { field: "slow_interval_secs", type: "number", arg: "SECS", help: "slow_interval_secs: seconds between two walks of slow_paths" },
   "slow-max-files": { field: "slow_max_files", type: "number", arg: "N", help: "slow_max_files: entries one walk looks at, at most" },
   "slow-max-secs": { field: "slow_max_secs", type: "number", arg: "SECS", help: "slow_max_secs: seconds one walk runs, at most" },
+  "log-format": { field: "log_format", type: "string", arg: "FORMAT", help: "log_format: auto (text on a terminal, else JSON), json or text" },
 } as const satisfies Record<string, { field: keyof AgentConfigInput; type: "string" | "number" | "boolean" | "list"; arg: string; help: string }>;
 
 const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
@@ -166,6 +176,7 @@ const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   slow_max_files: String(DEFAULTS.slow_max_files),
   slow_max_secs: String(DEFAULTS.slow_max_secs),
   checks: "none",
+  log_format: DEFAULTS.log_format,
 };
 
 export const AGENT_USAGE = [
@@ -177,11 +188,12 @@ export const AGENT_USAGE = [
   "",
   ...Object.entries(FLAGS).map(([flag, f]) =>
     `  ${`--${flag}${f.arg ? " " + f.arg : ""}`.padEnd(20)} ${f.help} (default: ${DEFAULT_TEXT[f.field]})`),
+  `  ${"--version".padEnd(20)} print the version and exit`,
   `  ${"--help".padEnd(20)} print this help and exit`,
 ].join("\n");
 
 /** What the command line asks for: the usage text, or a run with this configuration. */
-export type AgentCommand = { kind: "help"; usage: string } | { kind: "run"; config: AgentConfig; configFile: string | undefined };
+export type AgentCommand = { kind: "help"; usage: string } | { kind: "version" } | { kind: "run"; config: AgentConfig; configFile: string | undefined };
 
 /** Parses `[CONFIG] [flags]`, reads and validates CONFIG, applies the flags over it. */
 export async function parseAgentCommand(argv: readonly string[]): Promise<AgentCommand> {
@@ -194,12 +206,15 @@ export async function parseAgentCommand(argv: readonly string[]): Promise<AgentC
       options: {
         ...Object.fromEntries(Object.entries(FLAGS).map(([flag, f]) => [flag, { type: f.type === "boolean" ? "boolean" : "string" } as const])),
         help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
       },
     });
   } catch (err) {
-    throw new AgentConfigError("command line", [`${(err as Error).message.split("\n")[0]} (see --help)`]);
+    // Node's message goes on to explain `--` positionals, which is noise here.
+    throw new AgentConfigError("command line", [`${(err as Error).message.split("\n")[0]!.split(". ")[0]} (see --help)`]);
   }
   if (parsed.values.help) return { kind: "help", usage: AGENT_USAGE };
+  if (parsed.values.version) return { kind: "version" };
   if (parsed.positionals.length > 1) {
     throw new AgentConfigError("command line", [`expected at most one CONFIG file, got ${parsed.positionals.length}: ${parsed.positionals.join(" ")}`]);
   }
@@ -308,6 +323,7 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     slowMaxFiles: input.slow_max_files ?? DEFAULTS.slow_max_files,
     slowMaxSecs: input.slow_max_secs ?? DEFAULTS.slow_max_secs,
     checks,
+    logFormat: input.log_format ?? DEFAULTS.log_format,
   });
 }
 

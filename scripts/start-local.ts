@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadServerConfig } from "../server/config/load.ts";
+import { portsInUse } from "../server/config/ports.ts";
 
 /*
  * `npm start [CONFIG]`: the whole system on one machine with no other service — a server
@@ -48,7 +49,14 @@ try {
   console.error(err.message);
   process.exit(2);
 }
-const host = config.bind_address === "0.0.0.0" ? "127.0.0.1" : config.bind_address;
+// Before anything starts: a busy port would otherwise leave the local agent reporting to
+// whichever server holds it.
+const busy = await portsInUse(config);
+if (busy) {
+  console.error(`[tsmon] not starting: ${busy.message} (config: ${configFile ?? "embedded defaults; pass a CONFIG file to change it"})`);
+  process.exit(2);
+}
+const host = config.bind_address === "0.0.0.0" || config.bind_address === "::" ? "127.0.0.1" : config.bind_address;
 start("server", ["server/main.ts", ...(configFile ? [configFile] : [])]);
 
 // Wait until the server answers before the agent's first report.

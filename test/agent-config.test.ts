@@ -50,6 +50,7 @@ test("no file, no flags: the reference defaults, frozen", async (t) => {
     slowMaxFiles: 5_000_000,
     slowMaxSecs: 120,
     checks: [],
+    logFormat: "auto",
   });
   t.true(Object.isFrozen(cfg));
 });
