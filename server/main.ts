@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadServerConfig } from "./config/load.ts";
-import { PortError } from "./config/ports.ts";
+import { PortError, portsInUse } from "./config/ports.ts";
+import { underPm2Cluster } from "./pm2-cluster.ts";
 import { resetPassword } from "./auth/reset-password.ts";
 import { createLogger } from "./log.ts";
 import { ControlStore } from "./storage/control-store.ts";
@@ -76,6 +77,13 @@ if (values["reset-password"] !== undefined) {
   const { password, created } = result;
   console.log(`${created ? "created admin" : "reset the password of"} '${username}' in ${config.data_dir}; its sessions have ended.\nnew password (shown only now): ${password}`);
   process.exit(0);
+}
+
+// Before the data dir or the first admin: a busy port is then the only thing said. PM2
+// cluster instances share their ports, so there a probe would find its siblings.
+if (!underPm2Cluster()) {
+  const busy = await portsInUse(config);
+  if (busy) refuseToStart(busy);
 }
 
 const log = createLogger(config.log_level, "tsmon-server", config.log_format);
