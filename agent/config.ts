@@ -3,6 +3,7 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
 import { LOG_FORMATS, type LogFormat } from "../common/log-format.ts";
+import { agentEnvOverrides, type EnvKind } from "./config-env.ts";
 import { tomlSyntaxProblem } from "../common/toml-syntax.ts";
 import type { CheckDefinition } from "./checks/definitions.ts";
 
@@ -195,8 +196,8 @@ export const AGENT_USAGE = [
 /** What the command line asks for: the usage text, or a run with this configuration. */
 export type AgentCommand = { kind: "help"; usage: string } | { kind: "version" } | { kind: "run"; config: AgentConfig; configFile: string | undefined };
 
-/** Parses `[CONFIG] [flags]`, reads and validates CONFIG, applies the flags over it. */
-export async function parseAgentCommand(argv: readonly string[]): Promise<AgentCommand> {
+/** Parses `[CONFIG] [flags]`, reads and validates CONFIG, lays `TSMON_AGENT_…` variables of `env` and then the flags over it. */
+export async function parseAgentCommand(argv: readonly string[], env: Record<string, string | undefined> = process.env): Promise<AgentCommand> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -227,31 +228,45 @@ export async function parseAgentCommand(argv: readonly string[]): Promise<AgentC
     else if (typeof value === "string" && f.type === "list") flags[flag] = value.split(",").map((v) => v.trim()).filter(Boolean);
     else flags[flag] = value;
   }
-  return { kind: "run", config: await loadAgentConfig(configFile, flags), configFile };
+  return { kind: "run", config: await loadAgentConfig(configFile, flags, env), configFile };
 }
+
+/** How each field's environment variable is read: as its flag is, and `checks` as a TOML value. */
+const ENV_KINDS: Record<keyof AgentConfigInput, EnvKind> = {
+  ...Object.fromEntries(Object.values(FLAGS).map((f) => [f.field, f.type])) as Record<keyof AgentConfigInput, EnvKind>,
+  checks: "value",
+};
 
 /**
  * Reads CONFIG (when given) and builds the configuration with `flags` (keyed by flag name)
  * on top. Async only to load the checks' schemas (and zod with them) when the file has
  * `[[checks]]`: an agent without checks does not pay zod's few MB of memory.
  */
-export async function loadAgentConfig(configFile?: string, flags: Record<string, unknown> = {}): Promise<AgentConfig> {
-  if (!configFile) return buildAgentConfig({}, flags, "defaults + flags");
+export async function loadAgentConfig(configFile?: string, flags: Record<string, unknown> = {}, env: Record<string, string | undefined> = {}): Promise<AgentConfig> {
+  const fromEnv = agentEnvOverrides(env, ENV_KINDS);
+  for (const name of fromEnv.unknown) process.stderr.write(`tsmon-agent: ignoring ${name}: no agent config field of that name (TSMON_AGENT_ + the field, e.g. TSMON_AGENT_SERVER_ENDPOINT)\n`);
+  const source = (base: string) => (fromEnv.used.length ? `${base} with ${fromEnv.used.join(", ")} from the environment` : base);
+  if (fromEnv.problems.length) throw new AgentConfigError(source(configFile ?? "defaults"), fromEnv.problems);
+  const file = configFile ? readAgentToml(configFile) : {};
+  const table = typeof file === "object" && file !== null && !Array.isArray(file) && !(file instanceof Date) ? { ...file, ...fromEnv.values } : file;
+  const checks = typeof table === "object" && table !== null ? (table as AgentConfigInput).checks : undefined;
+  const validateChecks = Array.isArray(checks) && checks.length > 0 ? (await import("./checks/definitions.ts")).validateCheckTables : undefined;
+  return buildAgentConfig(table, flags, source(configFile ?? "defaults + flags"), validateChecks);
+}
+
+/** The parsed TOML of `configFile`. */
+function readAgentToml(configFile: string): unknown {
   let text: string;
   try {
     text = readFileSync(configFile, "utf8");
   } catch (err) {
     throw new AgentConfigError(configFile, [`cannot read the file: ${(err as Error).message}`]);
   }
-  let file: unknown;
   try {
-    file = parseToml(text);
+    return parseToml(text);
   } catch (err) {
     throw new AgentConfigError(configFile, [tomlSyntaxProblem(err, configFile)]);
   }
-  const hasChecks = typeof file === "object" && file !== null && Array.isArray((file as AgentConfigInput).checks) && (file as AgentConfigInput).checks!.length > 0;
-  const validateChecks = hasChecks ? (await import("./checks/definitions.ts")).validateCheckTables : undefined;
-  return buildAgentConfig(file, flags, configFile, validateChecks);
 }
 
 /**
@@ -334,4 +349,9 @@ export function parseEndpoint(endpoint: string): { scheme: "http" | "https" | un
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return undefined;
   return { scheme: m[1] as "http" | "https" | undefined, target: `${m[2]}:${port}` };
+}
+
+/** The PATH the agent looks up helper binaries on (nvidia-smi); the config module is the one reader of process.env. */
+export function hostSearchPath(): string {
+  return process.env.PATH ?? "";
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadServerConfig } from "./config/load.ts";
 import { PortError, portsInUse } from "./config/ports.ts";
-import { underPm2Cluster } from "./pm2-cluster.ts";
+import { runsInPm2Cluster } from "./config/process-env.ts";
 import { resetPassword } from "./auth/reset-password.ts";
 import { createLogger } from "./log.ts";
 import { ControlStore } from "./storage/control-store.ts";
@@ -81,7 +81,7 @@ if (values["reset-password"] !== undefined) {
 
 // Before the data dir or the first admin: a busy port is then the only thing said. PM2
 // cluster instances share their ports, so there a probe would find its siblings.
-if (!underPm2Cluster()) {
+if (!runsInPm2Cluster()) {
   const busy = await portsInUse(config);
   if (busy) refuseToStart(busy);
 }
