@@ -59,10 +59,17 @@ if (busy) {
 const host = config.bind_address === "0.0.0.0" || config.bind_address === "::" ? "127.0.0.1" : config.bind_address;
 start("server", ["server/main.ts", ...(configFile ? [configFile] : [])]);
 
-// Wait until the server answers before the agent's first report.
+// Nothing is said to run, and no agent starts, until the server answers (it exits on its
+// own if it cannot start; on a slow machine that can take a while).
 const api = `${config.tls.enabled ? "https" : "http"}://${host}:${config.http_port}`;
-for (let i = 0; i < 200; i++) {
-  if (await fetch(`${api}/v1/health`).then((r) => r.ok, () => false)) break;
+const waitStarted = Date.now();
+let nextNote = 15_000;
+while (!(await fetch(`${api}/v1/health`).then((r) => r.ok, () => false))) {
+  if (stopping) await new Promise(() => {}); // the server exited: stop() is ending this process
+  if (Date.now() - waitStarted > nextNote) {
+    console.error(`[tsmon] still waiting for the server to answer at ${api}/v1/health (${Math.round(nextNote / 1000)} s)`);
+    nextNote += 15_000;
+  }
   await new Promise((r) => setTimeout(r, 100));
 }
 start("agent", ["agent/main.ts", "--server-url", `${host}:${config.grpc_port}`, ...(config.tls.enabled ? ["--tls"] : [])]);
