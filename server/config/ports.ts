@@ -39,7 +39,10 @@ export async function portsInUse(config: { bind_address: string; grpc_port: numb
       probe.once("error", resolve);
       probe.listen({ port, host: config.bind_address, exclusive: true }, () => probe.close(() => resolve(undefined)));
     });
-    if (err) return new PortError(portProblem(field, port, config.bind_address, err));
+    // Only what is about the port itself; an address that does not resolve or is not this
+    // host's is bind_address's problem, which preflight reports with the rest.
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (err && (code === "EADDRINUSE" || code === "EACCES")) return new PortError(portProblem(field, port, config.bind_address, err));
   }
   return undefined;
 }
