@@ -168,3 +168,17 @@ test.serial("install.sh refuses bad input plainly: no component, an unknown opti
   const noFrom = await sh("bash", [path.join(root, "scripts/install.sh"), "server", ...installArgs(path.join(work, "root3"))]);
   t.regex(noFrom.stderr, /--from FILE\|URL is needed for the server/);
 });
+
+test.serial("install.sh --pm2-only writes a PM2 file that loads, and keeps it on a second run", async (t) => {
+  const r = path.join(work, "pm2root");
+  const args = [path.join(root, "scripts/install.sh"), "server", "--pm2-only", "--install-dir", `${r}/opt`, "--config-dir", `${r}/etc`, "--bin-dir", `${r}/bin`];
+  const first = await sh("bash", args);
+  t.is(first.code, 0, first.stderr);
+  t.regex(first.stdout, /\[done\] wrote .*ecosystem\.server\.config\.cjs/);
+  const { createRequire } = await import("node:module");
+  const app = (createRequire(import.meta.url)(`${r}/etc/ecosystem.server.config.cjs`) as { apps: Record<string, unknown>[] }).apps[0]!;
+  t.like(app, { name: "tsmon-server", script: `${r}/opt/current/bin/tsmon-server.js`, args: `${r}/etc/server.toml`, exec_mode: "cluster" });
+  const second = await sh("bash", args);
+  t.regex(second.stdout, /\[kept\] .*ecosystem\.server\.config\.cjs/);
+  t.false(existsSync(`${r}/opt/releases`), "--pm2-only installs nothing else");
+});
