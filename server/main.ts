@@ -49,7 +49,8 @@ if (positionals.length > 1) {
 /** A configuration problem ends start-up with its message and exit code 2; anything else is a bug and keeps its stack. */
 function refuseToStart(err: unknown): never {
   if (err instanceof PortError) {
-    console.error(`tsmon-server did not start: ${err.message}${positionals[0] ? ` (config: ${positionals[0]})` : " (embedded default; set it in a CONFIG file)"}`);
+    const variable = `TSMON_${err.message.split(":")[0]!.toUpperCase()}`;
+    console.error(`tsmon-server did not start: ${err.message}${positionals[0] ? ` (config: ${positionals[0]})` : ` (set it in a CONFIG file or as ${variable})`}`);
     process.exit(2);
   }
   if (!(err instanceof ConfigError)) throw err;
