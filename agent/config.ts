@@ -3,6 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseToml } from "smol-toml";
+import { LOG_FORMATS, type LogFormat } from "../common/log-format.ts";
+import { agentEnvOverrides, type EnvKind } from "./config-env.ts";
+import { tomlSyntaxProblem } from "../common/toml-syntax.ts";
 import type { CheckDefinition } from "./checks/definitions.ts";
 
 /** The agent's validated, defaulted, frozen configuration. */
@@ -40,6 +43,8 @@ export interface AgentConfig {
   readonly slowMaxSecs: number;
   /** `[[checks]]`, validated by each type's schema; empty when none are configured. */
   readonly checks: readonly CheckDefinition[];
+  /** `auto`: text lines on a terminal, JSON otherwise. */
+  readonly logFormat: LogFormat;
 }
 
 /** What agent.toml may hold, in its own (reference) spelling. */
@@ -61,6 +66,7 @@ export interface AgentConfigInput {
   slow_max_files?: number;
   slow_max_secs?: number;
   checks?: unknown[];
+  log_format?: LogFormat;
 }
 
 /** Validates `[[checks]]` tables (agent/checks/definitions.ts); loaded only when a file has checks. */
@@ -69,10 +75,13 @@ export type CheckTableValidator = (tables: readonly unknown[]) => { checks: Chec
 /** Start-up refuses to run on a bad file or flag; this lists every problem, one per line. */
 export class AgentConfigError extends Error {
   readonly problems: string[];
+  /** `command line` when a flag was wrong: the usage is shown with the problems. */
+  readonly source: string;
   constructor(source: string, problems: string[]) {
     super(`invalid agent configuration (${source}):\n  - ${problems.join("\n  - ")}`);
     this.name = "AgentConfigError";
     this.problems = problems;
+    this.source = source;
   }
 }
 
@@ -88,6 +97,7 @@ export const DEFAULTS = {
   // lstat/s stays within a minute of one libuv thread.
   slow_max_files: 5_000_000,
   slow_max_secs: 120,
+  log_format: "auto",
 } as const;
 
 const ENDPOINT = /^(?:(https?|grpcs?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]@]+):(\d{1,5})\/?$/;
@@ -118,6 +128,7 @@ const FIELDS: Record<keyof AgentConfigInput, Check> = {
   slow_max_secs: number({ min: 0.1, max: 86_400 }),
   // Each table is validated by its check type's own schema (finishAgentConfig).
   checks: (value) => (Array.isArray(value) ? undefined : `${expected("array of tables", value)} (write each check as [[checks]])`),
+  log_format: (value) => (typeof value === "string" && (LOG_FORMATS as readonly string[]).includes(value) ? undefined : `expected one of ${LOG_FORMATS.join(", ")}`),
 };
 
 function list(rule: { max: number; valid: (s: string) => boolean; problem: string }): Check {
@@ -183,6 +194,7 @@ const FLAGS = {
   "slow-interval": { field: "slow_interval_secs", type: "number", arg: "SECS", help: "slow_interval_secs: seconds between two walks of slow_paths" },
   "slow-max-files": { field: "slow_max_files", type: "number", arg: "N", help: "slow_max_files: entries one walk looks at, at most" },
   "slow-max-secs": { field: "slow_max_secs", type: "number", arg: "SECS", help: "slow_max_secs: seconds one walk runs, at most" },
+  "log-format": { field: "log_format", type: "string", arg: "FORMAT", help: "log_format: auto (text on a terminal, else JSON), json or text" },
 } as const satisfies Record<string, { field: keyof AgentConfigInput; type: "string" | "number" | "boolean" | "list"; arg: string; help: string }>;
 
 const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
@@ -203,6 +215,7 @@ const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   slow_max_files: String(DEFAULTS.slow_max_files),
   slow_max_secs: String(DEFAULTS.slow_max_secs),
   checks: "none",
+  log_format: DEFAULTS.log_format,
 };
 
 export const AGENT_USAGE = [
@@ -214,14 +227,15 @@ export const AGENT_USAGE = [
   "",
   ...Object.entries(FLAGS).map(([flag, f]) =>
     `  ${`--${flag}${f.arg ? " " + f.arg : ""}`.padEnd(20)} ${f.help} (default: ${DEFAULT_TEXT[f.field]})`),
+  `  ${"--version".padEnd(20)} print the version and exit`,
   `  ${"--help".padEnd(20)} print this help and exit`,
 ].join("\n");
 
 /** What the command line asks for: the usage text, or a run with this configuration. */
-export type AgentCommand = { kind: "help"; usage: string } | { kind: "run"; config: AgentConfig; configFile: string | undefined };
+export type AgentCommand = { kind: "help"; usage: string } | { kind: "version" } | { kind: "run"; config: AgentConfig; configFile: string | undefined };
 
-/** Parses `[CONFIG] [flags]`, reads and validates CONFIG, applies the flags over it. */
-export async function parseAgentCommand(argv: readonly string[]): Promise<AgentCommand> {
+/** Parses `[CONFIG] [flags]`, reads and validates CONFIG, lays `TSMON_AGENT_…` variables of `env` and then the flags over it. */
+export async function parseAgentCommand(argv: readonly string[], env: Record<string, string | undefined> = process.env): Promise<AgentCommand> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -231,12 +245,15 @@ export async function parseAgentCommand(argv: readonly string[]): Promise<AgentC
       options: {
         ...Object.fromEntries(Object.entries(FLAGS).map(([flag, f]) => [flag, { type: f.type === "boolean" ? "boolean" : "string" } as const])),
         help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
       },
     });
   } catch (err) {
-    throw new AgentConfigError("command line", [`${(err as Error).message.split("\n")[0]} (see --help)`]);
+    // Node's message goes on to explain `--` positionals, which is noise here.
+    throw new AgentConfigError("command line", [`${(err as Error).message.split("\n")[0]!.split(". ")[0]} (see --help)`]);
   }
   if (parsed.values.help) return { kind: "help", usage: AGENT_USAGE };
+  if (parsed.values.version) return { kind: "version" };
   if (parsed.positionals.length > 1) {
     throw new AgentConfigError("command line", [`expected at most one CONFIG file, got ${parsed.positionals.length}: ${parsed.positionals.join(" ")}`]);
   }
@@ -249,31 +266,45 @@ export async function parseAgentCommand(argv: readonly string[]): Promise<AgentC
     else if (typeof value === "string" && f.type === "list") flags[flag] = value.split(",").map((v) => v.trim()).filter(Boolean);
     else flags[flag] = value;
   }
-  return { kind: "run", config: await loadAgentConfig(configFile, flags), configFile };
+  return { kind: "run", config: await loadAgentConfig(configFile, flags, env), configFile };
 }
+
+/** How each field's environment variable is read: as its flag is, and `checks` as a TOML value. */
+const ENV_KINDS: Record<keyof AgentConfigInput, EnvKind> = {
+  ...Object.fromEntries(Object.values(FLAGS).map((f) => [f.field, f.type])) as Record<keyof AgentConfigInput, EnvKind>,
+  checks: "value",
+};
 
 /**
  * Reads CONFIG (when given) and builds the configuration with `flags` (keyed by flag name)
  * on top. Async only to load the checks' schemas (and zod with them) when the file has
  * `[[checks]]`: an agent without checks does not pay zod's few MB of memory.
  */
-export async function loadAgentConfig(configFile?: string, flags: Record<string, unknown> = {}): Promise<AgentConfig> {
-  if (!configFile) return buildAgentConfig({}, flags, "defaults + flags");
+export async function loadAgentConfig(configFile?: string, flags: Record<string, unknown> = {}, env: Record<string, string | undefined> = {}): Promise<AgentConfig> {
+  const fromEnv = agentEnvOverrides(env, ENV_KINDS);
+  for (const name of fromEnv.unknown) process.stderr.write(`tsmon-agent: ignoring ${name}: no agent config field of that name (TSMON_AGENT_ + the field, e.g. TSMON_AGENT_SERVER_ENDPOINT)\n`);
+  const source = (base: string) => (fromEnv.used.length ? `${base} with ${fromEnv.used.join(", ")} from the environment` : base);
+  if (fromEnv.problems.length) throw new AgentConfigError(source(configFile ?? "defaults"), fromEnv.problems);
+  const file = configFile ? readAgentToml(configFile) : {};
+  const table = typeof file === "object" && file !== null && !Array.isArray(file) && !(file instanceof Date) ? { ...file, ...fromEnv.values } : file;
+  const checks = typeof table === "object" && table !== null ? (table as AgentConfigInput).checks : undefined;
+  const validateChecks = Array.isArray(checks) && checks.length > 0 ? (await import("./checks/definitions.ts")).validateCheckTables : undefined;
+  return buildAgentConfig(table, flags, source(configFile ?? "defaults + flags"), validateChecks);
+}
+
+/** The parsed TOML of `configFile`. */
+function readAgentToml(configFile: string): unknown {
   let text: string;
   try {
     text = readFileSync(configFile, "utf8");
   } catch (err) {
     throw new AgentConfigError(configFile, [`cannot read the file: ${(err as Error).message}`]);
   }
-  let file: unknown;
   try {
-    file = parseToml(text);
+    return parseToml(text);
   } catch (err) {
-    throw new AgentConfigError(configFile, [`TOML syntax: ${(err as Error).message.split("\n")[0]}`]);
+    throw new AgentConfigError(configFile, [tomlSyntaxProblem(err, configFile)]);
   }
-  const hasChecks = typeof file === "object" && file !== null && Array.isArray((file as AgentConfigInput).checks) && (file as AgentConfigInput).checks!.length > 0;
-  const validateChecks = hasChecks ? (await import("./checks/definitions.ts")).validateCheckTables : undefined;
-  return buildAgentConfig(file, flags, configFile, validateChecks);
 }
 
 /**
@@ -353,6 +384,7 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     slowMaxFiles: input.slow_max_files ?? DEFAULTS.slow_max_files,
     slowMaxSecs: input.slow_max_secs ?? DEFAULTS.slow_max_secs,
     checks,
+    logFormat: input.log_format ?? DEFAULTS.log_format,
   });
 }
 
@@ -370,4 +402,9 @@ export function parseEndpoint(endpoint: string): { scheme: "http" | "https" | "g
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return undefined;
   return { scheme: m[1] as "http" | "https" | "grpc" | "grpcs" | undefined, target: `${m[2]}:${port}` };
+}
+
+/** The PATH the agent looks up helper binaries on (nvidia-smi); the config module is the one reader of process.env. */
+export function hostSearchPath(): string {
+  return process.env.PATH ?? "";
 }

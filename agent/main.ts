@@ -1,7 +1,8 @@
 import v8 from "node:v8";
 import { startAgent } from "./agent.ts";
-import { AgentConfigError, parseAgentCommand, type AgentCommand } from "./config.ts";
+import { AGENT_USAGE, AgentConfigError, parseAgentCommand, type AgentCommand } from "./config.ts";
 import { createAgentLogger } from "./log.ts";
+import { agentVersion } from "./system-info.ts";
 
 /*
  * `tsx agent/main.ts [CONFIG] [flags]`, or `node dist/tsmon-agent.mjs [CONFIG] [flags]` once
@@ -21,7 +22,7 @@ try {
   command = await parseAgentCommand(process.argv.slice(2));
 } catch (err) {
   if (!(err instanceof AgentConfigError)) throw err;
-  process.stderr.write(`${err.message}\n`);
+  process.stderr.write(`${err.message}\n${err.source === "command line" ? `\n${AGENT_USAGE}\n` : ""}`);
   process.exit(2);
 }
 
@@ -29,8 +30,12 @@ if (command.kind === "help") {
   process.stdout.write(`${command.usage}\n`);
   process.exit(0);
 }
+if (command.kind === "version") {
+  process.stdout.write(`tsmon-agent ${agentVersion}\n`);
+  process.exit(0);
+}
 
-const log = createAgentLogger();
+const log = createAgentLogger("info", command.config.logFormat);
 let agent;
 try {
   agent = await startAgent(command.config, { logger: log });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadServerConfig } from "../server/config/load.ts";
+import { portsInUse } from "../server/config/ports.ts";
 
 /*
  * `npm start [CONFIG]`: the whole system on one machine with no other service — a server
@@ -49,13 +50,27 @@ try {
   console.error(err.message);
   process.exit(2);
 }
-const host = config.bind_address === "0.0.0.0" ? "127.0.0.1" : config.bind_address;
+// Before anything starts: a busy port would otherwise leave the local agent reporting to
+// whichever server holds it.
+const busy = await portsInUse(config);
+if (busy) {
+  console.error(`[tsmon] not starting: ${busy.message} (config: ${configFile ?? "embedded defaults; pass a CONFIG file to change it"})`);
+  process.exit(2);
+}
+const host = config.bind_address === "0.0.0.0" || config.bind_address === "::" ? "127.0.0.1" : config.bind_address;
 start("server", ["server/main.ts", ...(configFile ? [configFile] : [])]);
 
-// Wait until the server answers before the agent's first report.
+// Nothing is said to run, and no agent starts, until the server answers (it exits on its
+// own if it cannot start; on a slow machine that can take a while).
 const api = `${config.tls.enabled ? "https" : "http"}://${host}:${config.http_port}`;
-for (let i = 0; i < 200; i++) {
-  if (await fetch(`${api}/v1/health`).then((r) => r.ok, () => false)) break;
+const waitStarted = Date.now();
+let nextNote = 15_000;
+while (!(await fetch(`${api}/v1/health`).then((r) => r.ok, () => false))) {
+  if (stopping) await new Promise(() => {}); // the server exited: stop() is ending this process
+  if (Date.now() - waitStarted > nextNote) {
+    console.error(`[tsmon] still waiting for the server to answer at ${api}/v1/health (${Math.round(nextNote / 1000)} s)`);
+    nextNote += 15_000;
+  }
   await new Promise((r) => setTimeout(r, 100));
 }
 // The agent's spool beside the server's data: `npm start` keeps everything in one place.

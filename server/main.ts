@@ -1,12 +1,16 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadServerConfig } from "./config/load.ts";
+import { PortError, portsInUse } from "./config/ports.ts";
+import { runsInPm2Cluster } from "./config/process-env.ts";
 import { resetPassword } from "./auth/reset-password.ts";
 import { createLogger } from "./log.ts";
 import { ControlStore } from "./storage/control-store.ts";
 import { startServer } from "./server.ts";
+import { VERSION } from "./version.ts";
 
 const USAGE = `usage: tsmon-server [CONFIG]
        tsmon-server --reset-password USER [CONFIG]
+       tsmon-server --version | --help
 
 Runs the tsmon server. CONFIG is a TOML file (see config/server.example.toml);
 without it the embedded defaults apply: gRPC on :9090, HTTP on :8080, data in ./data.
@@ -15,17 +19,40 @@ without it the embedded defaults apply: gRPC on :9090, HTTP on :8080, data in ./
 data dir (or creates USER as the admin when there are no users), ends USER's sessions,
 lifts USER's login locks, prints the password and exits. It works while servers run.`;
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { help: { type: "boolean", short: "h" }, "reset-password": { type: "string" } },
-});
+/** A command-line mistake is the usage and exit 2, never a stack trace. */
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "V" }, "reset-password": { type: "string" } },
+    });
+  } catch (err) {
+    process.stderr.write(`tsmon-server: ${(err as Error).message.split(". ")[0]}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
+const { positionals, values } = parseCommandLine();
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
+if (values.version) {
+  console.log(`tsmon-server ${VERSION}`);
+  process.exit(0);
+}
+if (positionals.length > 1) {
+  process.stderr.write(`tsmon-server: expected at most one CONFIG file, got ${positionals.length}: ${positionals.join(" ")}\n\n${USAGE}\n`);
+  process.exit(2);
+}
 
 /** A configuration problem ends start-up with its message and exit code 2; anything else is a bug and keeps its stack. */
 function refuseToStart(err: unknown): never {
+  if (err instanceof PortError) {
+    const variable = `TSMON_${err.message.split(":")[0]!.toUpperCase()}`;
+    console.error(`tsmon-server did not start: ${err.message}${positionals[0] ? ` (config: ${positionals[0]})` : ` (set it in a CONFIG file or as ${variable})`}`);
+    process.exit(2);
+  }
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);
   console.error("tsmon-server did not start: fix the configuration above.");
@@ -53,12 +80,22 @@ if (values["reset-password"] !== undefined) {
   process.exit(0);
 }
 
-const log = createLogger(config.log_level);
+// Before the data dir or the first admin: a busy port is then the only thing said. PM2
+// cluster instances share their ports, so there a probe would find its siblings.
+if (!runsInPm2Cluster()) {
+  const busy = await portsInUse(config);
+  if (busy) refuseToStart(busy);
+}
+
+const log = createLogger(config.log_level, "tsmon-server", config.log_format);
 const server = await startServer(config, { log }).catch(refuseToStart);
-const host = config.bind_address === "0.0.0.0" ? "127.0.0.1" : config.bind_address;
+// The log names what is really bound; the URL is one a browser on this host can open.
+const everywhere = config.bind_address === "0.0.0.0" || config.bind_address === "::";
+const host = everywhere ? "127.0.0.1" : config.bind_address;
 const scheme = config.tls.enabled ? "https" : "http";
-log.info({ grpcPort: server.grpcPort, httpPort: server.httpPort, dataDir: config.data_dir },
-  `tsmon server ready: API ${scheme}://${host}:${server.httpPort}/v1, gRPC ${host}:${server.grpcPort}`);
+log.info({ bind: config.bind_address, grpcPort: server.grpcPort, httpPort: server.httpPort, dataDir: config.data_dir },
+  `tsmon server ready: listening on ${config.bind_address} (${everywhere ? "every interface" : "this address only"}) — ` +
+  `API ${scheme}://${host}:${server.httpPort}/v1, gRPC ${host}:${server.grpcPort}`);
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -20,9 +20,9 @@ test("every registered route is classified in ROUTE_ACCESS, and every entry is a
   t.deepEqual(Object.keys(ROUTE_ACCESS).filter((r) => !routes.includes(r)), [], "these entries name no route");
 });
 
-test("the policy: only login, health, the API description and probes are open; viewers only read; users and tokens are admin's", (t) => {
+test("the policy: only login, health, the API description, probes and the install script with its release are open; viewers only read; users and tokens are admin's", (t) => {
   const withAccess = (a: Access) => Object.entries(ROUTE_ACCESS).filter(([, v]) => v === a).map(([k]) => k).sort();
-  t.deepEqual(withAccess("public"), ["GET /docs", "GET /docs/:file", "GET /healthz", "GET /readyz", "GET /v1/health", "GET /v1/openapi.json", "GET /v1/openapi.yaml", "POST /v1/auth/login"]);
+  t.deepEqual(withAccess("public"), ["GET /docs", "GET /docs/:file", "GET /download/:file", "GET /healthz", "GET /install.sh", "GET /readyz", "GET /v1/health", "GET /v1/openapi.json", "GET /v1/openapi.yaml", "POST /v1/auth/login"]);
   t.deepEqual(withAccess("agent"), ["POST /api/report", "POST /api/v1/metrics", "POST /v1/report"], "the report routes: JSON batch and the seeds' two shapes");
   t.deepEqual(Object.entries(ROUTE_ACCESS).filter(([route, a]) => !route.startsWith("GET ") && (a === "viewer" || a === "public")).map(([r]) => r), ["POST /v1/auth/login"]);
   for (const route of routes.filter((r) => /\/v1\/(users|auth\/tokens)/.test(r))) t.is(ROUTE_ACCESS[route], "admin", route);

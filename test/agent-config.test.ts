@@ -56,6 +56,7 @@ test("no file, no flags: the reference defaults, frozen", async (t) => {
     slowMaxFiles: 5_000_000,
     slowMaxSecs: 120,
     checks: [],
+    logFormat: "auto",
   });
   t.true(Object.isFrozen(cfg));
   t.true(path.isAbsolute(cfg.spoolDir) && cfg.spoolDir.endsWith(`${path.sep}spool`), cfg.spoolDir);
@@ -159,7 +160,9 @@ test("command-line mistakes: unknown flag, missing value, two files, unreadable 
   t.regex((await problemsOf(() => run(["--interval"])))[0]!, /--interval/);
   t.regex((await problemsOf(() => run(["a.toml", "b.toml"])))[0]!, /at most one CONFIG/);
   t.regex((await problemsOf(() => run(["/nonexistent/agent.toml"])))[0]!, /cannot read the file/);
-  t.regex((await problemsOf(() => run([tomlFile("agent_id = ")])))[0]!, /TOML syntax/);
+  const bad = tomlFile("interval = 5\nagent_id = ");
+  t.regex((await problemsOf(() => run([bad])))[0]!, /TOML syntax/);
+  t.true((await problemsOf(() => run([bad])))[0]!.includes(`${bad}:2:`), "names file and line");
 });
 
 test("--help lists every flag with its default", async (t) => {

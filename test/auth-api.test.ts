@@ -204,8 +204,10 @@ test("without a configured password the first admin's is generated and logged on
   const { file, ports } = await writeServerConfig(dir, { testAuth: false });
   const first = await spawnServer(file, ports);
   t.teardown(() => { first.child.kill("SIGKILL"); });
-  const logged = /"password":"([A-Za-z0-9_-]{24})"/.exec(first.output());
-  t.truthy(logged, "the generated password is in the log");
+  const logged = /with the password {3}([A-Za-z0-9_-]{24})\n/.exec(first.output());
+  t.truthy(logged, "the generated password is printed, framed");
+  t.regex(first.output(), /={40,}\n {2}tsmon: created the first user 'admin'[^\n]*\n[^\n]*POST \/v1\/auth\/password\n[^\n]*tsmon-server --reset-password admin \[CONFIG\]\n={40,}/);
+  t.notRegex(first.output(), new RegExp(`"password":|\\{[^\\n]*${logged![1]}`), "the password is in no JSON log line");
   const session = await login(first, "admin", logged![1]!);
   t.is(session.status, 200);
   const keyFile = path.join(dir, "data", JWT_SECRET_FILE);

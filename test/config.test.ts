@@ -70,8 +70,10 @@ end_time = "04:00"
 });
 
 test("a TOML syntax error and a missing file are reported, not thrown raw", (t) => {
-  const syntax = t.throws(() => loadServerConfig(tomlFile("grpc_port = = 1")), { instanceOf: ConfigError }) as ConfigError;
+  const file = tomlFile("http_port = 8080\ngrpc_port = = 1");
+  const syntax = t.throws(() => loadServerConfig(file), { instanceOf: ConfigError }) as ConfigError;
   t.regex(syntax.problems[0]!, /^TOML syntax/);
+  t.true(syntax.problems[0]!.includes(`${file}:2:13 (line 2, column 13)`), `file, line and column: ${syntax.problems[0]}`);
   const missing = t.throws(() => loadServerConfig("/nonexistent/server.toml"), { instanceOf: ConfigError }) as ConfigError;
   t.regex(missing.problems[0]!, /cannot read the file/);
 });

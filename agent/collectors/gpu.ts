@@ -4,6 +4,7 @@ import path from "node:path";
 import type { MetricPoint } from "../../common/metrics.ts";
 import { NVIDIA_SMI_ARGS, parseNvidiaSmi } from "../proc/parse-nvidia-smi.ts";
 import { point, round2, type Collector } from "./collector.ts";
+import { hostSearchPath } from "../config.ts";
 
 export interface GpuOptions {
   /** The nvidia-smi to run (default: the one on the PATH, looked up once). */
@@ -17,7 +18,7 @@ export interface GpuOptions {
 }
 
 /** An executable `name` in one of `searchPath`'s directories, looked up without a child process. */
-export function findOnPath(name: string, searchPath = process.env.PATH ?? ""): string | undefined {
+export function findOnPath(name: string, searchPath = hostSearchPath()): string | undefined {
   for (const dir of searchPath.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);

@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import tls, { type DetailedPeerCertificate, type SecureContext } from "node:tls";
 import type { CertErrorClass, CertInfo, ProbeOutcome } from "./types.ts";
+import { plainSanNames } from "./san-names.ts";
 
 export interface ProbeRequest {
   /** The name sent as SNI and checked against the certificate. */
@@ -97,7 +98,7 @@ export function certInfo(x: X509Certificate): CertInfo {
     not_before: Date.parse(x.validFrom), not_after: Date.parse(x.validTo),
     serial_number: x.serialNumber.toUpperCase(),
     fingerprint_sha256: x.fingerprint256,
-    subject_alt_names: x.subjectAltName ? x.subjectAltName.split(/,\s*/) : [],
+    subject_alt_names: plainSanNames(x.subjectAltName),
     ...publicKey(x),
     is_ca: x.ca,
   };

@@ -42,7 +42,7 @@ export interface CertInfo {
   serial_number: string;
   /** Colon-separated upper-case hex of the DER's SHA-256. */
   fingerprint_sha256: string;
-  /** As in the certificate: `DNS:example.com`, `IP Address:10.0.0.1`, … */
+  /** Plain names as the reference shows them (`example.com`, `10.0.0.1`); san-names.ts. */
   subject_alt_names: string[];
   public_key_algorithm: string | null;
   public_key_bits: number | null;

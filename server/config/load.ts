@@ -2,8 +2,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { TsmonError } from "../../common/errors.ts";
+import { tomlSyntaxProblem } from "../../common/toml-syntax.ts";
 import { validateChannel } from "../notify/channels/registry.ts";
 import { silenceWindowProblems } from "../notify/silence-check.ts";
+import { envOverrides, overlay } from "./env.ts";
 import { formatIssues } from "./issues.ts";
 import { serverConfigSchema, type RawServerConfig, type ServerConfigInput } from "./schema.ts";
 
@@ -45,9 +47,30 @@ export function buildServerConfig(input: ServerConfigInput | unknown, source = "
   return deepFreeze(cfg);
 }
 
-/** Reads and validates a TOML file; with no path, the embedded defaults. */
-export function loadServerConfig(file?: string): ServerConfig {
-  if (!file) return buildServerConfig({}, "embedded defaults");
+export interface LoadOptions {
+  /** Where `TSMON_…` overrides are read (server/config/env.ts); the process's environment by default. */
+  env?: Record<string, string | undefined>;
+  /** Told about `TSMON_` variables that name no field; stderr by default. */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Reads and validates a TOML file (with no path, the embedded defaults), with the
+ * environment's `TSMON_…` variables laid over it.
+ */
+export function loadServerConfig(file?: string, options: LoadOptions = {}): ServerConfig {
+  const env = options.env ?? process.env;
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`tsmon-server: ${message}\n`));
+  const fromEnv = envOverrides(serverConfigSchema, env);
+  for (const name of fromEnv.unknown) warn(`ignoring ${name}: no server config field of that name (TSMON_ + the field's path, sections joined by __, e.g. TSMON_AUTH__JWT_SECRET)`);
+  const source = (base: string) => (fromEnv.used.length ? `${base} with ${fromEnv.used.join(", ")} from the environment` : base);
+  if (fromEnv.problems.length) throw new ConfigError(source(file ?? "embedded defaults"), fromEnv.problems);
+  return buildServerConfig(overlay(readServerToml(file), fromEnv.values), source(file ?? "embedded defaults"));
+}
+
+/** The file's table, or {} without a file. */
+function readServerToml(file: string | undefined): unknown {
+  if (!file) return {};
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -56,13 +79,11 @@ export function loadServerConfig(file?: string): ServerConfig {
   }
   // An empty file is a mistake (a truncated copy, the wrong path), not a wish for defaults.
   if (text.trim() === "") throw new ConfigError(file, ["the file is empty: copy config/server.example.toml, or start without a file to run on the embedded defaults"]);
-  let parsed: unknown;
   try {
-    parsed = parseToml(text);
+    return parseToml(text);
   } catch (err) {
-    throw new ConfigError(file, [`TOML syntax: ${(err as Error).message.split("\n")[0]}`]);
+    throw new ConfigError(file, [tomlSyntaxProblem(err, file)]);
   }
-  return buildServerConfig(parsed, file);
 }
 
 function deepFreeze<T>(value: T): T {

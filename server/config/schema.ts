@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CONDITIONS, RULE_TYPES, ruleIssues, type RuleType } from "../alerts/conditions/registry.ts";
 import { ruleTableSchema, severitySchema } from "../alerts/rule-fields.ts";
+import { LOG_FORMATS } from "../../common/log-format.ts";
 import { LIMITS } from "../ingest/limits.ts";
 import { CHANNEL_TYPES } from "../notify/channels/registry.ts";
 import { remoteName, remoteWriteSchema } from "../remote-write/config-schema.ts";
@@ -55,6 +56,8 @@ export const serverConfigSchema = z.strictObject({
   history_retention_days: positiveInt.default(365),
   require_agent_auth: z.boolean().default(false),
   log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** `auto`: readable text lines on a terminal, JSON lines otherwise (files, journald, containers). */
+  log_format: z.enum(LOG_FORMATS).default("auto"),
   /** An agent not heard from for this long is shown as inactive. */
   agent_active_secs: positiveInt.default(60),
 

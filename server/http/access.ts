@@ -26,6 +26,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   "GET /v1/openapi.yaml": "public",
   "GET /docs": "public",
   "GET /docs/:file": "public",
+  // The install script and this server's release tarball (routes/install.ts): public code.
+  "GET /install.sh": "public",
+  "GET /download/:file": "public",
   // Orchestrator probes carry no credentials.
   "GET /healthz": "public",
   "GET /readyz": "public",

@@ -17,6 +17,7 @@ import { certsRouter } from "./routes/certs.ts";
 import { docsRouter } from "./routes/docs.ts";
 import { fleetRouter } from "./routes/fleet.ts";
 import { healthRouter } from "./routes/health.ts";
+import { installRouter } from "./routes/install.ts";
 import { liveRouter } from "./routes/live.ts";
 import { metricsRouter } from "./routes/metrics.ts";
 import { notificationsRouter } from "./routes/notifications.ts";
@@ -56,7 +57,7 @@ export function httpRouters(deps: HttpDeps): Router[] {
   return [
     healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), fleetRouter(deps), reportRouter(deps), seedsRouter(deps), alertsRouter(deps), notificationsRouter(deps),
     certsRouter(deps), certificatesRouter(deps),
-    openApiRouter(), docsRouter(), probesRouter(deps), prometheusRouter(deps), liveRouter(),
+    openApiRouter(), docsRouter(), installRouter(deps.version), probesRouter(deps), prometheusRouter(deps), liveRouter(),
   ];
 }
 

@@ -1,5 +1,6 @@
 import { TsmonError } from "../../common/errors.ts";
 import { normalizeDomain } from "../certs/domain-name.ts";
+import { withoutSanPrefix } from "../certs/san-names.ts";
 import type { CertCheckResult, CertDomain } from "../certs/types.ts";
 import type { CertStore } from "../storage/cert-store.ts";
 import { badRequest } from "./errors.ts";
@@ -26,7 +27,7 @@ export function statusOut(r: CertCheckResult): CertCheckResultOut {
     domain_id: r.domain_id, domain: r.domain, port: r.port, is_valid: r.is_valid,
     chain_valid: r.chain_valid, hostname_match: r.hostname_match,
     not_before: c ? iso(c.not_before) : null, not_after: c ? iso(c.not_after) : null, days_until_expiry: r.days_until_expiry,
-    issuer: c?.issuer ?? null, subject: c?.subject ?? null, san_list: c?.subject_alt_names ?? [],
+    issuer: c?.issuer ?? null, subject: c?.subject ?? null, san_list: c ? withoutSanPrefix(c.subject_alt_names) : [],
     resolved_ips: r.resolved_ips, addresses: r.addresses,
     error_class: r.error_class, error: r.error, checked_at: iso(r.checked_at), duration_ms: r.duration_ms,
   };
@@ -46,7 +47,7 @@ export function detailsOut(r: WithCertificate): CertificateDetailsOut {
     not_before: iso(c.not_before), not_after: iso(c.not_after), days_until_expiry: r.days_until_expiry ?? 0,
     ip_addresses: r.resolved_ips,
     subject_cn: c.subject_cn, subject_o: c.subject_o, issuer_cn: c.issuer_cn, issuer_o: c.issuer_o,
-    subject_alt_names: c.subject_alt_names, serial_number: c.serial_number, fingerprint_sha256: c.fingerprint_sha256,
+    subject_alt_names: withoutSanPrefix(c.subject_alt_names), serial_number: c.serial_number, fingerprint_sha256: c.fingerprint_sha256,
     public_key_algorithm: c.public_key_algorithm, public_key_bits: c.public_key_bits, is_ca: c.is_ca,
     chain_valid: r.chain_valid ?? false, chain_error: r.chain_error, chain_depth: r.chain.length,
     hostname_match: r.hostname_match ?? false, tls_version: r.tls_version, is_valid: r.is_valid, last_checked: iso(r.checked_at),

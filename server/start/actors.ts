@@ -18,7 +18,7 @@ import { ChannelBook } from "../notify/channel-book.ts";
 import type { Logger } from "../log.ts";
 import { observeAlertTimes, type ServerMetrics } from "../observability/metrics.ts";
 import type { ControlStore } from "../storage/control-store.ts";
-import { underPm2Cluster } from "../pm2-cluster.ts";
+import { runsInPm2Cluster } from "../config/process-env.ts";
 
 /** How far back an agent-window shard reads when it first meets an agent. */
 const REBUILD_HORIZON_MS = 60 * 60_000;
@@ -53,7 +53,7 @@ export async function startActors(config: ServerConfig, control: ControlStore, r
   const ingest = new IngestPool({
     threads: sizes.ingest_threads,
     queue: sizes.ingest_queue,
-    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed, peers: underPm2Cluster(), remoteWrite: config.remote_write.length > 0 },
+    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed, peers: runsInPm2Cluster(), remoteWrite: config.remote_write.length > 0 },
     registry: control,
     ...supervision,
   });

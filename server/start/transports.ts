@@ -3,7 +3,8 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { ConfigError, type ServerConfig } from "../config/load.ts";
+import type { ServerConfig } from "../config/load.ts";
+import { PortError, portProblem, type PortField } from "../config/ports.ts";
 import { grpcServerOptions, metricServiceDefinition, metricServiceHandlers } from "../grpc/metric-service.ts";
 import { ReportStreams } from "../grpc/report-stream.ts";
 import { createHttpApp } from "../http/app.ts";
@@ -26,8 +27,9 @@ export async function startTransports(config: ServerConfig, api: Omit<HttpDeps, 
     ? { cert: readFileSync(config.tls.cert_file!), key: readFileSync(config.tls.key_file!) }
     : undefined;
 
-  const grpcServer = new grpc.Server(grpcServerOptions);
   const grpcLog = log.child({ component: "grpc" });
+  routeGrpcLogs(grpcLog);
+  const grpcServer = new grpc.Server(grpcServerOptions);
   const reportStreams = new ReportStreams(api.intake, api.metrics, grpcLog);
   grpcServer.addService(metricServiceDefinition, metricServiceHandlers(api.intake, reportStreams, grpcLog));
   const credentials = tls
@@ -68,9 +70,23 @@ export async function startTransports(config: ServerConfig, api: Omit<HttpDeps, 
 }
 
 /** A port that cannot be bound is a configuration problem: say which field and what to do. */
-function bindError(field: string, port: number, address: string, err: Error): ConfigError {
-  const why = /EADDRINUSE/.test(err.message) ? `is in use by another process; stop it or choose another ${field}`
-    : /EACCES/.test(err.message) ? `needs privileges this process lacks; choose a ${field} above 1023 or grant CAP_NET_BIND_SERVICE`
-    : `cannot be bound (${err.message.slice(0, 200)}); check bind_address or choose another ${field}`;
-  return new ConfigError("config", [`${field}: port ${port} on ${address} ${why}`]);
+function bindError(field: PortField, port: number, address: string, err: Error): PortError {
+  return new PortError(portProblem(field, port, address, err));
+}
+
+
+/**
+ * grpc-js writes its own errors to stderr (`E No address added…` beside our one-line port
+ * error); into the log they go, at debug, except errors which stay warnings.
+ */
+function routeGrpcLogs(log: Logger): void {
+  const text = (message: unknown, rest: unknown[]) => [message, ...rest].map(String).join(" ");
+  grpc.setLogger({
+    error: (message?: unknown, ...rest: unknown[]) => {
+      const line = text(message, rest);
+      if (!line.startsWith("No address added")) log.warn({ grpc: line }, "grpc-js");
+    },
+    info: (message?: unknown, ...rest: unknown[]) => log.debug({ grpc: text(message, rest) }, "grpc-js"),
+    debug: (message?: unknown, ...rest: unknown[]) => log.trace({ grpc: text(message, rest) }, "grpc-js"),
+  } as Partial<Console>);
 }
