@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadServerConfig } from "../server/config/load.ts";
+import { buildWeb, webBundleStale } from "./build-web.ts";
 
 /*
  * `npm start [CONFIG]`: the whole system on one machine with no other service — a server
@@ -48,6 +49,15 @@ try {
   console.error(err.message);
   process.exit(2);
 }
+// The dashboard is served from web/dist: build it first when a source is newer.
+if (webBundleStale()) {
+  try {
+    await buildWeb();
+    console.log("[tsmon] dashboard built (web/dist)");
+  } catch (err) {
+    console.error(`[tsmon] the dashboard could not be built (${(err as Error).message}); the API works without it`);
+  }
+}
 const host = config.bind_address === "0.0.0.0" ? "127.0.0.1" : config.bind_address;
 start("server", ["server/main.ts", ...(configFile ? [configFile] : [])]);
 
@@ -58,4 +68,4 @@ for (let i = 0; i < 200; i++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 start("agent", ["agent/main.ts", "--server-url", `${host}:${config.grpc_port}`, ...(config.tls.enabled ? ["--tls"] : [])]);
-console.log(`\n[tsmon] running: API ${api}/v1 — try ${api}/v1/agents and ${api}/v1/agents/<id>/latest (Ctrl-C stops)\n`);
+console.log(`\n[tsmon] running: dashboard ${api}/ — API ${api}/v1/agents (Ctrl-C stops)\n`);

@@ -9,6 +9,7 @@ import { boundedInput } from "./bounded-input.ts";
 import { errorHandler } from "./errors.ts";
 import { RateLimiter, rateLimit } from "./rate-limit.ts";
 import { securityHeaders } from "./security-headers.ts";
+import { staticWeb } from "./static-web.ts";
 import { agentsRouter } from "./routes/agents.ts";
 import { alertsRouter } from "./routes/alerts.ts";
 import { authRouter } from "./routes/auth.ts";
@@ -36,6 +37,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(requestTimer(deps));
   app.use(securityHeaders(deps.config.tls.enabled));
   app.use(errorHandler(deps.log));
+  // The dashboard (web/dist): its files and app routes; /v1, /api, /metrics … fall through.
+  app.use(staticWeb(deps.webRoot));
   const routers = httpRouters(deps);
   app.use(apiAlias(routers));
   app.use(boundedInput());

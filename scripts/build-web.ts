@@ -1,0 +1,88 @@
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/*
+ * `npm run build:web [-- --if-stale]`: the dashboard (web/src) bundled by esbuild into
+ * web/dist — JS and CSS with content-hashed names (served as immutable) and an index.html
+ * naming them (served no-cache). `npm install` and `npm start` call it with --if-stale,
+ * which builds only when a source is newer than the bundle.
+ */
+const root = fileURLToPath(new URL("..", import.meta.url));
+const webDir = path.join(root, "web");
+export const WEB_DIST = path.join(webDir, "dist");
+
+/** Newest modification time under `dir` (0 when absent). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when web/dist is missing or older than a source, this script or the lockfile. */
+export function webBundleStale(): boolean {
+  let built: number;
+  try {
+    built = statSync(path.join(WEB_DIST, "index.html")).mtimeMs;
+  } catch {
+    return true;
+  }
+  const sources = [newestMtime(path.join(webDir, "src")), statSync(fileURLToPath(import.meta.url)).mtimeMs, statSync(path.join(root, "package-lock.json")).mtimeMs];
+  return sources.some((t) => t > built);
+}
+
+/** Builds web/dist; resolves to the names of the files written. */
+export async function buildWeb(): Promise<string[]> {
+  const esbuild = await import("esbuild");
+  rmSync(WEB_DIST, { recursive: true, force: true });
+  mkdirSync(WEB_DIST, { recursive: true });
+  const result = await esbuild.build({
+    entryPoints: { app: path.join(webDir, "src/main.tsx") },
+    outdir: path.join(WEB_DIST, "assets"),
+    entryNames: "[name]-[hash]",
+    assetNames: "[name]-[hash]",
+    bundle: true, minify: true, format: "esm", target: "es2022", sourcemap: false,
+    jsx: "automatic", jsxImportSource: "preact",
+    tsconfig: path.join(webDir, "tsconfig.json"),
+    metafile: true, logLevel: "warning",
+  });
+  const outputs = Object.keys(result.metafile.outputs).map((p) => path.relative(WEB_DIST, path.resolve(root, p)).split(path.sep).join("/"));
+  const js = outputs.find((p) => p.endsWith(".js"));
+  const css = outputs.find((p) => p.endsWith(".css"));
+  if (!js) throw new Error("esbuild wrote no JavaScript for web/src/main.tsx");
+  writeFileSync(path.join(WEB_DIST, "index.html"), indexHtml(`/${js}`, css && `/${css}`));
+  return [...outputs, "index.html"];
+}
+
+function indexHtml(js: string, css: string | undefined): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>tsmon</title>
+<link rel="icon" href="data:,">
+${css ? `<link rel="stylesheet" href="${css}">\n` : ""}<script type="module" src="${js}"></script>
+</head>
+<body><div id="app"></div><noscript>The tsmon dashboard needs JavaScript; the API is at /v1 and its documentation at /docs.</noscript></body>
+</html>
+`;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes("--if-stale") && !webBundleStale()) {
+    console.log("[tsmon] dashboard bundle is up to date (web/dist)");
+  } else {
+    try {
+      const files = await buildWeb();
+      console.log(`[tsmon] dashboard built: ${files.map((f) => `web/dist/${f}`).join(", ")}`);
+    } catch (err) {
+      // Without esbuild (npm install --omit=dev) there is no build; say what to do instead.
+      console.error(`[tsmon] the dashboard could not be built: ${(err as Error).message}\n  run \`npm install\` (with dev dependencies) and \`npm run build:web\``);
+      process.exit(1);
+    }
+  }
+}

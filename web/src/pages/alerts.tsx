@@ -1,0 +1,3 @@
+export function AlertsPage() {
+  return <section><h1>Alerts</h1></section>;
+}

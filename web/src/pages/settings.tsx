@@ -1,0 +1,3 @@
+export function SettingsPage() {
+  return <section><h1>Settings</h1></section>;
+}
