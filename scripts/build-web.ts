@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -36,11 +36,13 @@ export function webBundleStale(): boolean {
 /** Builds web/dist; resolves to the names of the files written. */
 export async function buildWeb(): Promise<string[]> {
   const esbuild = await import("esbuild");
-  rmSync(WEB_DIST, { recursive: true, force: true });
-  mkdirSync(WEB_DIST, { recursive: true });
+  // Built beside web/dist and swapped in, so a server starting meanwhile reads a whole build.
+  const staging = `${WEB_DIST}.building-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
   const result = await esbuild.build({
     entryPoints: { app: path.join(webDir, "src/main.tsx") },
-    outdir: path.join(WEB_DIST, "assets"),
+    outdir: path.join(staging, "assets"),
     entryNames: "[name]-[hash]",
     assetNames: "[name]-[hash]",
     bundle: true, minify: true, format: "esm", target: "es2022", sourcemap: false,
@@ -48,11 +50,19 @@ export async function buildWeb(): Promise<string[]> {
     tsconfig: path.join(webDir, "tsconfig.json"),
     metafile: true, logLevel: "warning",
   });
-  const outputs = Object.keys(result.metafile.outputs).map((p) => path.relative(WEB_DIST, path.resolve(root, p)).split(path.sep).join("/"));
+  const outputs = Object.keys(result.metafile.outputs).map((p) => path.relative(staging, path.resolve(root, p)).split(path.sep).join("/"));
   const js = outputs.find((p) => p.endsWith(".js"));
   const css = outputs.find((p) => p.endsWith(".css"));
   if (!js) throw new Error("esbuild wrote no JavaScript for web/src/main.tsx");
-  writeFileSync(path.join(WEB_DIST, "index.html"), indexHtml(`/${js}`, css && `/${css}`));
+  writeFileSync(path.join(staging, "index.html"), indexHtml(`/${js}`, css && `/${css}`));
+  const old = `${WEB_DIST}.old-${process.pid}`;
+  try {
+    renameSync(WEB_DIST, old);
+  } catch {
+    /* no previous build */
+  }
+  renameSync(staging, WEB_DIST);
+  rmSync(old, { recursive: true, force: true });
   return [...outputs, "index.html"];
 }
 

@@ -29,7 +29,7 @@ export async function launchBrowser(): Promise<Browser> {
 export interface WatchedPage { page: Page; errors: string[] }
 
 /** A new page whose console errors, uncaught exceptions and failed requests land in `errors`. */
-export async function openPage(browser: Browser, width = 1400, height = 900): Promise<WatchedPage> {
+export async function openPage(browser: Pick<Browser, "newPage">, width = 1400, height = 900): Promise<WatchedPage> {
   const page = await browser.newPage();
   page.setDefaultTimeout(30_000);
   await page.setViewport({ width, height });
@@ -57,8 +57,10 @@ export async function signIn(page: Page, base: string, username: string, passwor
 /** Types into the input whose label reads `label`. */
 export async function fillLabelled(page: Page, label: string, value: string): Promise<void> {
   const input = await page.waitForSelector(`::-p-aria(${label})`);
-  await input!.click({ count: 3 });
-  await input!.type(value);
+  await input!.click();
+  await input!.evaluate((el) => (el as HTMLInputElement).select());
+  await input!.press("Backspace");
+  if (value) await input!.type(value);
 }
 
 export async function clickButton(page: Page, name: string): Promise<void> {

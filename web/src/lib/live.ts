@@ -29,6 +29,12 @@ export function openLiveFeed(options: LiveOptions): { close(): void } {
     if (batch.length) options.onBatch(batch);
   };
 
+  /** Also on <html data-live>, so a test (or a style) can tell when live data flows. */
+  const setState = (subscribed: boolean) => {
+    document.documentElement.dataset.live = subscribed ? "subscribed" : "closed";
+    options.onState?.(subscribed);
+  };
+
   const connect = () => {
     const s = session();
     if (closed || !s) return;
@@ -37,18 +43,20 @@ export function openLiveFeed(options: LiveOptions): { close(): void } {
     ws.onopen = () => {
       retryMs = 500;
       ws!.send(JSON.stringify({ type: "subscribe", agents: options.agents, metrics: options.metrics, alerts: true }));
-      options.onState?.(true);
     };
     ws.onmessage = (e) => {
+      if (closed) return;
       const msg = JSON.parse(String(e.data)) as { type: string };
+      if (msg.type === "subscribed") setState(true);
       if (msg.type !== "report" && msg.type !== "alert") return;
       queue.push(msg as LiveMessage);
       // A hidden tab gets no frames: flush on a timer there so the queue stays short.
       if (!frame) frame = document.hidden ? (setTimeout(flush, 1000) as unknown as number) : requestAnimationFrame(flush);
     };
     ws.onclose = () => {
-      options.onState?.(false);
+      // A feed closed on purpose (the page left) leaves the state to the next page's feed.
       if (closed) return;
+      setState(false);
       setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 15_000);
     };
@@ -59,7 +67,11 @@ export function openLiveFeed(options: LiveOptions): { close(): void } {
   return {
     close() {
       closed = true;
-      ws?.close();
+      document.documentElement.dataset.live = "closed";
+      if (frame) cancelAnimationFrame(frame);
+      // Closing a socket still connecting makes Chromium log an error: close it once open.
+      if (ws?.readyState === WebSocket.CONNECTING) ws.onopen = () => ws!.close();
+      else ws?.close();
     },
   };
 }

@@ -38,9 +38,15 @@ export function drawSparkline(canvas: HTMLCanvasElement, data: SparkData, fromMs
   ctx.globalAlpha = 1;
 }
 
-/** Appends a point and drops those older than `fromMs` (the window slides). */
+/**
+ * Appends a point and drops those older than `fromMs` (the window slides). A live point
+ * replaces the bucket averages it overlaps (the last bucket's centre may lie ahead of it).
+ */
 export function pushPoint(data: SparkData, t: number, v: number, fromMs: number): void {
-  if (data.t.length && t <= data.t[data.t.length - 1]!) return;
+  while (data.t.length && data.t[data.t.length - 1]! >= t) {
+    data.t.pop();
+    data.v.pop();
+  }
   data.t.push(t);
   data.v.push(v);
   let drop = 0;
