@@ -18,6 +18,9 @@ if (missing) console.warn(`[dashboard.test] ${missing}`);
 const browserTest = missing ? test.skip : test.serial;
 
 const AGENTS = ["web-1", "web-2", "db-1"];
+/** More cards for the screenshots: five with the last 15 minutes, one silent for 10 (offline). */
+const EXTRA = ["api-1", "api-2", "cache-1", "queue-1", "edge-2"];
+const OFFLINE = "batch-1";
 const VIEWER = { username: "viewer-1", password: "Viewer-pass-9a7c" };
 let server: TestServer;
 let client: ProtoClient;
@@ -36,6 +39,8 @@ test.before(async () => {
   // A week of sparse history for web-1 (the 24 h and 7 d ranges), then an hour of 10 s reports for all.
   await sendHistory(client, ["web-1"], now - 7 * 86_400_000, now - 3_600_000, 600_000);
   await sendHistory(client, AGENTS, now - 3_600_000, now - 5_000, 10_000);
+  await sendHistory(client, EXTRA, now - 900_000, now - 5_000, 10_000);
+  await sendHistory(client, [OFFLINE], now - 1_200_000, now - 600_000, 10_000);
   const created = await adminFetch(`${server.http}/v1/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...VIEWER, role: "viewer" }) });
   if (created.status !== 201) throw new Error(`creating the viewer failed: ${created.status} ${await created.text()}`);
   browser = await launchBrowser();
@@ -88,8 +93,9 @@ browserTest("fleet: a card per agent whose CPU sparkline moves with the next rep
   const { page, errors } = admin;
   await page.waitForSelector(cpuCanvas("web-1"));
   await waitLive(page);
-  t.deepEqual(await page.$$eval("li[data-agent]", (els) => els.map((e) => e.getAttribute("data-agent"))), ["db-1", "web-1", "web-2"]);
-  t.regex(await page.$eval(".counts", (e) => e.textContent ?? ""), /3 online/);
+  t.deepEqual(await page.$$eval("li[data-agent]", (els) => els.map((e) => e.getAttribute("data-agent"))), [...AGENTS, ...EXTRA, OFFLINE].sort());
+  t.regex(await page.$eval(".counts", (e) => e.textContent ?? ""), /8 online 1 offline 0 alerting/);
+  t.is(await page.$eval(`li[data-agent="${OFFLINE}"] [data-testid=status]`, (e) => e.textContent), "offline");
   const before = await page.$eval(cpuCanvas("web-1"), (c) => (c as HTMLCanvasElement).toDataURL());
   await client.report(hostReport("web-1", Date.now(), 88));
   await page.waitForFunction((sel, old) => {
@@ -114,6 +120,7 @@ browserTest("fleet: a breach turns the card's badge to alerting without a reload
   await client.report(hostReport("web-2", Date.now(), 99));
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === "alerting", { timeout: 10_000 }, badge);
   await page.waitForFunction(() => /1 alerting/.test(document.querySelector(".counts")?.textContent ?? ""));
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await shots(page, "fleet");
   t.deepEqual(errors, []);
 });
