@@ -175,10 +175,17 @@ browserTest("host page: gauges, charts drawn, and stats equal to /v1/metrics/sta
   t.deepEqual(errors, []);
 });
 
-browserTest("alerts: a rule made in the editor (after a Preview) is in /v1/alerts/rules", async (t) => {
+browserTest("alerts: acknowledging an alert, and a rule made in the editor (after a Preview) is in /v1/alerts/rules", async (t) => {
   const { page, errors } = admin;
   await page.click(`nav a[href="/alerts"]`);
   await page.waitForSelector("table.rules");
+  // Acknowledge web-2's firing alert (the breach above), with a note typed into the prompt.
+  page.once("dialog", (d) => void d.accept("on it"));
+  const ack = await page.waitForSelector(`li.alert button[aria-label^="Acknowledge"]`);
+  await ack!.click();
+  await page.waitForSelector(`li.alert .ack ::-p-text(acknowledged by admin: on it)`);
+  const active = await (await adminFetch(`${server.http}/v1/alerts/active`)).json() as { agent_id: string; acknowledged_by: string | null }[];
+  t.like(active.find((a) => a.agent_id === "web-2"), { acknowledged_by: "admin" });
   await clickButton(page, "New rule");
   await fillLabelled(page, "Name", "disk-nearly-full");
   await fillLabelled(page, "Metric", "disk.used_percent");

@@ -12,6 +12,7 @@ import { securityHeaders } from "./security-headers.ts";
 import { staticWeb } from "./static-web.ts";
 import { agentsRouter } from "./routes/agents.ts";
 import { alertsRouter } from "./routes/alerts.ts";
+import { alertAcksRouter } from "./routes/alert-acks.ts";
 import { authRouter } from "./routes/auth.ts";
 import { certificatesRouter } from "./routes/certificates.ts";
 import { certsRouter } from "./routes/certs.ts";
@@ -58,7 +59,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
 export function httpRouters(deps: HttpDeps): Router[] {
   return [
     healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), fleetRouter(deps), reportRouter(deps), seedsRouter(deps), alertsRouter(deps), notificationsRouter(deps),
-    certsRouter(deps), certificatesRouter(deps),
+    certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps),
     openApiRouter(), docsRouter(), probesRouter(deps), prometheusRouter(deps), liveRouter(),
   ];
 }

@@ -30,7 +30,10 @@ export interface Overview {
   agents: { agent_id: string; status: Status; active: boolean; firing_alerts: number; last_seen: string; series: { metric_name: string; labels: Record<string, string>; avg: (number | null)[] }[] }[];
 }
 export interface AgentInfo { agent_id: string; active: boolean; last_seen: string; system_info: { os: string; hostname: string; agentVersion: string } | null }
-export interface ActiveAlert { rule_id: string; agent_id: string; metric: string; labels: Record<string, string>; severity: string; message: string; fired_at: string }
+export interface ActiveAlert {
+  rule_id: string; agent_id: string; metric: string; labels: Record<string, string>; severity: string; message: string; fired_at: string;
+  episode_id?: string | null; acknowledged_by?: string | null; ack_note?: string | null;
+}
 
 export function statusOf(a: AgentCard): Status {
   return a.firing.size > 0 ? "alerting" : a.active ? "online" : "offline";

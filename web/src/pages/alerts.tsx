@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, qs } from "../lib/api.ts";
+import { api, can, qs } from "../lib/api.ts";
 import { labelText, when } from "../lib/format.ts";
 import type { ActiveAlert } from "../lib/fleet-model.ts";
 import { AlertList } from "../components/alert-list.tsx";
@@ -13,6 +13,14 @@ export function AlertsPage() {
   const rules = useLoad(() => api<Rule[]>("/v1/alerts/rules"));
   const [editing, setEditing] = useState<Rule | "new" | null>(null);
   const [outcome, write] = useWrite();
+  const ackActions = {
+    acknowledge: (a: ActiveAlert) => {
+      const note = window.prompt(`Acknowledge “${a.message}”. A note for the others (optional):`, "");
+      if (note === null) return;
+      void write("Alert acknowledged.", () => api("/v1/alerts/active/ack", { method: "POST", body: { episode_id: a.episode_id, note } }), active.reload);
+    },
+    withdraw: (a: ActiveAlert) => void write("Acknowledgement withdrawn.", () => api(`/v1/alerts/active/ack/${encodeURIComponent(a.episode_id!)}`, { method: "DELETE" }), active.reload),
+  };
   const remove = (r: Rule) => {
     if (confirmed(`Delete the rule “${r.name}”? Its alerts end; their history stays.`)) {
       void write(`Rule “${r.name}” deleted.`, () => api(`/v1/alerts/rules/${encodeURIComponent(r.id)}`, { method: "DELETE" }), rules.reload);
@@ -21,13 +29,13 @@ export function AlertsPage() {
   return (
     <section>
       <div class="page-head"><h1>Alerts</h1></div>
+      <OutcomeNote outcome={outcome} />
       <Panel title={`Active (${active.data?.length ?? "…"})`} id="active-title" actions={<button type="button" class="secondary" onClick={active.reload}>Refresh</button>}>
         {active.error && <p class="error" role="alert">{active.error}</p>}
-        {active.data && <AlertList alerts={active.data} showAgent />}
-        <p class="muted hint">Acknowledging one alert has no API yet; to mute notifications for a time, add a silence window (<code>POST /v1/notifications/silences</code>).</p>
+        {active.data && <AlertList alerts={active.data} showAgent actions={can("operator") ? ackActions : undefined} />}
+        <p class="muted hint">Acknowledging tells others someone is on it; it changes no notification. To mute notifications for a time, add a silence window (<code>POST /v1/notifications/silences</code>).</p>
       </Panel>
       <Panel title="Rules" id="rules-title" actions={<IfRole role="operator"><button type="button" class="write" onClick={() => setEditing("new")}>New rule</button></IfRole>}>
-        <OutcomeNote outcome={outcome} />
         {editing && <RuleEditor rule={editing === "new" ? null : editing} onDone={(saved) => { setEditing(null); if (saved) rules.reload(); }} />}
         {rules.error && <p class="error" role="alert">{rules.error}</p>}
         {rules.data && (
