@@ -122,6 +122,11 @@ browserTest("fleet: a breach turns the card's badge to alerting without a reload
   await page.waitForFunction(() => /1 alerting/.test(document.querySelector(".counts")?.textContent ?? ""));
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await shots(page, "fleet");
+  // The theme follows the system: the same page with prefers-color-scheme: dark.
+  await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+  t.not(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), "rgb(246, 247, 249)");
+  await screenshot(page, "fleet-dark-1400");
+  await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
   t.deepEqual(errors, []);
 });
 

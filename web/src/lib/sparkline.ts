@@ -4,12 +4,19 @@
  */
 export interface SparkData { t: number[]; v: number[] }
 
+/**
+ * Every sparkline canvas has this fixed backing size (CSS stretches it to the card's
+ * column): reading each canvas's layout size would force a layout per canvas, which at
+ * 4,000 canvases costs seconds.
+ */
+export const SPARK_WIDTH = 200, SPARK_HEIGHT = 26;
+
 export function drawSparkline(canvas: HTMLCanvasElement, data: SparkData, fromMs: number, toMs: number, color: string, fixedMax?: number): void {
-  const dpr = devicePixelRatio || 1;
-  const w = canvas.clientWidth || 120, h = canvas.clientHeight || 28;
-  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-    canvas.width = Math.round(w * dpr);
-    canvas.height = Math.round(h * dpr);
+  const dpr = Math.min(2, devicePixelRatio || 1);
+  const w = SPARK_WIDTH, h = SPARK_HEIGHT;
+  if (canvas.width !== w * dpr) {
+    canvas.width = w * dpr;
+    canvas.height = h * dpr;
   }
   const ctx = canvas.getContext("2d");
   if (!ctx) return;

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, qs } from "../lib/api.ts";
 import { bytes, duration, pct } from "../lib/format.ts";
 import { openLiveFeed } from "../lib/live.ts";
-import { drawSparkline } from "../lib/sparkline.ts";
+import { drawSparkline, SPARK_HEIGHT, SPARK_WIDTH } from "../lib/sparkline.ts";
 import { FleetModel, LIVE_METRICS, OVERVIEW_METRICS, SPARK_WINDOW_MS, statusOf, type ActiveAlert, type AgentCard, type AgentInfo, type Overview, type Status } from "../lib/fleet-model.ts";
 
 type SortKey = "name" | "cpu" | "memory" | "status";
@@ -39,6 +39,7 @@ export function FleetPage() {
           api<AgentInfo[]>("/v1/agents"), api<ActiveAlert[]>("/v1/alerts/active"),
         ]);
         if (stopped) return;
+        performance.mark("tsmon:fleet-data");
         model.load(overview, infos, alerts);
         setLoaded(true);
         setError(null);
@@ -140,13 +141,16 @@ class FleetCard extends Component<CardProps> {
     this.props.drawers.set(this.props.agent.id, this);
     const el = this.root.current!;
     pending.set(el, this);
+    // The observer reports every card once at first: the visible ones are drawn then.
     if (observer) observer.observe(el);
-    else visible.add(el);
-    this.draw();
+    else {
+      visible.add(el);
+      this.draw();
+    }
   }
   override componentDidUpdate(): void {
     this.props.drawers.set(this.props.agent.id, this);
-    this.draw();
+    this.redraw();
   }
   override componentWillUnmount(): void {
     if (this.props.drawers.get(this.props.agent.id) === this) this.props.drawers.delete(this.props.agent.id);
@@ -185,7 +189,7 @@ class FleetCard extends Component<CardProps> {
     const row = (key: keyof typeof COLORS, label: string) => (
       <div class="spark">
         <span class="spark-label">{label}</span>
-        <canvas ref={this.canvases[key]} data-metric={key} role="img" aria-label={`${label}, last 15 minutes`} />
+        <canvas ref={this.canvases[key]} width={SPARK_WIDTH} height={SPARK_HEIGHT} data-metric={key} role="img" aria-label={`${label}, last 15 minutes`} />
         <span class="spark-value" ref={this.figures[key]}>–</span>
       </div>
     );
