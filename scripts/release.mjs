@@ -50,7 +50,8 @@ function buildWeb(stage) {
   run("npm", script);
   const out = ["dist", "build"].map((d) => path.join(web, d)).find((d) => existsSync(d));
   if (!out) throw new Error("web UI: the build ran but left neither web/dist nor web/build");
-  cpSync(out, path.join(stage, "web"), { recursive: true });
+  // Where the compiled server looks for it (server/http/static-web.ts: ../../web/dist).
+  cpSync(out, path.join(stage, "web", "dist"), { recursive: true });
   log(`web UI: built and copied from ${path.relative(root, out)}`);
   return true;
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadServerConfig } from "../server/config/load.ts";
 import { portsInUse } from "../server/config/ports.ts";
+import { buildWeb, webBundleStale } from "./build-web.ts";
 
 /*
  * `npm start [CONFIG]`: the whole system on one machine with no other service — a server
@@ -58,6 +59,15 @@ if (busy) {
   process.exit(2);
 }
 const host = config.bind_address === "0.0.0.0" || config.bind_address === "::" ? "127.0.0.1" : config.bind_address;
+// The dashboard is served from web/dist: build it first when a source is newer.
+if (webBundleStale()) {
+  try {
+    await buildWeb();
+    console.log("[tsmon] dashboard built (web/dist)");
+  } catch (err) {
+    console.error(`[tsmon] the dashboard could not be built (${(err as Error).message}); the API works without it`);
+  }
+}
 start("server", ["server/main.ts", ...(configFile ? [configFile] : [])]);
 
 // Nothing is said to run, and no agent starts, until the server answers (it exits on its
@@ -75,4 +85,4 @@ while (!(await fetch(`${api}/v1/health`).then((r) => r.ok, () => false))) {
 }
 // The agent's spool beside the server's data: `npm start` keeps everything in one place.
 start("agent", ["agent/main.ts", "--server-url", `${host}:${config.grpc_port}`, "--spool-dir", path.resolve(config.data_dir, "agent-spool"), ...(config.tls.enabled ? ["--tls"] : [])]);
-console.log(`\n[tsmon] running: API ${api}/v1 — try ${api}/v1/agents and ${api}/v1/agents/<id>/latest (Ctrl-C stops)\n`);
+console.log(`\n[tsmon] running: dashboard ${api}/ — API ${api}/v1/agents (Ctrl-C stops)\n`);

@@ -133,6 +133,9 @@ test.serial("install.sh into a temporary root: server and agent run with plain n
   });
   const api = `http://127.0.0.1:${http}`;
   await until("server health", () => fetch(`${api}/v1/health`).then((res) => (res.ok ? true : undefined)), srv.output);
+  const page = await fetch(`${api}/`);
+  t.is(page.status, 200, "the dashboard is served from the release");
+  t.regex(await page.text(), /<script[^>]+src="\/assets\//);
   const password = await until("the framed admin password", async () => /with the password {3}(\S+)\n/.exec(srv.output())?.[1], srv.output);
   const ag = startProcess(`${r}/bin/tsmon-agent`, [`${r}/etc/tsmon/agent.toml`], { TSMON_AGENT_COLLECTION_INTERVAL_SECS: "1" });
   const token = ((await (await fetch(`${api}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password }) })).json()) as { token: string }).token;

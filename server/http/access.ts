@@ -73,6 +73,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   "DELETE /v1/alerts/rules/:id": "operator",
   "GET /v1/alerts/active": "viewer",
   "GET /v1/alerts/history": "viewer",
+  "POST /v1/alerts/active/ack": "operator",
+  "DELETE /v1/alerts/active/ack/:episode_id": "operator",
 
   "GET /v1/notifications/channels": "viewer",
   "POST /v1/notifications/channels": "operator",

@@ -9,8 +9,10 @@ import { boundedInput } from "./bounded-input.ts";
 import { errorHandler } from "./errors.ts";
 import { RateLimiter, rateLimit } from "./rate-limit.ts";
 import { securityHeaders } from "./security-headers.ts";
+import { staticWeb } from "./static-web.ts";
 import { agentsRouter } from "./routes/agents.ts";
 import { alertsRouter } from "./routes/alerts.ts";
+import { alertAcksRouter } from "./routes/alert-acks.ts";
 import { authRouter } from "./routes/auth.ts";
 import { certificatesRouter } from "./routes/certificates.ts";
 import { certsRouter } from "./routes/certs.ts";
@@ -37,6 +39,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(requestTimer(deps));
   app.use(securityHeaders(deps.config.tls.enabled));
   app.use(errorHandler(deps.log));
+  // The dashboard (web/dist): its files and app routes; /v1, /api, /metrics … fall through.
+  app.use(staticWeb(deps.webRoot));
   const routers = httpRouters(deps);
   app.use(apiAlias(routers));
   app.use(boundedInput());
@@ -56,7 +60,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
 export function httpRouters(deps: HttpDeps): Router[] {
   return [
     healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), fleetRouter(deps), reportRouter(deps), seedsRouter(deps), alertsRouter(deps), notificationsRouter(deps),
-    certsRouter(deps), certificatesRouter(deps),
+    certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps),
     openApiRouter(), docsRouter(), installRouter(deps.version), probesRouter(deps), prometheusRouter(deps), liveRouter(),
   ];
 }

@@ -34,6 +34,8 @@ export interface HttpDeps {
   version: string;
   startedAt: number;
   now: () => number;
+  /** The built dashboard to serve at / (default web/dist). */
+  webRoot?: string;
 }
 
 /** Where the process is in its life; readiness turns false as soon as shutdown begins. */

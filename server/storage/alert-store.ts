@@ -5,6 +5,9 @@ import type { AlertEvent, AlertRule } from "../alerts/types.ts";
 
 type HistoryKey = [ts: number, id: string];
 
+/** Someone said they are on a firing alert: kept per episode, so the next episode starts unacknowledged. */
+export interface AlertAck { episode_id: string; by: string; at: number; note: string }
+
 export interface HistoryQuery {
   severity?: string;
   agent?: string;
@@ -28,6 +31,8 @@ export class AlertStore {
   /** The notifier's input: events written here in the same transaction that decided them. */
   readonly outbox: Database<AlertEvent, HistoryKey>;
   private readonly meta: Database<number, string>;
+  /** Acknowledgements by episode id (display only: they change no notification). */
+  readonly acks: Database<AlertAck, string>;
 
   constructor(private readonly env: RootDatabase) {
     this.states = env.openDB<AlertState, string>({ name: "alert_state" });
@@ -35,6 +40,28 @@ export class AlertStore {
     this.rules = env.openDB<AlertRule, string>({ name: "alert_rules" });
     this.outbox = env.openDB<AlertEvent, HistoryKey>({ name: "notify_outbox" });
     this.meta = env.openDB<number, string>({ name: "alert_meta" });
+    this.acks = env.openDB<AlertAck, string>({ name: "alert_acks" });
+  }
+
+  /**
+   * Acknowledges the firing episode `ack.episode_id`; false when no alert fires with it.
+   * Acknowledgements of episodes that no longer fire are dropped on the way (a handful).
+   */
+  async acknowledge(ack: AlertAck): Promise<boolean> {
+    const firing = this.firingEpisodes();
+    if (!firing.has(ack.episode_id)) return false;
+    await this.acks.transaction(() => {
+      for (const { key } of this.acks.getRange({})) if (!firing.has(key)) this.acks.remove(key);
+      this.acks.put(ack.episode_id, ack);
+    });
+    return true;
+  }
+
+  /** Withdraws an acknowledgement; false when there was none. */
+  async unacknowledge(episodeId: string): Promise<boolean> {
+    if (this.acks.get(episodeId) === undefined) return false;
+    await this.acks.remove(episodeId);
+    return true;
   }
 
   /**

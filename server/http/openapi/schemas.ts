@@ -149,6 +149,15 @@ export const ActiveAlert = component("ActiveAlert", z.object({
   fired_at: isoTime,
   silenced: z.boolean().describe("a new episode within the rule's silence_secs: no notification was sent"),
   predicted_at: isoTime.nullable(),
+  episode_id: z.string().nullable().describe("the id of the firing event that opened this episode; acknowledge by it"),
+  acknowledged_by: z.string().nullable().describe("who acknowledged this episode (display only: notifications are unchanged)"),
+  acknowledged_at: isoTime.nullable(),
+  ack_note: z.string().nullable(),
+}));
+
+export const AlertAckRequest = component("AlertAckRequest", z.strictObject({
+  episode_id: z.string().min(1).max(200).describe("episode_id of a firing alert (GET /v1/alerts/active)"),
+  note: z.string().max(500).default("").describe("e.g. 'looking into it'"),
 }));
 
 export const AlertHistory = component("AlertHistory", z.object({

@@ -3,6 +3,7 @@ import { TsmonError } from "../../../common/errors.ts";
 import { anyGlob } from "../../../common/glob.ts";
 import { backtest } from "../../alerts/backtest.ts";
 import type { AlertState } from "../../alerts/alert-state.ts";
+import type { AlertAck } from "../../storage/alert-store.ts";
 import type { AlertEvent, AlertRule } from "../../alerts/types.ts";
 import { alertRuleSchema } from "../../config/schema.ts";
 import { ruleIssues } from "../../alerts/conditions/registry.ts";
@@ -25,11 +26,12 @@ export function eventOut(e: AlertEvent): AlertEventOut {
   return { ...e, fired_at: iso(e.fired_at), resolved_at: isoOrNull(e.resolved_at), predicted_at: isoOrNull(e.predicted_at) };
 }
 
-function activeOut(s: AlertState): ActiveAlert {
+export function activeOut(s: AlertState, ack?: AlertAck): ActiveAlert {
   return {
     rule_id: s.rule_id, agent_id: s.agent_id, metric: s.metric, labels: s.labels, severity: s.severity,
     value: s.value, threshold: s.threshold, message: s.message, since: isoOrNull(s.since), fired_at: iso(s.fired_at!),
-    silenced: s.silenced, predicted_at: isoOrNull(s.predicted_at),
+    silenced: s.silenced, predicted_at: isoOrNull(s.predicted_at), episode_id: s.episode_id,
+    acknowledged_by: ack?.by ?? null, acknowledged_at: ack ? iso(ack.at) : null, ack_note: ack?.note ?? null,
   };
 }
 
@@ -169,7 +171,8 @@ export function alertsRouter(deps: Pick<HttpDeps, "alerts" | "config" | "control
    *       200: { description: Firing alerts., content: { application/json: { schema: { type: array, items: { $ref: '#/components/schemas/ActiveAlert' } } } } }
    */
   router.get("/v1/alerts/active", (ctx) => {
-    ctx.body = deps.control.alerts.active().map(activeOut);
+    const store = deps.control.alerts;
+    ctx.body = store.active().map((s) => activeOut(s, s.episode_id ? store.acks.get(s.episode_id) : undefined));
   });
 
   /**
