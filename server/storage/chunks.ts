@@ -2,7 +2,9 @@ import type { RootDatabase } from "lmdb";
 import type { Labels } from "../../common/metrics.ts";
 import type { SeriesBlock } from "./codec/chunk.ts";
 import { hasReportKey, type ReportKey } from "./report-keys.ts";
-import { AgentBuilder, encodeColumns, readColumns } from "./sealed-day.ts";
+import { ColumnMerge } from "./column-merge.ts";
+import type { RawRecord } from "./raw-records.ts";
+import { encodeColumns, readColumns } from "./sealed-day.ts";
 
 /*
  * Compacted fresh data (`chunks/<day>[.a<N>].mdb`, the chunks written after sealed version
@@ -63,15 +65,15 @@ export class ChunkDay {
 }
 
 /**
- * Adds `rows` to the agent's chunk of the hour starting at `hourStartMs`: the stored chunk and
- * the rows are merged (a later row of the same series and instant wins) and written back.
- * The write is not awaited here: the caller waits for the environment's flush once.
+ * Adds raw records to the agent's chunk of the hour starting at `hourStartMs`: the stored chunk
+ * and the records are merged (a record's value wins over a stored one at the same series and
+ * instant) and written back. The write is not awaited here: the caller waits for the
+ * environment's flush once.
  */
-export function mergeIntoChunk(env: RootDatabase, agentId: string, hourStartMs: number, rows: Iterable<{ tsMs: number; points: Iterable<{ metric: string; labels: Labels; value: number }> }>): number {
-  const builder = new AgentBuilder();
+export function mergeIntoChunk(env: RootDatabase, agentId: string, hourStartMs: number, records: Iterable<RawRecord>): void {
+  const merge = new ColumnMerge();
   const stored = readColumns(env, [agentId, hourStartMs]);
-  if (stored) builder.addSealed(stored.timestamps, stored.series);
-  for (const row of rows) builder.add(row.tsMs, row.points);
-  void env.put([agentId, hourStartMs], encodeColumns(builder.columns()));
-  return builder.points;
+  if (stored) merge.addColumns(stored.timestamps, stored.series);
+  for (const r of records) merge.addRecord(r.tsMs, r.refs, r.values);
+  void env.put([agentId, hourStartMs], encodeColumns(merge.columns()));
 }

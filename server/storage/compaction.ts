@@ -1,6 +1,6 @@
 import { CHUNK_MS, mergeIntoChunk } from "./chunks.ts";
 import type { PartitionSet } from "./partitions.ts";
-import { distinctAgents, rawRecords, toPoints } from "./raw-records.ts";
+import { distinctAgents, rawRecords, type RawRecord } from "./raw-records.ts";
 import { copyReportKeys } from "./report-keys.ts";
 
 /** What one compaction of a day did. */
@@ -29,13 +29,12 @@ export async function compactDay(partitions: PartitionSet, day: string): Promise
   let points = 0;
   // Agent by agent, so memory holds one agent's closed records at a time.
   for (const agentId of [...agents].sort()) {
-    const byHour = new Map<number, { tsMs: number; points: ReturnType<typeof toPoints> }[]>();
+    const byHour = new Map<number, RawRecord[]>();
     for (const db of raws) {
       for (const r of rawRecords(db, agentId, -Infinity, Infinity)) {
         const hour = Math.floor(r.tsMs / CHUNK_MS) * CHUNK_MS;
-        const rows = byHour.get(hour);
-        const row = { tsMs: r.tsMs, points: toPoints(r) };
-        if (rows) rows.push(row); else byHour.set(hour, [row]);
+        const records = byHour.get(hour);
+        if (records) records.push(r); else byHour.set(hour, [r]);
         points += r.values.length;
       }
     }
