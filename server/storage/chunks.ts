@@ -10,8 +10,9 @@ import { encodeColumns, readColumns } from "./sealed-day.ts";
  * Compacted fresh data (`chunks/<day>[.a<N>].mdb`, the chunks written after sealed version
  * N of the day): one record per (agent, hour), key [agentId, hourStartMs], in the sealed
  * record layout's bare version (sealed-day.ts) — timestamps once per agent-hour, each series
- * its own block of encoded columns, named by a front-coded index key. The compactor (compaction.ts) folds closed raw generations into them,
- * rewriting an hour's record when more of its data arrives; sealing merges them into the day.
+ * its own block of encoded columns, named by a front-coded index key. The compactor
+ * (compaction.ts) folds closed raw generations into them, rewriting an hour's record when
+ * more of its data arrives; sealing merges them into the day.
  */
 
 export const CHUNK_MS = 3_600_000;
