@@ -48,7 +48,6 @@ export class SealedDay {
    * values aligned to them. Decompresses only the blocks asked for.
    */
   read(agentId: string, metric?: string, labelFilter: Labels = {}): { timestamps: Float64Array; series: SeriesBlock[] } | undefined {
-    let timestamps: Float64Array = new Float64Array(0);
     return readColumns(this.env, agentId, metric, labelFilter);
   }
 }
