@@ -3,7 +3,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { AGENT_USAGE, AgentConfigError, buildAgentConfig, parseAgentCommand, parseEndpoint, type AgentCommand } from "../agent/config.ts";
+import { AGENT_USAGE, AgentConfigError, buildAgentConfig, parseAgentCommand, type AgentCommand } from "../agent/config.ts";
+import { parseEndpoint } from "../agent/config-fields.ts";
 
 const exampleFile = new URL("../config/agent.example.toml", import.meta.url).pathname;
 
