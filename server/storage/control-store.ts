@@ -2,7 +2,7 @@ import path from "node:path";
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { open, type Database, type RootDatabase } from "lmdb";
 import type { SystemInfo } from "../../common/metrics.ts";
-import { fileSize } from "./partitions.ts";
+import { fileSize } from "./dir-listing.ts";
 import { AlertStore } from "./alert-store.ts";
 import { ApiTokenStore } from "./api-token-store.ts";
 import { UserStore } from "./user-store.ts";

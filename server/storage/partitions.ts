@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { DAY_MS, dayOf, dayStartMs, expiredDays, isDayName } from "./days.ts";
 import { processExists } from "../process-exists.ts";
 import { ChunkDay } from "./chunks.ts";
+import { DirListing, fileSize } from "./dir-listing.ts";
 import { holdsRecords } from "./raw-records.ts";
 import { RollupDay, SealedDay } from "./sealed-day.ts";
 
@@ -65,8 +66,7 @@ export class PartitionSet {
   private readonly handles = new Map<string, RootDatabase>();
   private readonly sealed = new Map<string, SealedDay>();
   private readonly generations: RootDatabase;
-  /** Directory listings held for the read under way (consistentRead), by directory. */
-  private frozen: Map<string, string[]> | undefined;
+  private readonly listing = new DirListing();
 
   /** With `retentionDays`, opening a new day closes this process's handles on expired days. */
   constructor(dataDir: string, private readonly retentionDays?: number) {
@@ -160,24 +160,9 @@ export class PartitionSet {
     return this.rotate(day);
   }
 
-  /**
-   * Runs a read of many agents (a fleet query) on one listing of the partition files instead
-   * of listing them per agent and day, then checks that listing still holds: when a
-   * compaction or a seal changed the files meanwhile, the read runs again (at most twice).
-   */
+  /** Runs a read of many agents on one listing of the partition files (DirListing.consistentRead). */
   consistentRead<T>(read: () => T): T {
-    if (this.frozen) return read();
-    for (let attempt = 0; ; attempt++) {
-      const frozen = (this.frozen = new Map<string, string[]>());
-      let result: T;
-      try {
-        result = read();
-      } finally {
-        this.frozen = undefined;
-      }
-      const unchanged = [...frozen].every(([dir, names]) => sameNames(readdirSync(dir), names));
-      if (unchanged || attempt === 2) return result;
-    }
+    return this.listing.consistentRead(read);
   }
 
   /**
@@ -201,7 +186,7 @@ export class PartitionSet {
     const raws = generations.map((g) => this.raw(day, g));
     const chunkFile = this.chunkFile(day, after);
     let chunks: ChunkDay | undefined;
-    if (this.handles.has(chunkFile) || this.exists(chunkFile)) {
+    if (this.handles.has(chunkFile) || this.listing.exists(chunkFile)) {
       const env = this.env(chunkFile, day, "binary");
       env.resetReadTxn();
       chunks = new ChunkDay(env);
@@ -245,7 +230,7 @@ export class PartitionSet {
 
   /** Raw generations of `day` on disk, oldest first. */
   rawGenerations(day: string): number[] {
-    return this.files(this.dir, RAW).filter((f) => f.day === day).map((f) => f.n).sort((a, b) => a - b);
+    return this.listing.files(this.dir, RAW).filter((f) => f.day === day).map((f) => f.n).sort((a, b) => a - b);
   }
 
   /** Iterates every raw generation up to `upTo` with its environment (for sealing). */
@@ -271,7 +256,7 @@ export class PartitionSet {
     rmSync(`${draft}-lock`, { force: true });
     for (const v of this.sealedVersions(day)) if (v < through) await this.remove(path.join(this.sealedDir, `${day}.v${v}.mdb`));
     for (const g of this.rawGenerations(day)) if (g <= through) await this.remove(this.rawFile(day, g));
-    for (const f of this.files(this.chunkDir, CHUNKS)) if (f.day === day && chunkAfter(f.name) < through) await this.remove(path.join(this.chunkDir, f.name));
+    for (const f of this.listing.files(this.chunkDir, CHUNKS)) if (f.day === day && chunkAfter(f.name) < through) await this.remove(path.join(this.chunkDir, f.name));
   }
 
   /** Deletes half-built sealed versions whose builder process is gone (a seal interrupted by a stop or crash). */
@@ -285,7 +270,7 @@ export class PartitionSet {
   /** The day's rollups (written when it is sealed), or undefined. */
   rollups(day: string): RollupDay | undefined {
     const file = this.rollupFile(day);
-    return this.handles.has(file) || this.exists(file) ? new RollupDay(this.env(file, day, "binary")) : undefined;
+    return this.handles.has(file) || this.listing.exists(file) ? new RollupDay(this.env(file, day, "binary")) : undefined;
   }
 
   /** The day's rollup environment, to write while sealing it. */
@@ -306,19 +291,19 @@ export class PartitionSet {
 
   /** Days that have raw, compacted or sealed data on disk, oldest first. */
   days(): string[] {
-    const days = new Set([...this.files(this.dir, RAW), ...this.files(this.chunkDir, CHUNKS), ...this.files(this.sealedDir, SEALED)].map((f) => f.day));
+    const days = new Set([...this.listing.files(this.dir, RAW), ...this.listing.files(this.chunkDir, CHUNKS), ...this.listing.files(this.sealedDir, SEALED)].map((f) => f.day));
     return [...days].filter(isDayName).sort();
   }
 
   /** Days that have raw generations (candidates for compaction), oldest first. */
   rawDays(): string[] {
-    return [...new Set(this.files(this.dir, RAW).map((f) => f.day))].filter(isDayName).sort();
+    return [...new Set(this.listing.files(this.dir, RAW).map((f) => f.day))].filter(isDayName).sort();
   }
 
   /** Days with data not yet in their newest sealed version (raw generations or chunks): candidates for sealing. */
   unsealedDays(): string[] {
     const days = new Set(this.rawDays());
-    for (const f of this.files(this.chunkDir, CHUNKS)) if (chunkAfter(f.name) === (this.sealedVersions(f.day).at(-1) ?? -1)) days.add(f.day);
+    for (const f of this.listing.files(this.chunkDir, CHUNKS)) if (chunkAfter(f.name) === (this.sealedVersions(f.day).at(-1) ?? -1)) days.add(f.day);
     return [...days].filter(isDayName).sort();
   }
 
@@ -326,21 +311,21 @@ export class PartitionSet {
   sizes(): { partition: string; bytes: number }[] {
     const bytes = new Map<string, number>();
     for (const [dir, re] of [[this.dir, RAW], [this.chunkDir, CHUNKS], [this.sealedDir, SEALED]] as const) {
-      for (const f of this.files(dir, re)) bytes.set(f.day, (bytes.get(f.day) ?? 0) + fileSize(path.join(dir, f.name)));
+      for (const f of this.listing.files(dir, re)) bytes.set(f.day, (bytes.get(f.day) ?? 0) + fileSize(path.join(dir, f.name)));
     }
     return [...bytes].sort().map(([partition, b]) => ({ partition, bytes: b }));
   }
 
   /** Bytes on disk of the sealed part of `day` (0 when not sealed). */
   sealedBytes(day: string): number {
-    return this.files(this.sealedDir, SEALED).filter((f) => f.day === day).reduce((n, f) => n + fileSize(path.join(this.sealedDir, f.name)), 0);
+    return this.listing.files(this.sealedDir, SEALED).filter((f) => f.day === day).reduce((n, f) => n + fileSize(path.join(this.sealedDir, f.name)), 0);
   }
 
   /** Closes and deletes a whole day's data, raw and sealed (its rollups stay): retention never deletes row by row. */
   async drop(day: string): Promise<void> {
     for (const g of this.rawGenerations(day)) await this.remove(this.rawFile(day, g));
     for (const v of this.sealedVersions(day)) await this.remove(path.join(this.sealedDir, `${day}.v${v}.mdb`));
-    for (const f of this.files(this.chunkDir, CHUNKS)) if (f.day === day) await this.remove(path.join(this.chunkDir, f.name));
+    for (const f of this.listing.files(this.chunkDir, CHUNKS)) if (f.day === day) await this.remove(path.join(this.chunkDir, f.name));
   }
 
   async dropRollups(day: string): Promise<void> {
@@ -355,7 +340,7 @@ export class PartitionSet {
 
   /** Days that have rollups on disk, oldest first. */
   rollupDays(): string[] {
-    return this.files(this.rollupDir, ROLLUP).map((f) => f.day).filter(isDayName).sort();
+    return this.listing.files(this.rollupDir, ROLLUP).map((f) => f.day).filter(isDayName).sort();
   }
 
   async closeAll(): Promise<void> {
@@ -379,7 +364,7 @@ export class PartitionSet {
   }
 
   private sealedVersions(day: string): number[] {
-    return this.files(this.sealedDir, SEALED).filter((f) => f.day === day).map((f) => f.n).sort((a, b) => a - b);
+    return this.listing.files(this.sealedDir, SEALED).filter((f) => f.day === day).map((f) => f.n).sort((a, b) => a - b);
   }
 
   private rollupFile(day: string): string {
@@ -424,33 +409,9 @@ export class PartitionSet {
     rmSync(file + "-lock", { force: true });
   }
 
-  /** A directory's entries: read now, or the listing held by consistentRead. */
-  private listing(dir: string): string[] {
-    if (!this.frozen) return readdirSync(dir);
-    let names = this.frozen.get(dir);
-    if (!names) this.frozen.set(dir, (names = readdirSync(dir)));
-    return names;
-  }
-
-  private exists(file: string): boolean {
-    return this.frozen ? this.listing(path.dirname(file)).includes(path.basename(file)) : existsSync(file);
-  }
-
-  private files(dir: string, re: RegExp): { name: string; day: string; n: number }[] {
-    return this.listing(dir).flatMap((name) => {
-      const m = re.exec(name);
-      return m ? [{ name, day: m[1]!, n: Number(m[2] ?? 0) }] : [];
-    });
-  }
 }
 
 const dayOfFile = (file: string) => path.basename(file).slice(0, 10);
-
-function sameNames(now: string[], then: string[]): boolean {
-  if (now.length !== then.length) return false;
-  const held = new Set(then);
-  return now.every((name) => held.has(name));
-}
 
 /** The sealed version a chunk file follows (-1: none). */
 const chunkAfter = (name: string) => Number(CHUNKS.exec(name)?.[2] ?? -1);
@@ -458,12 +419,4 @@ const chunkAfter = (name: string) => Number(CHUNKS.exec(name)?.[2] ?? -1);
 function isRunning(pid: number): boolean {
   // This process builds in a worker it has just started; an older draft of ours is abandoned.
   return pid !== process.pid && processExists(pid);
-}
-
-export function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
 }
