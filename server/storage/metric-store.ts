@@ -312,7 +312,8 @@ export class MetricStore {
   async seal(day: string): Promise<{ points: number; bytes: number; rollupBytes: number }> {
     // Days still taking reports stay in hour chunks: sealing rewrites the whole day.
     if (!this.partitions.isLate(day, this.now())) throw new Error(`day ${day} still takes reports; seal it once it is ${LATE_AFTER_MS / 3_600_000} h past its end`);
-    const upTo = await this.partitions.beginSeal(day);
+    // Later writes go to a new generation; the closed one is the last to seal.
+    const upTo = await this.partitions.rotate(day);
     const { sealed: previous, chunks } = this.partitions.view(day);
     const raws = this.partitions.rawUpTo(day, upTo);
     // Agent by agent (raw keys sort by agent), so memory holds one agent-day at a time.

@@ -100,7 +100,7 @@ export class PartitionSet {
       this.writing.set(day, generation);
     }
     const file = this.rawFile(day, generation);
-    const created = !this.handles.has(file) && !existsSync(file);
+    const created = !this.isOnDisk(file);
     return { db: this.raw(day, generation), generation, created };
   }
 
@@ -143,7 +143,7 @@ export class PartitionSet {
   /** Closes a raw generation (again: a compaction interrupted after the bump closes it here). */
   async closeGeneration(day: string, generation: number): Promise<void> {
     const file = this.rawFile(day, generation);
-    if (!this.handles.has(file) && !existsSync(file)) return;
+    if (!this.isOnDisk(file)) return;
     const db = this.raw(day, generation);
     if (db.get(CLOSED) === undefined) await db.put(CLOSED, true);
     await db.flushed;
@@ -152,12 +152,7 @@ export class PartitionSet {
   /** True when the day's current raw generation holds records (a compaction closes it first). */
   currentHoldsRecords(day: string): boolean {
     const file = this.rawFile(day, this.generation(day, true));
-    return (this.handles.has(file) || existsSync(file)) && holdsRecords(this.raw(day, this.generation(day)));
-  }
-
-  /** Starts a seal: later writes go to a new generation; resolves to the last one to seal. */
-  beginSeal(day: string): Promise<number> {
-    return this.rotate(day);
+    return this.isOnDisk(file) && holdsRecords(this.raw(day, this.generation(day)));
   }
 
   /** Runs a read of many agents on one listing of the partition files (DirListing.consistentRead). */
@@ -182,7 +177,7 @@ export class PartitionSet {
     }
     // Checked on disk again (not in a held listing): opening a file a compaction has just
     // deleted would make an empty one. Its records are in the chunks read below.
-    const generations = [...onDisk].filter((g) => g > after && (this.handles.has(this.rawFile(day, g)) || existsSync(this.rawFile(day, g))));
+    const generations = [...onDisk].filter((g) => g > after && this.isOnDisk(this.rawFile(day, g)));
     const raws = generations.map((g) => this.raw(day, g));
     const chunkFile = this.chunkFile(day, after);
     let chunks: ChunkDay | undefined;
@@ -373,6 +368,11 @@ export class PartitionSet {
 
   private chunkFile(day: string, after: number): string {
     return path.join(this.chunkDir, after < 0 ? `${day}.mdb` : `${day}.a${after}.mdb`);
+  }
+
+  /** Open here, or on disk (checked now, not in a held listing). */
+  private isOnDisk(file: string): boolean {
+    return this.handles.has(file) || existsSync(file);
   }
 
   private rawFile(day: string, generation: number): string {
