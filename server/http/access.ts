@@ -58,6 +58,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   "GET /v1/agents/:id/latest": "viewer",
   "GET /v1/metrics": "viewer",
   "GET /v1/metrics/stats": "viewer",
+  "GET /v1/reports": "viewer",
   "GET /v1/query": "viewer",
   "GET /v1/overview": "viewer",
   "GET /v1/live": "viewer",

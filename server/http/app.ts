@@ -17,6 +17,7 @@ import { authRouter } from "./routes/auth.ts";
 import { certificatesRouter } from "./routes/certificates.ts";
 import { certsRouter } from "./routes/certs.ts";
 import { docsRouter } from "./routes/docs.ts";
+import { reportsRouter } from "./routes/reports.ts";
 import { fleetRouter } from "./routes/fleet.ts";
 import { healthRouter } from "./routes/health.ts";
 import { installRouter } from "./routes/install.ts";
@@ -59,7 +60,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
 /** Every router of the app, in mounting order (the contract test walks them too). */
 export function httpRouters(deps: HttpDeps): Router[] {
   return [
-    healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), fleetRouter(deps), reportRouter(deps), seedsRouter(deps), alertsRouter(deps), notificationsRouter(deps),
+    healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), fleetRouter(deps), reportsRouter(deps), reportRouter(deps), seedsRouter(deps), alertsRouter(deps), notificationsRouter(deps),
     certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps),
     openApiRouter(), docsRouter(), installRouter(deps.version), probesRouter(deps), prometheusRouter(deps), liveRouter(),
   ];

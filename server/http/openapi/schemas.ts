@@ -7,6 +7,7 @@ import { alertRuleSchema, channelSchema, silenceWindowSchema } from "../../confi
 import { authComponents } from "./auth-schemas.ts";
 import { certComponents } from "./cert-schemas.ts";
 import { fleetComponents } from "./fleet-schemas.ts";
+import { reportComponents } from "./report-schemas.ts";
 
 /** A silence window as the API takes it: the config's fields plus a note. */
 export const silenceInputSchema = silenceWindowSchema.extend({ note: z.string().max(500).optional() });
@@ -256,7 +257,7 @@ export type ActiveAlert = z.infer<typeof ActiveAlert>;
 export type AlertHistory = z.infer<typeof AlertHistory>;
 export type BacktestResult = z.infer<typeof BacktestResult>;
 
-for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents })) component(id, schema);
+for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents, ...reportComponents })) component(id, schema);
 
 /** The registry as OpenAPI 3.0 `components.schemas`. */
 export function componentSchemas(): Record<string, unknown> {
