@@ -1,6 +1,6 @@
 import test from "ava";
 import { alertEpisodes } from "../server/reports/alert-episodes.ts";
-import { availabilityPercent, coveredMs, peakFigures, upPercent } from "../server/reports/figures.ts";
+import { availability, coveredMs, peakFigures, upPercent } from "../server/reports/figures.ts";
 import { reportCsv } from "../server/reports/report-csv.ts";
 import { assertDocumented } from "./helpers/openapi.ts";
 import { ProtoClient, type ProtoPoint } from "./helpers/proto-client.ts";
@@ -59,8 +59,12 @@ test.after.always(async () => {
 const get = (path: string, headers?: Record<string, string>) => getJson(`${server.http}${path}`, headers);
 
 test("pure figures: minutes seen, peaks over minute means, probes up, time covered by overlapping alerts", (t) => {
-  t.deepEqual(availabilityPercent([0, MIN, 3 * MIN, 10 * MIN], 0, 4 * MIN), { percent: 75, seen: 3, expected: 4 });
-  t.deepEqual(availabilityPercent([], 0, 0), { percent: null, seen: 0, expected: 0 });
+  t.deepEqual(availability([0, MIN, 3 * MIN], 0, 4 * MIN), { percent: 75, coveredMs: 3 * MIN, intervalMs: MIN });
+  // An agent reporting every 5 minutes covers its period; a 3-hour silence among them does not.
+  t.like(availability([0, 5 * MIN, 10 * MIN, 15 * MIN], 0, 20 * MIN), { percent: 100, intervalMs: 5 * MIN });
+  t.like(availability([0, 5 * MIN, 10 * MIN, 190 * MIN], 0, 200 * MIN), { percent: 10, intervalMs: 5 * MIN });
+  t.like(availability([0, 60 * MIN], 0, 120 * MIN), { intervalMs: 15 * MIN }, "a usual gap of an hour is an outage");
+  t.is(availability([], 0, 0).percent, null);
   // A spike inside a minute lifts that minute's max, not its mean.
   t.deepEqual(peakFigures([[0, 1, 99, 2, 6], [MIN, 1, 3, 2, 6]]), { p95: 2, max: 99 });
   t.is(peakFigures([]), null);
@@ -86,15 +90,15 @@ test("CSV: a row per host and per check, quoted where needed, formulas defused",
   const csv = reportCsv({
     from: "x", to: "y", generated_at: "z", agents_pattern: "*",
     hosts: [{
-      agent_id: "h1", availability_percent: 99.5, reported_minutes: 199, expected_minutes: 200, alerts: 1, firing_seconds: 60,
+      agent_id: "h1", availability_percent: 99.5, covered_minutes: 199, period_minutes: 200, report_interval_secs: 60, alerts: 1, firing_seconds: 60,
       cpu: { p95: 50, max: 90 }, memory: null, disk: { p95: 70, max: 71, mount: "/data" },
       checks: [{ check: "=HYPERLINK(\"x\")", type: "http", target: "http://a/b,c", availability_percent: 100, probes: 3 }],
     }],
   });
   const lines = csv.split("\r\n");
   t.true(lines[0]!.startsWith("kind,agent_id,check,type,target,availability_percent"));
-  t.is(lines[1], "host,h1,,,,99.5,199,200,,1,60,50,90,,,70,71,/data");
-  t.is(lines[2], `check,h1,"'=HYPERLINK(""x"")",http,"http://a/b,c",100,,,3,,,,,,,,,`);
+  t.is(lines[1], "host,h1,,,,99.5,199,200,60,,1,60,50,90,,,70,71,/data");
+  t.is(lines[2], `check,h1,"'=HYPERLINK(""x"")",http,"http://a/b,c",100,,,,3,,,,,,,,,`);
   t.is(lines[3], "");
 });
 
@@ -106,8 +110,8 @@ test("GET /v1/reports: availability, alerts, peaks and checks of each host, as d
   const [db, web] = res.body.hosts;
 
   // 50 of 60 minutes; db-1 is counted from its first report, so its 30 minutes are all there.
-  t.like(web, { availability_percent: 83.33, reported_minutes: 50, expected_minutes: 60 });
-  t.like(db, { availability_percent: 100, reported_minutes: 30, expected_minutes: 30, alerts: 0, firing_seconds: 0, memory: null, disk: null, checks: [] });
+  t.like(web, { availability_percent: 83.33, covered_minutes: 50, period_minutes: 60, report_interval_secs: 60 });
+  t.like(db, { availability_percent: 100, covered_minutes: 30, period_minutes: 30, alerts: 0, firing_seconds: 0, memory: null, disk: null, checks: [] });
 
   const history = await get(`/v1/alerts/history?agent=web-1&status=resolved`);
   const resolved = history.body.events[0];

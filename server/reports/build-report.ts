@@ -3,7 +3,7 @@ import type { AgentRecord } from "../storage/control-store.ts";
 import type { MetricStore } from "../storage/metric-store.ts";
 import type { AvailabilityReport as Report, AvailabilityReportHost as ReportHost } from "../http/openapi/report-schemas.ts";
 import { alertEpisodes, type AlertEpisode } from "./alert-episodes.ts";
-import { availabilityPercent, coveredMs, peakFigures, REPORT_STEP_MS, upPercent } from "./figures.ts";
+import { availability, coveredMs, peakFigures, REPORT_STEP_MS, upPercent } from "./figures.ts";
 
 export interface ReportRequest {
   agents: readonly AgentRecord[];
@@ -23,7 +23,8 @@ export function buildReport(store: MetricStore, alerts: AlertStore, req: ReportR
     // Minutes before the agent first reported are not downtime: it was not monitored yet.
     const since = Math.max(req.fromMs, record.first_seen);
     const reported = new Set(minuteBuckets(agent, "cpu.usage").flatMap((s) => s.buckets.map((b) => b[0])));
-    const availability = since < endMs ? availabilityPercent([...reported], since, endMs) : { percent: null, seen: 0, expected: 0 };
+    const covered = availability([...reported], since, endMs);
+    const minutes = (ms: number) => Math.round(ms / 600) / 100;
     const mine = episodes.get(agent) ?? [];
     const disks = minuteBuckets(agent, "disk.used_percent")
       .map((s) => ({ mount: s.labels.mount, figures: peakFigures(s.buckets) }))
@@ -31,9 +32,10 @@ export function buildReport(store: MetricStore, alerts: AlertStore, req: ReportR
       .sort((a, b) => b.figures!.p95 - a.figures!.p95);
     return {
       agent_id: agent,
-      availability_percent: availability.percent,
-      reported_minutes: availability.seen,
-      expected_minutes: availability.expected,
+      availability_percent: covered.percent,
+      covered_minutes: minutes(covered.coveredMs),
+      period_minutes: minutes(Math.max(0, endMs - since)),
+      report_interval_secs: covered.intervalMs / 1000,
       alerts: mine.filter((e) => e.firedAt >= req.fromMs && e.firedAt < req.toMs).length,
       firing_seconds: Math.round(coveredMs(mine.map((e) => [e.firedAt, e.resolvedAt ?? req.nowMs]), req.fromMs, endMs) / 1000),
       cpu: peakFigures(minuteBuckets(agent, "cpu.usage").flatMap((s) => s.buckets)),

@@ -8,12 +8,31 @@ import { percentile, type Bucket } from "../query/aggregate.ts";
 /** Reports read one-minute buckets: availability counts minutes, p95 is over minute means. */
 export const REPORT_STEP_MS = 60_000;
 
-/** Minutes of [fromMs, toMs) with at least one point, as a percent of the minutes in it; null when the span is empty. */
-export function availabilityPercent(bucketStarts: readonly number[], fromMs: number, toMs: number): { percent: number | null; seen: number; expected: number } {
-  const first = Math.floor(fromMs / REPORT_STEP_MS) * REPORT_STEP_MS;
-  const expected = Math.max(0, Math.ceil((toMs - first) / REPORT_STEP_MS));
-  const seen = bucketStarts.filter((t) => t >= first && t < toMs).length;
-  return { percent: expected === 0 ? null : round2((100 * Math.min(seen, expected)) / expected), seen, expected };
+/** A gap this long is an outage, never the agent's interval, however often it happened. */
+const MAX_INTERVAL_MS = 15 * 60_000;
+
+export interface Availability {
+  /** Percent of [fromMs, toMs) covered by reports; null when the span is empty. */
+  percent: number | null;
+  coveredMs: number;
+  /** How often the agent reports, as its minutes with data say (at least a minute). */
+  intervalMs: number;
+}
+
+/**
+ * How much of [fromMs, toMs) the agent's reports cover: each minute with data covers itself
+ * and the agent's usual interval after it (the median gap between such minutes, so an agent
+ * reporting every 5 minutes is not 20 % available; capped at 15 minutes, as a longer usual
+ * gap is an outage). A minute still in progress is not missing yet: toMs is usually now.
+ */
+export function availability(bucketStarts: readonly number[], fromMs: number, toMs: number): Availability {
+  const starts = [...bucketStarts].sort((a, b) => a - b);
+  const gaps = starts.slice(1).map((t, i) => t - starts[i]!).sort((a, b) => a - b);
+  const median = gaps.length ? gaps[Math.floor((gaps.length - 1) / 2)]! : REPORT_STEP_MS;
+  const intervalMs = Math.min(MAX_INTERVAL_MS, Math.max(REPORT_STEP_MS, median));
+  const covered = coveredMs(starts.map((t) => [t, t + intervalMs]), fromMs, toMs);
+  const span = toMs - fromMs;
+  return { percent: span <= 0 ? null : round2(Math.min(100, (100 * covered) / span)), coveredMs: covered, intervalMs };
 }
 
 /** p95 of the minute means and the true maximum (bucket maxima keep every spike); null without data. */

@@ -2,7 +2,7 @@ import type { AvailabilityReport as Report } from "../http/openapi/report-schema
 
 /** The CSV columns: one row per host (kind=host) and one per check of a host (kind=check). */
 const COLUMNS = [
-  "kind", "agent_id", "check", "type", "target", "availability_percent", "reported_minutes", "expected_minutes", "probes",
+  "kind", "agent_id", "check", "type", "target", "availability_percent", "covered_minutes", "period_minutes", "report_interval_secs", "probes",
   "alerts", "firing_seconds", "cpu_p95", "cpu_max", "memory_p95", "memory_max", "disk_p95", "disk_max", "disk_mount",
 ] as const;
 
@@ -13,8 +13,8 @@ export function reportCsv(report: Report): string {
   const rows: Row[] = [];
   for (const h of report.hosts) {
     rows.push({
-      kind: "host", agent_id: h.agent_id, availability_percent: h.availability_percent, reported_minutes: h.reported_minutes,
-      expected_minutes: h.expected_minutes, alerts: h.alerts, firing_seconds: h.firing_seconds,
+      kind: "host", agent_id: h.agent_id, availability_percent: h.availability_percent, covered_minutes: h.covered_minutes,
+      period_minutes: h.period_minutes, report_interval_secs: h.report_interval_secs, alerts: h.alerts, firing_seconds: h.firing_seconds,
       cpu_p95: h.cpu?.p95, cpu_max: h.cpu?.max, memory_p95: h.memory?.p95, memory_max: h.memory?.max,
       disk_p95: h.disk?.p95, disk_max: h.disk?.max, disk_mount: h.disk?.mount,
     });

@@ -7,6 +7,7 @@ import { HostPage } from "./pages/host.tsx";
 import { AlertsPage } from "./pages/alerts.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
 import { Placeholder } from "./pages/placeholder.tsx";
+import { ReportsPage } from "./pages/reports.tsx";
 
 /** Pages by path: the first whose pattern matches renders, with the captured parts. */
 const ROUTES: { pattern: RegExp; title: string; page: (m: string[]) => preact.JSX.Element }[] = [
@@ -15,7 +16,7 @@ const ROUTES: { pattern: RegExp; title: string; page: (m: string[]) => preact.JS
   { pattern: /^\/alerts$/, title: "Alerts", page: () => <AlertsPage /> },
   { pattern: /^\/settings$/, title: "Settings", page: () => <SettingsPage /> },
   { pattern: /^\/network$/, title: "Network", page: () => <Placeholder name="Network" what="the reachability matrix of agents × targets and Smokeping-style latency charts" /> },
-  { pattern: /^\/reports$/, title: "Reports", page: () => <Placeholder name="Reports" what="availability, alert counts and p95/max of each host over a period" /> },
+  { pattern: /^\/reports$/, title: "Reports", page: () => <ReportsPage /> },
 ];
 
 const NAV = [["/", "Fleet"], ["/alerts", "Alerts"], ["/network", "Network"], ["/reports", "Reports"], ["/settings", "Settings"]] as const;

@@ -21,9 +21,10 @@ export const AvailabilityReportCheck = z.object({
 
 export const AvailabilityReportHost = z.object({
   agent_id: z.string(),
-  availability_percent: z.number().nullable().describe("percent of the period's minutes (from the agent's first report on) with a report; null when the agent first reported after the period"),
-  reported_minutes: z.number().int(),
-  expected_minutes: z.number().int(),
+  availability_percent: z.number().nullable().describe("percent of the period, from the agent's first report on, covered by its reports (each minute with a report covers the agent's usual interval); null when the agent first reported after the period"),
+  covered_minutes: z.number().describe("minutes covered by reports"),
+  period_minutes: z.number().describe("minutes of the period since the agent's first report"),
+  report_interval_secs: z.number().int().describe("the agent's usual reporting interval as its data shows it (60 at least)"),
   alerts: z.number().int().describe("alert episodes that fired on the host in the period"),
   firing_seconds: z.number().int().describe("seconds of the period during which at least one alert fired on the host"),
   cpu: peak.describe("cpu.usage (percent)"),
