@@ -77,7 +77,7 @@ test("the stage stores its decision and takes the events out of the outbox in on
   t.teardown(async () => { await control.close(); rmSync(dir, { recursive: true, force: true }); });
   let now = 1_000;
   const ctx: StageContext = {
-    now: () => now, store: control.notify, silences: [], stillFiring: () => true, countOutcome: () => undefined,
+    now: () => now, store: control.notify, silences: [], alertSilences: [], stillFiring: () => true, countOutcome: () => undefined,
     policy: { ...DEFAULT_RETRY, maxAgeMs: 60_000 }, grouping: DEFAULTS,
     channels: new Map([["hook", { table: { id: "hook", type: "webhook", min_severity: "info", send_resolved: true }, sender: { send: async () => ({ ok: true, retryable: false, detail: "" }) } }]]),
   };

@@ -75,6 +75,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   "GET /v1/alerts/active": "viewer",
   "GET /v1/alerts/history": "viewer",
   "POST /v1/alerts/active/ack": "operator",
+  "GET /v1/alerts/silences": "viewer",
+  "POST /v1/alerts/silences": "operator",
+  "DELETE /v1/alerts/silences/:id": "operator",
   "DELETE /v1/alerts/active/ack/:episode_id": "operator",
 
   "GET /v1/notifications/channels": "viewer",

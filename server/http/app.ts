@@ -17,6 +17,7 @@ import { authRouter } from "./routes/auth.ts";
 import { certificatesRouter } from "./routes/certificates.ts";
 import { certsRouter } from "./routes/certs.ts";
 import { docsRouter } from "./routes/docs.ts";
+import { alertSilencesRouter } from "./routes/alert-silences.ts";
 import { reportsRouter } from "./routes/reports.ts";
 import { fleetRouter } from "./routes/fleet.ts";
 import { healthRouter } from "./routes/health.ts";
@@ -61,7 +62,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
 export function httpRouters(deps: HttpDeps): Router[] {
   return [
     healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), fleetRouter(deps), reportsRouter(deps), reportRouter(deps), seedsRouter(deps), alertsRouter(deps), notificationsRouter(deps),
-    certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps),
+    certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps), alertSilencesRouter(deps),
     openApiRouter(), docsRouter(), installRouter(deps.version), probesRouter(deps), prometheusRouter(deps), liveRouter(),
   ];
 }

@@ -1,5 +1,6 @@
 import type { AlertEvent } from "../alerts/types.ts";
 import type { SilenceWindowConfig } from "../config/schema.ts";
+import type { AlertSilence } from "./alert-silences.ts";
 import type { Delivery, LogEntry, NotifyStore, StoredChannel } from "../storage/notify-store.ts";
 import type { GroupingOptions } from "./stages/aggregate.ts";
 import type { RetryPolicy } from "./stages/retry.ts";
@@ -13,6 +14,8 @@ export interface StageContext {
   store: NotifyStore;
   channels: ReadonlyMap<string, LiveChannel>;
   silences: readonly SilenceWindowConfig[];
+  /** Silences of some alerts until a time (expired ones may be among them). */
+  alertSilences: readonly AlertSilence[];
   /** Is this episode still firing? (A firing message held through a silence window may be moot.) */
   stillFiring(e: AlertEvent): boolean;
   policy: RetryPolicy;

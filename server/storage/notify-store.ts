@@ -1,3 +1,4 @@
+import type { AlertSilence } from "../notify/alert-silences.ts";
 import type { Database, RootDatabase } from "lmdb";
 import type { AlertEvent } from "../alerts/types.ts";
 import type { ChannelConfig, SilenceWindowConfig } from "../config/schema.ts";
@@ -51,6 +52,8 @@ export class NotifyStore {
   readonly log: Database<LogEntry, [number, string]>;
   readonly channels: Database<StoredChannel, string>;
   readonly silences: Database<StoredSilence, string>;
+  /** Silences of some alerts (by rule and/or agent) until a time. */
+  readonly alertSilences: Database<AlertSilence, string>;
   private readonly groups: Database<GroupState, string>;
   /** `${episode_id}|${channel_id}` → when the episode's firing message reached that channel. */
   private readonly sent: Database<number, string>;
@@ -70,6 +73,7 @@ export class NotifyStore {
     this.log = env.openDB<LogEntry, [number, string]>({ name: "notify_log" });
     this.channels = env.openDB<StoredChannel, string>({ name: "notify_channels" });
     this.silences = env.openDB<StoredSilence, string>({ name: "notify_silences" });
+    this.alertSilences = env.openDB<AlertSilence, string>({ name: "notify_alert_silences" });
     this.groups = env.openDB<GroupState, string>({ name: "notify_groups" });
     this.sent = env.openDB<number, string>({ name: "notify_sent" });
     this.meta = env.openDB<number, string>({ name: "notify_meta" });
@@ -207,6 +211,11 @@ export class NotifyStore {
       total++;
     }
     return { total, entries };
+  }
+
+  /** Alert silences not yet over at `nowMs`. */
+  activeAlertSilences(nowMs: number): AlertSilence[] {
+    return [...this.alertSilences.getRange({})].map(({ value }) => value).filter((s) => s.ends_at > nowMs);
   }
 
   /** Bumped when API channels or silences change, so every process reloads them. */

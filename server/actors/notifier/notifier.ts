@@ -1,3 +1,4 @@
+import type { AlertSilence } from "../../notify/alert-silences.ts";
 import type { SilenceWindowConfig } from "../../config/schema.ts";
 import type { AlertStore } from "../../storage/alert-store.ts";
 import type { Delivery, NotifyStore, StoredChannel } from "../../storage/notify-store.ts";
@@ -38,6 +39,7 @@ const perMessage = sequence([silenceStage, deliverStage, logStage]);
 export class Notifier {
   private channels = new Map<string, LiveChannel>();
   private silences: SilenceWindowConfig[] = [];
+  private alertSilences: AlertSilence[] = [];
   /** The intake of the current pass, while it runs. */
   private routing?: Promise<Delivery[]>;
   /** Messages (group_id) a pass is sending now. */
@@ -53,8 +55,9 @@ export class Notifier {
     }));
   }
 
-  setSilences(windows: readonly SilenceWindowConfig[]): void {
+  setSilences(windows: readonly SilenceWindowConfig[], alertSilences: readonly AlertSilence[] = []): void {
     this.silences = [...windows];
+    this.alertSilences = [...alertSilences];
   }
 
   /** One pass, to its end: route new events, then send what is due and wait for those sends. */
@@ -104,7 +107,7 @@ export class Notifier {
   private context(): StageContext {
     const { deps } = this;
     return {
-      now: deps.now, store: deps.store, channels: this.channels, silences: this.silences,
+      now: deps.now, store: deps.store, channels: this.channels, silences: this.silences, alertSilences: this.alertSilences,
       stillFiring: (e) => deps.alerts.stillFiring(e), policy: deps.policy, grouping: deps.grouping,
       countOutcome: (channelId, result, reason) => deps.onOutcome?.(channelId, result, reason),
     };

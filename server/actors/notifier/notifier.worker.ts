@@ -40,7 +40,8 @@ function reload(): void {
   const apiChannels = [...control.notify.channels.getRange({})].map(({ value }) => value);
   notifier.setChannels([...(settings.configChannels as StoredChannel[]), ...apiChannels]);
   const apiSilences = [...control.notify.silences.getRange({})].map(({ value }) => value);
-  notifier.setSilences([...(settings.configSilences as SilenceWindowConfig[]), ...apiSilences]);
+  const alertSilences = [...control.notify.alertSilences.getRange({})].map(({ value }) => value);
+  notifier.setSilences([...(settings.configSilences as SilenceWindowConfig[]), ...apiSilences], alertSilences);
 }
 
 /** Starts a pass of the pipeline; resolves once its sends are started (see Notifier.pass). */

@@ -8,6 +8,7 @@ import { authComponents } from "./auth-schemas.ts";
 import { certComponents } from "./cert-schemas.ts";
 import { fleetComponents } from "./fleet-schemas.ts";
 import { reportComponents } from "./report-schemas.ts";
+import { alertSilenceComponents, AlertSilenceInput } from "./silence-schemas.ts";
 
 /** A silence window as the API takes it: the config's fields plus a note. */
 export const silenceInputSchema = silenceWindowSchema.extend({ note: z.string().max(500).optional() });
@@ -257,7 +258,7 @@ export type ActiveAlert = z.infer<typeof ActiveAlert>;
 export type AlertHistory = z.infer<typeof AlertHistory>;
 export type BacktestResult = z.infer<typeof BacktestResult>;
 
-for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents, ...reportComponents })) component(id, schema);
+for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents, ...reportComponents, ...alertSilenceComponents })) component(id, schema);
 
 /** The registry as OpenAPI 3.0 `components.schemas`. */
 export function componentSchemas(): Record<string, unknown> {
@@ -267,5 +268,6 @@ export function componentSchemas(): Record<string, unknown> {
   schemas.AlertRuleInput = z.toJSONSchema(alertRuleSchema, { target: "openapi-3.0", io: "input" });
   schemas.NotificationChannelInput = z.toJSONSchema(channelSchema, { target: "openapi-3.0", io: "input" });
   schemas.SilenceWindowInput = z.toJSONSchema(silenceInputSchema, { target: "openapi-3.0", io: "input" });
+  schemas.AlertSilenceInput = z.toJSONSchema(AlertSilenceInput, { target: "openapi-3.0", io: "input" });
   return schemas;
 }

@@ -1,5 +1,6 @@
 import type { SilenceWindowConfig } from "../../config/schema.ts";
 import type { Delivery } from "../../storage/notify-store.ts";
+import { silenceOf } from "../alert-silences.ts";
 import type { Outcome, Stage, StageContext } from "../pipeline.ts";
 
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
@@ -64,7 +65,8 @@ export function silencedUntil(windows: readonly SilenceWindowConfig[], nowMs: nu
 const RECHECK_MS = 1_000;
 
 /**
- * Holds what must not go out now. During a silence window the whole message waits for the
+ * Holds what must not go out now. A delivery of a silenced alert is dropped (its silence
+ * says so in the log). During a silence window the whole message waits for the
  * window's end. After it, a firing alert held through it that has resolved meanwhile is
  * dropped. A resolution goes only where its firing went: it waits while that firing is
  * still to be sent (a follow-up, a retry), and is dropped if the firing never went.
@@ -72,6 +74,14 @@ const RECHECK_MS = 1_000;
 export const silenceStage: Stage = async (ctx, flow) => {
   if (flow.deliveries.length === 0) return flow;
   const now = ctx.now();
+  const silenced = flow.deliveries.filter((d) => silenceOf(ctx.alertSilences, d.event, now));
+  if (silenced.length) {
+    await ctx.store.finish(silenced, null);
+    const by = silenceOf(ctx.alertSilences, silenced[0]!.event, now)!;
+    const outcome = quiet("suppressed", silenced, `alert silenced (${by.id}, by ${by.created_by}) until ${new Date(by.ends_at).toISOString()}`);
+    const rest = flow.deliveries.filter((d) => !silenced.includes(d));
+    return silenceStage(ctx, { ...flow, deliveries: rest, outcomes: [...flow.outcomes, outcome] });
+  }
   const until = silencedUntil(ctx.silences, now);
   if (until !== null) {
     const newlyHeld = flow.deliveries.filter((d) => d.status !== "held");
