@@ -191,6 +191,22 @@ browserTest("alerts: acknowledging an alert, and a rule made in the editor (afte
   await page.waitForSelector(`li.alert .ack ::-p-text(acknowledged by admin: on it)`);
   const active = await (await adminFetch(`${server.http}/v1/alerts/active`)).json() as { agent_id: string; acknowledged_by: string | null }[];
   t.like(active.find((a) => a.agent_id === "web-2"), { acknowledged_by: "admin" });
+  // Silence it for 2 hours: the alert says until when, the Silences panel lists it.
+  page.once("dialog", (d) => void d.accept("2h"));
+  await (await page.waitForSelector(`li.alert button[aria-label^="Silence"]`))!.click();
+  await page.waitForSelector(`li.alert .silenced`);
+  await page.waitForSelector(`table.silences th ::-p-text(agent web-2)`);
+  const silences = await (await adminFetch(`${server.http}/v1/alerts/silences`)).json() as { agent_id: string; ends_at: string; created_by: string }[];
+  t.is(silences.length, 1);
+  t.like(silences[0], { agent_id: "web-2", created_by: "admin" });
+  const lasts = Date.parse(silences[0]!.ends_at) - Date.now();
+  t.true(lasts > 7_000_000 && lasts <= 7_200_000, `two hours, got ${lasts} ms`);
+  // A silence window from the form.
+  await (await page.waitForSelector(`::-p-aria([name="Note"][role="textbox"])`))!.type("nightly backups");
+  await clickButton(page, "Add window");
+  await page.waitForSelector(`table.windows td ::-p-text(nightly backups)`);
+  const windows = await (await adminFetch(`${server.http}/v1/notifications/silences`)).json() as { start_time: string; end_time: string; recurrence: string; note: string }[];
+  t.like(windows.find((w) => w.note === "nightly backups"), { start_time: "22:00", end_time: "06:00", recurrence: "daily" });
   await clickButton(page, "New rule");
   await fillLabelled(page, "Name", "disk-nearly-full");
   await fillLabelled(page, "Metric", "disk.used_percent");

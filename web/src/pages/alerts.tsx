@@ -4,13 +4,16 @@ import { labelText, when } from "../lib/format.ts";
 import type { ActiveAlert } from "../lib/fleet-model.ts";
 import { AlertList } from "../components/alert-list.tsx";
 import { RuleEditor, type Rule } from "../components/rule-editor.tsx";
+import { SilencesPanel } from "../components/silences-panel.tsx";
 import { confirmed, IfRole, OutcomeNote, Panel, useLoad, useWrite } from "../components/ui.tsx";
+import { parseDurationSecs, type AlertSilence, type SilenceWindow } from "../lib/silences.ts";
 
 interface HistoryEvent { id: string; status: string; rule_name: string; agent_id: string; metric: string; labels: Record<string, string>; severity: string; message: string; fired_at: string; resolved_at: string | null }
 
 export function AlertsPage() {
   const active = useLoad(() => api<ActiveAlert[]>("/v1/alerts/active"));
   const rules = useLoad(() => api<Rule[]>("/v1/alerts/rules"));
+  const silences = useLoad(() => Promise.all([api<AlertSilence[]>("/v1/alerts/silences"), api<SilenceWindow[]>("/v1/notifications/silences")]));
   const [editing, setEditing] = useState<Rule | "new" | null>(null);
   const [outcome, write] = useWrite();
   const ackActions = {
@@ -20,6 +23,13 @@ export function AlertsPage() {
       void write("Alert acknowledged.", () => api("/v1/alerts/active/ack", { method: "POST", body: { episode_id: a.episode_id, note } }), active.reload);
     },
     withdraw: (a: ActiveAlert) => void write("Acknowledgement withdrawn.", () => api(`/v1/alerts/active/ack/${encodeURIComponent(a.episode_id!)}`, { method: "DELETE" }), active.reload),
+    silence: (a: ActiveAlert) => {
+      const answer = window.prompt(`Silence notifications of “${a.message}” (this rule on ${a.agent_id}) for how long? Hours, or e.g. 30m, 4h, 2d:`, "1h");
+      if (answer === null) return;
+      const secs = parseDurationSecs(answer);
+      if (secs === null) return void write("", () => Promise.reject(new Error(`“${answer}” is not a duration: give hours (2), or 30m, 4h, 2d`)));
+      void write(`Silenced for ${answer.trim()}.`, () => api("/v1/alerts/silences", { method: "POST", body: { episode_id: a.episode_id, duration_secs: secs } }), silences.reload);
+    },
   };
   const remove = (r: Rule) => {
     if (confirmed(`Delete the rule “${r.name}”? Its alerts end; their history stays.`)) {
@@ -32,9 +42,11 @@ export function AlertsPage() {
       <OutcomeNote outcome={outcome} />
       <Panel title={`Active (${active.data?.length ?? "…"})`} id="active-title" actions={<button type="button" class="secondary" onClick={active.reload}>Refresh</button>}>
         {active.error && <p class="error" role="alert">{active.error}</p>}
-        {active.data && <AlertList alerts={active.data} showAgent actions={can("operator") ? ackActions : undefined} />}
-        <p class="muted hint">Acknowledging tells others someone is on it; it changes no notification. To mute notifications for a time, add a silence window (<code>POST /v1/notifications/silences</code>).</p>
+        {active.data && <AlertList alerts={active.data} showAgent actions={can("operator") ? ackActions : undefined} silences={silences.data?.[0]} />}
+        <p class="muted hint">Acknowledging tells others someone is on it; it changes no notification. Silencing mutes this alert's notifications for a while.</p>
       </Panel>
+      {silences.error && <p class="error" role="alert">{silences.error}</p>}
+      {silences.data && <SilencesPanel silences={silences.data[0]} windows={silences.data[1]} reload={silences.reload} />}
       <Panel title="Rules" id="rules-title" actions={<IfRole role="operator"><button type="button" class="write" onClick={() => setEditing("new")}>New rule</button></IfRole>}>
         {editing && <RuleEditor rule={editing === "new" ? null : editing} onDone={(saved) => { setEditing(null); if (saved) rules.reload(); }} />}
         {rules.error && <p class="error" role="alert">{rules.error}</p>}
@@ -110,7 +122,7 @@ function AlertHistory() {
             </table>
           </div>
           <div class="form-actions">
-            <span class="muted">{history.data.total} events</span>
+            <span class="muted">{history.data.total} {history.data.total === 1 ? "event" : "events"}</span>
             <button type="button" class="secondary" disabled={page === 0} onClick={() => setPage(page - 1)}>Newer</button>
             <button type="button" class="secondary" disabled={(page + 1) * LIMIT >= history.data.total} onClick={() => setPage(page + 1)}>Older</button>
           </div>
