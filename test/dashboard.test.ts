@@ -210,9 +210,19 @@ browserTest("alerts: acknowledging an alert, and a rule made in the editor (afte
   await clickButton(page, "New rule");
   await fillLabelled(page, "Name", "disk-nearly-full");
   await fillLabelled(page, "Metric", "disk.used_percent");
+  // A threshold every disk crosses first: the preview counts episodes and shades them on the chart.
+  await fillLabelled(page, "Threshold", "50");
+  await fillLabelled(page, "For (seconds)", "0");
+  await clickButton(page, "Preview");
+  await page.waitForSelector(`.preview figure[data-chart="backtest"] canvas`);
+  const fired = await page.$eval(".preview p strong", (e) => Number(e.textContent));
+  t.true(fired >= 1, `a 50 % disk threshold would have fired, the preview says ${fired}`);
+  await settle(page);
+  await (await page.$(".preview"))!.screenshot({ path: "test-output/screenshots/alerts-backtest-1400.png" });
   await fillLabelled(page, "Threshold", "85");
   await clickButton(page, "Preview");
-  await page.waitForSelector(".preview ::-p-text(Would have fired)");
+  await page.waitForSelector(".preview ::-p-text(Would have fired 0 times)");
+  await page.waitForSelector(`.preview figure[data-chart="backtest"] canvas`);
   await shots(page, "alerts");
   await clickButton(page, "Create rule");
   await page.waitForSelector(`tr[data-rule] ::-p-text(disk-nearly-full)`);

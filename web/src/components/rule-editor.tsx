@@ -1,13 +1,17 @@
 import { useState } from "preact/hooks";
 import { api } from "../lib/api.ts";
 import { when } from "../lib/format.ts";
+import { globToRegExp } from "../../../common/glob.ts";
+import { BacktestChart, type BacktestEpisode } from "./backtest-chart.tsx";
 import { OutcomeNote, useWrite } from "./ui.tsx";
 
 export interface Rule {
   id: string; name: string; type: string; metric: string; agent_pattern: string; labels: Record<string, string>;
   severity: string; silence_secs: number; enabled: boolean; source: string; read_only: boolean; [field: string]: unknown;
 }
-interface Backtest { agents: number; episodes: { agent_id: string; fired_at: string; resolved_at: string | null; value: number; message: string }[] }
+interface Backtest { agents: number; episodes: BacktestEpisode[] }
+/** What the preview ran: the rule's fields the chart needs, and the range. */
+interface Previewed { result: Backtest; metric: string; threshold: number | undefined; fallbackAgent: string | undefined; fromMs: number; toMs: number }
 
 const TYPES = ["threshold", "rate_of_change", "trend_prediction", "cert_expiration", "agent_offline"];
 const OPERATORS = [["gt", ">"], ["gte", "≥"], ["lt", "<"], ["lte", "≤"]];
@@ -35,7 +39,7 @@ function ruleFrom(form: HTMLFormElement): Record<string, unknown> {
 export function RuleEditor({ rule, onDone }: { rule: Rule | null; onDone: (saved: boolean) => void }) {
   const [type, setType] = useState(rule?.type ?? "threshold");
   const [outcome, write] = useWrite();
-  const [preview, setPreview] = useState<Backtest | null>(null);
+  const [preview, setPreview] = useState<Previewed | null>(null);
   const extraFields = rule ? Object.fromEntries(Object.entries(rule).filter(([k]) => !COMMON.has(k))) : {};
   const save = async (e: Event) => {
     e.preventDefault();
@@ -49,8 +53,18 @@ export function RuleEditor({ rule, onDone }: { rule: Rule | null; onDone: (saved
   const runPreview = (e: Event) => {
     const form = (e.currentTarget as HTMLButtonElement).form!;
     const to = Date.now();
+    const from = to - 7 * 86_400_000;
     void write("Preview: the rule run over the last 7 days.", async () => {
-      setPreview(await api<Backtest>("/v1/alerts/rules/test", { method: "POST", body: { rule: ruleFrom(form), from: to - 7 * 86_400_000, to } }));
+      const body = ruleFrom(form);
+      const [result, agents] = await Promise.all([
+        api<Backtest>("/v1/alerts/rules/test", { method: "POST", body: { rule: body, from, to } }),
+        api<{ agent_id: string }[]>("/v1/agents"),
+      ]);
+      const pattern = globToRegExp(String(body.agent_pattern));
+      setPreview({
+        result, metric: String(body.metric), threshold: typeof body.value === "number" ? body.value : undefined,
+        fallbackAgent: agents.map((a) => a.agent_id).find((id) => pattern.test(id)), fromMs: from, toMs: to,
+      });
     });
   };
   return (
@@ -76,8 +90,9 @@ export function RuleEditor({ rule, onDone }: { rule: Rule | null; onDone: (saved
       <OutcomeNote outcome={outcome} />
       {preview && (
         <div class="preview" role="status">
-          <p>Would have fired <strong>{preview.episodes.length}</strong> times in the last 7 days on {preview.agents} agents.</p>
-          {preview.episodes.length > 0 && <ul>{preview.episodes.slice(0, 10).map((ep) => <li>{ep.agent_id}: {when(ep.fired_at)} → {ep.resolved_at ? when(ep.resolved_at) : "still firing"} ({ep.message})</li>)}</ul>}
+          <p>Would have fired <strong>{preview.result.episodes.length}</strong> {preview.result.episodes.length === 1 ? "time" : "times"} in the last 7 days on {preview.result.agents} {preview.result.agents === 1 ? "agent" : "agents"}.</p>
+          {preview.result.episodes.length > 0 && <ul>{preview.result.episodes.slice(0, 10).map((ep) => <li>{ep.agent_id}: {when(ep.fired_at)} → {ep.resolved_at ? when(ep.resolved_at) : "still firing"} ({ep.message})</li>)}</ul>}
+          {preview.metric && <BacktestChart metric={preview.metric} threshold={preview.threshold} episodes={preview.result.episodes} fallbackAgent={preview.fallbackAgent} fromMs={preview.fromMs} toMs={preview.toMs} />}
         </div>
       )}
       <div class="form-actions">

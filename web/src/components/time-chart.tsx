@@ -42,10 +42,34 @@ function bandPlugin(data: Aligned): uPlot.Plugin {
   };
 }
 
-export interface ChartProps { title: string; names: string[]; data: Aligned; format: (v: number) => string; max?: number; id: string }
+/** Spans to shade behind the lines (ms; end null: still going), e.g. a backtest's alert episodes. */
+export type Spans = readonly (readonly [startMs: number, endMs: number | null])[];
+
+/** Shades each span across the plot's height, under the lines. */
+function spansPlugin(spans: Spans): uPlot.Plugin {
+  return {
+    hooks: {
+      drawAxes: [(u: uPlot) => {
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.fillStyle = getComputedStyle(document.documentElement).getPropertyValue("--bad").trim() || "#b91c1c";
+        ctx.globalAlpha = 0.16;
+        const right = (u.scales.x?.max ?? 0) * 1000;
+        for (const [start, end] of spans) {
+          const x0 = Math.max(u.bbox.left, u.valToPos(start / 1000, "x", true));
+          const x1 = Math.min(u.bbox.left + u.bbox.width, u.valToPos((end ?? right) / 1000, "x", true));
+          if (x1 > x0) ctx.fillRect(x0, u.bbox.top, Math.max(2, x1 - x0), u.bbox.height);
+        }
+        ctx.restore();
+      }],
+    },
+  };
+}
+
+export interface ChartProps { title: string; names: string[]; data: Aligned; format: (v: number) => string; max?: number; id: string; spans?: Spans }
 
 /** One uPlot chart: drag across it to zoom, double-click to zoom out. */
-export function TimeChart({ title, names, data, format, max, id }: ChartProps) {
+export function TimeChart({ title, names, data, format, max, id, spans }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -60,7 +84,7 @@ export function TimeChart({ title, names, data, format, max, id }: ChartProps) {
       axes: [axis, { ...axis, size: 76, values: (_u, vals) => vals.map((v) => format(v)) }],
       series: [{}, ...names.map((name, i) => ({ label: name, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: false, value: (_u: uPlot, v: number | null) => (v == null ? "–" : format(v)) }))],
       legend: { live: true },
-      plugins: [bandPlugin(data)],
+      plugins: [bandPlugin(data), ...(spans?.length ? [spansPlugin(spans)] : [])],
     };
     const plot = new uPlot(opts, [data.x, ...data.avg] as uPlot.AlignedData, el);
     const resize = new ResizeObserver(() => {
@@ -72,7 +96,7 @@ export function TimeChart({ title, names, data, format, max, id }: ChartProps) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [data, names.join("\u0000")]);
+  }, [data, names.join("\u0000"), spans]);
   return (
     <figure class="chart" data-chart={id}>
       <figcaption>{title}</figcaption>
