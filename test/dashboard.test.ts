@@ -41,6 +41,13 @@ test.before(async () => {
   await sendHistory(client, AGENTS, now - 3_600_000, now - 5_000, 10_000);
   await sendHistory(client, EXTRA, now - 900_000, now - 5_000, 10_000);
   await sendHistory(client, [OFFLINE], now - 1_200_000, now - 600_000, 10_000);
+  // Two checks of web-1: its API answers, its database port does not.
+  const check = (name: string, type: string, target: string) => ({ check: name, type, target });
+  await client.report({ agent_id: "web-1", timestamp_ms: now - 4_000, data_points: [
+    { timestamp_ms: now - 4_000, metric_name: "check.up", value: 1, labels: check("api", "http", "http://api.example/health") },
+    { timestamp_ms: now - 4_000, metric_name: "check.rtt_ms", value: 12.5, labels: check("api", "http", "http://api.example/health") },
+    { timestamp_ms: now - 4_000, metric_name: "check.up", value: 0, labels: check("db-port", "tcp", "db.example:5432") },
+  ] });
   const created = await adminFetch(`${server.http}/v1/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...VIEWER, role: "viewer" }) });
   if (created.status !== 201) throw new Error(`creating the viewer failed: ${created.status} ${await created.text()}`);
   browser = await launchBrowser();
@@ -167,6 +174,8 @@ browserTest("host page: gauges, charts drawn, and stats equal to /v1/metrics/sta
   t.regex(await page.$eval("[data-gauge=CPU]", (e) => e.textContent ?? ""), /%$/);
   for (const id of ["cpu", "memory", "disk", "cpu-cores", "disk-io", "network", "load"]) t.true(await chartDrawn(page, id) > 20, `${id} chart has its line`);
   await statsMatchApi(t, page);
+  const checks = await page.$$eval("table.host-checks tbody tr", (trs) => trs.map((tr) => [tr.getAttribute("data-check"), tr.querySelector(".badge")?.textContent, tr.cells[3]?.textContent]));
+  t.deepEqual(checks, [["db-port", "down", "–"], ["api", "up", "12.5 ms"]], "down first");
   await shots(page, "host");
   for (const range of ["24h", "7d"]) {
     const before = await page.$eval("table.stats", (e) => e.getAttribute("data-from"));

@@ -7,6 +7,7 @@ import type { ActiveAlert, AgentInfo } from "../lib/fleet-model.ts";
 import { Gauge } from "../components/gauge.tsx";
 import { TimeChart } from "../components/time-chart.tsx";
 import { AlertList } from "../components/alert-list.tsx";
+import { HostChecks } from "../components/host-checks.tsx";
 
 /** Ranges offered, with the bucket each asks for (about 360–700 buckets a chart). */
 const RANGES = [
@@ -131,6 +132,7 @@ export function HostPage({ agentId }: { agentId: string }) {
           <h2 id="alerts-title">Active alerts</h2>
           <AlertList alerts={alerts} showAgent={false} />
         </section>
+        <HostChecks agentId={agentId} />
       </div>
       <div class="toolbar" role="group" aria-label="Range">
         {RANGES.map((r) => <button type="button" class={r.key === range ? "seg on" : "seg"} aria-pressed={r.key === range} onClick={() => setRange(r.key)}>{r.key}</button>)}
