@@ -178,10 +178,10 @@ test("POST /v1/agent/releases refuses bad input plainly; pre-signed uploads are 
     await expectError(await post("?version=1.0.0", Buffer.alloc(0)), 400, /^body: empty/);
     await expectError(await post("?version=1.0.0", Buffer.alloc(5000, 0x1f)), 413, /max_bundle_bytes \(4096 bytes\)/);
     const other = generateKeyPairSync("ed25519").privateKey;
-    await expectError(await post(`?version=1.0.0&signature=${encodeURIComponent(presign(other, "1.0.0", bundle))}`, bundle), 400, /^signature: does not verify/);
+    await expectError(await post("?version=1.0.0", bundle, { ...GZ, "x-tsmon-signature": presign(other, "1.0.0", bundle) }), 400, /^x-tsmon-signature: does not verify/);
 
     // Pre-signed with the server's own key: verified; server-signed: signed by it. Versions are immutable.
-    const ok = await post(`?version=1.0.0&signature=${encodeURIComponent(presign(privateKey, "1.0.0", bundle))}`, bundle);
+    const ok = await post("?version=1.0.0", bundle, { ...GZ, "x-tsmon-signature": presign(privateKey, "1.0.0", bundle) });
     t.is(ok.status, 201);
     t.like(await ok.json(), { version: "1.0.0", size: bundle.length, signed_by: "uploader-verified", url: "/v1/agent/releases/1.0.0/bundle.tar.gz" });
     t.is((await post("?version=1.2.0-rc.1", bundle)).status, 201);
@@ -202,8 +202,8 @@ test("POST /v1/agent/releases refuses bad input plainly; pre-signed uploads are 
     // A server without a signing key takes only pre-signed uploads (unverified without a public key).
     const bare = await startTestServer();
     servers.push(bare);
-    await expectError(await adminFetch(`${bare.http}/v1/agent/releases?version=1.0.0`, { method: "POST", headers: GZ, body: bundle }), 400, /^signature: required: this server has no \[updates\] signing_key_file/);
-    const unverified = await adminFetch(`${bare.http}/v1/agent/releases?version=1.0.0&signature=${encodeURIComponent(presign(other, "1.0.0", bundle))}`, { method: "POST", headers: GZ, body: bundle });
+    await expectError(await adminFetch(`${bare.http}/v1/agent/releases?version=1.0.0`, { method: "POST", headers: GZ, body: bundle }), 400, /^x-tsmon-signature: required: this server has no \[updates\] signing_key_file/);
+    const unverified = await adminFetch(`${bare.http}/v1/agent/releases?version=1.0.0`, { method: "POST", headers: { ...GZ, "x-tsmon-signature": presign(other, "1.0.0", bundle) }, body: new Uint8Array(bundle) });
     t.like(await unverified.json(), { signed_by: "uploader-unverified" });
     t.is((await fetch(`${bare.http}/v1/agent/releases/latest`)).status, 200, "without require_agent_auth agents read releases with no credential");
   } finally {

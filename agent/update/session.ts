@@ -133,7 +133,7 @@ function updateChecker(config: AgentConfig, log: Logger, version: string, files:
       restart();
     } catch (err) {
       log.error({ err: (err as Error).message, release: latest?.version, runningVersion: version, updateUrl: config.update.url },
-        latest ? `self-update refused: ${(err as Error).message}; still running ${version}` : "self-update check failed; trying again at the next check");
+        latest ? `self-update refused: ${(err as Error).message}; still running ${version}` : "self-update check failed (update_url must be the server's REST port); trying again at the next check");
     } finally {
       running = false;
     }

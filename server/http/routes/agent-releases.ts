@@ -41,13 +41,13 @@ export function agentReleasesRouter(deps: Pick<HttpDeps, "config" | "log">): Rou
    *   post:
    *     summary: Upload an agent bundle (a .tar.gz of the agent's bundle directory) as release `version`.
    *     description: >-
-   *       The body is the bundle itself (`curl --data-binary @bundle.tar.gz`). Without `signature`
-   *       the server signs it with [updates] signing_key_file; with one, the signature is checked
-   *       against the server's public key when it has one. A version is uploaded once.
+   *       The body is the bundle itself (`curl --data-binary @bundle.tar.gz`). Without an
+   *       `x-tsmon-signature` header the server signs it with [updates] signing_key_file; with one,
+   *       the signature is checked against the server's public key when it has one. A version is uploaded once.
    *     tags: [agent-updates]
    *     parameters:
    *       - { name: version, in: query, required: true, schema: { type: string }, description: "semver, e.g. 1.4.0" }
-   *       - { name: signature, in: query, required: false, schema: { type: string }, description: "base64 ed25519 signature of the release (see AgentRelease.signature)" }
+   *       - { name: x-tsmon-signature, in: header, required: false, schema: { type: string }, description: "base64 ed25519 signature of the release (see AgentRelease.signature)" }
    *     requestBody:
    *       required: true
    *       content:
@@ -71,9 +71,10 @@ export function agentReleasesRouter(deps: Pick<HttpDeps, "config" | "log">): Rou
     const version = queryText(ctx, "version");
     if (!version) throw badRequest("version", "required: the release's version, e.g. ?version=1.4.0");
     if (!RELEASE_VERSION.test(version)) throw badRequest("version", `'${version}' is not a version like 1.4.0 or 1.4.0-rc.1`);
-    const given = queryText(ctx, "signature");
+    // A header rather than a query parameter: base64's `+` and `/` need no URL encoding there.
+    const given = ctx.get("x-tsmon-signature").trim() || undefined;
     if (!given && !keys.sign) {
-      throw badRequest("signature", "required: this server has no [updates] signing_key_file, so the upload must carry its own signature (docs/agent-update.md)");
+      throw badRequest("x-tsmon-signature", "required: this server has no [updates] signing_key_file, so the upload must carry its own signature (docs/agent-update.md)");
     }
     if (store.get(version)) throw new TsmonError("ALREADY_EXISTS", `release ${version} is already stored; releases are immutable: upload a new version`);
     const bundle = await readBundle(ctx, maxBytes);
@@ -81,7 +82,7 @@ export function agentReleasesRouter(deps: Pick<HttpDeps, "config" | "log">): Rou
     let signature: string, signedBy: StoredRelease["signed_by"];
     if (given) {
       if (keys.publicKey && !verifyRelease(keys.publicKey, { version, sha256, size: bundle.length, signature: given })) {
-        throw badRequest("signature", "does not verify with this server's release public key for this version, size and sha256 (sign the text docs/agent-update.md shows)");
+        throw badRequest("x-tsmon-signature", "does not verify with this server's release public key for this version, size and sha256 (sign the text docs/agent-update.md shows)");
       }
       signature = given;
       signedBy = keys.publicKey ? "uploader-verified" : "uploader-unverified";
