@@ -9,6 +9,7 @@ import { agentEnvOverrides, type EnvKind } from "./config-env.ts";
 import { tomlSyntaxProblem } from "../common/toml-syntax.ts";
 import type { CheckDefinition } from "./checks/definitions.ts";
 import { defaultStateDir } from "./state-dir.ts";
+import { UPDATE_DEFAULTS, updateSettings, type UpdateSettings } from "./config-update.ts";
 
 /** The agent's validated, defaulted, frozen configuration. */
 export interface AgentConfig {
@@ -53,17 +54,6 @@ export interface AgentConfig {
   readonly update: UpdateSettings;
 }
 
-/** Self-update settings (docs/agent-update.md). */
-export interface UpdateSettings {
-  /** ed25519 public key releases must be signed with (PEM or its base64 line); undefined: no updates. */
-  readonly publicKey: string | undefined;
-  readonly auto: boolean;
-  readonly checkHours: number;
-  /** The server's REST base URL releases are fetched from. */
-  readonly url: string;
-  /** A new version that has no report acknowledged this long after starting is rolled back. */
-  readonly trialSecs: number;
-}
 
 /** What agent.toml may hold, in its own (reference) spelling. */
 export interface AgentConfigInput {
@@ -121,11 +111,6 @@ export const DEFAULTS = {
   slow_max_files: 5_000_000,
   slow_max_secs: 120,
   log_format: "auto",
-  auto_update: true,
-  update_check_hours: 24,
-  update_trial_secs: 120,
-  /** The server's default http_port: where releases are fetched when the endpoint is a gRPC one. */
-  update_http_port: 8080,
 } as const;
 
 /** Each flag and the field it overrides; flag errors are reported under the flag's name. */
@@ -169,10 +154,10 @@ const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   checks: "none",
   log_format: DEFAULTS.log_format,
   update_public_key: "none (no self-update)",
-  auto_update: String(DEFAULTS.auto_update),
-  update_check_hours: String(DEFAULTS.update_check_hours),
+  auto_update: String(UPDATE_DEFAULTS.auto_update),
+  update_check_hours: String(UPDATE_DEFAULTS.update_check_hours),
   update_url: "the endpoint for http(s)://, else http(s)://HOST:8080",
-  update_trial_secs: String(DEFAULTS.update_trial_secs),
+  update_trial_secs: String(UPDATE_DEFAULTS.update_trial_secs),
 };
 
 export const AGENT_USAGE = [
@@ -351,19 +336,8 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     checks,
     logFormat: input.log_format ?? DEFAULTS.log_format,
     stateDir,
-    update: Object.freeze({
-      publicKey: input.update_public_key,
-      auto: input.auto_update ?? DEFAULTS.auto_update,
-      checkHours: input.update_check_hours ?? DEFAULTS.update_check_hours,
-      url: (input.update_url ?? (transport === "http" ? httpBase : `${tls ? "https" : "http"}://${hostOf(parsedEndpoint!.target)}:${DEFAULTS.update_http_port}`)).replace(/\/+$/, ""),
-      trialSecs: input.update_trial_secs ?? DEFAULTS.update_trial_secs,
-    }),
+    update: updateSettings(input, { transport, httpBase, tls, target: parsedEndpoint!.target }),
   });
-}
-
-/** `host:port` (IPv6 in brackets) → `host`. */
-function hostOf(target: string): string {
-  return target.slice(0, target.lastIndexOf(":"));
 }
 
 /** The PATH the agent looks up helper binaries on (nvidia-smi); the config module is the one reader of process.env. */

@@ -48,7 +48,8 @@ export function openUpdateSession(config: AgentConfig, log: Logger, version: str
   const onTrial = state?.trial?.version === version && state.current === version && launch?.running === version;
 
   return {
-    failure: state?.failed ? { version: state.failed.version, reason: state.failed.reason } : undefined,
+    // The server takes system_info strings of up to 256 printable characters.
+    failure: state?.failed ? { version: state.failed.version, reason: state.failed.reason.replace(/[\x00-\x1f\x7f]/g, " ").slice(0, 200) } : undefined,
     start(agent, restart) {
       const timers: NodeJS.Timeout[] = [];
       let stopped = false;
