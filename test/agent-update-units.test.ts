@@ -1,17 +1,20 @@
 import test from "ava";
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, sign } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+import { pino } from "pino";
 import { compareVersions, parsePublicKey, signedText, verifyRelease } from "../common/agent-release.ts";
 import { AgentConfigError, buildAgentConfig } from "../agent/config.ts";
-import { launcherStateDir } from "../agent/update/launcher.ts";
-import { decideBoot, type UpdateState } from "../agent/update/state.ts";
+import { LAUNCH_INFO, launcherStateDir } from "../agent/update/launcher.ts";
+import { openUpdateSession } from "../agent/update/session.ts";
+import { decideBoot, UpdateFiles, type UpdateState } from "../agent/update/state.ts";
 import { readTarGz } from "../agent/update/untar.ts";
+import { until } from "./helpers/server.ts";
 
-/* The pure parts of self-update: the launcher's decision, its lenient state-dir lookup, the tar reader, versions, keys, config. */
+/* The parts of self-update below the end-to-end test: the launcher's decision, its lenient state-dir lookup, the tar reader, versions, keys, config, and the trial. */
 
 const has = (...versions: string[]) => (v: string) => versions.includes(v);
 
@@ -103,4 +106,39 @@ test("agent config: update fields, their defaults and their problems", (t) => {
   const err = t.throws(() => buildAgentConfig({ update_public_key: "nope", update_url: "mon:8080", auto_update: "yes", update_check_hours: 0, update_trial_secs: -1 }), { instanceOf: AgentConfigError })!;
   t.deepEqual(err.problems.map((p) => p.split(":")[0]), ["update_public_key", "update_url", "auto_update", "update_check_hours", "update_trial_secs"]);
   t.regex(err.problems[0]!, /not an ed25519 public key: paste the PEM, or its base64 line/);
+});
+
+test.serial("a version on trial confirms itself once a report is acknowledged, and gives up (exit to roll back) when none is within update_trial_secs", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tsmon-trial-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const files = new UpdateFiles(dir);
+  for (const v of ["1.0.0", "2.0.0", "0.9.0"]) {
+    mkdirSync(files.bundleDir(v), { recursive: true });
+    writeFileSync(path.join(files.bundleDir(v), "tsmon-agent.mjs"), "");
+  }
+  const config = buildAgentConfig({ state_dir: dir, update_trial_secs: 1, auto_update: false });
+  const log = pino({ level: "silent" });
+  const onTrial = (): UpdateState => ({ current: "2.0.0", previous: "1.0.0", trial: { version: "2.0.0", startedAt: 1 }, failed: { version: "1.5.0", reason: "earlier", at: 0 } });
+  (globalThis as Record<symbol, unknown>)[LAUNCH_INFO] = { stateDir: dir, running: "2.0.0" };
+  t.teardown(() => delete (globalThis as Record<symbol, unknown>)[LAUNCH_INFO]);
+
+  files.write(onTrial());
+  let sent = 0, restarts = 0;
+  const confirming = openUpdateSession(config, log, "2.0.0");
+  t.deepEqual(confirming.failure, { version: "1.5.0", reason: "earlier" }, "reported until a later update is confirmed");
+  const run = confirming.start({ stats: () => ({ sent }) }, () => restarts++);
+  sent = 1;
+  await until("the trial confirmed", async () => (files.read()?.trial === undefined ? true : undefined), 5_000);
+  run.stop();
+  t.deepEqual(files.read(), { current: "2.0.0", previous: "1.0.0" });
+  t.false(existsSync(files.bundleDir("0.9.0")), "bundles other than current and previous are removed");
+  t.true(files.hasBundle("1.0.0"));
+  t.is(restarts, 0);
+
+  files.write(onTrial());
+  const silent = openUpdateSession(config, log, "2.0.0").start({ stats: () => ({ sent: 0 }) }, () => restarts++);
+  await until("the trial given up", async () => (restarts > 0 ? true : undefined), 10_000);
+  silent.stop();
+  t.is(files.read()!.trial!.outcome, "no report acknowledged within 1 s of starting");
+  t.like(decideBoot(files.read(), 5, (v) => files.hasBundle(v)), { run: "1.0.0", rolledBack: { from: "2.0.0", reason: "no report acknowledged within 1 s of starting" } });
 });
