@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parsePublicKey, compareVersions } from "../../common/agent-release.ts";
 import type { AgentConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
@@ -112,7 +113,8 @@ function offReason(config: AgentConfig, launch: LaunchInfo | undefined): string 
 /** One check: the latest release, and when it is newer (and not the one rolled back), download, verify, install, restart. */
 function updateChecker(config: AgentConfig, log: Logger, version: string, files: UpdateFiles, launch: LaunchInfo, state: UpdateState | undefined, restart: () => void): () => Promise<void> {
   const publicKey = parsePublicKey(config.update.publicKey!);
-  const source: ReleaseSource = { baseUrl: config.update.url, authToken: config.authToken };
+  // ca_file signs the server's certificate: the REST port presents the same one.
+  const source: ReleaseSource = { baseUrl: config.update.url, authToken: config.authToken, caPem: config.caFile ? readFileSync(config.caFile) : undefined };
   let running = false;
   let skippedNoted: string | undefined;
   return async () => {
