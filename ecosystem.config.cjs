@@ -25,7 +25,9 @@ module.exports = {
       exp_backoff_restart_delay: 200,
     },
     {
-      // Runs dist/tsmon-agent.mjs when built (npm run build:agent), else the sources via tsx.
+      // Runs dist/tsmon-agent.mjs through its self-update launcher when built (npm run
+      // build:agent), else the sources via tsx. PM2 restarts it on any exit: exit 75 after a
+      // self-update starts the new version (docs/agent-update.md).
       name: "tsmon-agent",
       cwd: __dirname,
       script: path.join(__dirname, "bin/tsmon-agent.js"),

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { LOG_FORMATS } from "../common/log-format.ts";
+import { parsePublicKey } from "../common/agent-release.ts";
 import type { AgentConfigInput } from "./config.ts";
 
 /* The check of each agent config field (file, flags and environment alike), and the endpoint syntax. */
@@ -33,7 +34,22 @@ export const FIELDS: Record<keyof AgentConfigInput, Check> = {
   // Each table is validated by its check type's own schema (finishAgentConfig).
   checks: (value) => (Array.isArray(value) ? undefined : `${expected("array of tables", value)} (write each check as [[checks]])`),
   log_format: (value) => (typeof value === "string" && (LOG_FORMATS as readonly string[]).includes(value) ? undefined : `expected one of ${LOG_FORMATS.join(", ")}`),
+  update_public_key: text({ min: 1, valid: (s) => publicKeyProblem(s) === undefined, problem: "not an ed25519 public key: paste the PEM, or its base64 line (MCowBQYDK2VwAyEA…), from openssl pkey -in KEY -pubout" }),
+  auto_update: (value) => (typeof value === "boolean" ? undefined : expected("boolean", value)),
+  // Down to seconds, for tests; a fleet checking more often than hourly gains nothing.
+  update_check_hours: number({ min: 0.0001, max: 8760 }),
+  update_url: text({ valid: (s) => /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(s), problem: "expected http(s)://host:port, the server's REST port" }),
+  update_trial_secs: number({ min: 1, max: 86_400 }),
 };
+
+function publicKeyProblem(text: string): string | undefined {
+  try {
+    parsePublicKey(text);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 function list(rule: { max: number; valid: (s: string) => boolean; problem: string }): Check {
   return (value) => {

@@ -8,6 +8,8 @@ import { expected, FIELDS, parseEndpoint } from "./config-fields.ts";
 import { agentEnvOverrides, type EnvKind } from "./config-env.ts";
 import { tomlSyntaxProblem } from "../common/toml-syntax.ts";
 import type { CheckDefinition } from "./checks/definitions.ts";
+import { defaultStateDir } from "./state-dir.ts";
+import { UPDATE_DEFAULTS, updateSettings, type UpdateSettings } from "./config-update.ts";
 
 /** The agent's validated, defaulted, frozen configuration. */
 export interface AgentConfig {
@@ -46,7 +48,12 @@ export interface AgentConfig {
   readonly checks: readonly CheckDefinition[];
   /** `auto`: text lines on a terminal, JSON otherwise. */
   readonly logFormat: LogFormat;
+  /** The agent's own files (spool, update state and bundles). */
+  readonly stateDir: string;
+  /** Self-update (agent/update/): off without a public key. */
+  readonly update: UpdateSettings;
 }
+
 
 /** What agent.toml may hold, in its own (reference) spelling. */
 export interface AgentConfigInput {
@@ -68,6 +75,11 @@ export interface AgentConfigInput {
   slow_max_secs?: number;
   checks?: unknown[];
   log_format?: LogFormat;
+  update_public_key?: string;
+  auto_update?: boolean;
+  update_check_hours?: number;
+  update_url?: string;
+  update_trial_secs?: number;
 }
 
 /** Validates `[[checks]]` tables (agent/checks/definitions.ts); loaded only when a file has checks. */
@@ -141,6 +153,11 @@ const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   slow_max_secs: String(DEFAULTS.slow_max_secs),
   checks: "none",
   log_format: DEFAULTS.log_format,
+  update_public_key: "none (no self-update)",
+  auto_update: String(UPDATE_DEFAULTS.auto_update),
+  update_check_hours: String(UPDATE_DEFAULTS.update_check_hours),
+  update_url: "the endpoint for http(s)://, else http(s)://HOST:8080",
+  update_trial_secs: String(UPDATE_DEFAULTS.update_trial_secs),
 };
 
 export const AGENT_USAGE = [
@@ -198,6 +215,11 @@ export async function parseAgentCommand(argv: readonly string[], env: Record<str
 const ENV_KINDS: Record<keyof AgentConfigInput, EnvKind> = {
   ...Object.fromEntries(Object.values(FLAGS).map((f) => [f.field, f.type])) as Record<keyof AgentConfigInput, EnvKind>,
   checks: "value",
+  update_public_key: "string",
+  auto_update: "boolean",
+  update_check_hours: "number",
+  update_url: "string",
+  update_trial_secs: "number",
 };
 
 /**
@@ -289,17 +311,20 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
   if (problems.length > 0) throw new AgentConfigError(source, problems);
   const collectionIntervalSecs = input.collection_interval_secs ?? DEFAULTS.collection_interval_secs;
   const scheme = parsedEndpoint!.scheme;
+  const stateDir = input.state_dir ?? defaultStateDir();
+  const httpBase = `${tls ? "https" : "http"}://${parsedEndpoint!.target}`;
+  const transport = scheme === "http" || scheme === "https" ? "http" : "grpc";
   return Object.freeze({
     agentId,
     serverEndpoint: endpoint,
     grpcTarget: parsedEndpoint!.target,
-    transport: scheme === "http" || scheme === "https" ? "http" : "grpc",
-    httpBase: `${tls ? "https" : "http"}://${parsedEndpoint!.target}`,
+    transport,
+    httpBase,
     authToken: input.auth_token,
     collectionIntervalSecs,
     bufferMaxSize: input.buffer_max_size ?? DEFAULTS.buffer_max_size,
     reportIntervalSecs: Math.max(collectionIntervalSecs, input.report_interval_secs ?? collectionIntervalSecs),
-    spoolDir: input.spool_dir ?? path.join(input.state_dir ?? defaultStateDir(), "spool"),
+    spoolDir: input.spool_dir ?? path.join(stateDir, "spool"),
     spoolMaxBytes: input.spool_max_bytes ?? DEFAULTS.spool_max_bytes,
     drainReportsPerSec: input.drain_reports_per_sec ?? DEFAULTS.drain_reports_per_sec,
     tls,
@@ -310,14 +335,9 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     slowMaxSecs: input.slow_max_secs ?? DEFAULTS.slow_max_secs,
     checks,
     logFormat: input.log_format ?? DEFAULTS.log_format,
+    stateDir,
+    update: updateSettings(input, { transport, httpBase, tls, target: parsedEndpoint!.target }),
   });
-}
-
-/** systemd's StateDirectory=, else the system's or the user's state directory. */
-function defaultStateDir(): string {
-  if (process.env.STATE_DIRECTORY) return process.env.STATE_DIRECTORY.split(":")[0]!;
-  if (process.getuid?.() === 0) return "/var/lib/tsmon-agent";
-  return path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state"), "tsmon-agent");
 }
 
 /** The PATH the agent looks up helper binaries on (nvidia-smi); the config module is the one reader of process.env. */

@@ -106,6 +106,7 @@ function toJson(batch: MetricBatch, droppedBatches: number): Record<string, unkn
     json.system_info = {
       hostname: info.hostname, os: info.os, kernel: info.kernel, arch: info.arch, cpu_cores: info.cpuCores,
       memory_total: info.memoryTotal, disk_total: info.diskTotal, agent_version: info.agentVersion,
+      ...(info.updateFailedVersion ? { update_failed_version: info.updateFailedVersion, update_failure: info.updateFailure ?? "" } : {}),
     };
   }
   return json;

@@ -59,6 +59,10 @@ function writeSystemInfo(out: ProtoOut, s: SystemInfo): void {
   out.uint64(6, s.memoryTotal);
   out.uint64(7, s.diskTotal);
   out.string(8, s.agentVersion);
+  if (s.updateFailedVersion) {
+    out.string(9, s.updateFailedVersion);
+    out.string(10, s.updateFailure ?? "");
+  }
 }
 
 /**

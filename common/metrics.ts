@@ -19,6 +19,9 @@ export interface SystemInfo {
   memoryTotal: number;
   diskTotal: number;
   agentVersion: string;
+  /** A self-update the agent rolled back from (agent/update/), and why. */
+  updateFailedVersion?: string;
+  updateFailure?: string;
 }
 
 /** One report: what the agent sends and the server validates as a whole. */

@@ -24,6 +24,7 @@ test("the policy: only login, health, the API description, probes and the instal
   const withAccess = (a: Access) => Object.entries(ROUTE_ACCESS).filter(([, v]) => v === a).map(([k]) => k).sort();
   t.deepEqual(withAccess("public"), ["GET /docs", "GET /docs/:file", "GET /download/:file", "GET /healthz", "GET /install.sh", "GET /readyz", "GET /v1/health", "GET /v1/openapi.json", "GET /v1/openapi.yaml", "POST /v1/auth/login"]);
   t.deepEqual(withAccess("agent"), ["POST /api/report", "POST /api/v1/metrics", "POST /v1/report"], "the report routes: JSON batch and the seeds' two shapes");
+  t.deepEqual(withAccess("agent-read"), ["GET /v1/agent/releases/:version/bundle.tar.gz", "GET /v1/agent/releases/latest"], "what agents read to update themselves");
   t.deepEqual(Object.entries(ROUTE_ACCESS).filter(([route, a]) => !route.startsWith("GET ") && (a === "viewer" || a === "public")).map(([r]) => r), ["POST /v1/auth/login"]);
   for (const route of routes.filter((r) => /\/v1\/(users|auth\/tokens)/.test(r))) t.is(ROUTE_ACCESS[route], "admin", route);
 });
@@ -36,7 +37,7 @@ const ROLE_OF: Partial<Record<Credential, "viewer" | "operator" | "admin">> = { 
 /** 401, 403, or "through" (the guard let it pass) for a credential on a route with `access`. */
 function expected(route: Access, credential: Credential): 401 | 403 | "through" {
   // This server runs without require_agent_auth: the report route then needs an operator.
-  const access = route === "agent" ? "operator" : route;
+  const access = route === "agent" ? "operator" : route === "agent-read" ? "public" : route;
   if (access === "public") return "through";
   const role = ROLE_OF[credential];
   if (!role) return 401;

@@ -58,8 +58,11 @@ test("no file, no flags: the reference defaults, frozen", async (t) => {
     slowMaxSecs: 120,
     checks: [],
     logFormat: "auto",
+    stateDir: path.dirname(cfg.spoolDir),
+    update: { publicKey: undefined, auto: true, checkHours: 24, url: "http://127.0.0.1:9090", trialSecs: 120 },
   });
   t.true(Object.isFrozen(cfg));
+  t.true(Object.isFrozen(cfg.update));
   t.true(path.isAbsolute(cfg.spoolDir) && cfg.spoolDir.endsWith(`${path.sep}spool`), cfg.spoolDir);
 });
 

@@ -17,7 +17,7 @@ const SYSTEM_INFO: SystemInfo = {
 /** SYSTEM_INFO as the receiver decodes it (proto field names, uint64 as numbers). */
 const SYSTEM_INFO_PROTO = {
   hostname: "test-host", os: "Test OS 1", kernel: "6.1.0", arch: "x64", cpu_cores: 4,
-  memory_total: 16 * 2 ** 30, disk_total: 2 ** 40, agent_version: "0.1.0",
+  memory_total: 16 * 2 ** 30, disk_total: 2 ** 40, agent_version: "0.1.0", update_failed_version: "", update_failure: "",
 };
 
 /** Numbers its collections 1, 2, 3…: the value tells which batch a report is. */

@@ -71,7 +71,7 @@ test("many batches come out of the server's decoder as they went in", (t) => {
 test("every field sits under its proto field number", (t) => {
   const systemInfo: SystemInfo = {
     hostname: "web-01", os: "Debian GNU/Linux 12", kernel: "6.1.0-18-amd64", arch: "x64", cpuCores: 16,
-    memoryTotal: 64 * 2 ** 30, diskTotal: 3 * 2 ** 40, agentVersion: "0.1.0",
+    memoryTotal: 64 * 2 ** 30, diskTotal: 3 * 2 ** 40, agentVersion: "0.1.0", updateFailedVersion: "0.2.0", updateFailure: "exited at once",
   };
   const batch: MetricBatch = {
     agentId: "web-01", timestampMs: 1_767_225_600_123, systemInfo, droppedBatches: 3, streamId: "Zk3-q_9", sequence: 2 ** 40 + 7,
@@ -89,7 +89,7 @@ test("every field sits under its proto field number", (t) => {
     ],
     system_info: {
       hostname: "web-01", os: "Debian GNU/Linux 12", kernel: "6.1.0-18-amd64", arch: "x64", cpu_cores: 16,
-      memory_total: 64 * 2 ** 30, disk_total: 3 * 2 ** 40, agent_version: "0.1.0",
+      memory_total: 64 * 2 ** 30, disk_total: 3 * 2 ** 40, agent_version: "0.1.0", update_failed_version: "0.2.0", update_failure: "exited at once",
     },
     // The argument wins over the batch's own count: the reporter knows better at send time.
     dropped_batches: 9,
@@ -100,12 +100,13 @@ test("every field sits under its proto field number", (t) => {
   t.deepEqual([back.streamId, back.sequence], ["Zk3-q_9", 2 ** 40 + 7], "the server reads the exactly-once key");
   const columns = decodeColumnarReport(encodeColumnarReport(batch, 0, 1, undefined), 0);
   t.deepEqual([columns.streamId, columns.sequence], ["Zk3-q_9", 2 ** 40 + 7]);
+  t.deepEqual([back.systemInfo, columns.systemInfo], [systemInfo, systemInfo], "both decoders read the failed self-update");
 });
 
 test("an all-default system info is still sent, and no points or no system info are fine", (t) => {
   const empty: SystemInfo = { hostname: "", os: "", kernel: "", arch: "", cpuCores: 0, memoryTotal: 0, diskTotal: 0, agentVersion: "" };
   const raw = decodeRaw(encodeMetricBatch({ agentId: "a", timestampMs: 1, points: [], systemInfo: empty }));
-  t.deepEqual(raw.system_info, { hostname: "", os: "", kernel: "", arch: "", cpu_cores: 0, memory_total: 0, disk_total: 0, agent_version: "" });
+  t.deepEqual(raw.system_info, { hostname: "", os: "", kernel: "", arch: "", cpu_cores: 0, memory_total: 0, disk_total: 0, agent_version: "", update_failed_version: "", update_failure: "" });
   t.deepEqual(raw.data_points, []);
   t.deepEqual(decodeBatchProto(encodeMetricBatch({ agentId: "a", timestampMs: 1, points: [], systemInfo: empty }), 0).systemInfo, empty);
   t.false(BatchType.decode(encodeMetricBatch({ agentId: "a", timestampMs: 1, points: [] })).hasOwnProperty("system_info"));

@@ -86,7 +86,7 @@ test.serial("npm run release: a versioned tarball with its sha256, compiled Java
   t.is(readFileSync(`${tarball}.sha256`, "utf8"), `${createHash("sha256").update(readFileSync(tarball)).digest("hex")}  ${path.basename(tarball)}\n`);
   t.is(sha256.length, 64);
   const list = (await sh("tar", ["-tzf", tarball])).stdout.split("\n");
-  for (const f of ["bin/tsmon-server.js", "bin/tsmon-agent.js", "server/main.js", "server/actors/ingest/ingest.worker.js", "dist/tsmon-agent.mjs",
+  for (const f of ["bin/tsmon-server.js", "bin/tsmon-agent.js", "server/main.js", "server/actors/ingest/ingest.worker.js", "dist/tsmon-agent.mjs", "dist/tsmon-agent-launcher.mjs",
     "config/server.example.toml", "config/agent.example.toml", "LICENSE", "scripts/install.sh", "deploy/systemd/tsmon-agent.service", "proto/metrics.proto"]) {
     t.true(list.includes(`${name}/${f}`), f);
   }

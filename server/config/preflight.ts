@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { lookup } from "node:dns/promises";
 import path from "node:path";
+import { loadReleaseKeys } from "../updates/release-keys.ts";
 import { ConfigError, type ServerConfig } from "./load.ts";
 
 /**
@@ -15,6 +16,7 @@ export async function preflight(config: ServerConfig, source = "config"): Promis
     ...config.remote_write.flatMap((rw, i) => (["ca_file", "cert_file", "key_file"] as const)
       .flatMap((field) => rw.tls[field] ? [fileProblem(`remote_write.${i}.tls.${field}`, rw.tls[field])] : [])),
     await bindAddressProblem(config.bind_address),
+    releaseKeyProblem(config.updates),
   ].filter((p): p is string => p !== null);
   if (problems.length) throw new ConfigError(source, problems);
 }
@@ -76,5 +78,15 @@ async function bindAddressProblem(address: string): Promise<string | null> {
     return null;
   } catch (err) {
     return `bind_address: '${address}' does not resolve (${(err as NodeJS.ErrnoException).code}); use an address of this host such as 127.0.0.1, or 0.0.0.0 for all`;
+  }
+}
+
+/** `[updates]` key files that cannot be read as ed25519 keys (the message names the field and the fix). */
+function releaseKeyProblem(settings: ServerConfig["updates"]): string | null {
+  try {
+    loadReleaseKeys(settings);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
   }
 }

@@ -131,6 +131,16 @@ export const serverConfigSchema = z.strictObject({
     max_restarts_per_minute: positiveInt.default(5),
   }).prefault({}),
 
+  /** Agent releases served for self-update (docs/agent-update.md). Not `agent_…`: TSMON_AGENT_ names agent variables. */
+  updates: z.strictObject({
+    /** PEM ed25519 private key (openssl genpkey -algorithm ed25519) the server signs uploaded bundles with. */
+    signing_key_file: z.string().min(1).optional(),
+    /** PEM ed25519 public key pre-signed uploads are checked against (default: the signing key's public half). */
+    public_key_file: z.string().min(1).optional(),
+    /** Largest bundle POST /v1/agent/releases accepts. */
+    max_bundle_bytes: positiveInt.max(1024 ** 3).default(64 * 1024 * 1024),
+  }).prefault({}),
+
   /** Receivers that get every stored point over Prometheus remote-write (docs/remote-write.md). */
   remote_write: z.array(remoteWriteSchema).default([]),
 }).superRefine((cfg, ctx) => {

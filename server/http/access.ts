@@ -3,14 +3,17 @@ import type { Context, Next } from "koa";
 import { TsmonError } from "../../common/errors.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
 import { describeIdentity, roleAllows, type Identity, type Role } from "../auth/roles.ts";
+import { bearerToken } from "../bearer.ts";
 import type { Logger } from "../log.ts";
 
 /**
  * Who may call a route: `public` (no credentials), `agent` (the agent whitelist decides,
- * as on gRPC, when require_agent_auth is on; else as `operator`), a user's role at least `viewer` / `operator` / `admin`, or `user` (a logged-in
+ * as on gRPC, when require_agent_auth is on; else as `operator`), `agent-read` (with
+ * require_agent_auth, a whitelisted agent's token or any user's credential; without it open,
+ * as the reports of such a server are), a user's role at least `viewer` / `operator` / `admin`, or `user` (a logged-in
  * person, not an API token: changing one's own password).
  */
-export type Access = "public" | "agent" | "user" | Role;
+export type Access = "public" | "agent" | "agent-read" | "user" | Role;
 
 /**
  * Every route's access, in one table so a review sees what is open. Operators manage what
@@ -38,6 +41,11 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // The seeds' report shapes (routes/seeds.ts): the same rule as POST /v1/report.
   "POST /api/report": "agent",
   "POST /api/v1/metrics": "agent",
+  // Agent self-update (routes/agent-releases.ts): agents fetch signed releases with their token.
+  "GET /v1/agent/releases": "viewer",
+  "POST /v1/agent/releases": "admin",
+  "GET /v1/agent/releases/latest": "agent-read",
+  "GET /v1/agent/releases/:version/bundle.tar.gz": "agent-read",
 
   "POST /v1/auth/password": "user",
   "GET /v1/auth/me": "viewer",
@@ -133,17 +141,23 @@ export function identityOf(ctx: Context): Identity {
  * credential, `ctx.state.identity` (valid) or `ctx.state.authError` (missing or bad; raised by
  * `authorize` after the rate limiter has counted the request against its address).
  */
-export function authenticate(routers: readonly Router[], auth: Authenticator, requireAgentAuth: boolean) {
+export function authenticate(routers: readonly Router[], auth: Authenticator, requireAgentAuth: boolean, isAgentToken: (token: string) => boolean = () => false) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const route = accessFor(routers, ctx.method, ctx.path);
-    // Without agent auth a report route would be open to anyone: it then needs an operator.
-    const access = route === "agent" && !requireAgentAuth ? "operator" : route;
+    // Without agent auth a report route would be open to anyone: it then needs an operator;
+    // what agents only read (signed releases) is open, as the agents have no credential.
+    const access = route === "agent" && !requireAgentAuth ? "operator" : route === "agent-read" && !requireAgentAuth ? "public" : route;
     ctx.state.access = access;
     if (access !== "public" && access !== "agent" && access !== "none" && access !== "unclassified") {
-      try {
-        ctx.state.identity = await auth.authenticate(ctx.get("authorization") || undefined);
-      } catch (err) {
-        ctx.state.authError = err;
+      const header = ctx.get("authorization") || undefined;
+      const token = bearerToken(header);
+      if (access === "agent-read" && token && isAgentToken(token)) ctx.state.agentToken = true;
+      else {
+        try {
+          ctx.state.identity = await auth.authenticate(header);
+        } catch (err) {
+          ctx.state.authError = err;
+        }
       }
     }
     await next();
@@ -155,6 +169,7 @@ export function authorize(log: Logger) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const access = ctx.state.access as ReturnType<typeof accessFor>;
     if (access === "public" || access === "agent" || access === "none") return next();
+    if (access === "agent-read" && ctx.state.agentToken) return next();
     if (access === "unclassified") {
       log.error({ method: ctx.method, path: ctx.path }, "route has no entry in ROUTE_ACCESS; refusing it to everyone");
       throw new TsmonError("PERMISSION_DENIED", "this route is not open to anyone yet");
@@ -164,7 +179,9 @@ export function authorize(log: Logger) {
       throw ctx.state.authError;
     }
     const who = ctx.state.identity as Identity;
-    if (access === "user") {
+    if (access === "agent-read") {
+      // Any logged-in user or API token may read what agents read.
+    } else if (access === "user") {
       if (who.kind !== "user") throw new TsmonError("PERMISSION_DENIED", `${describeIdentity(who)} is not a user: log in as the user instead`);
     } else if (!roleAllows(who.role, access)) {
       throw new TsmonError("PERMISSION_DENIED", `${describeIdentity(who)} has role '${who.role}'; ${ctx.method} ${ctx.path} needs '${access}'`);

@@ -11,6 +11,7 @@ import { RateLimiter, rateLimit } from "./rate-limit.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { staticWeb } from "./static-web.ts";
 import { agentsRouter } from "./routes/agents.ts";
+import { agentReleasesRouter } from "./routes/agent-releases.ts";
 import { alertsRouter } from "./routes/alerts.ts";
 import { alertAcksRouter } from "./routes/alert-acks.ts";
 import { authRouter } from "./routes/auth.ts";
@@ -48,7 +49,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(boundedInput());
   app.use(holdBodies(deps.requestBytes));
   // Who is calling, then how often, then whether they may: refused credentials still count.
-  app.use(authenticate(routers, deps.auth.authenticator, deps.config.require_agent_auth));
+  app.use(authenticate(routers, deps.auth.authenticator, deps.config.require_agent_auth, (token) => isAgentToken(deps, token)));
   app.use(rateLimit(new RateLimiter(deps.config.http.rate_limit_per_minute)));
   app.use(authorize(deps.log));
   for (const router of routers) {
@@ -63,8 +64,13 @@ export function httpRouters(deps: HttpDeps): Router[] {
   return [
     healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), fleetRouter(deps), reportsRouter(deps), reportRouter(deps), seedsRouter(deps), alertsRouter(deps), notificationsRouter(deps),
     certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps), alertSilencesRouter(deps),
-    openApiRouter(), docsRouter(), installRouter(deps.version), probesRouter(deps), prometheusRouter(deps), liveRouter(),
+    openApiRouter(), docsRouter(), installRouter(deps.version), agentReleasesRouter(deps), probesRouter(deps), prometheusRouter(deps), liveRouter(),
   ];
+}
+
+/** Whether `token` is a whitelisted agent's. */
+function isAgentToken(deps: HttpDeps, token: string): boolean {
+  return deps.control.whitelist.agentOfToken(token) !== undefined;
 }
 
 /** HTTP durations by matched route (not raw path, so ids do not explode the label set). */

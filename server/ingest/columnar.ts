@@ -150,6 +150,8 @@ function decodeSystemInfo(outer: ProtoReader): SystemInfo {
     else if (field === 6 && wireType === VARINT) info.memoryTotal = input.varint();
     else if (field === 7 && wireType === VARINT) info.diskTotal = input.varint();
     else if (field === 8 && wireType === LENGTH_DELIMITED) info.agentVersion = input.string();
+    else if (field === 9 && wireType === LENGTH_DELIMITED) info.updateFailedVersion = input.string();
+    else if (field === 10 && wireType === LENGTH_DELIMITED) info.updateFailure = input.string();
     else input.skip(wireType);
   }
   return info;

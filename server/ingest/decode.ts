@@ -18,6 +18,7 @@ interface PointMessage { timestampMs?: number; agentId?: string; metricName?: st
 interface SystemInfoMessage {
   hostname?: string; os?: string; kernel?: string; arch?: string;
   cpuCores?: number; memoryTotal?: number; diskTotal?: number; agentVersion?: string;
+  updateFailedVersion?: string; updateFailure?: string;
 }
 interface BatchMessage {
   agentId?: string; timestampMs?: number; dataPoints?: PointMessage[];
@@ -73,6 +74,7 @@ export function decodeBatchJson(body: unknown, nowMs: number): MetricBatch {
       hostname: b.system_info.hostname, os: b.system_info.os, kernel: b.system_info.kernel, arch: b.system_info.arch,
       cpuCores: b.system_info.cpu_cores, memoryTotal: b.system_info.memory_total, diskTotal: b.system_info.disk_total,
       agentVersion: b.system_info.agent_version,
+      updateFailedVersion: b.system_info.update_failed_version, updateFailure: b.system_info.update_failure,
     } } : {}),
     streamId: b.stream_id,
     sequence: b.sequence,
@@ -110,5 +112,6 @@ function toSystemInfo(s: SystemInfoMessage): SystemInfo {
   return {
     hostname: s.hostname ?? "", os: s.os ?? "", kernel: s.kernel ?? "", arch: s.arch ?? "",
     cpuCores: s.cpuCores ?? 0, memoryTotal: s.memoryTotal ?? 0, diskTotal: s.diskTotal ?? 0, agentVersion: s.agentVersion ?? "",
+    ...(s.updateFailedVersion ? { updateFailedVersion: s.updateFailedVersion, updateFailure: s.updateFailure ?? "" } : {}),
   };
 }

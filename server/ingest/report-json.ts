@@ -20,6 +20,7 @@ export const reportJsonSchema = z.object({
     hostname: z.string().optional(), os: z.string().optional(), kernel: z.string().optional(), arch: z.string().optional(),
     cpu_cores: z.number().int().nonnegative().optional(), memory_total: z.number().nonnegative().optional(),
     disk_total: z.number().nonnegative().optional(), agent_version: z.string().optional(),
+    update_failed_version: z.string().optional(), update_failure: z.string().optional(),
   }).optional().describe("host facts, as the proto's SystemInfoProto"),
   dropped_batches: z.number().int().nonnegative().optional().describe("reports the agent dropped since its last accepted one"),
   stream_id: z.string().optional().describe("the agent's stream identity: with sequence, the report's exactly-once key"),

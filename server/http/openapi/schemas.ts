@@ -8,6 +8,7 @@ import { authComponents } from "./auth-schemas.ts";
 import { certComponents } from "./cert-schemas.ts";
 import { fleetComponents } from "./fleet-schemas.ts";
 import { reportComponents } from "./report-schemas.ts";
+import { releaseComponents } from "./release-schemas.ts";
 import { alertSilenceComponents, AlertSilenceInput } from "./silence-schemas.ts";
 
 /** A silence window as the API takes it: the config's fields plus a note. */
@@ -36,6 +37,8 @@ export const ErrorBody = component("Error", z.object({
 export const SystemInfo = component("SystemInfo", z.object({
   hostname: z.string(), os: z.string(), kernel: z.string(), arch: z.string(),
   cpuCores: z.number().int(), memoryTotal: z.number(), diskTotal: z.number(), agentVersion: z.string(),
+  updateFailedVersion: z.string().optional().describe("a self-update the agent rolled back from"),
+  updateFailure: z.string().optional().describe("why that update was rolled back"),
 }));
 
 export const Health = component("Health", z.object({
@@ -55,6 +58,9 @@ export const Agent = component("Agent", z.object({
   first_seen: isoTime,
   dropped_batches: z.number().int().describe("batches the agent dropped from its buffer, summed"),
   system_info: SystemInfo.nullable(),
+  agent_version: z.string().nullable().describe("the version the agent last reported (system_info.agentVersion)"),
+  failed_update: z.object({ version: z.string(), reason: z.string() }).nullable()
+    .describe("the last self-update the agent rolled back from, as it reports it; null when none"),
 }));
 
 export const DataPoint = component("DataPoint", z.object({
@@ -258,7 +264,7 @@ export type ActiveAlert = z.infer<typeof ActiveAlert>;
 export type AlertHistory = z.infer<typeof AlertHistory>;
 export type BacktestResult = z.infer<typeof BacktestResult>;
 
-for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents, ...reportComponents, ...alertSilenceComponents })) component(id, schema);
+for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents, ...reportComponents, ...alertSilenceComponents, ...releaseComponents })) component(id, schema);
 
 /** The registry as OpenAPI 3.0 `components.schemas`. */
 export function componentSchemas(): Record<string, unknown> {

@@ -10,7 +10,7 @@ export function agentsRouter(deps: Pick<HttpDeps, "config" | "control" | "now" |
    * @openapi
    * /v1/agents:
    *   get:
-   *     summary: Every agent that has reported, with when it was last seen.
+   *     summary: Every agent that has reported, with when it was last seen, its version and its last failed self-update.
    *     tags: [agents]
    *     responses:
    *       200:
@@ -29,6 +29,8 @@ export function agentsRouter(deps: Pick<HttpDeps, "config" | "control" | "now" |
       first_seen: new Date(a.first_seen).toISOString(),
       dropped_batches: a.dropped_batches,
       system_info: a.system_info ?? null,
+      agent_version: a.system_info?.agentVersion || null,
+      failed_update: a.system_info?.updateFailedVersion ? { version: a.system_info.updateFailedVersion, reason: a.system_info.updateFailure ?? "" } : null,
     }));
   });
 
