@@ -8,7 +8,7 @@ import { FakeClock } from "./helpers/fake-clock.ts";
 const T0 = 1_700_000_000_000;
 
 function def(name: string, interval_secs: number, timeout_ms = 1000): CheckDefinition {
-  return { name, type: "tcp", target: "127.0.0.1", interval_secs, timeout_ms, label: "127.0.0.1:1", options: {} };
+  return { name, type: "tcp", target: "127.0.0.1", interval_secs, timeout_ms, traceroute_on_failure: false, label: "127.0.0.1:1", options: {} };
 }
 
 /** A scheduler over `checks` on a fake clock, recording each result with its start time (relative to T0). */
