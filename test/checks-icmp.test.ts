@@ -1,5 +1,10 @@
 import test from "ava";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import type { CheckResult } from "../agent/checks/check.ts";
 import { createCheck, validateCheckTables, type CheckDefinition } from "../agent/checks/definitions.ts";
 import { createIcmpCheck } from "../agent/checks/icmp.ts";
@@ -7,6 +12,7 @@ import { checksum, echoRequest, parseIcmp } from "../agent/checks/icmp-packet.ts
 import { roundResult } from "../agent/checks/icmp-round.ts";
 import { openRawIcmpSocket, type IcmpSocket } from "../agent/checks/icmp-socket.ts";
 import { resultPoints } from "../agent/checks/results.ts";
+import { FakeReceiver } from "./helpers/fake-receiver.ts";
 import { refusedPort } from "./helpers/test-pki.ts";
 
 /*
@@ -133,5 +139,71 @@ test("fallback: without raw ICMP the round times TCP connects (a refusal is an a
     t.like(await probe(closed, createIcmpCheck(closed, closed.options as never, unavailable)), { up: true, labels: { method: "tcp" } }, "RST is an answer");
   } finally {
     await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+/** setpriv (util-linux) starts the agent without CAP_NET_RAW, as an unprivileged user would run it. */
+function setprivWorks(): boolean {
+  try {
+    execFileSync("setpriv", ["--bounding-set=-net_raw", "true"], { stdio: "ignore" });
+    return true;
+  } catch {
+    console.warn("SKIPPED the real agent's icmp fallback test: it needs root and setpriv (apt-get install util-linux)");
+    return false;
+  }
+}
+
+(setprivWorks() ? test : test.skip)("the real agent without CAP_NET_RAW says so once, with the fix, and reports TCP timing as method=tcp", async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tsmon-icmp-fallback-"));
+  const receiver = await FakeReceiver.start();
+  const server = net.createServer((s) => s.destroy());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const configFile = path.join(dir, "agent.toml");
+  writeFileSync(configFile, `
+agent_id = "no-raw"
+server_endpoint = "${receiver.address}"
+collection_interval_secs = 1
+spool_dir = "${path.join(dir, "spool")}"
+
+[[checks]]
+name = "loopback"
+type = "icmp"
+target = "127.0.0.1"
+port = ${(server.address() as net.AddressInfo).port}
+interval_secs = 1
+count = 3
+probe_interval_ms = 50
+timeout_ms = 900
+
+[[checks]]
+name = "loopback-2"
+type = "icmp"
+target = "127.0.0.2"
+port = ${await refusedPort()}
+interval_secs = 1
+timeout_ms = 900
+count = 2
+`);
+  const root = new URL("..", import.meta.url).pathname;
+  const agent = spawn("setpriv", ["--bounding-set=-net_raw", process.execPath, "--import", "tsx", path.join(root, "agent/main.ts"), configFile, "--log-format", "json"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  agent.stdout!.on("data", (c) => (log += c));
+  agent.stderr!.on("data", (c) => (log += c));
+  try {
+    const points = () => receiver.accepted.flatMap((c) => c.batch.data_points).filter((p) => p.metric_name === "check.up");
+    await receiver.waitFor(() => new Set(points().map((p) => p.labels.check)).size === 2 || agent.exitCode !== null, 30_000, "check.up of both checks");
+    for (const p of points()) {
+      t.like(p, { value: 1, labels: { method: "tcp", type: "icmp" } });
+    }
+    const notes = log.split("\n").filter((l) => l.includes("fall back to timing TCP connects"));
+    t.is(notes.length, 1, log);
+    t.regex(notes[0]!, /setcap cap_net_raw\+ep/);
+    t.regex(notes[0]!, /loopback.*loopback-2/);
+  } finally {
+    agent.kill("SIGTERM");
+    if (agent.exitCode === null) await once(agent, "exit");
+    await receiver.stop();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
   }
 });
