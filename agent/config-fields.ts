@@ -32,6 +32,7 @@ export const FIELDS: Record<keyof AgentConfigInput, Check> = {
   slow_max_secs: number({ min: 0.1, max: 86_400 }),
   // Each table is validated by its check type's own schema (finishAgentConfig).
   checks: (value) => (Array.isArray(value) ? undefined : `${expected("array of tables", value)} (write each check as [[checks]])`),
+  check_concurrency: number({ integer: true, min: 1, max: 1000 }),
   log_format: (value) => (typeof value === "string" && (LOG_FORMATS as readonly string[]).includes(value) ? undefined : `expected one of ${LOG_FORMATS.join(", ")}`),
 };
 

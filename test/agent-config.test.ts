@@ -57,6 +57,7 @@ test("no file, no flags: the reference defaults, frozen", async (t) => {
     slowMaxFiles: 5_000_000,
     slowMaxSecs: 120,
     checks: [],
+    checkConcurrency: 4,
     logFormat: "auto",
   });
   t.true(Object.isFrozen(cfg));
