@@ -46,6 +46,8 @@ export class RawIcmpSocket implements IcmpSocket {
   private readonly waiters = new Map<number, Waiter>();
   private readonly identifier = process.pid & 0xffff;
   private nextSequence = 0;
+  /** The TTL the socket has now: set again only when a probe needs another (one syscall less per echo). */
+  private ttl = -1;
   /** Set once the raw socket is gone (an error closes it); the shared opener then opens a new one. */
   closed = false;
 
@@ -84,7 +86,8 @@ export class RawIcmpSocket implements IcmpSocket {
       // Sends are queued by raw-socket; the TTL is set right before this packet goes out,
       // so a traceroute probe's TTL never leaks into a ping sent after it.
       this.socket.send(packet, 0, packet.length, address, () => {
-        this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_TTL, ttl);
+        if (this.ttl !== ttl) this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_TTL, ttl);
+        this.ttl = ttl;
         waiter.sentAt = performance.now();
       }, (err) => {
         if (err) finish({ kind: "error", message: `send an echo request to ${address}: ${err.message}` });
