@@ -160,6 +160,6 @@ test("the commented [[checks]] examples in config/agent.example.toml are valid o
   t.is(command.kind, "run");
   if (command.kind !== "run") return;
   t.deepEqual(command.config.checks.map((c) => `${c.type} ${c.label}`), [
-    "tcp db.internal:5432", "tcp 127.0.0.1:6379", "udp 10.0.0.5:7", "https https://example.com/health", "dns example.com",
+    "icmp 10.0.0.1", "tcp db.internal:5432", "tcp 127.0.0.1:6379", "udp 10.0.0.5:7", "https https://example.com/health", "dns example.com",
   ]);
 });

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { CheckResult } from "../agent/checks/check.ts";
 import { createCheck, validateCheckTables, type CheckDefinition } from "../agent/checks/definitions.ts";
-import { createIcmpCheck } from "../agent/checks/icmp.ts";
+import { createIcmpCheck, type IcmpConfig } from "../agent/checks/icmp.ts";
 import { checksum, echoRequest, parseIcmp } from "../agent/checks/icmp-packet.ts";
 import { roundResult } from "../agent/checks/icmp-round.ts";
 import { openRawIcmpSocket, type IcmpSocket } from "../agent/checks/icmp-socket.ts";
@@ -132,11 +132,11 @@ test("fallback: without raw ICMP the round times TCP connects (a refusal is an a
   try {
     const port = (server.address() as net.AddressInfo).port;
     const open = definition({ target: "127.0.0.1", port, count: 3, probe_interval_ms: 10, timeout_ms: 2000 });
-    const listening = await probe(open, createIcmpCheck(open, open.options as never, unavailable));
+    const listening = await probe(open, createIcmpCheck(open, open.options as IcmpConfig, unavailable));
     t.like(listening, { up: true, labels: { method: "tcp" }, figures: { loss_percent: 0 } });
     t.deepEqual(resultPoints(open, listening, 1)[0]!.labels, { method: "tcp", check: "ping", type: "icmp", target: "127.0.0.1" });
     const closed = definition({ target: "127.0.0.1", port: await refusedPort(), count: 3, probe_interval_ms: 10, timeout_ms: 2000 });
-    t.like(await probe(closed, createIcmpCheck(closed, closed.options as never, unavailable)), { up: true, labels: { method: "tcp" } }, "RST is an answer");
+    t.like(await probe(closed, createIcmpCheck(closed, closed.options as IcmpConfig, unavailable)), { up: true, labels: { method: "tcp" } }, "RST is an answer");
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }

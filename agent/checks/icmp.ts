@@ -17,7 +17,7 @@ const schema = z.strictObject({
   /** The TCP port timed instead when raw ICMP is not allowed (an answer of either SYN-ACK or RST counts). */
   port: portSchema.default(80),
 });
-type IcmpConfig = z.infer<typeof schema>;
+export type IcmpConfig = z.infer<typeof schema>;
 
 /** How the check reaches its socket; tests hand in one that is unavailable to force the fallback. */
 export type IcmpSocketSource = () => IcmpSocket | IcmpUnavailable;
