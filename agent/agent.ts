@@ -35,7 +35,7 @@ export interface AgentOptions {
   /** Per-call gRPC deadline (default 10 000 ms). */
   sendDeadlineMs?: number;
   backoff?: BackoffPolicy;
-  /** Probes in flight at once over all checks (default 4). */
+  /** Probes in flight at once over all checks (default: the config's check_concurrency). */
   checkConcurrency?: number;
 }
 
@@ -87,7 +87,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   const gatherer = new ReportGatherer(Math.round(config.reportIntervalSecs / config.collectionIntervalSecs), (report) => reporter.enqueue(report));
   // Loaded only with checks configured: the check types bring zod along.
   const checks = config.checks.length
-    ? (await import("./checks/start.ts")).startChecks(config.checks, log, { maxConcurrent: options.checkConcurrency })
+    ? (await import("./checks/start.ts")).startChecks(config.checks, log, { maxConcurrent: options.checkConcurrency ?? config.checkConcurrency })
     : undefined;
   const failing = new Map<string, string>();
   let collected = 0;

@@ -33,6 +33,7 @@ export const FIELDS: Record<keyof AgentConfigInput, Check> = {
   slow_max_secs: number({ min: 0.1, max: 86_400 }),
   // Each table is validated by its check type's own schema (finishAgentConfig).
   checks: (value) => (Array.isArray(value) ? undefined : `${expected("array of tables", value)} (write each check as [[checks]])`),
+  check_concurrency: number({ integer: true, min: 1, max: 1000 }),
   log_format: (value) => (typeof value === "string" && (LOG_FORMATS as readonly string[]).includes(value) ? undefined : `expected one of ${LOG_FORMATS.join(", ")}`),
   update_public_key: text({ min: 1, valid: (s) => publicKeyProblem(s) === undefined, problem: "not an ed25519 public key: paste the PEM, or its base64 line (MCowBQYDK2VwAyEA…), from openssl pkey -in KEY -pubout" }),
   auto_update: (value) => (typeof value === "boolean" ? undefined : expected("boolean", value)),

@@ -46,6 +46,8 @@ export interface AgentConfig {
   readonly slowMaxSecs: number;
   /** `[[checks]]`, validated by each type's schema; empty when none are configured. */
   readonly checks: readonly CheckDefinition[];
+  /** Check probes in flight at once, over all checks. */
+  readonly checkConcurrency: number;
   /** `auto`: text lines on a terminal, JSON otherwise. */
   readonly logFormat: LogFormat;
   /** The agent's own files (spool, update state and bundles). */
@@ -74,6 +76,7 @@ export interface AgentConfigInput {
   slow_max_files?: number;
   slow_max_secs?: number;
   checks?: unknown[];
+  check_concurrency?: number;
   log_format?: LogFormat;
   update_public_key?: string;
   auto_update?: boolean;
@@ -110,6 +113,7 @@ export const DEFAULTS = {
   // lstat/s stays within a minute of one libuv thread.
   slow_max_files: 5_000_000,
   slow_max_secs: 120,
+  check_concurrency: 4,
   log_format: "auto",
 } as const;
 
@@ -131,6 +135,7 @@ const FLAGS = {
   "slow-interval": { field: "slow_interval_secs", type: "number", arg: "SECS", help: "slow_interval_secs: seconds between two walks of slow_paths" },
   "slow-max-files": { field: "slow_max_files", type: "number", arg: "N", help: "slow_max_files: entries one walk looks at, at most" },
   "slow-max-secs": { field: "slow_max_secs", type: "number", arg: "SECS", help: "slow_max_secs: seconds one walk runs, at most" },
+  "check-concurrency": { field: "check_concurrency", type: "number", arg: "N", help: "check_concurrency: check probes in flight at once (an icmp round holds its slot for count × probe_interval_ms)" },
   "log-format": { field: "log_format", type: "string", arg: "FORMAT", help: "log_format: auto (text on a terminal, else JSON), json or text" },
 } as const satisfies Record<string, { field: keyof AgentConfigInput; type: "string" | "number" | "boolean" | "list"; arg: string; help: string }>;
 
@@ -152,6 +157,7 @@ const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   slow_max_files: String(DEFAULTS.slow_max_files),
   slow_max_secs: String(DEFAULTS.slow_max_secs),
   checks: "none",
+  check_concurrency: String(DEFAULTS.check_concurrency),
   log_format: DEFAULTS.log_format,
   update_public_key: "none (no self-update)",
   auto_update: String(UPDATE_DEFAULTS.auto_update),
@@ -334,6 +340,7 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     slowMaxFiles: input.slow_max_files ?? DEFAULTS.slow_max_files,
     slowMaxSecs: input.slow_max_secs ?? DEFAULTS.slow_max_secs,
     checks,
+    checkConcurrency: input.check_concurrency ?? DEFAULTS.check_concurrency,
     logFormat: input.log_format ?? DEFAULTS.log_format,
     stateDir,
     update: updateSettings(input, { transport, httpBase, tls, target: parsedEndpoint!.target }),

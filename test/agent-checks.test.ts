@@ -46,7 +46,7 @@ expect_body = "/unclosed(/"
 
 [[checks]]
 name = "ping"
-type = "icmp"
+type = "ping"
 target = "10.0.0.1"
 
 [[checks]]
@@ -64,7 +64,7 @@ colour = "blue"
     "checks[0].port: Too big: expected number to be <=65535",
     "checks[1].expect_status: expected a status code or a list of them, e.g. 200 or [200, 301]",
     "checks[1].expect_body: not a valid regular expression: Invalid regular expression: /unclosed(/: Unterminated group (write a plain substring, or /pattern/flags)",
-    "checks[2].type: unknown check type; expected one of tcp, udp, http, https, dns",
+    "checks[2].type: unknown check type; expected one of icmp, tcp, udp, http, https, dns",
     `checks[3].record_type: Invalid option: expected one of "A"|"AAAA"|"CNAME"|"MX"|"NS"|"PTR"|"SOA"|"SRV"|"TXT"|"CAA"`,
     "checks[3].server: expected an IP address, ip:port or [ipv6]:port (a name server is given by address, not by name)",
     `checks[3]: Unrecognized key: "colour"`,
@@ -102,7 +102,7 @@ test("[[checks]]: defaults filled (30 s, 5 s timeout, 5 redirects, A records) an
   t.throws(() => buildAgentConfig({ checks: [{ name: "x" }] }), { message: /pass validateCheckTables/ });
 });
 
-const DEF: CheckDefinition = { name: "web", type: "http", target: "http://x/", interval_secs: 30, timeout_ms: 5000, label: "http://x/", options: {} };
+const DEF: CheckDefinition = { name: "web", type: "http", target: "http://x/", interval_secs: 30, timeout_ms: 5000, traceroute_on_failure: false, label: "http://x/", options: {} };
 
 test("results: samples carry check/type/target labels; down is logged once at the transition, the latest reason kept", (t) => {
   t.deepEqual(resultPoints(DEF, up({ rtt_ms: 12.5, http_status: 200 }), 1000).map((p) => [p.metric, p.value, p.labels]), [
@@ -160,6 +160,6 @@ test("the commented [[checks]] examples in config/agent.example.toml are valid o
   t.is(command.kind, "run");
   if (command.kind !== "run") return;
   t.deepEqual(command.config.checks.map((c) => `${c.type} ${c.label}`), [
-    "tcp db.internal:5432", "tcp 127.0.0.1:6379", "udp 10.0.0.5:7", "https https://example.com/health", "dns example.com",
+    "icmp 10.0.0.1", "tcp db.internal:5432", "tcp 127.0.0.1:6379", "udp 10.0.0.5:7", "https https://example.com/health", "dns example.com",
   ]);
 });

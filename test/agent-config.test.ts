@@ -57,6 +57,7 @@ test("no file, no flags: the reference defaults, frozen", async (t) => {
     slowMaxFiles: 5_000_000,
     slowMaxSecs: 120,
     checks: [],
+    checkConcurrency: 4,
     logFormat: "auto",
     stateDir: path.dirname(cfg.spoolDir),
     update: { publicKey: undefined, auto: true, checkHours: 24, url: "http://127.0.0.1:9090", trialSecs: 120 },

@@ -8,7 +8,7 @@ import { FakeClock } from "./helpers/fake-clock.ts";
 const T0 = 1_700_000_000_000;
 
 function def(name: string, interval_secs: number, timeout_ms = 1000): CheckDefinition {
-  return { name, type: "tcp", target: "127.0.0.1", interval_secs, timeout_ms, label: "127.0.0.1:1", options: {} };
+  return { name, type: "tcp", target: "127.0.0.1", interval_secs, timeout_ms, traceroute_on_failure: false, label: "127.0.0.1:1", options: {} };
 }
 
 /** A scheduler over `checks` on a fake clock, recording each result with its start time (relative to T0). */
@@ -38,6 +38,16 @@ test("pure: due checks earliest first, bounded by the free slots; running ones a
   t.deepEqual(pickDue(slots, 50, 1).map((s) => s.name), ["b"]);
   t.deepEqual(pickDue(slots, 50, 0), []);
   t.is(nextWake(slots), 10);
+});
+
+test("pure: pickDue keeps the earliest due, as a full sort would, for any number free", (t) => {
+  let seed = 7;
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const slots: Slot[] = Array.from({ length: 300 }, (_, i) => ({ name: `c${i}`, intervalMs: 1000, dueAt: Math.floor(random() * 2000), running: random() < 0.2 }));
+  for (const free of [1, 2, 5, 50, 400]) {
+    const sorted = slots.filter((s) => !s.running && s.dueAt <= 1000).sort((a, b) => a.dueAt - b.dueAt).slice(0, free);
+    t.deepEqual(pickDue(slots, 1000, free).map((s) => s.dueAt), sorted.map((s) => s.dueAt), `free ${free}`);
+  }
 });
 
 test("pure: the schedule does not drift, and missed starts are skipped, not run back to back", (t) => {

@@ -3,7 +3,7 @@ import type { z } from "zod";
 /*
  * The shape every reachability check shares. A check type is one file exporting a
  * `CheckPlugin` (its table schema and a factory), registered by name in registry.ts.
- * Later types (icmp, traceroute) fit the same result: figures plus, when down, why.
+ * Every type fits the same result: figures plus, when down, why.
  */
 
 /** Why a probe found its target down; `code` is stable (alerts and a later API key on it), `message` is for people. */
@@ -28,11 +28,13 @@ export interface CheckResult {
   reason?: DownReason;
   /** What was seen, for people (a DNS answer); never a metric. */
   detail?: string;
+  /** Labels added to this result's samples, e.g. `method="tcp"` when icmp could not ping. */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** Every figure a check may report, each one metric `check.<figure>`. */
 export const CHECK_FIGURES = [
-  "rtt_ms", "http_status", "tls_days_left", "http_dns_ms", "http_connect_ms", "http_tls_ms", "http_first_byte_ms",
+  "rtt_ms", "rtt_min_ms", "rtt_max_ms", "jitter_ms", "loss_percent", "http_status", "tls_days_left", "http_dns_ms", "http_connect_ms", "http_tls_ms", "http_first_byte_ms",
 ] as const;
 export type CheckFigure = (typeof CHECK_FIGURES)[number];
 
@@ -54,6 +56,8 @@ export interface CommonCheckConfig {
   target: string;
   interval_secs: number;
   timeout_ms: number;
+  /** Trace the path to the target when the check goes from up to down. */
+  traceroute_on_failure: boolean;
 }
 
 /** A check type: the schema of its own fields, the `target` label it reports, and how to build it. */
@@ -62,6 +66,10 @@ export interface CheckPlugin<C> {
   schema: z.ZodType<C>;
   /** What is wrong with `target` for this type, if anything (checked with the schema). */
   targetProblem?(common: CommonCheckConfig): string | undefined;
+  /** What is wrong with the fields taken together (e.g. more probes than the timeout holds), if anything. */
+  configProblem?(common: CommonCheckConfig, config: C): { field: string; message: string } | undefined;
+  /** `traceroute_on_failure` when the table does not say (default false): true where the path is the likely culprit. */
+  tracesOnFailure?: boolean;
   /** The `target` label: what is probed, e.g. `db:5432` or the URL. */
   label(common: CommonCheckConfig, config: C): string;
   create(common: CommonCheckConfig, config: C): Check;

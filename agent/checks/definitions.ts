@@ -22,9 +22,10 @@ const common = z.object({
   target: z.string().min(1).max(256),
   interval_secs: z.number().min(1).max(86_400).default(DEFAULT_INTERVAL_SECS),
   timeout_ms: z.number().int().min(1).max(120_000).optional(),
+  traceroute_on_failure: z.boolean().optional(),
 });
 
-const COMMON_KEYS = ["name", "type", "target", "interval_secs", "timeout_ms"];
+const COMMON_KEYS = ["name", "type", "target", "interval_secs", "timeout_ms", "traceroute_on_failure"];
 
 /**
  * Validates every `[[checks]]` table: the common fields, then the rest with the plugin's
@@ -52,9 +53,14 @@ export function validateCheckTables(tables: readonly unknown[]): { checks: Check
     const h = head.data;
     const timeoutMs = h.timeout_ms ?? Math.min(DEFAULT_TIMEOUT_MS, h.interval_secs * 1000);
     if (timeoutMs > h.interval_secs * 1000) problems.push(`${at(["timeout_ms"])}: ${timeoutMs} ms is longer than interval_secs (${h.interval_secs} s); shorten it or probe less often`);
-    const commonConfig: CommonCheckConfig = { name: h.name, type: h.type, target: h.target, interval_secs: h.interval_secs, timeout_ms: timeoutMs };
+    const commonConfig: CommonCheckConfig = {
+      name: h.name, type: h.type, target: h.target, interval_secs: h.interval_secs, timeout_ms: timeoutMs,
+      traceroute_on_failure: h.traceroute_on_failure ?? plugin.tracesOnFailure ?? false,
+    };
     const targetProblem = plugin.targetProblem?.(commonConfig);
     if (targetProblem) problems.push(`${at(["target"])}: ${targetProblem}`);
+    const configProblem = plugin.configProblem?.(commonConfig, own.data);
+    if (configProblem) problems.push(`${at([configProblem.field])}: ${configProblem.message}`);
     const first = names.get(h.name);
     if (first !== undefined) problems.push(`${at(["name"])}: "${h.name}" is already the name of checks[${first}]; names must be unique (they label the samples)`);
     else names.set(h.name, i);

@@ -2,10 +2,11 @@ import type { MetricPoint } from "../../common/metrics.ts";
 import type { Logger } from "../log.ts";
 import { CHECK_FIGURES, type CheckResult, type DownReason } from "./check.ts";
 import type { CheckDefinition } from "./definitions.ts";
+import { formatHops, type TracerouteHop } from "./traceroute.ts";
 
 /** The samples of one probe: `check.up` and each figure it has, labelled check/type/target. */
 export function resultPoints(def: CheckDefinition, result: CheckResult, timestampMs: number): MetricPoint[] {
-  const labels = Object.freeze({ check: def.name, type: def.type, target: def.label });
+  const labels = Object.freeze({ ...result.labels, check: def.name, type: def.type, target: def.label });
   const points: MetricPoint[] = [{ timestampMs, metric: "check.up", value: result.up ? 1 : 0, labels }];
   for (const figure of CHECK_FIGURES) {
     const value = result.figures[figure];
@@ -46,6 +47,13 @@ export class CheckResults {
     const where = { check: def.name, type: def.type, target: def.label };
     if (!result.up && (before === undefined || before.up)) this.log.warn({ ...where, reason: result.reason }, `check ${def.name} is down: ${result.reason?.message ?? "no reason given"}`);
     else if (result.up && before && !before.up) this.log.info({ ...where, downForMs: atMs - before.sinceMs }, `check ${def.name} is up again`);
+  }
+
+  /** The path traced when a check went down; logged for now (reported to the server later). */
+  recordTraceroute(def: CheckDefinition, hops: TracerouteHop[], atMs: number): void {
+    const last = [...hops].reverse().find((h) => h.address !== undefined);
+    this.log.info({ check: def.name, type: def.type, target: def.label, atMs, hops },
+      `traceroute for check ${def.name} (${hops.length} hops, last answer from ${last?.address ?? "nobody"}):\n${formatHops(hops).join("\n")}`);
   }
 
   /** The samples waiting for a report; they are handed out once. */

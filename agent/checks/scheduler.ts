@@ -1,6 +1,7 @@
 import { down, type Check, type CheckResult } from "./check.ts";
 import type { CheckDefinition } from "./definitions.ts";
 import { firstDueAt, nextDueAt, nextWake, pickDue, type Slot } from "./schedule.ts";
+import { traceHost, traceroute, type TracerouteHop } from "./traceroute.ts";
 
 /** Time and timers, injected so tests drive the scheduler without waiting. */
 export interface SchedulerClock {
@@ -18,6 +19,10 @@ export const REAL_CLOCK: SchedulerClock = {
 /** How long a probe has to answer its abort before the scheduler reports the timeout itself. */
 export const ABORT_GRACE_MS = 100;
 
+/** Traces in flight at once, and the bound on each: a trace is a diagnosis, it must not crowd out the checks. */
+export const MAX_TRACES = 2;
+export const TRACE_BOUND_MS = 30_000;
+
 export interface ScheduledCheck {
   definition: CheckDefinition;
   check: Check;
@@ -29,6 +34,12 @@ export interface SchedulerOptions {
   maxConcurrent?: number;
   /** Every probe's outcome, with the time it started. */
   onResult(definition: CheckDefinition, result: CheckResult, startedAtMs: number): void;
+  /** The path to a check's host, traced when it went from up to down (traceroute_on_failure); no traces without it. */
+  onTraceroute?(definition: CheckDefinition, hops: TracerouteHop[], atMs: number): void;
+  /** A trace that could not run (no raw ICMP, name did not resolve). */
+  onTracerouteFailed?(definition: CheckDefinition, message: string): void;
+  /** How to trace (default: traceroute.ts over the shared ICMP socket). */
+  traceroute?(host: string, signal: AbortSignal): Promise<TracerouteHop[]>;
 }
 
 /**
@@ -44,6 +55,9 @@ export class CheckScheduler {
   private readonly byName = new Map<string, ScheduledCheck>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly aborts = new Set<AbortController>();
+  /** Each check's last outcome, to see it go from up to down. */
+  private readonly wasUp = new Map<string, boolean>();
+  private readonly traces = new Set<Promise<void>>();
   private timer: unknown;
   private stopped = false;
 
@@ -67,7 +81,7 @@ export class CheckScheduler {
     this.stopped = true;
     this.clock.clearTimer(this.timer);
     for (const abort of this.aborts) abort.abort();
-    await Promise.all([...this.inFlight]);
+    await Promise.all([...this.inFlight, ...this.traces]);
   }
 
   private tick(): void {
@@ -88,12 +102,41 @@ export class CheckScheduler {
     slot.dueAt = nextDueAt(slot.dueAt, slot.intervalMs, now);
     const run: Promise<void> = this.probe(scheduled).then((result) => {
       this.options.onResult(scheduled.definition, result, now);
+      const wentDown = this.wasUp.get(slot.name) === true && !result.up;
+      this.wasUp.set(slot.name, result.up);
+      if (wentDown && scheduled.definition.traceroute_on_failure) this.trace(scheduled.definition);
     }).finally(() => {
       slot.running = false;
       this.inFlight.delete(run);
       this.tick();
     });
     this.inFlight.add(run);
+  }
+
+  /**
+   * Traces the path to the check's host in the background. At most MAX_TRACES at once: a
+   * failure beyond that (many checks going down together, usually over one broken path)
+   * is not traced; the traces running already show that path.
+   */
+  private trace(definition: CheckDefinition): void {
+    const { onTraceroute, onTracerouteFailed } = this.options;
+    if (!onTraceroute || this.traces.size >= MAX_TRACES || this.stopped) return;
+    const abort = new AbortController();
+    this.aborts.add(abort);
+    const bound = this.clock.setTimer(() => abort.abort(), TRACE_BOUND_MS);
+    const atMs = this.clock.now();
+    const tracer = this.options.traceroute ?? ((host, signal) => traceroute(host, { signal }));
+    const run: Promise<void> = Promise.resolve()
+      .then(() => tracer(traceHost(definition.target), abort.signal))
+      .then((hops) => onTraceroute(definition, hops, atMs), (err: unknown) => onTracerouteFailed?.(definition, err instanceof Error ? err.message : String(err)))
+      // A callback that throws must not become an unhandled rejection that ends the agent.
+      .catch(() => undefined)
+      .finally(() => {
+        this.clock.clearTimer(bound);
+        this.aborts.delete(abort);
+        this.traces.delete(run);
+      });
+    this.traces.add(run);
   }
 
   private probe({ definition, check }: ScheduledCheck): Promise<CheckResult> {

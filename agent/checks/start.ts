@@ -1,6 +1,7 @@
 import type { MetricPoint } from "../../common/metrics.ts";
 import type { Logger } from "../log.ts";
 import { createCheck, type CheckDefinition } from "./definitions.ts";
+import { noteIcmpFallback } from "./icmp.ts";
 import { CheckResults, type CheckState } from "./results.ts";
 import { CheckScheduler, type SchedulerClock } from "./scheduler.ts";
 
@@ -16,8 +17,14 @@ export function startChecks(definitions: readonly CheckDefinition[], log: Logger
   const results = new CheckResults(log);
   const scheduler = new CheckScheduler(
     definitions.map((definition) => ({ definition, check: createCheck(definition) })),
-    { ...options, onResult: (def, result, atMs) => results.record(def, result, atMs) },
+    {
+      ...options,
+      onResult: (def, result, atMs) => results.record(def, result, atMs),
+      onTraceroute: (def, hops, atMs) => results.recordTraceroute(def, hops, atMs),
+      onTracerouteFailed: (def, message) => log.warn({ check: def.name }, `traceroute for check ${def.name} failed: ${message}`),
+    },
   );
+  noteIcmpFallback(definitions, log);
   scheduler.start();
   log.info({ checks: definitions.map((d) => `${d.name} (${d.type} ${d.label} every ${d.interval_secs} s)`) }, "checks started");
   return {

@@ -19,6 +19,7 @@ export const tcp: CheckPlugin<TcpConfig> = {
   type: "tcp",
   schema,
   targetProblem: hostProblem,
+  tracesOnFailure: true,
   label: (common, cfg) => hostPort(common.target, cfg.port),
   create: (common, cfg) => ({ probe: (ctx) => probeTcp(common.target, cfg, ctx) }),
 };

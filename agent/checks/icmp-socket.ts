@@ -1,0 +1,154 @@
+import { createRequire } from "node:module";
+import { performance } from "node:perf_hooks";
+import type { RawSocket } from "raw-socket";
+import { echoRequest, parseIcmp, type IcmpAnswer } from "./icmp-packet.ts";
+
+/*
+ * One raw ICMP socket for the whole agent process: every icmp check and traceroute sends
+ * through it, and replies are matched to their request by identifier and sequence, so 500
+ * targets cost one file descriptor, not 500.
+ */
+
+/** What became of one echo request. */
+export type EchoOutcome =
+  | { kind: IcmpAnswer["kind"]; from: string; rttMs: number; code: number }
+  | { kind: "timeout" }
+  | { kind: "error"; message: string };
+
+export interface EchoOptions {
+  /** The IP time-to-live; traceroute raises it hop by hop (default 64). */
+  ttl?: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface IcmpSocket {
+  /** Sends one echo request to an IPv4 address and waits for the answer about it. */
+  echo(address: string, options: EchoOptions): Promise<EchoOutcome>;
+  close(): void;
+}
+
+/** Why raw ICMP is not available to this process, and what to do about it. */
+export interface IcmpUnavailable {
+  unavailable: string;
+}
+
+const DEFAULT_TTL = 64;
+
+interface Waiter {
+  to: string;
+  sentAt: number;
+  resolve(outcome: EchoOutcome): void;
+}
+
+/** The shared socket over a raw-socket socket (protocol ICMP, IPv4). */
+export class RawIcmpSocket implements IcmpSocket {
+  private readonly waiters = new Map<number, Waiter>();
+  private readonly identifier = process.pid & 0xffff;
+  private nextSequence = 0;
+  /** The TTL the socket has now: set again only when a probe needs another (one syscall less per echo). */
+  private ttl = -1;
+  /** Set once the raw socket is gone (an error closes it); the shared opener then opens a new one. */
+  closed = false;
+
+  constructor(private readonly socket: RawSocket, private readonly raw: typeof import("raw-socket")) {
+    socket.on("message", (packet, source) => this.receive(packet, source));
+    // A failed receive closes the raw socket: fail what waits; the next opener tries again.
+    socket.on("error", (err) => this.failAll(`the raw ICMP socket failed: ${err.message}`));
+    socket.on("close", () => { this.closed = true; });
+    // 500 replies arriving together must not overflow the default buffer (every ICMP
+    // packet to the host lands in it, not only ours).
+    try { socket.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_RCVBUF, 1 << 20); } catch { /* the default then */ }
+    // The socket would hold the event loop open while idle; it listens only while a request waits.
+    socket.pauseRecv();
+  }
+
+  echo(address: string, { ttl = DEFAULT_TTL, timeoutMs, signal }: EchoOptions): Promise<EchoOutcome> {
+    return new Promise((resolve) => {
+      const sequence = this.takeSequence();
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (outcome: EchoOutcome) => {
+        if (this.waiters.get(sequence) !== waiter) return;
+        this.waiters.delete(sequence);
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        if (this.waiters.size === 0 && !this.socket.recvPaused) this.socket.pauseRecv();
+        resolve(outcome);
+      };
+      const onAbort = () => finish({ kind: "timeout" });
+      const waiter: Waiter = { to: address, sentAt: Number.POSITIVE_INFINITY, resolve: finish };
+      if (signal?.aborted) return resolve({ kind: "timeout" });
+      this.waiters.set(sequence, waiter);
+      if (this.socket.recvPaused) this.socket.resumeRecv();
+      timer = setTimeout(onAbort, timeoutMs);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const packet = echoRequest(this.identifier, sequence);
+      // Sends are queued by raw-socket; the TTL is set right before this packet goes out,
+      // so a traceroute probe's TTL never leaks into a ping sent after it.
+      this.socket.send(packet, 0, packet.length, address, () => {
+        if (this.ttl !== ttl) this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_TTL, ttl);
+        this.ttl = ttl;
+        waiter.sentAt = performance.now();
+      }, (err) => {
+        if (err) finish({ kind: "error", message: `send an echo request to ${address}: ${err.message}` });
+      });
+    });
+  }
+
+  close(): void {
+    this.failAll("the ICMP socket was closed");
+    this.socket.close();
+  }
+
+  private receive(packet: Buffer, source: string): void {
+    const answer = parseIcmp(packet, source);
+    if (!answer || answer.identifier !== this.identifier) return;
+    const waiter = this.waiters.get(answer.sequence);
+    if (!waiter || waiter.to !== answer.to) return;
+    const rttMs = Math.round((performance.now() - waiter.sentAt) * 100) / 100;
+    waiter.resolve({ kind: answer.kind, from: source, rttMs: Math.max(0, rttMs), code: answer.code });
+  }
+
+  private takeSequence(): number {
+    // 65 536 sequences in flight would take 500 targets answering nothing for minutes; skip any still waiting.
+    do this.nextSequence = (this.nextSequence + 1) & 0xffff; while (this.waiters.has(this.nextSequence));
+    return this.nextSequence;
+  }
+
+  private failAll(message: string): void {
+    for (const waiter of [...this.waiters.values()]) waiter.resolve({ kind: "error", message });
+  }
+}
+
+export const ICMP_PRIVILEGE_FIX =
+  "run the agent as root, or give node the capability: sudo setcap cap_net_raw+ep $(readlink -f $(which node))";
+
+/** Opens a raw ICMP socket, or says why this process may not. */
+export function openRawIcmpSocket(): IcmpSocket | IcmpUnavailable {
+  let raw: typeof import("raw-socket");
+  try {
+    // CommonJS with a native addon: loaded only when an icmp check exists, and left out of
+    // the agent bundle (scripts/build-agent.mjs), where it must be installed beside it.
+    raw = createRequire(import.meta.url)("raw-socket") as typeof import("raw-socket");
+  } catch (err) {
+    return { unavailable: `the raw-socket module could not be loaded (${(err as Error).message.split("\n")[0]}); install it beside the agent: npm install raw-socket` };
+  }
+  try {
+    const socket = raw.createSocket({ protocol: raw.Protocol.ICMP, addressFamily: raw.AddressFamily.IPv4, bufferSize: 1500 });
+    return new RawIcmpSocket(socket, raw);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/not permitted|permission denied|EPERM|EACCES/i.test(message)) {
+      return { unavailable: `this process may not open a raw ICMP socket (${message}): ${ICMP_PRIVILEGE_FIX}` };
+    }
+    return { unavailable: `opening a raw ICMP socket failed: ${message}` };
+  }
+}
+
+let shared: IcmpSocket | IcmpUnavailable | undefined;
+
+/** The process's one ICMP socket, opened on first use; the answer (socket or reason) is kept. */
+export function sharedIcmpSocket(): IcmpSocket | IcmpUnavailable {
+  if (shared === undefined || (shared instanceof RawIcmpSocket && shared.closed)) shared = openRawIcmpSocket();
+  return shared;
+}
