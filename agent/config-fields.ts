@@ -32,6 +32,7 @@ export const FIELDS: Record<keyof AgentConfigInput, Check> = {
   slow_max_secs: number({ min: 0.1, max: 86_400 }),
   // Each table is validated by its check type's own schema (finishAgentConfig).
   checks: (value) => (Array.isArray(value) ? undefined : `${expected("array of tables", value)} (write each check as [[checks]])`),
+  advertise_address: text({ min: 1, max: 256, pattern: /^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]@]+)(:\d{1,5})?$/, problem: "expected host, host:port, or [ipv6]:port" }),
   log_format: (value) => (typeof value === "string" && (LOG_FORMATS as readonly string[]).includes(value) ? undefined : `expected one of ${LOG_FORMATS.join(", ")}`),
 };
 

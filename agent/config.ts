@@ -29,6 +29,8 @@ export interface AgentConfig {
   readonly bufferMaxSize: number;
   /** Collections of this period go in one report (default: the collection interval). */
   readonly reportIntervalSecs: number;
+  /** The agent's own files: the spool (by default) and the cached server-managed config. */
+  readonly stateDir: string;
   /** Where reports wait until acknowledged. */
   readonly spoolDir: string;
   readonly spoolMaxBytes: number;
@@ -46,6 +48,8 @@ export interface AgentConfig {
   readonly checks: readonly CheckDefinition[];
   /** `auto`: text lines on a terminal, JSON otherwise. */
   readonly logFormat: LogFormat;
+  /** Where other agents reach this one (the server's agent mesh); undefined: the address the server sees. */
+  readonly advertiseAddress: string | undefined;
 }
 
 /** What agent.toml may hold, in its own (reference) spelling. */
@@ -68,6 +72,7 @@ export interface AgentConfigInput {
   slow_max_secs?: number;
   checks?: unknown[];
   log_format?: LogFormat;
+  advertise_address?: string;
 }
 
 /** Validates `[[checks]]` tables (agent/checks/definitions.ts); loaded only when a file has checks. */
@@ -120,6 +125,7 @@ const FLAGS = {
   "slow-max-files": { field: "slow_max_files", type: "number", arg: "N", help: "slow_max_files: entries one walk looks at, at most" },
   "slow-max-secs": { field: "slow_max_secs", type: "number", arg: "SECS", help: "slow_max_secs: seconds one walk runs, at most" },
   "log-format": { field: "log_format", type: "string", arg: "FORMAT", help: "log_format: auto (text on a terminal, else JSON), json or text" },
+  "advertise-address": { field: "advertise_address", type: "string", arg: "HOST[:PORT]", help: "advertise_address: where other agents reach this one (agent mesh)" },
 } as const satisfies Record<string, { field: keyof AgentConfigInput; type: "string" | "number" | "boolean" | "list"; arg: string; help: string }>;
 
 const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
@@ -141,6 +147,7 @@ const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   slow_max_secs: String(DEFAULTS.slow_max_secs),
   checks: "none",
   log_format: DEFAULTS.log_format,
+  advertise_address: "the address the server sees",
 };
 
 export const AGENT_USAGE = [
@@ -289,6 +296,7 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
   if (problems.length > 0) throw new AgentConfigError(source, problems);
   const collectionIntervalSecs = input.collection_interval_secs ?? DEFAULTS.collection_interval_secs;
   const scheme = parsedEndpoint!.scheme;
+  const stateDir = input.state_dir ?? defaultStateDir();
   return Object.freeze({
     agentId,
     serverEndpoint: endpoint,
@@ -299,7 +307,8 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     collectionIntervalSecs,
     bufferMaxSize: input.buffer_max_size ?? DEFAULTS.buffer_max_size,
     reportIntervalSecs: Math.max(collectionIntervalSecs, input.report_interval_secs ?? collectionIntervalSecs),
-    spoolDir: input.spool_dir ?? path.join(input.state_dir ?? defaultStateDir(), "spool"),
+    stateDir,
+    spoolDir: input.spool_dir ?? path.join(stateDir, "spool"),
     spoolMaxBytes: input.spool_max_bytes ?? DEFAULTS.spool_max_bytes,
     drainReportsPerSec: input.drain_reports_per_sec ?? DEFAULTS.drain_reports_per_sec,
     tls,
@@ -310,6 +319,7 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     slowMaxSecs: input.slow_max_secs ?? DEFAULTS.slow_max_secs,
     checks,
     logFormat: input.log_format ?? DEFAULTS.log_format,
+    advertiseAddress: input.advertise_address,
   });
 }
 

@@ -16,6 +16,8 @@ import { alertAcksRouter } from "./routes/alert-acks.ts";
 import { authRouter } from "./routes/auth.ts";
 import { certificatesRouter } from "./routes/certificates.ts";
 import { certsRouter } from "./routes/certs.ts";
+import { checksRouter } from "./routes/checks.ts";
+import { agentConfigRouter } from "./routes/agent-config.ts";
 import { docsRouter } from "./routes/docs.ts";
 import { fleetRouter } from "./routes/fleet.ts";
 import { healthRouter } from "./routes/health.ts";
@@ -60,7 +62,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
 export function httpRouters(deps: HttpDeps): Router[] {
   return [
     healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), fleetRouter(deps), reportRouter(deps), seedsRouter(deps), alertsRouter(deps), notificationsRouter(deps),
-    certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps),
+    certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps), checksRouter(deps), agentConfigRouter(deps),
     openApiRouter(), docsRouter(), installRouter(deps.version), probesRouter(deps), prometheusRouter(deps), liveRouter(),
   ];
 }

@@ -6,6 +6,7 @@ import { RULE_TYPES } from "../../alerts/conditions/registry.ts";
 import { alertRuleSchema, channelSchema, silenceWindowSchema } from "../../config/schema.ts";
 import { authComponents } from "./auth-schemas.ts";
 import { certComponents } from "./cert-schemas.ts";
+import { checkComponents } from "./check-schemas.ts";
 import { fleetComponents } from "./fleet-schemas.ts";
 
 /** A silence window as the API takes it: the config's fields plus a note. */
@@ -256,7 +257,7 @@ export type ActiveAlert = z.infer<typeof ActiveAlert>;
 export type AlertHistory = z.infer<typeof AlertHistory>;
 export type BacktestResult = z.infer<typeof BacktestResult>;
 
-for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents })) component(id, schema);
+for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents, ...checkComponents })) component(id, schema);
 
 /** The registry as OpenAPI 3.0 `components.schemas`. */
 export function componentSchemas(): Record<string, unknown> {
