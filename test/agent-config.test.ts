@@ -47,6 +47,7 @@ test("no file, no flags: the reference defaults, frozen", async (t) => {
     collectionIntervalSecs: 10,
     bufferMaxSize: 1000,
     reportIntervalSecs: 10,
+    stateDir: path.dirname(cfg.spoolDir),
     spoolDir: cfg.spoolDir,
     spoolMaxBytes: 256 * 2 ** 20,
     drainReportsPerSec: 10,
@@ -58,6 +59,7 @@ test("no file, no flags: the reference defaults, frozen", async (t) => {
     slowMaxSecs: 120,
     checks: [],
     logFormat: "auto",
+    advertiseAddress: undefined,
   });
   t.true(Object.isFrozen(cfg));
   t.true(path.isAbsolute(cfg.spoolDir) && cfg.spoolDir.endsWith(`${path.sep}spool`), cfg.spoolDir);

@@ -32,7 +32,7 @@ export function checksRouter(deps: Pick<HttpDeps, "agentConfig" | "now">): Route
    *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/CheckInput' } } } }
    *     responses:
    *       201: { description: Created., content: { application/json: { schema: { $ref: '#/components/schemas/ServerCheck' } } } }
-   *       400: { description: Invalid check (unknown type, bad field, reserved or malformed name, bad agent_pattern)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+   *       400: { description: Invalid check - unknown type or field; reserved or malformed name; bad agent_pattern., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
    *       409: { description: A check of this name exists., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
    *       413: { description: Body larger than 64 KiB., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
    *       429: { description: The server already holds 1000 checks., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
