@@ -10,6 +10,7 @@ import { buildAgentConfig } from "../agent/config.ts";
 import type { Collector } from "../agent/collectors/collector.ts";
 import { adminFetch, getJson, startTestServer, until, type TestServer } from "./helpers/server.ts";
 import { refusedPort } from "./helpers/test-pki.ts";
+import { FakeReceiver } from "./helpers/fake-receiver.ts";
 
 /*
  * Server-managed checks end to end: a real server (loopback gRPC, LMDB in a temp dir) and
@@ -121,6 +122,25 @@ test("server down at start: the cached server-managed set runs beside the local 
     await until("the log line", async () => fresh.find((l) => l.msg === "checks: running 1 local checks (server unreachable, no cached server-managed checks)"), 15_000);
   } finally {
     for (const agent of agents) await agent.stop();
+    await target.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a server without WatchAgentConfig (an oxmon-style receiver) answers UNIMPLEMENTED: the agent keeps its local checks and reports as before", async (t) => {
+  const receiver = await FakeReceiver.start({ stream: true });
+  const target = await listener();
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tsmon-remote-"));
+  const lines: LogLine[] = [];
+  const agent = await agentOn(receiver.address, { agent_id: "old-server", state_dir: dir, checks: [{ name: "local-check", type: "tcp", target: "127.0.0.1", port: target.port, interval_secs: 1 }] }, lines);
+  try {
+    await until("the log line", async () => lines.find((l) => l.msg === "checks: running 1 local checks (the server has no remote config: WatchAgentConfig is unimplemented)"), 15_000);
+    await receiver.waitFor(() => receiver.accepted.some((c) => c.batch.data_points.some((p) => p.metric_name === "check.up" && p.labels.check === "local-check")), 15_000, "the local check's samples");
+    t.is(agent.remoteConfig(), undefined);
+    t.false(existsSync(path.join(dir, "remote-config.json")));
+  } finally {
+    await agent.stop();
+    await receiver.stop();
     await target.close();
     rmSync(dir, { recursive: true, force: true });
   }

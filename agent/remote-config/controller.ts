@@ -108,7 +108,7 @@ export async function startRemoteConfig(config: AgentConfig, options: RemoteConf
       log.warn({ reason: message }, `config stream from the server lost; keeping ${describe(false)}, reconnecting`);
       return;
     }
-    const why = kind === "unimplemented" ? "the server has no remote config (WatchAgentConfig unimplemented)"
+    const why = kind === "unimplemented" ? "the server has no remote config: WatchAgentConfig is unimplemented"
       : kind === "refused" ? `the server refused the config request: ${message}` : "server unreachable";
     const cacheNote = remote || kind === "unimplemented" ? "" : ", no cached server-managed checks";
     log.info({ reason: message }, `checks: running ${describe(remote !== undefined)} (${why}${cacheNote})`);
