@@ -13,6 +13,9 @@ import { effectiveConfig, type ConfigSources } from "../server/agent-config/effe
 import { meshChecks, splitAddress } from "../server/agent-config/mesh.ts";
 import type { AgentAddress } from "../server/agent-config/store.ts";
 import { encodeConfigUpdate, peerHost } from "../server/grpc/agent-config-watch.ts";
+import { envOverrides } from "../server/config/env.ts";
+import { buildServerConfig } from "../server/config/load.ts";
+import { serverConfigSchema } from "../server/config/schema.ts";
 
 /* The pure parts of remote config: mesh and effective-config builders, input checks, the union of local and remote, the wire codec, the cache file. */
 
@@ -130,4 +133,11 @@ test("cache: written atomically (no temporary left), read back; an empty config 
   t.is(problems.length, 1);
   t.regex(problems[0]!, /ignoring .*remote-config.json: .*rewritten when the server sends the config/);
   t.is(readFileSync(cache.file, "utf8"), "{not json");
+});
+
+test("[reachability]: the mesh is off by default; the file or TSMON_REACHABILITY__MESH turns it on", (t) => {
+  t.like(buildServerConfig({}).reachability, { mesh: false, mesh_max_targets: 100, mesh_interval_secs: 30 });
+  t.deepEqual(envOverrides(serverConfigSchema, { TSMON_REACHABILITY__MESH: "true", TSMON_REACHABILITY__MESH_MAX_TARGETS: "5" }).values,
+    { reachability: { mesh: true, mesh_max_targets: 5 } });
+  t.throws(() => buildServerConfig({ reachability: { mesh: true, mesh_max_targets: 0 } } as never), { message: /reachability\.mesh_max_targets/ });
 });
