@@ -6,6 +6,7 @@ import path from "node:path";
 import { pino } from "pino";
 import { startAgent, type AgentHandle } from "../agent/agent.ts";
 import { buildAgentConfig } from "../agent/config.ts";
+import { validateCheckTables } from "../agent/checks/definitions.ts";
 import type { Collector } from "../agent/collectors/collector.ts";
 import { adminFetch, getJson, startTestServer, until, type TestServer } from "./helpers/server.ts";
 
@@ -24,7 +25,7 @@ async function listener(): Promise<{ port: number; close(): Promise<void> }> {
 }
 
 async function agentOn(server: TestServer, fields: Record<string, unknown>, collectors: Collector[] = []): Promise<AgentHandle> {
-  const config = buildAgentConfig(fields, { "server-url": `grpc://${server.grpc}`, interval: 0.2 });
+  const config = buildAgentConfig(fields, { "server-url": `grpc://${server.grpc}`, interval: 0.2 }, "test", validateCheckTables);
   return startAgent(config, { memoryQueue: true, collectors, systemInfo: null, logger: pino({ level: "silent" }), remoteConfigBackoff: FAST, flushTimeoutMs: 300 });
 }
 
@@ -83,14 +84,17 @@ function counter(name: string): Collector & { count: number } {
   return collector as unknown as Collector & { count: number };
 }
 
-test("settings: the server's collection interval and collector switches reach a running agent; removing them restores its own", async (t) => {
+test("settings: the server's collection interval and collector switches reach a running agent without restarting its checks; removing them restores its own", async (t) => {
   const server = await startTestServer();
   const dir = mkdtempSync(path.join(os.tmpdir(), "tsmon-settings-"));
   const cpu = counter("cpu"), memory = counter("memory");
+  const target = await listener();
   let agent: AgentHandle | undefined;
   try {
-    agent = await agentOn(server, { agent_id: "tuned-1", state_dir: dir }, [cpu, memory]);
+    const local = { name: "local-check", type: "tcp", target: "127.0.0.1", port: target.port, interval_secs: 1 };
+    agent = await agentOn(server, { agent_id: "tuned-1", state_dir: dir, checks: [local] }, [cpu, memory]);
     await until("both collectors running", async () => (cpu.count > 1 && memory.count > 1 ? true : undefined));
+    const since = (await until("the local check probed", async () => agent!.checks.state("local-check")?.up ? agent!.checks.state("local-check") : undefined)).sinceMs;
     const put = await adminFetch(`${server.http}/v1/agent-config/tuned-*`, {
       method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ collection_interval_secs: 0.3, collectors: { cpu: false } }),
     });
@@ -99,6 +103,7 @@ test("settings: the server's collection interval and collector switches reach a 
     const cpuThen = cpu.count, memoryThen = memory.count;
     await until("memory collected three more times", async () => (memory.count >= memoryThen + 3 ? true : undefined), 15_000);
     t.true(cpu.count <= cpuThen + 1, "cpu is off (one collection may have been under way)");
+    t.is(agent.checks.state("local-check")?.sinceMs, since, "the checks kept running: a settings change restarts none");
     t.is((await adminFetch(`${server.http}/v1/agent-config/tuned-*`, { method: "DELETE" })).status, 204);
     const cpuOff = cpu.count;
     await until("cpu collected again", async () => (cpu.count >= cpuOff + 2 ? true : undefined), 15_000);
@@ -106,6 +111,7 @@ test("settings: the server's collection interval and collector switches reach a 
   } finally {
     await agent?.stop();
     await server.stop();
+    await target.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

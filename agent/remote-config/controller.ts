@@ -41,6 +41,10 @@ export async function startRemoteConfig(config: AgentConfig, options: RemoteConf
   const { log } = options;
   const cache = new RemoteConfigCache(config.stateDir);
   let remote = cache.read((message) => log.warn(message));
+  /** The version last applied (the cache's at start): the same version again changes nothing. */
+  let appliedVersion = remote?.version;
+  /** The server-managed tables running: a config that changes only settings restarts no check. */
+  let runningTables: string | undefined;
   let fromServer = false;
   let lastFailure: WatchFailure | undefined;
   let running: RunningChecks | undefined;
@@ -50,9 +54,22 @@ export async function startRemoteConfig(config: AgentConfig, options: RemoteConf
   let applying = Promise.resolve();
   let stopped = false;
 
-  /** Starts the checks of `next` (replacing those running); loads the check types (and zod) only when there are checks. */
+  /** Applies a server-managed config (or none): its checks when they differ from those running, and its interval. */
   const run = async (next: RemoteConfig | undefined) => {
     const tables = next?.checks ?? [];
+    const tablesText = JSON.stringify(tables);
+    if (tablesText !== runningTables) await restartChecks(tables);
+    runningTables = tablesText;
+    const nextInterval = next?.collectionIntervalSecs ?? config.collectionIntervalSecs;
+    if (nextInterval !== interval && !stopped) {
+      interval = nextInterval;
+      log.info({ intervalSecs: interval }, "collection interval changed by the server's config");
+      options.onInterval(interval);
+    }
+  };
+
+  /** Starts local ∪ `tables` in place of the running checks; loads the check types (and zod) only when there are checks. */
+  const restartChecks = async (tables: unknown[]) => {
     if (tables.length || config.checks.length) {
       const [{ validateCheckTables }, { combineChecks }] = await Promise.all([import("../checks/definitions.ts"), import("./combine.ts")]);
       combined = combineChecks(config.checks, tables, validateCheckTables);
@@ -65,12 +82,6 @@ export async function startRemoteConfig(config: AgentConfig, options: RemoteConf
     }
     if (stopped) return;
     if (combined.checks.length) running = (await import("../checks/start.ts")).startChecks(combined.checks, log, { maxConcurrent: options.checkConcurrency });
-    const nextInterval = next?.collectionIntervalSecs ?? config.collectionIntervalSecs;
-    if (nextInterval !== interval) {
-      interval = nextInterval;
-      log.info({ intervalSecs: interval }, "collection interval changed by the server's config");
-      options.onInterval(interval);
-    }
   };
 
   const describe = (cached: boolean) => {
@@ -86,11 +97,12 @@ export async function startRemoteConfig(config: AgentConfig, options: RemoteConf
       const first = !fromServer;
       fromServer = true;
       lastFailure = undefined;
-      if (next.version === remote?.version) {
+      if (next.version === appliedVersion) {
         if (first) log.info(`checks: running ${describe(false)} (the server's config, version ${next.version}, as cached)`);
         return;
       }
       remote = isEmptyConfig(next) ? undefined : next;
+      appliedVersion = next.version;
       await run(remote);
       try {
         cache.write(next);
