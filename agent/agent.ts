@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { SystemInfo } from "../common/metrics.ts";
 import type { RunningChecks } from "./checks/start.ts";
+import type { RemoteConfig } from "./remote-config/cache.ts";
 import { collectBatch } from "./collect-batch.ts";
 import type { Collector } from "./collectors/collector.ts";
 import { createDefaultCollectors } from "./collectors/default-collectors.ts";
@@ -9,12 +10,13 @@ import { createAgentLogger, type Logger } from "./log.ts";
 import { MemoryQueue, type ReportQueue } from "./report-queue.ts";
 import { Reporter, type ReporterStats } from "./reporter.ts";
 import type { BackoffPolicy } from "./retry-policy.ts";
-import type { Sender } from "./sender.ts";
+import { grpcChannelOptions, type Sender } from "./sender.ts";
 import { Spool } from "./spool.ts";
 import { readSystemInfo } from "./system-info.ts";
 import { createSender } from "./transport.ts";
 import { ReportGatherer } from "./report-gatherer.ts";
 import { startHealthLog } from "./health-log.ts";
+import { startRemoteConfig } from "./remote-config/controller.ts";
 
 export interface AgentOptions {
   /** Replaces the platform's collectors (tests, scripts). */
@@ -37,6 +39,10 @@ export interface AgentOptions {
   backoff?: BackoffPolicy;
   /** Probes in flight at once over all checks (default: the config's check_concurrency). */
   checkConcurrency?: number;
+  /** Follow the server's config (WatchAgentConfig); default: with the gRPC transport and the built-in sender. */
+  remoteConfig?: boolean;
+  /** Reconnection waits of the config watch (default 1 s doubling to 30 s). */
+  remoteConfigBackoff?: { initialMs: number; maxMs: number };
 }
 
 export interface AgentStats extends ReporterStats {
@@ -49,8 +55,10 @@ export interface AgentStats extends ReporterStats {
 export interface AgentHandle {
   readonly config: AgentConfig;
   stats(): AgentStats;
-  /** The configured checks' latest state; undefined when none are configured. */
-  readonly checks: RunningChecks | undefined;
+  /** The running checks (local and server-managed) and their latest state. */
+  readonly checks: RunningChecks;
+  /** The server-managed config in force (from the server, or cached), if any. */
+  remoteConfig(): RemoteConfig | undefined;
   /** Stops collecting, tries once more to send the buffer (bounded), closes the channel. */
   stop(): Promise<void>;
 }
@@ -68,7 +76,7 @@ const FIRST_COLLECTION_MS = 1_000;
 export async function startAgent(config: AgentConfig, options: AgentOptions = {}): Promise<AgentHandle> {
   const log = options.logger ?? createAgentLogger();
   const now = options.now ?? Date.now;
-  const intervalMs = config.collectionIntervalSecs * 1000;
+  let intervalMs = config.collectionIntervalSecs * 1000;
   const collectors = options.collectors ?? await createDefaultCollectors({
     gpu: { notice: (message) => log.info(message) },
     dirSize: {
@@ -77,7 +85,8 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
     },
   });
   const systemInfo = options.systemInfo === null ? undefined : options.systemInfo ?? await readSystemInfo();
-  const sender = options.sender ?? createSender(config, { log, deadlineMs: options.sendDeadlineMs, maxReconnectBackoffMs: Math.min(30_000, intervalMs) });
+  const maxReconnectBackoffMs = Math.min(30_000, intervalMs);
+  const sender = options.sender ?? createSender(config, { log, deadlineMs: options.sendDeadlineMs, maxReconnectBackoffMs });
   const queue: ReportQueue = options.memoryQueue ? new MemoryQueue(config.bufferMaxSize) : Spool.open({
     dir: config.spoolDir, maxBytes: config.spoolMaxBytes, maxReports: config.bufferMaxSize, notice: (message) => log.warn(message),
   });
@@ -85,10 +94,21 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   const reporter = new Reporter({ sender, queue, log, backoff: options.backoff, drainPerSec: config.drainReportsPerSec });
   // report_interval_secs: the collections of that period go in one report.
   const gatherer = new ReportGatherer(Math.round(config.reportIntervalSecs / config.collectionIntervalSecs), (report) => reporter.enqueue(report));
-  // Loaded only with checks configured: the check types bring zod along.
-  const checks = config.checks.length
-    ? (await import("./checks/start.ts")).startChecks(config.checks, log, { maxConcurrent: options.checkConcurrency ?? config.checkConcurrency })
-    : undefined;
+  // Local [[checks]] and the server's (cached until it answers), its interval and collector switches.
+  const remote = await startRemoteConfig(config, {
+    log, checkConcurrency: options.checkConcurrency ?? config.checkConcurrency, backoff: options.remoteConfigBackoff,
+    watch: options.remoteConfig ?? (config.transport === "grpc" && !options.sender),
+    channelOptions: grpcChannelOptions(maxReconnectBackoffMs),
+    onInterval: (secs) => {
+      intervalMs = secs * 1000;
+      // The next tick comes one new interval from now, not at the old schedule's.
+      nextAt = performance.now() + intervalMs;
+      clearTimeout(timer);
+      scheduleNext();
+    },
+  });
+  intervalMs = remote.intervalSecs() * 1000;
+  const checks = remote.checks;
   const failing = new Map<string, string>();
   let collected = 0;
   let collecting = false;
@@ -98,7 +118,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   const collectOnce = async () => {
     collecting = true;
     try {
-      const batch = await collectBatch(collectors, {
+      const batch = await collectBatch(collectors.filter((c) => remote.collectorOn(c.name)), {
         agentId: config.agentId,
         timestampMs: now(),
         systemInfo,
@@ -116,7 +136,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
       // server keeps seeing one report per interval (its admission limits and
       // buffer_max_size's "2.8 hours at 10 s" both count reports), and each point keeps
       // the time its probe started, so waiting for the report costs no accuracy.
-      const checkPoints = checks?.drain() ?? [];
+      const checkPoints = checks.drain();
       let report = batch;
       if (report) report.points.push(...checkPoints);
       else if (checkPoints.length) report = { agentId: config.agentId, timestampMs: now(), points: checkPoints, ...(systemInfo ? { systemInfo } : {}) };
@@ -147,7 +167,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   const health = startHealthLog(() => reporter.stats(), log, options.healthIntervalMs ?? 600_000);
 
   log.info({ agentId: config.agentId, serverEndpoint: config.serverEndpoint, transport: config.transport, tls: config.tls,
-    intervalSecs: config.collectionIntervalSecs, reportIntervalSecs: config.reportIntervalSecs, bufferMaxSize: config.bufferMaxSize,
+    intervalSecs: intervalMs / 1000, reportIntervalSecs: config.reportIntervalSecs, bufferMaxSize: config.bufferMaxSize,
     spoolDir: options.memoryQueue ? undefined : config.spoolDir, spoolMaxBytes: config.spoolMaxBytes, streamId: queue.streamId,
     auth: config.authToken ? "token" : "none", collectors: collectors.map((c) => c.name), systemInfo }, "agent started");
 
@@ -155,13 +175,14 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   return {
     config,
     checks,
+    remoteConfig: () => remote.current(),
     stats: () => ({ ...reporter.stats(), collected, streamId: queue.streamId }),
     stop() {
       stopping ??= (async () => {
         stopped = true;
         clearTimeout(timer);
         health.stop();
-        await checks?.stop();
+        await remote.stop();
         gatherer.flush(); // the collections of an unfinished report period
         await reporter.flush(options.flushTimeoutMs ?? 3000);
         sender.close();

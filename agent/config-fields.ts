@@ -34,6 +34,7 @@ export const FIELDS: Record<keyof AgentConfigInput, Check> = {
   // Each table is validated by its check type's own schema (finishAgentConfig).
   checks: (value) => (Array.isArray(value) ? undefined : `${expected("array of tables", value)} (write each check as [[checks]])`),
   check_concurrency: number({ integer: true, min: 1, max: 1000 }),
+  advertise_address: text({ min: 1, max: 256, pattern: /^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]@]+)(:\d{1,5})?$/, problem: "expected host, host:port, or [ipv6]:port" }),
   log_format: (value) => (typeof value === "string" && (LOG_FORMATS as readonly string[]).includes(value) ? undefined : `expected one of ${LOG_FORMATS.join(", ")}`),
   update_public_key: text({ min: 1, valid: (s) => publicKeyProblem(s) === undefined, problem: "not an ed25519 public key: paste the PEM, or its base64 line (MCowBQYDK2VwAyEA…), from openssl pkey -in KEY -pubout" }),
   auto_update: (value) => (typeof value === "boolean" ? undefined : expected("boolean", value)),

@@ -31,6 +31,8 @@ export interface AgentConfig {
   readonly bufferMaxSize: number;
   /** Collections of this period go in one report (default: the collection interval). */
   readonly reportIntervalSecs: number;
+  /** The agent's own files: the spool (by default) and the cached server-managed config. */
+  readonly stateDir: string;
   /** Where reports wait until acknowledged. */
   readonly spoolDir: string;
   readonly spoolMaxBytes: number;
@@ -50,10 +52,10 @@ export interface AgentConfig {
   readonly checkConcurrency: number;
   /** `auto`: text lines on a terminal, JSON otherwise. */
   readonly logFormat: LogFormat;
-  /** The agent's own files (spool, update state and bundles). */
-  readonly stateDir: string;
   /** Self-update (agent/update/): off without a public key. */
   readonly update: UpdateSettings;
+  /** Where other agents reach this one (the server's agent mesh); undefined: the address the server sees. */
+  readonly advertiseAddress: string | undefined;
 }
 
 
@@ -83,6 +85,7 @@ export interface AgentConfigInput {
   update_check_hours?: number;
   update_url?: string;
   update_trial_secs?: number;
+  advertise_address?: string;
 }
 
 /** Validates `[[checks]]` tables (agent/checks/definitions.ts); loaded only when a file has checks. */
@@ -137,6 +140,7 @@ const FLAGS = {
   "slow-max-secs": { field: "slow_max_secs", type: "number", arg: "SECS", help: "slow_max_secs: seconds one walk runs, at most" },
   "check-concurrency": { field: "check_concurrency", type: "number", arg: "N", help: "check_concurrency: check probes in flight at once (an icmp round holds its slot for count × probe_interval_ms)" },
   "log-format": { field: "log_format", type: "string", arg: "FORMAT", help: "log_format: auto (text on a terminal, else JSON), json or text" },
+  "advertise-address": { field: "advertise_address", type: "string", arg: "HOST[:PORT]", help: "advertise_address: where other agents reach this one (agent mesh)" },
 } as const satisfies Record<string, { field: keyof AgentConfigInput; type: "string" | "number" | "boolean" | "list"; arg: string; help: string }>;
 
 const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
@@ -164,6 +168,7 @@ const DEFAULT_TEXT: Record<keyof AgentConfigInput, string> = {
   update_check_hours: String(UPDATE_DEFAULTS.update_check_hours),
   update_url: "the endpoint for http(s)://, else http(s)://HOST:8080",
   update_trial_secs: String(UPDATE_DEFAULTS.update_trial_secs),
+  advertise_address: "the address the server sees",
 };
 
 export const AGENT_USAGE = [
@@ -330,6 +335,7 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     collectionIntervalSecs,
     bufferMaxSize: input.buffer_max_size ?? DEFAULTS.buffer_max_size,
     reportIntervalSecs: Math.max(collectionIntervalSecs, input.report_interval_secs ?? collectionIntervalSecs),
+    stateDir,
     spoolDir: input.spool_dir ?? path.join(stateDir, "spool"),
     spoolMaxBytes: input.spool_max_bytes ?? DEFAULTS.spool_max_bytes,
     drainReportsPerSec: input.drain_reports_per_sec ?? DEFAULTS.drain_reports_per_sec,
@@ -342,8 +348,8 @@ function finishAgentConfig(input: AgentConfigInput, problems: string[], source: 
     checks,
     checkConcurrency: input.check_concurrency ?? DEFAULTS.check_concurrency,
     logFormat: input.log_format ?? DEFAULTS.log_format,
-    stateDir,
     update: updateSettings(input, { transport, httpBase, tls, target: parsedEndpoint!.target }),
+    advertiseAddress: input.advertise_address,
   });
 }
 

@@ -45,6 +45,12 @@ export interface Sender {
   close(): void;
 }
 
+/** The agent's channel options; the config watch uses the same, so grpc-js gives both one connection. */
+export function grpcChannelOptions(maxReconnectBackoffMs: number): Record<string, number> {
+  const maxBackoff = Math.max(100, maxReconnectBackoffMs);
+  return { "grpc.initial_reconnect_backoff_ms": Math.min(1000, maxBackoff), "grpc.max_reconnect_backoff_ms": maxBackoff };
+}
+
 /** The unary RPC of proto/metrics.proto, which every server has. */
 const REPORT_METRICS = "/oxmon.MetricService/ReportMetrics";
 
@@ -67,11 +73,7 @@ const STREAM_RETRY_MS = 3_600_000;
  */
 export function createGrpcSender(options: SenderOptions): Sender {
   const credentials = options.tls ? grpc.credentials.createSsl(options.caPem ?? null) : grpc.credentials.createInsecure();
-  const maxBackoff = Math.max(100, options.maxReconnectBackoffMs ?? 30_000);
-  const client = new grpc.Client(options.target, credentials, {
-    "grpc.initial_reconnect_backoff_ms": Math.min(1000, maxBackoff),
-    "grpc.max_reconnect_backoff_ms": maxBackoff,
-  });
+  const client = new grpc.Client(options.target, credentials, grpcChannelOptions(options.maxReconnectBackoffMs ?? 30_000));
   const deadlineMs = options.deadlineMs ?? 10_000;
   const headers = new grpc.Metadata();
   if (options.authToken) headers.set("authorization", `Bearer ${options.authToken}`);

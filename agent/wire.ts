@@ -141,7 +141,7 @@ export function decodeReportResponse(bytes: Uint8Array): ReportResponse {
  * of the layout, no copying of nested messages.
  */
 
-interface ProtoOut {
+export interface ProtoOut {
   string(field: number, value: string): void;
   /** int64 and uint64 from a JS number: fractions are cut off, as protobufjs does. */
   int64(field: number, value: number): void;
@@ -154,7 +154,7 @@ interface ProtoOut {
   message(field: number, body: () => void): void;
 }
 
-function encode(describe: (out: ProtoOut) => void): Buffer {
+export function encode(describe: (out: ProtoOut) => void): Buffer {
   const sizer = new Sizer();
   describe(sizer);
   const writer = new Writer(sizer.size, sizer.lengths);

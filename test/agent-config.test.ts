@@ -47,6 +47,7 @@ test("no file, no flags: the reference defaults, frozen", async (t) => {
     collectionIntervalSecs: 10,
     bufferMaxSize: 1000,
     reportIntervalSecs: 10,
+    stateDir: path.dirname(cfg.spoolDir),
     spoolDir: cfg.spoolDir,
     spoolMaxBytes: 256 * 2 ** 20,
     drainReportsPerSec: 10,
@@ -59,8 +60,8 @@ test("no file, no flags: the reference defaults, frozen", async (t) => {
     checks: [],
     checkConcurrency: 4,
     logFormat: "auto",
-    stateDir: path.dirname(cfg.spoolDir),
     update: { publicKey: undefined, auto: true, checkHours: 24, url: "http://127.0.0.1:9090", trialSecs: 120 },
+    advertiseAddress: undefined,
   });
   t.true(Object.isFrozen(cfg));
   t.true(Object.isFrozen(cfg.update));

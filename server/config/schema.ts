@@ -141,6 +141,14 @@ export const serverConfigSchema = z.strictObject({
     max_bundle_bytes: positiveInt.max(1024 ** 3).default(64 * 1024 * 1024),
   }).prefault({}),
 
+  /** The agent mesh: every agent probes every other (docs/checks.md, "Server-managed checks"). */
+  reachability: z.strictObject({
+    mesh: z.boolean().default(false),
+    /** Peers each agent probes at most, the first by agent id. */
+    mesh_max_targets: z.number().int().min(1).max(10_000).default(100),
+    mesh_interval_secs: z.number().int().min(1).max(86_400).default(30),
+  }).prefault({}),
+
   /** Receivers that get every stored point over Prometheus remote-write (docs/remote-write.md). */
   remote_write: z.array(remoteWriteSchema).default([]),
 }).superRefine((cfg, ctx) => {

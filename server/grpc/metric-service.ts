@@ -34,12 +34,21 @@ export const metricServiceDefinition: grpc.ServiceDefinition = {
     responseSerialize: identity,
     responseDeserialize: identity,
   },
+  WatchAgentConfig: {
+    path: "/oxmon.MetricService/WatchAgentConfig",
+    requestStream: false,
+    responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
 };
 
 const OK_REPLY = encodeReportResponse(true, "ok");
 const DUPLICATE_REPLY = encodeReportResponse(true, DUPLICATE_MESSAGE);
 
-export function metricServiceHandlers(intake: Intake, streams: ReportStreams, log: Logger): grpc.UntypedServiceImplementation {
+export function metricServiceHandlers(intake: Intake, streams: ReportStreams, watchAgentConfig: grpc.handleServerStreamingCall<Buffer, Buffer>, log: Logger): grpc.UntypedServiceImplementation {
   const reportMetrics: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
     const token = callToken(call.metadata);
     const refuse = (err: unknown) => {
@@ -56,7 +65,7 @@ export function metricServiceHandlers(intake: Intake, streams: ReportStreams, lo
     intake.submit({ type: "report-proto", bytes: ownBytes(call.request), auth: { token } }, sender, call.request.length)
       .then((stored) => callback(null, stored.duplicate ? DUPLICATE_REPLY : OK_REPLY), refuse);
   };
-  return { ReportMetrics: reportMetrics, ReportStream: streams.handler };
+  return { ReportMetrics: reportMetrics, ReportStream: streams.handler, WatchAgentConfig: watchAgentConfig };
 }
 
 export function callToken(metadata: grpc.Metadata): string | undefined {

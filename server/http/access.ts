@@ -112,6 +112,17 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   "GET /v1/certificates": "viewer",
   "GET /v1/certificates/:domain": "viewer",
   "GET /v1/certificates/:domain/chain": "viewer",
+
+  // Server-managed checks and agent settings (routes/checks.ts, routes/agent-config.ts).
+  "GET /v1/checks": "viewer",
+  "POST /v1/checks": "operator",
+  "GET /v1/checks/:id": "viewer",
+  "PUT /v1/checks/:id": "operator",
+  "DELETE /v1/checks/:id": "operator",
+  "GET /v1/agent-config": "viewer",
+  "PUT /v1/agent-config/:pattern": "operator",
+  "DELETE /v1/agent-config/:pattern": "operator",
+  "GET /v1/agents/:id/config": "viewer",
 };
 
 /** Every (method, path) the routers register, HEAD left out (it follows GET). */

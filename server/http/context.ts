@@ -10,6 +10,8 @@ import type { NotifierActor } from "../actors/notifier/notifier-actor.ts";
 import type { ChannelBook } from "../notify/channel-book.ts";
 import type { CertChecker } from "../certs/checker.ts";
 import type { ControlStore } from "../storage/control-store.ts";
+import type { AgentConfigStore } from "../agent-config/store.ts";
+import type { WatchHub } from "../agent-config/watch-hub.ts";
 import type { MetricStore } from "../storage/metric-store.ts";
 import type { PartitionSet } from "../storage/partitions.ts";
 
@@ -31,6 +33,8 @@ export interface HttpDeps {
   channels: ChannelBook;
   notifier: NotifierActor;
   certs: CertChecker;
+  /** Server-managed checks and agent settings, and the agents watching them (server/agent-config). */
+  agentConfig: { store: AgentConfigStore; hub: WatchHub };
   version: string;
   startedAt: number;
   now: () => number;

@@ -7,6 +7,7 @@ import type { ServerConfig } from "../config/load.ts";
 import { PortError, portProblem, type PortField } from "../config/ports.ts";
 import { grpcServerOptions, metricServiceDefinition, metricServiceHandlers } from "../grpc/metric-service.ts";
 import { ReportStreams } from "../grpc/report-stream.ts";
+import { watchAgentConfigHandler } from "../grpc/agent-config-watch.ts";
 import { createHttpApp } from "../http/app.ts";
 import type { HttpDeps } from "../http/context.ts";
 import type { LiveHub } from "../live/hub.ts";
@@ -31,7 +32,10 @@ export async function startTransports(config: ServerConfig, api: Omit<HttpDeps, 
   routeGrpcLogs(grpcLog);
   const grpcServer = new grpc.Server(grpcServerOptions);
   const reportStreams = new ReportStreams(api.intake, api.metrics, grpcLog);
-  grpcServer.addService(metricServiceDefinition, metricServiceHandlers(api.intake, reportStreams, grpcLog));
+  const watchAgentConfig = watchAgentConfigHandler({
+    hub: api.agentConfig.hub, store: api.agentConfig.store, control: api.control, requireAgentAuth: config.require_agent_auth, log: grpcLog, now: api.now,
+  });
+  grpcServer.addService(metricServiceDefinition, metricServiceHandlers(api.intake, reportStreams, watchAgentConfig, grpcLog));
   const credentials = tls
     ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false)
     : grpc.ServerCredentials.createInsecure();
@@ -62,6 +66,7 @@ export async function startTransports(config: ServerConfig, api: Omit<HttpDeps, 
       await Promise.all([
         new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
         reportStreams.close(),
+        api.agentConfig.hub.close(),
         new Promise<void>((resolve) => { httpServer.close(() => resolve()); httpServer.closeIdleConnections(); }),
       ]);
       clearTimeout(forced);

@@ -47,7 +47,7 @@ export class ControlStore {
   constructor(dataDir: string, onLastSeenError: (err: unknown) => void = (err) => console.error("tsmon: could not write agents' last_seen; retrying", err)) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     this.file = path.join(dataDir, "control.mdb");
-    this.env = open({ path: this.file, maxDbs: 32 });
+    this.env = open({ path: this.file, maxDbs: 64 });
     // Password and token hashes live here: readable by the server's user alone (LMDB creates 0664).
     for (const file of [this.file, `${this.file}-lock`]) if (existsSync(file)) chmodSync(file, 0o600);
     this.agents = this.env.openDB<AgentRecord, string>({ name: "agents" });

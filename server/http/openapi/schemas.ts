@@ -6,6 +6,7 @@ import { RULE_TYPES } from "../../alerts/conditions/registry.ts";
 import { alertRuleSchema, channelSchema, silenceWindowSchema } from "../../config/schema.ts";
 import { authComponents } from "./auth-schemas.ts";
 import { certComponents } from "./cert-schemas.ts";
+import { checkComponents } from "./check-schemas.ts";
 import { fleetComponents } from "./fleet-schemas.ts";
 import { reportComponents } from "./report-schemas.ts";
 import { releaseComponents } from "./release-schemas.ts";
@@ -264,7 +265,7 @@ export type ActiveAlert = z.infer<typeof ActiveAlert>;
 export type AlertHistory = z.infer<typeof AlertHistory>;
 export type BacktestResult = z.infer<typeof BacktestResult>;
 
-for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents, ...reportComponents, ...alertSilenceComponents, ...releaseComponents })) component(id, schema);
+for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents, ...reportComponents, ...alertSilenceComponents, ...releaseComponents, ...checkComponents })) component(id, schema);
 
 /** The registry as OpenAPI 3.0 `components.schemas`. */
 export function componentSchemas(): Record<string, unknown> {
