@@ -74,7 +74,7 @@ test("check input: validated by the agent's schemas, every problem named by fiel
     }
     return "";
   };
-  t.regex(problems({ name: "x", type: "gopher", target: "h" }), /^type: unknown check type; expected one of tcp, udp, http, https, dns/);
+  t.regex(problems({ name: "x", type: "gopher", target: "h" }), /^type: unknown check type; expected one of icmp, tcp, udp, http, https, dns/);
   t.is(problems({ name: "db", type: "tcp", target: "h", port: 70000, colour: 1 }), 'port: Too big: expected number to be <=65535; body: Unrecognized key: "colour"');
   t.is(problems({ name: "a b", type: "tcp", target: "h", port: 1 }), "name: use only letters, digits and . _ : - (the name is the check's id in URLs); name: must be printable ASCII without spaces");
   t.regex(problems({ name: "mesh:x", type: "tcp", target: "h", port: 1 }), /^name: names starting with "mesh:" are reserved/);
@@ -100,7 +100,7 @@ test("combine: local ∪ server-managed, the server's check winning a name; a se
   t.is(combined.remote, 2);
   t.is(combined.local, 1);
   t.is(combined.skipped.length, 1);
-  t.regex(combined.skipped[0]!, /^ping: type: unknown check type; expected one of tcp, udp, http, https, dns/);
+  t.regex(combined.skipped[0]!, /^ping: type: unknown check type; expected one of icmp, tcp, udp, http, https, dns/);
 });
 
 test("wire: the agent's request encoder and update decoder agree with protobufjs on proto/metrics.proto", (t) => {
