@@ -54,7 +54,7 @@ netnsTest("icmp: loss is the injected fraction within binomial bounds (4.5 σ)",
   await withChain({ delayMs: 1, loss }, async (chain) => {
     const result = await runInNetns<CheckResult>(chain.netns, chain.ns.agent, {
       check: { name: "p", type: "icmp", target: chain.target, count, probe_interval_ms: 10, timeout_ms: 8000, interval_secs: 10 },
-    });
+    }, { realtime: true });
     // Lost of 400 at p = 0.2: mean 80, σ = √(400 · 0.2 · 0.8) = 8; 4.5 σ = 36 → 44…116 → 11 %…29 %.
     const sigma = Math.sqrt(count * loss * (1 - loss));
     const [low, high] = [(count * loss - 4.5 * sigma) / count * 100, (count * loss + 4.5 * sigma) / count * 100];
@@ -66,33 +66,45 @@ netnsTest("icmp: loss is the injected fraction within binomial bounds (4.5 σ)",
 
 netnsTest("traceroute: router1, router2, then the target, in order, each probe with its round trip", async (t) => {
   await withChain({ delayMs: DELAY_MS, loss: 0 }, async (chain) => {
-    const hops = await runInNetns<TracerouteHop[]>(chain.netns, chain.ns.agent, { traceroute: chain.target });
+    const hops = await runInNetns<TracerouteHop[]>(chain.netns, chain.ns.agent, { traceroute: chain.target }, { realtime: true });
     t.deepEqual(hops.map((h) => [h.ttl, h.address]), [[1, chain.hops[0]], [2, chain.hops[1]], [3, chain.hops[2]]]);
     t.true(hops.every((h) => h.rttsMs.length === 3 && h.rttsMs.every((r) => r !== null)), JSON.stringify(hops));
     t.true(hops[1]!.rttsMs.every((r) => r! >= 2 * DELAY_MS), "router2 is behind the delayed link");
     // Cut off behind router2: it answers "unreachable", and the trace ends there.
     await chain.netns.exec(chain.ns.router2, "ip", "link", "set", chain.router2ToTarget, "down");
-    const cut = await runInNetns<TracerouteHop[]>(chain.netns, chain.ns.agent, { traceroute: chain.target });
-    t.deepEqual(cut.map((h) => h.address), [chain.hops[0], chain.hops[1]]);
+    const cut = await runInNetns<TracerouteHop[]>(chain.netns, chain.ns.agent, { traceroute: chain.target }, { realtime: true });
+    t.true(endsAtRouter2(cut, chain), JSON.stringify(cut));
   });
 });
 
 netnsTest("tcp: a refused port and a blackholed address are down for distinct reasons", async (t) => {
   await withChain(undefined, async (chain) => {
     await chain.netns.exec(chain.ns.router1, "ip", "route", "add", "blackhole", "10.91.9.9/32");
-    const refused = await runInNetns<CheckResult>(chain.netns, chain.ns.agent, { check: { name: "c", type: "tcp", target: chain.target, port: 5432, timeout_ms: 2000 } });
+    const refused = await runInNetns<CheckResult>(chain.netns, chain.ns.agent, { check: { name: "c", type: "tcp", target: chain.target, port: 5432, timeout_ms: 2000 } }, { realtime: true });
     t.like(refused, { up: false, reason: { code: "refused" } });
-    const blackholed = await runInNetns<CheckResult>(chain.netns, chain.ns.agent, { check: { name: "c", type: "tcp", target: "10.91.9.9", port: 5432, timeout_ms: 1000 } });
+    const blackholed = await runInNetns<CheckResult>(chain.netns, chain.ns.agent, { check: { name: "c", type: "tcp", target: "10.91.9.9", port: 5432, timeout_ms: 1000 } }, { realtime: true });
     t.like(blackholed, { up: false, reason: { code: "timeout" } });
     t.regex(blackholed.reason!.message, /10\.91\.9\.9:5432.*1000 ms/);
   });
 });
 
+/**
+ * A path cut behind router2: router1 first, router2 the last to answer, nothing after it.
+ * Router2 may leave a hop as `*`: with no route to the target it answers "unreachable", and
+ * the kernel rate-limits those (route.error_cost/error_burst: a burst of 5, then 1 a second).
+ */
+function endsAtRouter2(hops: readonly TracerouteHop[], chain: Chain): boolean {
+  const answered = hops.filter((h) => h.address !== undefined).map((h) => h.address);
+  return hops.length <= 3 && answered[0] === chain.hops[0] && answered.at(-1) === chain.hops[1] && answered.every((a) => a === chain.hops[0] || a === chain.hops[1]);
+}
+
 interface LogLine { msg: string; hops?: TracerouteHop[] }
 
 /** The real agent (agent/main.ts) in a namespace; its JSON log lines as they come. */
 function spawnAgent(chain: Chain, configFile: string): { child: ChildProcess; lines: () => LogLine[] } {
-  const child = chain.netns.spawn(chain.ns.agent, process.execPath, ["--import", "tsx", path.join(root, "agent/main.ts"), configFile, "--log-format", "json"], { cwd: root });
+  // At real-time priority, as the probes of runInNetns: on a loaded host a stalled event loop
+  // would run a probe's timeout before reading the answer that came in time.
+  const child = chain.netns.spawn(chain.ns.agent, "chrt", ["-f", "40", process.execPath, "--import", "tsx", path.join(root, "agent/main.ts"), configFile, "--log-format", "json"], { cwd: root });
   let out = "";
   child.stdout!.on("data", (c) => (out += c));
   child.stderr!.on("data", (c) => (out += c));
@@ -100,7 +112,7 @@ function spawnAgent(chain: Chain, configFile: string): { child: ChildProcess; li
 }
 
 async function waitForLog(agent: ReturnType<typeof spawnAgent>, pattern: RegExp, count: number, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (agent.lines().filter((l) => pattern.test(l.msg)).length < count) {
     if (Date.now() > deadline || agent.child.exitCode !== null) throw new Error(`waited for ${what}; the agent's log:\n${agent.lines().map((l) => l.msg).join("\n")}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -135,7 +147,7 @@ probe_interval_ms = 100
       await cut("down");
       await waitForLog(agent, /^traceroute for check target/, 1, "the traceroute");
       const trace = agent.lines().find((l) => /^traceroute for check target/.test(l.msg))!;
-      t.deepEqual(trace.hops!.map((h) => h.address), [chain.hops[0], chain.hops[1]], "the path ends at router2, which lost the target");
+      t.true(endsAtRouter2(trace.hops!, chain), `the path ends at router2, which lost the target: ${JSON.stringify(trace.hops)}`);
       t.regex(trace.msg, /last answer from 10\.91\.2\.2/);
       // Three more rounds down: no more traces.
       await new Promise((r) => setTimeout(r, 3000));
