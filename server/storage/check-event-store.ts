@@ -99,6 +99,22 @@ export class CheckEventStore {
     return undefined;
   }
 
+  /** Why the check was last down from an agent: its newest down event's code and message (a first result that was down counts). */
+  lastDownReason(check: string, agentId: string): string | undefined {
+    for (const { value } of this.events.getRange({ start: [check, agentId, Number.MAX_SAFE_INTEGER], end: [check, agentId, 0], reverse: true, limit: 16 })) {
+      if (value.up) return undefined;
+      if (value.reason_code) return `${value.reason_code}: ${value.reason_message ?? ""}`.replace(/: $/, "");
+    }
+    return undefined;
+  }
+
+  /** What an agent's events tell of it failing a check: its reason and where its newest traceroute ended. */
+  facts(check: string, agentId: string): { reason?: string | undefined; lastHop?: string | undefined } {
+    const trace = this.lastTraceroute(check, agentId);
+    const hop = trace && [...trace.hops].reverse().find((h) => h.address !== undefined);
+    return { reason: this.lastDownReason(check, agentId), lastHop: hop ? `${hop.address} (ttl ${hop.ttl})` : undefined };
+  }
+
   /**
    * Deletes what is older than `beforeMs` (retention_days, as the metric partitions). Keys
    * lead with the check, not the time, so every key is looked at: events are news, not
