@@ -1,6 +1,6 @@
 import test from "ava";
 import { ProtoClient, type ProtoBatch, type ProtoCheckEvent } from "./helpers/proto-client.ts";
-import { getJson, startTestServer, until } from "./helpers/server.ts";
+import { adminFetch, getJson, startTestServer, until } from "./helpers/server.ts";
 
 /*
  * k of n over a real server: three agents (gRPC clients built from the proto alone) report
@@ -71,6 +71,23 @@ test("one agent failing raises nothing with k = 2; two raise one alert naming bo
     t.deepEqual((await getJson(`${server.http}/v1/alerts/active`)).body, []);
   } finally {
     client.close();
+    await server.stop();
+  }
+});
+
+test("a reachability rule through the API: created with its defaults; one without a check is a 400 naming it", async (t) => {
+  const server = await startTestServer();
+  try {
+    const post = (body: unknown) => adminFetch(`${server.http}/v1/alerts/rules`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+    });
+    const created = await post({ name: "edge-down", type: "reachability", check: "mesh:edge-1", min_failing_agents: 3 });
+    t.is(created.status, 201);
+    t.like(await created.json(), { type: "reachability", check: "mesh:edge-1", min_failing_agents: 3, duration_secs: 0, metric: "check.up" });
+    const missing = await post({ name: "no-check", type: "reachability" });
+    t.is(missing.status, 400);
+    t.regex(((await missing.json()) as { error: string }).error, /check/);
+  } finally {
     await server.stop();
   }
 });
