@@ -8,6 +8,10 @@ import { decodeColumnarReport } from "../server/ingest/columnar.ts";
 import { decodeBatchJson, decodeBatchProto } from "../server/ingest/decode.ts";
 import { validateCheckEvents } from "../server/ingest/check-event-validate.ts";
 import { ReportGatherer } from "../agent/report-gatherer.ts";
+import { Spool } from "../agent/spool.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 /*
  * check_events (field 20) in both report messages: what the agent's hand-written encoder
@@ -102,4 +106,24 @@ test("the report gatherer carries events and starts a new report before 1,000 of
   gatherer.flush();
   t.deepEqual(reports.map((r) => r.checkEvents?.length), [600, 601]);
   t.is(many.length, 600, "the collection's own list is not changed");
+});
+
+test("the disk spool keeps a report's events across a restart; a record from before events existed reads as none", (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tsmon-spool-events-"));
+  try {
+    const spool = Spool.open({ dir, maxBytes: 2 ** 20 });
+    const { sequence: withEvents } = spool.append(batch);
+    const { checkEvents: _, ...older } = batch;
+    spool.append(older);
+    spool.close();
+    const again = Spool.open({ dir, maxBytes: 2 ** 20 });
+    const first = again.peek()!;
+    t.is(first.sequence, withEvents);
+    t.deepEqual(first.batch.checkEvents, EVENTS);
+    again.remove(first.sequence);
+    t.is(again.peek()!.batch.checkEvents, undefined);
+    again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
