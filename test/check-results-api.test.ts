@@ -10,6 +10,7 @@ import { validateCheckTables } from "../agent/checks/definitions.ts";
 import { buildAgentConfig } from "../agent/config.ts";
 import { createHttpSender } from "../agent/http-sender.ts";
 import { ProtoClient, type ProtoBatch } from "./helpers/proto-client.ts";
+import { LiveClient } from "./helpers/ws-client.ts";
 import { adminHeaders, getJson, startTestServer, until } from "./helpers/server.ts";
 
 /*
@@ -101,6 +102,30 @@ test("a traceroute sent over gRPC by a client built from the proto shows in /v1/
     t.is((await getJson(`${server.http}/v1/traceroutes?check=gw&limit=1`)).body.traceroutes[0].hops[2].address, "10.2.2.2");
     t.is((await getJson(`${server.http}/v1/traceroutes?agent=someone-else`)).body.traceroutes.length, 0);
   } finally {
+    client.close();
+    await server.stop();
+  }
+});
+
+test("a report of events alone (no point) is stored and acknowledged, also while a live client watches", async (t) => {
+  const server = await startTestServer();
+  const client = new ProtoClient(server.grpc);
+  const live = await LiveClient.connect(server.http.replace("http", "ws") + "/v1/live");
+  try {
+    live.send({ type: "subscribe", agents: ["*"], metrics: [] });
+    await live.next((m) => m.type === "subscribed");
+    const ts = Date.now();
+    const res = await client.report({
+      agent_id: "events-only", timestamp_ms: ts, data_points: [],
+      check_events: [{ check: "lone", type: "icmp", target: "10.3.3.3", timestamp_ms: ts, kind: "CHECK_EVENT_DOWN", up: false, reason_code: "timeout" }],
+    });
+    t.like(res, { success: true });
+    const { body } = await getJson(`${server.http}/v1/checks/lone/results`);
+    t.deepEqual(body.agents.map((a: any) => [a.agent_id, a.series.length, a.events.map((e: any) => e.reason_code)]), [["events-only", 0, ["timeout"]]]);
+    const empty = await client.report({ agent_id: "events-only", timestamp_ms: ts, data_points: [] }).then(() => undefined, (e) => e);
+    t.is(empty?.code, status.INVALID_ARGUMENT, "no point and no event is still refused");
+  } finally {
+    live.close();
     client.close();
     await server.stop();
   }

@@ -92,17 +92,19 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted:
     // Should the write fail, the agent retries the report and the window takes it again:
     // rules skip samples they have seen, and a latest value only moves forward.
     if (hasPoints) accepted({ agentId, samples, prevLastSeen });
+    // Not accepted, so never announced to the live feed: its acknowledgement must not wait for that.
+    const quiet = hasPoints ? {} : { unannounced: true as const };
     const [fresh] = await Promise.all([written, forwarded, events]);
     if (!fresh) {
       // A resend (its acknowledgement was lost): acknowledged again, counted nowhere again.
-      return { type: "stored", agentId, points: 0, duplicate: true };
+      return { type: "stored", agentId, points: 0, duplicate: true, ...quiet };
     }
     // Only after the points are durable: a failed write must neither move last_seen (the
     // agent would look alive) nor count the agent's dropped batches once per retry.
     const news: RegistryNews = { seenMs: lastTimestamp(report), systemInfo: report.systemInfo, droppedBatches: report.droppedBatches };
-    if (!mustRecordNow(prev, news)) return { type: "stored", agentId, points: samples.values.length, lastSeenMs: news.seenMs };
+    if (!mustRecordNow(prev, news)) return { type: "stored", agentId, points: samples.values.length, lastSeenMs: news.seenMs, ...quiet };
     await deps.control.touchAgent(agentId, news.seenMs, news.systemInfo, news.droppedBatches);
-    return { type: "stored", agentId, points: samples.values.length };
+    return { type: "stored", agentId, points: samples.values.length, ...quiet };
   } catch (err) {
     return { type: "refused", error: toErrorData(err) };
   }
