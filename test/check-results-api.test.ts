@@ -9,6 +9,7 @@ import { startAgent } from "../agent/agent.ts";
 import { validateCheckTables } from "../agent/checks/definitions.ts";
 import { buildAgentConfig } from "../agent/config.ts";
 import { createHttpSender } from "../agent/http-sender.ts";
+import { createSender } from "../agent/transport.ts";
 import { ProtoClient, type ProtoBatch } from "./helpers/proto-client.ts";
 import { LiveClient } from "./helpers/ws-client.ts";
 import { adminHeaders, getJson, startTestServer, until } from "./helpers/server.ts";
@@ -124,6 +125,19 @@ test("a report of events alone (no point) is stored and acknowledged, also while
     t.deepEqual(body.agents.map((a: any) => [a.agent_id, a.series.length, a.events.map((e: any) => e.reason_code)]), [["events-only", 0, ["timeout"]]]);
     const empty = await client.report({ agent_id: "events-only", timestamp_ms: ts, data_points: [] }).then(() => undefined, (e) => e);
     t.is(empty?.code, status.INVALID_ARGUMENT, "no point and no event is still refused");
+    // The agent's own stream: such a report is shape 0, which needs no declaration.
+    const sender = createSender(buildAgentConfig({ agent_id: "events-only" }, { "server-url": server.grpc }), { log: silent, maxReconnectBackoffMs: 1_000 });
+    try {
+      const lone = (n: number) => ({ check: "lone", type: "icmp", target: "10.3.3.3", timestampMs: ts + n, kind: "up" as const, up: true });
+      for (const n of [1, 2]) {
+        const outcome = await sender.send({ agentId: "events-only", timestampMs: ts + n, points: [], checkEvents: [lone(n)], streamId: "s", sequence: n }, 0);
+        t.is(outcome.code, status.OK, outcome.message);
+      }
+    } finally {
+      sender.close();
+    }
+    const kinds = (await getJson(`${server.http}/v1/checks/lone/results`)).body.agents[0].events.map((e: any) => e.kind);
+    t.deepEqual(kinds, ["down", "up", "up"]);
   } finally {
     live.close();
     client.close();
