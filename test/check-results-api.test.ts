@@ -178,6 +178,7 @@ test("the matrix: the latest value per (source agent, check), mesh checks naming
         up(source, `mesh:${peer}`, `10.0.0.${peer.slice(1)}`, 10 * Number(source.slice(1)) + i, ts, "check.rtt_ms"),
       ]);
       points.push(up(source, "web", "http://web/", source === "m3" ? 0 : 1, ts));
+      if (source === "m3") points.push({ ...up(source, "mesh-tcp:m1", "10.0.0.1:9100", 1, ts), labels: { check: "mesh-tcp:m1", type: "tcp", target: "10.0.0.1:9100" } });
       t.like(await client.report({ agent_id: source, timestamp_ms: ts, data_points: points }), { success: true });
     }
     const rtt = await until("a full matrix", async () => {
@@ -192,7 +193,7 @@ test("the matrix: the latest value per (source agent, check), mesh checks naming
     ]);
     t.is(rtt.cells[0].timestamp_ms, ts);
     const upMatrix = (await getJson(`${server.http}/v1/reachability/matrix?metric=check.up&agents=m3`)).body;
-    t.deepEqual(upMatrix.cells.map((c: any) => [c.check, c.value, c.target_agent]), [["mesh:m1", 1, "m1"], ["mesh:m2", 1, "m2"], ["web", 0, undefined]]);
+    t.deepEqual(upMatrix.cells.map((c: any) => [c.check, c.value, c.target_agent]), [["mesh-tcp:m1", 1, "m1"], ["mesh:m1", 1, "m1"], ["mesh:m2", 1, "m2"], ["web", 0, undefined]]);
   } finally {
     client.close();
     await server.stop();

@@ -60,7 +60,7 @@ export const ReachabilityMatrix = z.object({
     check: z.string(),
     type: z.string(),
     target: z.string().describe("the check's `target` label"),
-    target_agent: z.string().optional().describe("for a mesh check (named mesh:<agent_id>): the agent probed"),
+    target_agent: z.string().optional().describe("for a mesh check (named mesh:<agent_id> or mesh-tcp:<agent_id>): the agent probed"),
     value: z.number(),
     timestamp_ms: z.number().int().describe("when the value was measured"),
   })).describe("the latest value per (source agent, check), by source agent then check"),

@@ -8,8 +8,8 @@ import { listParam, queryParam } from "../params.ts";
 /** The metrics a matrix cell can show. */
 const MATRIX_METRICS = ["check.rtt_ms", "check.loss_percent", "check.up"] as const;
 type MatrixMetric = (typeof MATRIX_METRICS)[number];
-/** The agent-mesh checks' names: `mesh:<agent_id>` probes that agent. */
-const MESH_PREFIX = "mesh:";
+/** The agent-mesh checks' names (server/agent-config/mesh.ts): `mesh:<agent_id>` (icmp) and `mesh-tcp:<agent_id>` probe that agent. */
+const MESH_PREFIXES = ["mesh:", "mesh-tcp:"];
 
 /** Every (source agent, check) pair's latest value of one check metric. */
 export function reachabilityRouter(deps: Pick<HttpDeps, "control" | "window">): Router {
@@ -20,7 +20,7 @@ export function reachabilityRouter(deps: Pick<HttpDeps, "control" | "window">): 
    * /v1/reachability/matrix:
    *   get:
    *     summary: The latest value of one check metric for every (source agent, target) pair.
-   *     description: "One cell per agent and check it runs: the check's `target` label, its name, and for a mesh check (named `mesh:<agent_id>`) the agent it probes as `target_agent`. Values are the agent-window's latest (what /v1/agents/{id}/latest shows), so the matrix costs one in-memory lookup per agent."
+   *     description: "One cell per agent and check it runs: the check's `target` label, its name, and for a mesh check (named `mesh:<agent_id>` or `mesh-tcp:<agent_id>`) the agent it probes as `target_agent`. Values are the agent-window's latest (what /v1/agents/{id}/latest shows), so the matrix costs one in-memory lookup per agent."
    *     tags: [checks]
    *     parameters:
    *       - { name: metric, in: query, required: false, description: "check.rtt_ms (default), check.loss_percent or check.up", schema: { type: string, enum: [check.rtt_ms, check.loss_percent, check.up] } }
@@ -42,7 +42,8 @@ export function reachabilityRouter(deps: Pick<HttpDeps, "control" | "window">): 
       cells: latest.flatMap(({ agentId, values }) => values.flatMap((v) => {
         const check = v.labels.check;
         if (check === undefined) return [];
-        const targetAgent = check.startsWith(MESH_PREFIX) ? check.slice(MESH_PREFIX.length) : undefined;
+        const prefix = MESH_PREFIXES.find((p) => check.startsWith(p));
+        const targetAgent = prefix ? check.slice(prefix.length) : undefined;
         return [{
           source_agent: agentId, check, type: v.labels.type ?? "", target: v.labels.target ?? "",
           ...(targetAgent ? { target_agent: targetAgent } : {}), value: v.value, timestamp_ms: v.timestamp,
