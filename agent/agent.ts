@@ -137,9 +137,11 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
       // buffer_max_size's "2.8 hours at 10 s" both count reports), and each point keeps
       // the time its probe started, so waiting for the report costs no accuracy.
       const checkPoints = checks.drain();
+      const checkEvents = checks.drainEvents();
       let report = batch;
       if (report) report.points.push(...checkPoints);
-      else if (checkPoints.length) report = { agentId: config.agentId, timestampMs: now(), points: checkPoints, ...(systemInfo ? { systemInfo } : {}) };
+      else if (checkPoints.length || checkEvents.length) report = { agentId: config.agentId, timestampMs: now(), points: checkPoints, ...(systemInfo ? { systemInfo } : {}) };
+      if (report && checkEvents.length) report.checkEvents = checkEvents;
       if (report && !stopped) {
         collected++;
         gatherer.add(report);

@@ -1,6 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import http from "node:http";
 import https from "node:https";
+import type { CheckEvent } from "../common/check-events.ts";
 import type { MetricBatch } from "../common/metrics.ts";
 import type { Sender, SendOptions, SendOutcome } from "./sender.ts";
 
@@ -101,6 +102,7 @@ function toJson(batch: MetricBatch, droppedBatches: number): Record<string, unkn
     json.stream_id = batch.streamId;
     json.sequence = batch.sequence ?? 0;
   }
+  if (batch.checkEvents?.length) json.check_events = batch.checkEvents.map(checkEventJson);
   const info = batch.systemInfo;
   if (info) {
     json.system_info = {
@@ -110,6 +112,16 @@ function toJson(batch: MetricBatch, droppedBatches: number): Record<string, unkn
     };
   }
   return json;
+}
+
+/** A CheckEventProto in the JSON report's field names; a probe with no answer is null. */
+function checkEventJson(e: CheckEvent): Record<string, unknown> {
+  return {
+    check: e.check, type: e.type, target: e.target, timestamp_ms: e.timestampMs, kind: e.kind, up: e.up,
+    ...(e.reasonCode !== undefined && { reason_code: e.reasonCode }), ...(e.reasonMessage !== undefined && { reason_message: e.reasonMessage }),
+    ...(e.detail !== undefined && { detail: e.detail }),
+    ...(e.hops && { hops: e.hops.map((h) => ({ ttl: h.ttl, ...(h.address !== undefined && { address: h.address }), rtt_ms: h.rttsMs })) }),
+  };
 }
 
 function messageOf(code: number, text: string): string {

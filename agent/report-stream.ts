@@ -57,7 +57,8 @@ export class ReportStreamClient {
     const call = this.call ?? this.open(options.waitForReady ?? false);
     const refs: SeriesRef[] = batch.points.map((p) => [p.metric, p.labels]);
     const key = toSeriesText(refs);
-    let shape = this.shapes.get(key);
+    // A report without points (check events alone) is shape 0, which names no series undeclared.
+    let shape = refs.length === 0 ? 0 : this.shapes.get(key);
     let declare: SeriesRef[] | undefined;
     if (shape === undefined) {
       shape = this.shapeNumber();

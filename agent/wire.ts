@@ -1,3 +1,4 @@
+import { CHECK_EVENT_KIND_NUMBER, NO_ANSWER_RTT, type CheckEvent } from "../common/check-events.ts";
 import type { MetricBatch, MetricPoint, SystemInfo } from "../common/metrics.ts";
 import { FIXED64, LENGTH_DELIMITED, ProtoReader, VARINT } from "../common/proto-reader.ts";
 import type { SeriesRef } from "../common/series-text.ts";
@@ -23,11 +24,32 @@ export function encodeMetricBatch(batch: MetricBatch, droppedBatches = batch.dro
   });
 }
 
-/** stream_id and sequence (18, 19), the same numbers in both report messages. */
+/** stream_id and sequence (18, 19), then check_events (20): the same numbers in both report messages. */
 function writeReportKey(out: ProtoOut, batch: MetricBatch): void {
-  if (!batch.streamId) return;
-  out.string(18, batch.streamId);
-  out.uint64(19, batch.sequence ?? 0);
+  if (batch.streamId) {
+    out.string(18, batch.streamId);
+    out.uint64(19, batch.sequence ?? 0);
+  }
+  for (const e of batch.checkEvents ?? []) out.message(20, () => writeCheckEvent(out, e));
+}
+
+function writeCheckEvent(out: ProtoOut, e: CheckEvent): void {
+  out.string(1, e.check);
+  out.string(2, e.type);
+  out.string(3, e.target);
+  out.int64(4, e.timestampMs);
+  out.uint64(5, CHECK_EVENT_KIND_NUMBER[e.kind]);
+  out.uint64(6, e.up ? 1 : 0);
+  out.string(7, e.reasonCode ?? "");
+  out.string(8, e.reasonMessage ?? "");
+  out.string(9, e.detail ?? "");
+  for (const hop of e.hops ?? []) {
+    out.message(10, () => {
+      out.uint64(1, hop.ttl);
+      out.string(2, hop.address ?? "");
+      out.packedDouble(3, hop.rttsMs.map((rtt) => rtt ?? NO_ANSWER_RTT));
+    });
+  }
 }
 
 function writePoint(out: ProtoOut, p: MetricPoint, agentId: string): void {

@@ -1,3 +1,5 @@
+import type { CheckEvent } from "./check-events.ts";
+
 /** Label set of one series, e.g. `{ mount: "/data" }`. */
 export type Labels = Readonly<Record<string, string>>;
 
@@ -35,6 +37,8 @@ export interface MetricBatch {
   streamId?: string;
   /** The report's number in its stream. */
   sequence?: number;
+  /** What the agent's checks saw happen (proto field check_events); absent: none. */
+  checkEvents?: CheckEvent[];
 }
 
 /** Canonical identity of a series within one agent: `metric{k="v",...}` with sorted keys. */

@@ -95,6 +95,7 @@ test("every field sits under its proto field number", (t) => {
     dropped_batches: 9,
     stream_id: "Zk3-q_9",
     sequence: 2 ** 40 + 7,
+    check_events: [],
   });
   const back = decodeBatchProto(encodeMetricBatch(batch), 0);
   t.deepEqual([back.streamId, back.sequence], ["Zk3-q_9", 2 ** 40 + 7], "the server reads the exactly-once key");
@@ -176,7 +177,7 @@ test("columnar fields sit under their proto field numbers; a report without a de
   };
   const raw = (bytes: Uint8Array) => ColumnarType.toObject(ColumnarType.decode(bytes), { longs: Number, defaults: true, arrays: true, objects: true });
   t.deepEqual(raw(encodeColumnarReport(batch, 2, 3, batch.points.map((p) => [p.metric, p.labels]))), {
-    agent_id: "web-01", shape: 3, timestamp_ms: 1_767_225_600_000, timestamp_offsets: [0, -10_000], values: [12.5, -0.25], dropped_batches: 2, stream_id: "s1", sequence: 12,
+    agent_id: "web-01", shape: 3, timestamp_ms: 1_767_225_600_000, timestamp_offsets: [0, -10_000], values: [12.5, -0.25], dropped_batches: 2, stream_id: "s1", sequence: 12, check_events: [],
     series: [{ metric_name: "disk.used", labels: { mount: "/data" } }, { metric_name: "cpu.usage", labels: {} }], system_info: null,
   });
   const same = { ...batch, points: batch.points.map((p) => ({ ...p, timestampMs: batch.timestampMs })) };

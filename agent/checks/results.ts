@@ -1,3 +1,4 @@
+import type { CheckEvent } from "../../common/check-events.ts";
 import type { MetricPoint } from "../../common/metrics.ts";
 import type { Logger } from "../log.ts";
 import { CHECK_FIGURES, type CheckResult, type DownReason } from "./check.ts";
@@ -27,12 +28,35 @@ export interface CheckState {
 }
 
 /**
- * Keeps each check's newest samples until the next report takes them, and its state.
+ * Events waiting for a report at most. Each report takes them all (the server accepts up to
+ * 1,000 per report), so only an agent whose collection stalls for long fills this; past it
+ * the oldest go first and are counted in the log.
+ */
+export const MAX_PENDING_EVENTS = 500;
+
+/** The event of one probe's result, when it is news: the first result, or a change. */
+export function resultEvent(def: CheckDefinition, result: CheckResult, atMs: number, before: CheckState | undefined): CheckEvent | undefined {
+  const kind = before === undefined ? "first" : before.up === result.up ? undefined : result.up ? "up" : "down";
+  if (!kind) return undefined;
+  const event: CheckEvent = { check: def.name, type: def.type, target: def.label, timestampMs: atMs, kind, up: result.up };
+  if (!result.up && result.reason) {
+    event.reasonCode = result.reason.code;
+    event.reasonMessage = result.reason.message;
+  }
+  if (result.detail) event.detail = result.detail;
+  return event;
+}
+
+/**
+ * Keeps each check's newest samples until the next report takes them, its state, and the
+ * events (first result, down with its reason, up again, traced paths) the report carries.
  * Logs a check going down (with its reason) and coming back, not every probe.
  */
 export class CheckResults {
   private readonly pending = new Map<string, MetricPoint[]>();
   private readonly states = new Map<string, CheckState>();
+  private events: CheckEvent[] = [];
+  private droppedEvents = 0;
 
   constructor(private readonly log: Logger) {}
 
@@ -41,6 +65,8 @@ export class CheckResults {
     // reports sends its latest state, not a backlog (reports stay one per interval).
     this.pending.set(def.name, resultPoints(def, result, atMs));
     const before = this.states.get(def.name);
+    const event = resultEvent(def, result, atMs, before);
+    if (event) this.pushEvent(event);
     const reason = result.reason ? { ...result.reason, atMs } : before?.lastReason;
     const changed = before === undefined || before.up !== result.up;
     this.states.set(def.name, { up: result.up, atMs, sinceMs: changed ? atMs : before.sinceMs, lastReason: reason, detail: result.detail });
@@ -49,11 +75,20 @@ export class CheckResults {
     else if (result.up && before && !before.up) this.log.info({ ...where, downForMs: atMs - before.sinceMs }, `check ${def.name} is up again`);
   }
 
-  /** The path traced when a check went down; logged for now (reported to the server later). */
-  recordTraceroute(def: CheckDefinition, hops: TracerouteHop[], atMs: number): void {
+  /** A path traced towards the check's target (on failure, or asked for): reported as an event, and logged. */
+  recordTraceroute(def: CheckDefinition, hops: readonly TracerouteHop[], atMs: number): void {
+    const up = this.states.get(def.name)?.up ?? false;
+    this.pushEvent({ check: def.name, type: def.type, target: def.label, timestampMs: atMs, kind: "traceroute", up, hops: hops.map((h) => ({ ...h, rttsMs: [...h.rttsMs] })) });
     const last = [...hops].reverse().find((h) => h.address !== undefined);
-    this.log.info({ check: def.name, type: def.type, target: def.label, atMs, hops },
+    this.log.info({ check: def.name, type: def.type, target: def.label, atMs, hops, lastHop: last?.address },
       `traceroute for check ${def.name} (${hops.length} hops, last answer from ${last?.address ?? "nobody"}):\n${formatHops(hops).join("\n")}`);
+  }
+
+  /** The events waiting for a report, oldest first; they are handed out once. */
+  drainEvents(): CheckEvent[] {
+    const events = this.events;
+    this.events = [];
+    return events;
   }
 
   /** The samples waiting for a report; they are handed out once. */
@@ -65,5 +100,13 @@ export class CheckResults {
 
   state(name: string): CheckState | undefined {
     return this.states.get(name);
+  }
+
+  private pushEvent(event: CheckEvent): void {
+    this.events.push(event);
+    if (this.events.length <= MAX_PENDING_EVENTS) return;
+    this.events.shift();
+    // Logged at the first loss and then every 100th: a stalled agent must not flood its log.
+    if (this.droppedEvents++ % 100 === 0) this.log.warn({ droppedEvents: this.droppedEvents }, `more than ${MAX_PENDING_EVENTS} check events waited for a report: dropped the oldest`);
   }
 }

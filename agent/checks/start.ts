@@ -1,3 +1,4 @@
+import type { CheckEvent } from "../../common/check-events.ts";
 import type { MetricPoint } from "../../common/metrics.ts";
 import type { Logger } from "../log.ts";
 import { createCheck, type CheckDefinition } from "./definitions.ts";
@@ -8,6 +9,8 @@ import { CheckScheduler, type SchedulerClock } from "./scheduler.ts";
 export interface RunningChecks {
   /** The newest samples of each check since the last call. */
   drain(): MetricPoint[];
+  /** The check events (first result, down with reason, up, traced paths) since the last call. */
+  drainEvents(): CheckEvent[];
   state(name: string): CheckState | undefined;
   stop(): Promise<void>;
 }
@@ -29,6 +32,7 @@ export function startChecks(definitions: readonly CheckDefinition[], log: Logger
   log.info({ checks: definitions.map((d) => `${d.name} (${d.type} ${d.label} every ${d.interval_secs} s)`) }, "checks started");
   return {
     drain: () => results.drain(),
+    drainEvents: () => results.drainEvents(),
     state: (name) => results.state(name),
     stop: () => scheduler.stop(),
   };

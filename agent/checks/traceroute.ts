@@ -1,13 +1,11 @@
 import { lookup } from "node:dns/promises";
 import net from "node:net";
+import type { TracerouteHop } from "../../common/check-events.ts";
 import { sharedIcmpSocket, type EchoOutcome, type IcmpSocket, type IcmpUnavailable } from "./icmp-socket.ts";
 
-/** One hop of a path: who answered at this TTL (if anyone) and each probe's round trip, null for `*`. */
-export interface TracerouteHop {
-  ttl: number;
-  address?: string;
-  rttsMs: (number | null)[];
-}
+// One hop of a path (who answered at this TTL, each probe's round trip, null for `*`): declared
+// in common/ because the server validates and stores the same shape (check events).
+export type { TracerouteHop };
 
 export interface TracerouteOptions {
   maxHops?: number;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { MetricPoint } from "../../common/metrics.ts";
 import type { RunningChecks } from "../checks/start.ts";
+import type { CheckEvent } from "../../common/check-events.ts";
 import type { AgentConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { isEmptyConfig, RemoteConfigCache, type RemoteConfig } from "./cache.ts";
@@ -51,6 +52,7 @@ export async function startRemoteConfig(config: AgentConfig, options: RemoteConf
   let combined: CombinedChecks = { checks: [...config.checks], skipped: [], remote: 0, local: config.checks.length };
   let interval = remote?.collectionIntervalSecs ?? config.collectionIntervalSecs;
   const leftover: MetricPoint[] = [];
+  const leftoverEvents: CheckEvent[] = [];
   let applying = Promise.resolve();
   let stopped = false;
 
@@ -77,6 +79,7 @@ export async function startRemoteConfig(config: AgentConfig, options: RemoteConf
     for (const line of combined.skipped) log.warn(`checks: not running server-managed check ${line}`);
     if (running) {
       leftover.push(...running.drain()); // the old set's last results still go out
+      leftoverEvents.push(...running.drainEvents());
       await running.stop();
       running = undefined;
     }
@@ -136,6 +139,7 @@ export async function startRemoteConfig(config: AgentConfig, options: RemoteConf
   return {
     checks: {
       drain: () => [...leftover.splice(0), ...(running?.drain() ?? [])],
+      drainEvents: () => [...leftoverEvents.splice(0), ...(running?.drainEvents() ?? [])],
       state: (name) => running?.state(name),
       stop: async () => { await running?.stop(); },
     },

@@ -19,14 +19,17 @@ export interface CompiledRule {
  */
 export function compileRule(rule: AlertRule): CompiledRule {
   const agent = anyGlob([rule.agent_pattern]);
+  const condition = conditionOf(rule);
+  const watchesSeries = condition.watches === "series";
   const labelTests = Object.entries(rule.labels).map(([k, pattern]) => [k, globToRegExp(pattern)] as const);
-  const watchesSeries = conditionOf(rule).watches === "series";
+  // Values the type selects itself (a check's name) match exactly, not as globs.
+  const exact = Object.entries((watchesSeries && condition.matchLabels?.(rule)) || {});
   return {
     rule,
     matchesAgent: agent,
     matchesSeries: (metric, labels) =>
       rule.enabled && watchesSeries && metric === rule.metric &&
-      labelTests.every(([k, re]) => labels[k] !== undefined && re.test(labels[k]!)),
+      labelTests.every(([k, re]) => labels[k] !== undefined && re.test(labels[k]!)) && exact.every(([k, v]) => labels[k] === v),
   };
 }
 

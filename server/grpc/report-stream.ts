@@ -11,6 +11,9 @@ import type { ServerMetrics } from "../observability/metrics.ts";
 
 /** Bytes of series declarations one stream may hold; past it, the stream ends and the sender opens a new one. */
 const MAX_DECLARED_BYTES = 16 << 20;
+/** The declaration of no series at all. */
+const NO_SERIES = new Uint8Array(0);
+
 /** What a declaration costs beside its bytes (its map entry), so many tiny ones count too. */
 const DECLARATION_OVERHEAD = 64;
 
@@ -112,7 +115,8 @@ class ReportStream {
     try {
       const head = scanFrame(frame);
       if (head.declaration) this.declare(head.shape, head.declaration);
-      declaration = this.shapes.get(head.shape);
+      // Shape 0, undeclared: a report without points (check events alone) names no series.
+      declaration = this.shapes.get(head.shape) ?? (head.shape === 0 ? NO_SERIES : undefined);
       if (!declaration) {
         throw new TsmonError("INVALID_ARGUMENT",
           `shape ${head.shape} was not declared on this stream: send its series with the first report that uses it`);

@@ -69,6 +69,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   "GET /v1/reports": "viewer",
   "GET /v1/query": "viewer",
   "GET /v1/overview": "viewer",
+  "GET /v1/checks/:id/results": "viewer",
+  "GET /v1/traceroutes": "viewer",
+  "GET /v1/reachability/matrix": "viewer",
   "GET /v1/live": "viewer",
   // Prometheus scrapes with an API token (`authorization: { credentials: tsmon_… }`).
   "GET /metrics": "viewer",

@@ -17,6 +17,8 @@ import { alertAcksRouter } from "./routes/alert-acks.ts";
 import { authRouter } from "./routes/auth.ts";
 import { certificatesRouter } from "./routes/certificates.ts";
 import { certsRouter } from "./routes/certs.ts";
+import { checkResultsRouter } from "./routes/check-results.ts";
+import { reachabilityRouter } from "./routes/reachability.ts";
 import { checksRouter } from "./routes/checks.ts";
 import { agentConfigRouter } from "./routes/agent-config.ts";
 import { docsRouter } from "./routes/docs.ts";
@@ -65,7 +67,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
 export function httpRouters(deps: HttpDeps): Router[] {
   return [
     healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), fleetRouter(deps), reportsRouter(deps), reportRouter(deps), seedsRouter(deps), alertsRouter(deps), notificationsRouter(deps),
-    certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps), alertSilencesRouter(deps), checksRouter(deps), agentConfigRouter(deps),
+    certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps), alertSilencesRouter(deps), checksRouter(deps), agentConfigRouter(deps), checkResultsRouter(deps), reachabilityRouter(deps),
     openApiRouter(), docsRouter(), installRouter(deps.version), agentReleasesRouter(deps), probesRouter(deps), prometheusRouter(deps), liveRouter(),
   ];
 }

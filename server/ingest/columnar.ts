@@ -2,6 +2,8 @@ import { TsmonError } from "../../common/errors.ts";
 import type { Labels, SystemInfo } from "../../common/metrics.ts";
 import { FIXED64, LENGTH_DELIMITED, ProtoError, ProtoReader, VARINT } from "../../common/proto-reader.ts";
 import type { SeriesRef } from "../../common/series-text.ts";
+import type { CheckEvent } from "../../common/check-events.ts";
+import { decodeCheckEventProto } from "./check-event-decode.ts";
 
 /*
  * ColumnarReportProto (proto/metrics.proto), decoded by hand: a report is a shape number,
@@ -11,7 +13,7 @@ import type { SeriesRef } from "../../common/series-text.ts";
  * shape yet, the series declaration (decodeSeriesDeclaration).
  */
 
-const AGENT_ID = 1, SHAPE = 2, SERIES = 3, TIMESTAMP = 4, OFFSETS = 5, VALUES = 6, SYSTEM_INFO = 16, DROPPED = 17, STREAM_ID = 18, SEQUENCE = 19;
+const AGENT_ID = 1, SHAPE = 2, SERIES = 3, TIMESTAMP = 4, OFFSETS = 5, VALUES = 6, SYSTEM_INFO = 16, DROPPED = 17, STREAM_ID = 18, SEQUENCE = 19, CHECK_EVENTS = 20;
 
 /** What the stream handler needs of a frame before handing it to ingest. */
 export interface FrameHead {
@@ -58,6 +60,8 @@ export interface ColumnarReport {
   /** Empty when the agent sent none (no exactly-once key). */
   streamId: string;
   sequence: number;
+  /** Empty when the frame has none. */
+  checkEvents: CheckEvent[];
 }
 
 /** Decodes a frame's own fields; a missing timestamp is the time the server received it, as for ReportMetrics. */
@@ -67,6 +71,7 @@ export function decodeColumnarReport(frame: Uint8Array, nowMs: number): Columnar
     let agentId = "", timestampMs = 0, droppedBatches = 0, streamId = "", sequence = 0;
     let systemInfo: SystemInfo | undefined;
     const offsets = new NumberRuns(), values = new NumberRuns();
+    const checkEvents: CheckEvent[] = [];
     while (!input.done) {
       const [field, wireType] = input.tag();
       if (field === AGENT_ID && wireType === LENGTH_DELIMITED) agentId = input.string();
@@ -79,9 +84,12 @@ export function decodeColumnarReport(frame: Uint8Array, nowMs: number): Columnar
       else if (field === DROPPED && wireType === VARINT) droppedBatches = input.varint();
       else if (field === STREAM_ID && wireType === LENGTH_DELIMITED) streamId = input.string();
       else if (field === SEQUENCE && wireType === VARINT) sequence = input.varint();
+      else if (field === CHECK_EVENTS && wireType === LENGTH_DELIMITED) checkEvents.push(decodeCheckEventProto(input, checkEvents.length, 0));
       else input.skip(wireType);
     }
     timestampMs ||= nowMs;
+    // An event without its own instant is at the report's, known only now (fields come in any order).
+    for (const e of checkEvents) e.timestampMs ||= timestampMs;
     const vs = values.finish();
     let timestamps: Float64Array | undefined;
     if (offsets.length > 0) {
@@ -91,7 +99,7 @@ export function decodeColumnarReport(frame: Uint8Array, nowMs: number): Columnar
       timestamps = offsets.finish();
       for (let i = 0; i < timestamps.length; i++) timestamps[i] = timestamps[i]! + timestampMs;
     }
-    return { agentId, timestampMs, timestamps, values: vs, systemInfo, droppedBatches, streamId, sequence };
+    return { agentId, timestampMs, timestamps, values: vs, systemInfo, droppedBatches, streamId, sequence, checkEvents };
   });
 }
 

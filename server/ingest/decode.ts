@@ -3,6 +3,7 @@ import protobuf from "protobufjs";
 import type { Labels, MetricBatch, MetricPoint, SystemInfo } from "../../common/metrics.ts";
 import { TsmonError } from "../../common/errors.ts";
 import { reportJsonSchema } from "./report-json.ts";
+import { fromCheckEventJson, fromCheckEventMessage, type CheckEventMessage } from "./check-event-decode.ts";
 
 // int64 as plain numbers: epoch milliseconds fit in a double exactly.
 protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
@@ -23,6 +24,7 @@ interface SystemInfoMessage {
 interface BatchMessage {
   agentId?: string; timestampMs?: number; dataPoints?: PointMessage[];
   systemInfo?: SystemInfoMessage; droppedBatches?: number; streamId?: string; sequence?: number;
+  checkEvents?: CheckEventMessage[];
 }
 
 /** Decodes a MetricBatchProto; bytes that are not one become INVALID_ARGUMENT. */
@@ -81,7 +83,7 @@ export function decodeBatchJson(body: unknown, nowMs: number): MetricBatch {
     dataPoints: b.data_points.map((p) => ({
       timestampMs: p.timestamp_ms, agentId: p.agent_id, metricName: p.metric_name, value: p.value, labels: p.labels,
     })),
-  }, nowMs);
+  }, nowMs, (batchTs) => b.check_events?.map((e, i) => fromCheckEventJson(e, i, batchTs)));
 }
 
 /** `["data_points", 0, "value"]` → `data_points[0].value`. */
@@ -90,7 +92,7 @@ function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** Missing timestamps fall back to the batch's, then to the time the server received it. */
-function toBatch(msg: BatchMessage, nowMs: number): MetricBatch {
+function toBatch(msg: BatchMessage, nowMs: number, checkEvents = (batchTs: number) => msg.checkEvents?.map((e, i) => fromCheckEventMessage(e, i, batchTs))): MetricBatch {
   const agentId = msg.agentId ?? "";
   const batchTs = msg.timestampMs || nowMs;
   const points: MetricPoint[] = (msg.dataPoints ?? []).map((p, i) => {
@@ -105,6 +107,8 @@ function toBatch(msg: BatchMessage, nowMs: number): MetricBatch {
     batch.sequence = msg.sequence ?? 0;
   }
   if (msg.systemInfo) batch.systemInfo = toSystemInfo(msg.systemInfo);
+  const events = checkEvents(batchTs);
+  if (events?.length) batch.checkEvents = events;
   return batch;
 }
 

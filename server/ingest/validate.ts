@@ -20,6 +20,8 @@ export interface ReportToCheck {
   /** How many series the report names (one value each), checked or not. */
   seriesCount: number;
   systemInfo?: SystemInfo | undefined;
+  /** How many check events come with it: a report of events alone needs no point. */
+  checkEvents?: number;
 }
 
 /** How errors name a report's fields, so the sender's log points at what it sent. */
@@ -48,7 +50,7 @@ export function validateReport(report: ReportToCheck, nowMs: number, retentionDa
   };
   const { samples: { timestamps, values }, series } = report;
   const n = values.length;
-  if (n === 0) fail(names.points, "a report needs at least one point");
+  if (n === 0 && !report.checkEvents) fail(names.points, "a report needs at least one point (or check event)");
   if (n > LIMITS.maxPointsPerBatch) fail(names.points, `${n} points exceed the limit of ${LIMITS.maxPointsPerBatch} per report`);
   if (report.seriesCount !== n) fail("series", `${report.seriesCount} series for ${n} values; send one value per series`);
   if (report.systemInfo) {

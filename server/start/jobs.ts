@@ -15,6 +15,7 @@ import { Lease } from "../storage/lease.ts";
 import { startRemoteWrite } from "../remote-write/job.ts";
 import type { PartitionSet } from "../storage/partitions.ts";
 import { applyHistoryRetention, applyRetention } from "../storage/retention.ts";
+import { DAY_MS } from "../storage/days.ts";
 
 const RETENTION_EVERY_MS = 60 * 60_000;
 /** A sealer lease outlives a stalled holder this long before another process takes over the compaction. */
@@ -77,7 +78,7 @@ export async function startJobs(config: ServerConfig, deps: JobDeps): Promise<Jo
   };
 }
 
-/** Deletes expired partitions, old alert history and stale login records, now and every hour. */
+/** Deletes expired partitions, old alert history, old check events and stale login records, now and every hour. */
 async function startRetention(config: ServerConfig, { partitions, control, auth, log }: JobDeps): Promise<{ stop(): void }> {
   const pass = async () => {
     try {
@@ -85,6 +86,9 @@ async function startRetention(config: ServerConfig, { partitions, control, auth,
       if (dropped.length) log.info({ dropped }, "retention deleted expired partitions");
       const pruned = await applyHistoryRetention(control, Date.now(), config.history_retention_days);
       if (pruned.history || pruned.log) log.info(pruned, "retention deleted old alert history and notification log entries");
+      // Check events and traced paths are kept as long as the samples they explain.
+      const checkEvents = await control.checkEvents.prune(Date.now() - config.retention_days * DAY_MS);
+      if (checkEvents) log.info({ checkEvents }, "retention deleted check events and traceroutes older than retention_days");
       const loginRecords = await auth.throttle.prune(Date.now());
       if (loginRecords) log.info({ loginRecords }, "retention forgot login failures that no longer count");
     } catch (err) {

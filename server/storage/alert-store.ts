@@ -2,8 +2,12 @@ import type { Database, RootDatabase } from "lmdb";
 import { pruneTimeKeyed } from "./prune.ts";
 import { alertKeyString, type AlertState, type AlertUpdate } from "../alerts/alert-state.ts";
 import type { AlertEvent, AlertRule } from "../alerts/types.ts";
+import type { Vote } from "../alerts/conditions/condition.ts";
 
 type HistoryKey = [ts: number, id: string];
+
+/** Past every agent id (printable ASCII): the end of a rule's votes. */
+const AFTER_AGENTS = "\uffff";
 
 /** Someone said they are on a firing alert: kept per episode, so the next episode starts unacknowledged. */
 export interface AlertAck { episode_id: string; by: string; at: number; note: string }
@@ -33,6 +37,8 @@ export class AlertStore {
   private readonly meta: Database<number, string>;
   /** Acknowledgements by episode id (display only: they change no notification). */
   readonly acks: Database<AlertAck, string>;
+  /** Per (rule, agent), the newest verdict of a rule decided across agents (updateVotes). */
+  private readonly votes: Database<Vote, [ruleId: string, agentId: string]>;
 
   constructor(private readonly env: RootDatabase) {
     this.states = env.openDB<AlertState, string>({ name: "alert_state" });
@@ -41,6 +47,7 @@ export class AlertStore {
     this.outbox = env.openDB<AlertEvent, HistoryKey>({ name: "notify_outbox" });
     this.meta = env.openDB<number, string>({ name: "alert_meta" });
     this.acks = env.openDB<AlertAck, string>({ name: "alert_acks" });
+    this.votes = env.openDB<Vote, [string, string]>({ name: "alert_votes" });
   }
 
   /**
@@ -74,29 +81,54 @@ export class AlertStore {
    * write the keys it was given (it may run again if lmdb-js retries the transaction).
    */
   async update(keys: readonly string[], decide: (stored: ReadonlyMap<string, AlertState>) => AlertUpdate): Promise<AlertEvent[]> {
+    return this.transact(() => this.decideIn(keys, decide));
+  }
+
+  /**
+   * For a rule decided across agents (reachability): records the agents' new votes and
+   * decides the rule's alerts from every vote stored for it, in one transaction. Votes of
+   * agents owned by other evaluator shards (or PM2 instances) are read as their last writer
+   * left them, so the count is never decided from a stale copy.
+   */
+  async updateVotes(ruleId: string, votes: readonly [agentId: string, vote: Vote][], keys: readonly string[],
+    decide: (votes: ReadonlyMap<string, Vote>, stored: ReadonlyMap<string, AlertState>) => AlertUpdate): Promise<AlertEvent[]> {
+    return this.transact(() => {
+      for (const [agentId, vote] of votes) this.votes.put([ruleId, agentId], vote);
+      const all = new Map<string, Vote>();
+      for (const { key, value } of this.votes.getRange({ start: [ruleId], end: [ruleId, AFTER_AGENTS] })) all.set(key[1], value);
+      return this.decideIn(keys, (stored) => decide(all, stored));
+    });
+  }
+
+  private async transact(body: () => AlertEvent[]): Promise<AlertEvent[]> {
     let events: AlertEvent[] = [];
     await this.states.transaction(() => {
-      const stored = new Map<string, AlertState>();
-      for (const k of keys) {
-        const s = this.states.get(k);
-        if (s) stored.set(k, s);
-      }
-      const update = decide(stored);
-      const asked = new Set(keys);
-      for (const [k, state] of update.states) {
-        // A state decided without having been read could overwrite another process's write.
-        if (!asked.has(k)) throw new Error(`alert state ${JSON.stringify(k)} written without being read`);
-        this.states.put(k, state);
-      }
-      for (const e of update.events) {
-        const key: HistoryKey = [e.status === "firing" ? e.fired_at : e.resolved_at!, e.id];
-        this.history.put(key, e);
-        this.outbox.put(key, e);
-      }
-      events = update.events;
+      events = body();
     });
     if (events.length) await this.env.flushed;
     return events;
+  }
+
+  /** Inside a write transaction: reads the states of `keys`, runs `decide`, writes what it decided. */
+  private decideIn(keys: readonly string[], decide: (stored: ReadonlyMap<string, AlertState>) => AlertUpdate): AlertEvent[] {
+    const stored = new Map<string, AlertState>();
+    for (const k of keys) {
+      const s = this.states.get(k);
+      if (s) stored.set(k, s);
+    }
+    const update = decide(stored);
+    const asked = new Set(keys);
+    for (const [k, state] of update.states) {
+      // A state decided without having been read could overwrite another process's write.
+      if (!asked.has(k)) throw new Error(`alert state ${JSON.stringify(k)} written without being read`);
+      this.states.put(k, state);
+    }
+    for (const e of update.events) {
+      const key: HistoryKey = [e.status === "firing" ? e.fired_at : e.resolved_at!, e.id];
+      this.history.put(key, e);
+      this.outbox.put(key, e);
+    }
+    return update.events;
   }
 
   /** Is this episode of an alert still firing? (A silenced-then-released firing event may not be.) */
@@ -145,6 +177,7 @@ export class AlertStore {
   async dropRuleState(ruleId: string): Promise<void> {
     await this.states.transaction(() => {
       for (const { key } of this.states.getRange({ start: ruleId + "\u0000", end: ruleId + "\u0001" })) this.states.remove(key);
+      for (const { key } of this.votes.getRange({ start: [ruleId], end: [ruleId, AFTER_AGENTS] })) this.votes.remove(key);
     });
   }
 

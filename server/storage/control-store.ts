@@ -10,6 +10,7 @@ import { WhitelistStore } from "./whitelist-store.ts";
 import { NotifyStore } from "./notify-store.ts";
 import type { LeaseRecord } from "./lease.ts";
 import { LastSeenWriter } from "./last-seen-writer.ts";
+import { CheckEventStore } from "./check-event-store.ts";
 
 /** What the server knows of an agent that has reported. */
 export interface AgentRecord {
@@ -41,6 +42,8 @@ export class ControlStore {
   readonly leases: Database<LeaseRecord, string>;
   readonly users: UserStore;
   readonly apiTokens: ApiTokenStore;
+  /** What agents' checks saw happen, and the paths they traced. */
+  readonly checkEvents: CheckEventStore;
   private readonly lastSeen: LastSeenWriter;
 
   /** `onLastSeenError`: hears a failed write of deferred last_seen moves (they are retried). */
@@ -58,6 +61,7 @@ export class ControlStore {
     this.leases = this.env.openDB<LeaseRecord, string>({ name: "leases" });
     this.users = new UserStore(this.env);
     this.apiTokens = new ApiTokenStore(this.env);
+    this.checkEvents = new CheckEventStore(this.env);
     this.lastSeen = new LastSeenWriter((seen) => this.advanceLastSeen(seen), onLastSeenError);
   }
 

@@ -12,7 +12,13 @@ const definition = protoLoader.loadSync(fileURLToPath(new URL("../../proto/metri
 const oxmon = (grpc.loadPackageDefinition(definition) as any).oxmon;
 
 export interface ProtoPoint { timestamp_ms: number; agent_id?: string; metric_name: string; value: number; labels?: Record<string, string> }
-export interface ProtoBatch { agent_id: string; timestamp_ms: number; data_points: ProtoPoint[] }
+/** CheckEventProto as proto-loader takes it; `kind` by enum name or number, a hop's rtt -1 for no answer. */
+export interface ProtoCheckEvent {
+  check: string; type?: string; target?: string; timestamp_ms?: number; kind: string | number; up?: boolean;
+  reason_code?: string; reason_message?: string; detail?: string;
+  hops?: { ttl: number; address?: string; rtt_ms?: number[] }[];
+}
+export interface ProtoBatch { agent_id: string; timestamp_ms: number; data_points: ProtoPoint[]; check_events?: ProtoCheckEvent[] }
 
 export class ProtoClient {
   private readonly client: grpc.Client & Record<string, any>;

@@ -2,7 +2,8 @@ import { anyGlob } from "../../../common/glob.ts";
 import { conditionOf } from "../../alerts/conditions/registry.ts";
 import { alertKeyString } from "../../alerts/alert-state.ts";
 import { transitionAll, type AlertItem } from "../../alerts/lifecycle.ts";
-import type { AlertEvent, AlertRule, Observation } from "../../alerts/types.ts";
+import type { AlertEvent, AlertKey, AlertRule, Observation } from "../../alerts/types.ts";
+import { FLEET_AGENT, type AcrossAgents, type Vote, type VoterFacts } from "../../alerts/conditions/condition.ts";
 import type { AlertStore } from "../../storage/alert-store.ts";
 import type { AgentRecord } from "../../storage/control-store.ts";
 import { assertNever } from "../../../common/assert-never.ts";
@@ -13,6 +14,14 @@ export interface EvaluatorDeps {
   agents(): AgentRecord[];
   /** Which agents this shard owns (ticks evaluate only those). */
   owns(agentId: string): boolean;
+  /** What the stored check events tell of an agent failing a rule decided across agents (its reason, its last traceroute hop). */
+  voterFacts?(check: string, agentId: string): VoterFacts;
+}
+
+/** The across-agents part of a rule's condition, if its type is decided across agents. */
+function acrossAgentsOf(rule: AlertRule): AcrossAgents<AlertRule> | undefined {
+  const condition = conditionOf(rule);
+  return condition.watches === "series" ? condition.acrossAgents : undefined;
 }
 
 /**
@@ -41,14 +50,42 @@ export class RuleEvaluator {
     }
   }
 
-  private observe(observations: Observation[]): Promise<AlertEvent[]> {
+  private async observe(observations: Observation[]): Promise<AlertEvent[]> {
     const items: AlertItem[] = [];
+    const votes = new Map<string, [agentId: string, vote: Vote][]>();
     for (const o of observations) {
       const rule = this.rules.get(o.ruleId);
       // An observation made under a rule since deleted or disabled is dropped.
-      if (rule?.enabled) items.push({ rule, key: o, target: o.target });
+      if (!rule?.enabled) continue;
+      if (acrossAgentsOf(rule)) {
+        const list = votes.get(rule.id);
+        const vote: [string, Vote] = [o.agentId, { target: o.target, labels: o.labels }];
+        if (list) list.push(vote); else votes.set(rule.id, [vote]);
+      } else items.push({ rule, key: o, target: o.target });
     }
-    return this.decide(items);
+    const events = await this.decide(items);
+    for (const [ruleId, list] of votes) events.push(...await this.decideAcross(this.rules.get(ruleId)!, list));
+    return events;
+  }
+
+  /**
+   * A rule decided across agents (reachability) has one alert, fed by every agent's vote,
+   * while this shard owns only some agents. Its home is the control LMDB, where alert state
+   * already lives: each shard writes its agents' votes and decides the one alert from all
+   * stored votes in the same write transaction (AlertStore.updateVotes). LMDB serialises
+   * those transactions across shards and PM2 processes, so whichever vote comes last sees
+   * every earlier one, and the alert fires (or resolves) exactly once: no coordinator
+   * thread, no extra messages, and nothing lost when a shard restarts.
+   */
+  private decideAcross(rule: AlertRule, votes: [string, Vote][]): Promise<AlertEvent[]> {
+    const across = acrossAgentsOf(rule)!;
+    const key: AlertKey = { ruleId: rule.id, agentId: FLEET_AGENT, ...across.alertSeries(rule) };
+    const keyString = alertKeyString(key);
+    return this.deps.store.updateVotes(rule.id, votes, [keyString], (all, stored) => {
+      const check = across.checkOf(rule);
+      const target = across.decide(rule, all, (agentId) => this.deps.voterFacts?.(check, agentId) ?? {});
+      return transitionAll([{ rule, key, target }], stored);
+    });
   }
 
   /** Rules whose condition watches agents, decided from each owned agent's last report. */

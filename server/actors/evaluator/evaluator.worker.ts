@@ -18,6 +18,7 @@ const evaluator = new RuleEvaluator({
   store: control.alerts,
   agents: () => control.listAgents(),
   owns: (agentId) => shardOf(agentId, settings.shards) === settings.shard,
+  voterFacts: (check, agentId) => control.checkEvents.facts(check, agentId),
 });
 const windows = new Map<number, MessagePort>();
 let events: MessagePort | undefined;

@@ -7,6 +7,8 @@ import { decodeSeedReport } from "../../ingest/seed-report.ts";
 import { decodeColumnarReport, decodeSeriesDeclaration } from "../../ingest/columnar.ts";
 import { agentIdProblem, BATCH_FIELDS, COLUMNAR_FIELDS, validateReport, type FieldNames } from "../../ingest/validate.ts";
 import { reportKeyOf } from "../../ingest/report-key.ts";
+import { validateCheckEvents } from "../../ingest/check-event-validate.ts";
+import type { CheckEvent } from "../../../common/check-events.ts";
 import { mustRecordNow, type RegistryNews } from "../../ingest/registry-update.ts";
 import { LastShapes, toSeriesText, type SeriesRef } from "../../../common/series-text.ts";
 import { assertNever } from "../../../common/assert-never.ts";
@@ -46,6 +48,7 @@ interface DecodedReport {
   /** The exactly-once key, as sent (checked by reportKeyOf). */
   streamId: string | undefined;
   sequence: number | undefined;
+  checkEvents: CheckEvent[];
   fields: FieldNames;
   /** Remembers the shape as checked, once the whole report passed. */
   remember(): void;
@@ -68,7 +71,8 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted:
     if (idProblem) throw new TsmonError("INVALID_ARGUMENT", `agent_id: ${idProblem}`);
     // A report-batch is built inside the server (the cert-checker), never taken off the wire.
     if (deps.requireAgentAuth && task.type !== "report-batch") authenticate(report.agentId, task.auth, deps.control);
-    validateReport(report, nowMs, deps.retentionDays, report.fields);
+    validateReport({ ...report, checkEvents: report.checkEvents.length }, nowMs, deps.retentionDays, report.fields);
+    validateCheckEvents(report.checkEvents, nowMs, deps.retentionDays);
     const key = reportKeyOf(report.streamId, report.sequence);
     report.remember();
     const { agentId, samples } = report;
@@ -76,24 +80,31 @@ export async function ingestReport(task: IngestTask, deps: IngestDeps, accepted:
     // The registry's last_seen lags by up to a flush; storage knows a report another PM2
     // instance stored a moment ago, which this instance's window has not seen.
     const prevLastSeen = Math.max(prev?.last_seen ?? 0, deps.peers ? deps.store.newestBefore(agentId, report.timestampMs) : 0);
-    const written = deps.store.writeBlock(agentId, samples, key);
+    // A report of check events alone has no samples to write, forward or window.
+    const hasPoints = samples.values.length > 0;
+    const written = hasPoints ? deps.store.writeBlock(agentId, samples, key) : Promise.resolve(true);
     // remote_write: queued beside the write (a resend too: its first queueing may be what a
     // crash cut off), and acknowledged only once both are durable.
-    const forwarded = deps.forward?.(agentId, samples);
+    const forwarded = hasPoints ? deps.forward?.(agentId, samples) : undefined;
+    // Events are keyed by what they are, so a resend's rewrite stores nothing twice; written
+    // even when the points were a duplicate (CheckEventStore).
+    const events = deps.control.checkEvents.write(agentId, report.checkEvents);
     // Should the write fail, the agent retries the report and the window takes it again:
     // rules skip samples they have seen, and a latest value only moves forward.
-    accepted({ agentId, samples, prevLastSeen });
-    const [fresh] = await Promise.all([written, forwarded]);
+    if (hasPoints) accepted({ agentId, samples, prevLastSeen });
+    // Not accepted, so never announced to the live feed: its acknowledgement must not wait for that.
+    const quiet = hasPoints ? {} : { unannounced: true as const };
+    const [fresh] = await Promise.all([written, forwarded, events]);
     if (!fresh) {
       // A resend (its acknowledgement was lost): acknowledged again, counted nowhere again.
-      return { type: "stored", agentId, points: 0, duplicate: true };
+      return { type: "stored", agentId, points: 0, duplicate: true, ...quiet };
     }
     // Only after the points are durable: a failed write must neither move last_seen (the
     // agent would look alive) nor count the agent's dropped batches once per retry.
     const news: RegistryNews = { seenMs: lastTimestamp(report), systemInfo: report.systemInfo, droppedBatches: report.droppedBatches };
-    if (!mustRecordNow(prev, news)) return { type: "stored", agentId, points: samples.values.length, lastSeenMs: news.seenMs };
+    if (!mustRecordNow(prev, news)) return { type: "stored", agentId, points: samples.values.length, lastSeenMs: news.seenMs, ...quiet };
     await deps.control.touchAgent(agentId, news.seenMs, news.systemInfo, news.droppedBatches);
-    return { type: "stored", agentId, points: samples.values.length };
+    return { type: "stored", agentId, points: samples.values.length, ...quiet };
   } catch (err) {
     return { type: "refused", error: toErrorData(err) };
   }
@@ -128,7 +139,8 @@ function fromBatch(batch: MetricBatch, fields: FieldNames = BATCH_FIELDS): Decod
   const checked = checkedSeries.get(batch.agentId, samples.series) ?? false;
   return {
     agentId: batch.agentId, timestampMs: batch.timestampMs, samples, series: checked ? undefined : refs, seriesCount: n,
-    systemInfo: batch.systemInfo, droppedBatches: batch.droppedBatches ?? 0, streamId: batch.streamId, sequence: batch.sequence, fields,
+    systemInfo: batch.systemInfo, droppedBatches: batch.droppedBatches ?? 0, streamId: batch.streamId, sequence: batch.sequence,
+    checkEvents: batch.checkEvents ?? [], fields,
     remember: () => { if (!checked) checkedSeries.set(batch.agentId, samples.series, true); },
   };
 }
@@ -145,7 +157,8 @@ function fromColumns(task: Extract<IngestTask, { type: "report-columns" }>, nowM
   const timestamps = r.timestamps ?? new Float64Array(r.values.length).fill(r.timestampMs);
   return {
     agentId: r.agentId, timestampMs: r.timestampMs, samples: { series: text, timestamps, values: r.values }, series, seriesCount: count,
-    systemInfo: r.systemInfo, droppedBatches: r.droppedBatches, streamId: r.streamId, sequence: r.sequence, fields: COLUMNAR_FIELDS,
+    systemInfo: r.systemInfo, droppedBatches: r.droppedBatches, streamId: r.streamId, sequence: r.sequence, checkEvents: r.checkEvents,
+    fields: COLUMNAR_FIELDS,
     remember: () => {
       if (hit) return;
       if (!checkedDeclarations.has(r.agentId) && checkedDeclarations.size >= MAX_DECLARATIONS) checkedDeclarations.clear();

@@ -106,7 +106,8 @@ export interface WindowFeedSettings {
 export type WindowRequest =
   /** `droppedBefore`: the shard's dropped-reports total when the report was sent to it. */
   | ({ type: "samples"; droppedBefore?: number } & ReportSamples)
-  | { type: "latest"; agentId: string }
+  /** `metric`: only that metric's series (the reachability matrix asks every agent for one). */
+  | { type: "latest"; agentId: string; metric?: string }
   | { type: "rules"; rules: AlertRule[] }
   | { type: "stats" };
 

@@ -32,8 +32,9 @@ export class WindowShards extends ShardGroup<WindowShardRequest, WindowReplies> 
     return { handled, dropped };
   }
 
-  latest(agentId: string): Promise<WindowReplies["latest"]> {
-    return this.shardFor(agentId).request({ type: "latest", agentId });
+  /** The latest value of every series of the agent, or of one metric's series only. */
+  latest(agentId: string, metric?: string): Promise<WindowReplies["latest"]> {
+    return this.shardFor(agentId).request(metric === undefined ? { type: "latest", agentId } : { type: "latest", agentId, metric });
   }
 
   /** Every shard gets the whole rule set (each applies it to its own agents). */

@@ -80,7 +80,8 @@ export class AgentWindow {
         this.catchUpLatest(msg.agentId, state);
         // Copies: the held values change in place as samples arrive. (A series whose first
         // sample never landed still holds -Infinity: not a value.)
-        const values = [...state.series.values()].filter((v) => v.timestamp !== -Infinity).map((v) => ({ ...v })).sort(compareSeries);
+        const values = [...state.series.values()]
+          .filter((v) => v.timestamp !== -Infinity && (msg.metric === undefined || v.metric === msg.metric)).map((v) => ({ ...v })).sort(compareSeries);
         return { type: "latest", agentId: msg.agentId, lastReport: state.lastReport || null, values };
       }
       case "rules": {

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { RuleIssue } from "../rule-fields.ts";
+import type { Labels } from "../../../common/metrics.ts";
 import type { Sample, Target } from "../types.ts";
 
 /**
@@ -20,7 +21,37 @@ export interface SeriesCondition<R, S> {
   initial(): S;
   /** The verdict after the newest sample of `window` (oldest first, already trimmed, never empty). */
   step(rule: R, state: S, window: readonly Sample[]): { state: S; target: Target | null };
+  /** Label values the type itself selects (a reachability rule's `check`), besides the rule's `labels` matchers. */
+  readonly matchLabels?: (rule: R) => Labels;
+  /** Set for a type decided across agents: each agent's verdict is a vote, and one alert per rule is decided from all of them. */
+  readonly acrossAgents?: AcrossAgents<R>;
 }
+
+/** One agent's vote in a rule decided across agents: its series' verdict and that series' labels. */
+export interface Vote {
+  target: Target;
+  labels: Labels;
+}
+
+/** What the evaluator can tell a decision across agents about one agent (read from stored check events). */
+export interface VoterFacts {
+  /** The reason of the agent's last down event of the check. */
+  reason?: string | undefined;
+  /** The last address that answered in the agent's newest traceroute of the check, with its TTL. */
+  lastHop?: string | undefined;
+}
+
+export interface AcrossAgents<R> {
+  /** The metric and labels of the rule's one alert (its agent is FLEET_AGENT). */
+  alertSeries(rule: R): { metric: string; labels: Labels };
+  /** The check whose stored events (reasons, traceroutes) explain an agent's vote. */
+  checkOf(rule: R): string;
+  /** The one alert's verdict from every agent's vote. */
+  decide(rule: R, votes: ReadonlyMap<string, Vote>, facts: (agentId: string) => VoterFacts): Target;
+}
+
+/** The agent id of an alert decided across agents: it belongs to none of them. */
+export const FLEET_AGENT = "*";
 
 /** A rule type that watches agents, not series: decided on the evaluator's tick from when the agent last reported. */
 export interface AgentCondition<R> {

@@ -4,6 +4,7 @@ import { agentOffline } from "./agent-offline.ts";
 import { certExpiration } from "./cert-expiration.ts";
 import type { Condition } from "./condition.ts";
 import { rateOfChange } from "./rate-of-change.ts";
+import { reachability } from "./reachability.ts";
 import { threshold } from "./threshold.ts";
 import { trendPrediction } from "./trend-prediction.ts";
 
@@ -18,6 +19,7 @@ export const CONDITIONS = {
   trend_prediction: trendPrediction,
   cert_expiration: certExpiration,
   agent_offline: agentOffline,
+  reachability,
 } as const;
 
 export type RuleType = keyof typeof CONDITIONS;

@@ -35,7 +35,7 @@ export type ThresholdRule = RuleOf<"threshold", typeof fields>;
  * sample, or a gap longer than three reporting intervals, resets the clock. Samples older
  * than the newest one seen are ignored (returns null).
  */
-export function stepThreshold(rule: ThresholdRule, state: ThresholdState, s: Sample): { state: ThresholdState; target: Target } | null {
+export function stepThreshold(rule: Pick<ThresholdRule, "metric" | "operator" | "value" | "duration_secs" | "severity">, state: ThresholdState, s: Sample): { state: ThresholdState; target: Target } | null {
   if (state.lastTs !== null && s.ts <= state.lastTs) return null;
   const op = OPS[rule.operator];
   const breaching = op.test(s.value, rule.value);

@@ -7,6 +7,7 @@ import { alertRuleSchema, channelSchema, silenceWindowSchema } from "../../confi
 import { authComponents } from "./auth-schemas.ts";
 import { certComponents } from "./cert-schemas.ts";
 import { checkComponents } from "./check-schemas.ts";
+import { checkResultComponents } from "./check-result-schemas.ts";
 import { fleetComponents } from "./fleet-schemas.ts";
 import { reportComponents } from "./report-schemas.ts";
 import { releaseComponents } from "./release-schemas.ts";
@@ -265,7 +266,7 @@ export type ActiveAlert = z.infer<typeof ActiveAlert>;
 export type AlertHistory = z.infer<typeof AlertHistory>;
 export type BacktestResult = z.infer<typeof BacktestResult>;
 
-for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents, ...reportComponents, ...alertSilenceComponents, ...releaseComponents, ...checkComponents })) component(id, schema);
+for (const [id, schema] of Object.entries({ ...certComponents, ...authComponents, ...fleetComponents, ...reportComponents, ...alertSilenceComponents, ...releaseComponents, ...checkComponents, ...checkResultComponents })) component(id, schema);
 
 /** The registry as OpenAPI 3.0 `components.schemas`. */
 export function componentSchemas(): Record<string, unknown> {
