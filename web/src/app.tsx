@@ -6,7 +6,7 @@ import { FleetPage } from "./pages/fleet.tsx";
 import { HostPage } from "./pages/host.tsx";
 import { AlertsPage } from "./pages/alerts.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
-import { Placeholder } from "./pages/placeholder.tsx";
+import { NetworkPage } from "./pages/network.tsx";
 import { ReportsPage } from "./pages/reports.tsx";
 
 /** Pages by path: the first whose pattern matches renders, with the captured parts. */
@@ -15,7 +15,7 @@ const ROUTES: { pattern: RegExp; title: string; page: (m: string[]) => preact.JS
   { pattern: /^\/agents\/([^/]+)$/, title: "Host", page: (m) => <HostPage agentId={decodeURIComponent(m[1]!)} /> },
   { pattern: /^\/alerts$/, title: "Alerts", page: () => <AlertsPage /> },
   { pattern: /^\/settings$/, title: "Settings", page: () => <SettingsPage /> },
-  { pattern: /^\/network$/, title: "Network", page: () => <Placeholder name="Network" what="the reachability matrix of agents × targets and Smokeping-style latency charts" /> },
+  { pattern: /^\/network$/, title: "Network", page: () => <NetworkPage /> },
   { pattern: /^\/reports$/, title: "Reports", page: () => <ReportsPage /> },
 ];
 
