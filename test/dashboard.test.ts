@@ -48,6 +48,7 @@ test.before(async () => {
     { timestamp_ms: now - 4_000, metric_name: "check.rtt_ms", value: 12.5, labels: check("api", "http", "http://api.example/health") },
     { timestamp_ms: now - 4_000, metric_name: "check.up", value: 0, labels: check("db-port", "tcp", "db.example:5432") },
   ] });
+  await sendMesh(client, now);
   const created = await adminFetch(`${server.http}/v1/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...VIEWER, role: "viewer" }) });
   if (created.status !== 201) throw new Error(`creating the viewer failed: ${created.status} ${await created.text()}`);
   browser = await launchBrowser();
@@ -58,6 +59,35 @@ test.after.always(async () => {
   client?.close();
   await server?.stop();
 });
+
+/**
+ * Reachability for the Network page: web-1 and web-2 ping each other (mesh) and a gateway
+ * for the last 10 minutes; web-2 loses the gateway 2 minutes ago and traces the path.
+ */
+async function sendMesh(client: ProtoClient, now: number): Promise<void> {
+  const probes = (source: string, name: string, target: string, ts: number, up: boolean, rtt: number) => {
+    const labels = { check: name, type: "icmp", target };
+    return [
+      { timestamp_ms: ts, metric_name: "check.up", value: up ? 1 : 0, labels },
+      ...(up ? [{ timestamp_ms: ts, metric_name: "check.rtt_ms", value: rtt, labels }] : []),
+      { timestamp_ms: ts, metric_name: "check.loss_percent", value: up ? (source === "web-1" ? 0 : 20) : 100, labels },
+    ];
+  };
+  for (let ts = now - 600_000; ts <= now - 3_000; ts += 30_000) {
+    const gwDown = ts > now - 120_000;
+    await client.report({ agent_id: "web-1", timestamp_ms: ts, data_points: [...probes("web-1", "mesh:web-2", "10.0.0.2", ts, true, 0.8 + (ts % 7) / 10), ...probes("web-1", "gw", "10.0.0.254", ts, true, 2.5)] });
+    await client.report({
+      agent_id: "web-2", timestamp_ms: ts, data_points: [...probes("web-2", "mesh:web-1", "10.0.0.1", ts, true, 140), ...probes("web-2", "gw", "10.0.0.254", ts, !gwDown, 3.1)],
+      ...(gwDown && ts <= now - 90_000 && {
+        check_events: [
+          { check: "gw", type: "icmp", target: "10.0.0.254", timestamp_ms: ts, kind: "CHECK_EVENT_DOWN", up: false, reason_code: "timeout", reason_message: "ping 10.0.0.254: no answer to 5 of 5 probes" },
+          { check: "gw", type: "icmp", target: "10.0.0.254", timestamp_ms: ts + 1, kind: "CHECK_EVENT_TRACEROUTE", up: false,
+            hops: [{ ttl: 1, address: "10.0.0.1", rtt_ms: [0.4, 0.5, 0.4] }, { ttl: 2, address: "192.168.7.1", rtt_ms: [1.9, -1, 2.2] }, { ttl: 3, rtt_ms: [-1, -1, -1] }] },
+        ],
+      }),
+    });
+  }
+}
 
 /** Screenshots of the current page at 1400 and 390 px, back at 1400 afterwards. */
 async function shots(page: Page, name: string): Promise<void> {
@@ -175,7 +205,8 @@ browserTest("host page: gauges, charts drawn, and stats equal to /v1/metrics/sta
   for (const id of ["cpu", "memory", "disk", "cpu-cores", "disk-io", "network", "load"]) t.true(await chartDrawn(page, id) > 20, `${id} chart has its line`);
   await statsMatchApi(t, page);
   const checks = await page.$$eval("table.host-checks tbody tr", (trs) => trs.map((tr) => [tr.getAttribute("data-check"), tr.querySelector(".badge")?.textContent, tr.cells[3]?.textContent]));
-  t.deepEqual(checks, [["db-port", "down", "–"], ["api", "up", "12.5 ms"]], "down first");
+  t.deepEqual(checks.slice(0, 2), [["db-port", "down", "–"], ["api", "up", "12.5 ms"]], "down first");
+  t.deepEqual(checks.slice(2).map((c) => c[0]), ["gw", "mesh:web-2"]);
   await shots(page, "host");
   for (const range of ["24h", "7d"]) {
     const before = await page.$eval("table.stats", (e) => e.getAttribute("data-from"));
@@ -254,8 +285,26 @@ browserTest("settings: adding an agent shows its token once with a copy button a
   const listed = await (await adminFetch(`${server.http}/v1/agents/whitelist`)).json() as { agent_id: string }[];
   t.true(listed.some((a) => a.agent_id === "edge-7"));
   await shots(page, "settings");
+  t.deepEqual(errors, []);
+});
+
+browserTest("network: the matrix of agents × targets by state, a check's latency and loss, and its last traced path", async (t) => {
+  const { page, errors } = admin;
   await page.click(`nav a[href="/network"]`);
-  await page.waitForSelector(`h1 ::-p-text(Network)`);
+  await page.waitForSelector("table.matrix");
+  const cells = await page.$$eval("table.matrix tbody tr", (trs) => Object.fromEntries(trs.map((tr) => [tr.getAttribute("data-source"),
+    Object.fromEntries([...tr.querySelectorAll("td")].map((td) => [td.getAttribute("data-column"), td.getAttribute("data-state")]))])));
+  t.deepEqual(cells, {
+    "web-1": { "agent:web-1|icmp": "unknown", "agent:web-2|icmp": "ok", "check:api": "ok", "check:db-port": "down", "check:gw": "ok" },
+    "web-2": { "agent:web-1|icmp": "lossy", "agent:web-2|icmp": "unknown", "check:api": "unknown", "check:db-port": "unknown", "check:gw": "down" },
+  });
+  // The gateway's history: both agents' latency drawn, web-2's down period shaded, the traced path.
+  await (await page.waitForSelector(`table.matrix thead button ::-p-text(gw)`))!.click();
+  await page.waitForSelector(`[data-chart="check-rtt"] canvas`);
+  await page.waitForSelector(`[data-chart="check-loss"] canvas`);
+  const hops = await page.$$eval(".hops li", (lis) => lis.map((li) => li.textContent));
+  t.deepEqual(hops, ["10.0.0.10.4 ms  0.5 ms  0.4 ms", "192.168.7.11.9 ms  *  2.2 ms", "**  *  *"]);
+  t.regex(await page.$eval(".trace figcaption", (e) => e.textContent ?? ""), /web-2.*10\.0\.0\.254/);
   await shots(page, "network");
   t.deepEqual(errors, []);
 });

@@ -24,10 +24,11 @@ export function buildMatrix(answers: readonly MatrixResponse[]): Matrix {
   for (const answer of answers) {
     for (const c of answer.cells) {
       sources.add(c.source_agent);
-      const key = c.target_agent !== undefined ? `agent:${c.target_agent}` : `check:${c.check}`;
+      // Mesh checks are named by the agent they probe; an icmp and a tcp one are two columns.
+      const key = c.target_agent !== undefined ? `agent:${c.target_agent}|${c.type}` : `check:${c.check}`;
       if (!columns.has(key)) {
         columns.set(key, c.target_agent !== undefined
-          ? { key, check: c.check, label: c.target_agent, title: `mesh check ${c.check} (${c.type} ${c.target})` }
+          ? { key, check: c.check, label: c.type === "icmp" ? c.target_agent : `${c.target_agent} (${c.type})`, title: `mesh check ${c.check} (${c.type} ${c.target})` }
           : { key, check: c.check, label: c.check, title: `${c.type} ${c.target}` });
       }
       const k = cellKey(c.source_agent, key);
