@@ -43,3 +43,6 @@ export function checkEventKindOf(n: number): CheckEventKind | undefined {
 
 /** A probe that got no answer: negative on the wire (the proto's rtt_ms), null here. */
 export const NO_ANSWER_RTT = -1;
+
+/** The detail of a path traced because the server asked (command `id`): how the server finds the answer. */
+export const traceOnRequestDetail = (id: string): string => `traced on request ${id}`;

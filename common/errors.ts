@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   RESOURCE_EXHAUSTED: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   INTERNAL: { http: 500, grpc: GrpcStatus.INTERNAL },
   UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
+  DEADLINE_EXCEEDED: { http: 504, grpc: GrpcStatus.DEADLINE_EXCEEDED },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -16,6 +16,7 @@ import { createServerMetrics } from "./observability/metrics.ts";
 import { ControlStore } from "./storage/control-store.ts";
 import { AgentConfigStore } from "./agent-config/store.ts";
 import { WatchHub } from "./agent-config/watch-hub.ts";
+import { AgentCommandStore } from "./agent-config/commands.ts";
 import { MetricStore } from "./storage/metric-store.ts";
 import { PartitionSet } from "./storage/partitions.ts";
 import { startActors, type Actors } from "./start/actors.ts";
@@ -104,7 +105,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     ready: () => ({ storage: control.isOpen(), actors: actors.ingest.threads > 0 && actors.shardStats().every((s) => s.alive) }),
   };
   const agentConfigStore = new AgentConfigStore(control.env);
-  const agentConfig = { store: agentConfigStore, hub: new WatchHub(agentConfigStore, config.reachability, log.child({ component: "agent-config" })) };
+  const agentCommands = new AgentCommandStore(control.env);
+  const agentConfig = {
+    store: agentConfigStore, commands: agentCommands,
+    hub: new WatchHub(agentConfigStore, config.reachability, log.child({ component: "agent-config" }), agentCommands),
+  };
   transports = await startTransports(config, {
     requestBytes, control, auth, store, partitions, metrics, lifecycle, intake: actors.intake, window: actors.window, alerts: actors.alerts,
     channels: actors.channels, notifier: actors.notifier, certs: jobs.certs, agentConfig, version: VERSION, startedAt: Date.now(), now: Date.now,

@@ -76,9 +76,9 @@ export class CheckResults {
   }
 
   /** A path traced towards the check's target (on failure, or asked for): reported as an event, and logged. */
-  recordTraceroute(def: CheckDefinition, hops: readonly TracerouteHop[], atMs: number): void {
+  recordTraceroute(def: CheckDefinition, hops: readonly TracerouteHop[], atMs: number, detail?: string): void {
     const up = this.states.get(def.name)?.up ?? false;
-    this.pushEvent({ check: def.name, type: def.type, target: def.label, timestampMs: atMs, kind: "traceroute", up, hops: hops.map((h) => ({ ...h, rttsMs: [...h.rttsMs] })) });
+    this.pushEvent({ check: def.name, type: def.type, target: def.label, timestampMs: atMs, kind: "traceroute", up, hops: hops.map((h) => ({ ...h, rttsMs: [...h.rttsMs] })), ...(detail !== undefined && { detail }) });
     const last = [...hops].reverse().find((h) => h.address !== undefined);
     this.log.info({ check: def.name, type: def.type, target: def.label, atMs, hops, lastHop: last?.address },
       `traceroute for check ${def.name} (${hops.length} hops, last answer from ${last?.address ?? "nobody"}):\n${formatHops(hops).join("\n")}`);

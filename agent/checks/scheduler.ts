@@ -35,7 +35,7 @@ export interface SchedulerOptions {
   /** Every probe's outcome, with the time it started. */
   onResult(definition: CheckDefinition, result: CheckResult, startedAtMs: number): void;
   /** The path to a check's host, traced when it went from up to down (traceroute_on_failure); no traces without it. */
-  onTraceroute?(definition: CheckDefinition, hops: TracerouteHop[], atMs: number): void;
+  onTraceroute?(definition: CheckDefinition, hops: TracerouteHop[], atMs: number, detail?: string): void;
   /** A trace that could not run (no raw ICMP, name did not resolve). */
   onTracerouteFailed?(definition: CheckDefinition, message: string): void;
   /** How to trace (default: traceroute.ts over the shared ICMP socket). */
@@ -118,9 +118,15 @@ export class CheckScheduler {
    * failure beyond that (many checks going down together, usually over one broken path)
    * is not traced; the traces running already show that path.
    */
-  private trace(definition: CheckDefinition): void {
+  /** Traces the path to `name`'s host now (asked by the server), `detail` on the result; false when there is no such check or no room. */
+  traceNow(name: string, detail: string): boolean {
+    const scheduled = this.byName.get(name);
+    return scheduled !== undefined && this.trace(scheduled.definition, detail);
+  }
+
+  private trace(definition: CheckDefinition, detail?: string): boolean {
     const { onTraceroute, onTracerouteFailed } = this.options;
-    if (!onTraceroute || this.traces.size >= MAX_TRACES || this.stopped) return;
+    if (!onTraceroute || this.traces.size >= MAX_TRACES || this.stopped) return false;
     const abort = new AbortController();
     this.aborts.add(abort);
     const bound = this.clock.setTimer(() => abort.abort(), TRACE_BOUND_MS);
@@ -128,7 +134,7 @@ export class CheckScheduler {
     const tracer = this.options.traceroute ?? ((host, signal) => traceroute(host, { signal }));
     const run: Promise<void> = Promise.resolve()
       .then(() => tracer(traceHost(definition.target), abort.signal))
-      .then((hops) => onTraceroute(definition, hops, atMs), (err: unknown) => onTracerouteFailed?.(definition, err instanceof Error ? err.message : String(err)))
+      .then((hops) => onTraceroute(definition, hops, atMs, detail), (err: unknown) => onTracerouteFailed?.(definition, err instanceof Error ? err.message : String(err)))
       // A callback that throws must not become an unhandled rejection that ends the agent.
       .catch(() => undefined)
       .finally(() => {
@@ -137,6 +143,7 @@ export class CheckScheduler {
         this.traces.delete(run);
       });
     this.traces.add(run);
+    return true;
   }
 
   private probe({ definition, check }: ScheduledCheck): Promise<CheckResult> {

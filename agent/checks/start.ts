@@ -12,6 +12,8 @@ export interface RunningChecks {
   /** The check events (first result, down with reason, up, traced paths) since the last call. */
   drainEvents(): CheckEvent[];
   state(name: string): CheckState | undefined;
+  /** Traces the path to a check's host now, `detail` on the event; false without such a check (or with traces enough running). */
+  traceNow(name: string, detail: string): boolean;
   stop(): Promise<void>;
 }
 
@@ -23,7 +25,7 @@ export function startChecks(definitions: readonly CheckDefinition[], log: Logger
     {
       ...options,
       onResult: (def, result, atMs) => results.record(def, result, atMs),
-      onTraceroute: (def, hops, atMs) => results.recordTraceroute(def, hops, atMs),
+      onTraceroute: (def, hops, atMs, detail) => results.recordTraceroute(def, hops, atMs, detail),
       onTracerouteFailed: (def, message) => log.warn({ check: def.name }, `traceroute for check ${def.name} failed: ${message}`),
     },
   );
@@ -34,6 +36,7 @@ export function startChecks(definitions: readonly CheckDefinition[], log: Logger
     drain: () => results.drain(),
     drainEvents: () => results.drainEvents(),
     state: (name) => results.state(name),
+    traceNow: (name, detail) => scheduler.traceNow(name, detail),
     stop: () => scheduler.stop(),
   };
 }

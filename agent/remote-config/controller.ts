@@ -1,3 +1,4 @@
+import { traceOnRequestDetail } from "../../common/check-events.ts";
 import { readFileSync } from "node:fs";
 import type { MetricPoint } from "../../common/metrics.ts";
 import type { RunningChecks } from "../checks/start.ts";
@@ -7,6 +8,7 @@ import type { Logger } from "../log.ts";
 import { isEmptyConfig, RemoteConfigCache, type RemoteConfig } from "./cache.ts";
 import type { CombinedChecks } from "./combine.ts";
 import { watchRemoteConfig, type WatchFailure } from "./watch.ts";
+import type { AgentCommand } from "./wire.ts";
 
 export interface RemoteConfigOptions {
   log: Logger;
@@ -129,11 +131,28 @@ export async function startRemoteConfig(config: AgentConfig, options: RemoteConf
     log.info({ reason: message }, `checks: running ${describe(remote !== undefined)} (${why}${cacheNote})`);
   };
 
+  /** The server's commands: "traceroute" traces the path to a check's host now (POST /v1/checks/:id/traceroute). */
+  const onCommand = (command: AgentCommand) => {
+    let args: { check?: unknown };
+    try {
+      args = JSON.parse(command.argsJson || "{}") as { check?: unknown };
+    } catch {
+      args = {};
+    }
+    if (command.kind !== "traceroute" || typeof args.check !== "string") {
+      log.warn({ command: command.kind, id: command.id }, `ignoring the server's command ${command.kind}: this agent knows only traceroute with a check name`);
+      return;
+    }
+    if (!running?.traceNow(args.check, traceOnRequestDetail(command.id))) {
+      log.warn({ check: args.check, id: command.id }, `the server asked to trace check ${args.check}: no such check runs here (or traces enough are running)`);
+    } else log.info({ check: args.check, id: command.id }, `tracing the path of check ${args.check}, as the server asked`);
+  };
+
   await run(remote);
   const watch = options.watch ? watchRemoteConfig({
     target: config.grpcTarget, tls: config.tls, caPem: config.caFile ? readFileSync(config.caFile) : undefined,
     authToken: config.authToken, agentId: config.agentId, advertiseAddress: config.advertiseAddress,
-    knownVersion: () => remote?.version ?? "", onConfig, onFailure, backoff: options.backoff,
+    knownVersion: () => remote?.version ?? "", onConfig, onFailure, onCommand, backoff: options.backoff,
   }, options.channelOptions) : undefined;
 
   return {
@@ -141,6 +160,7 @@ export async function startRemoteConfig(config: AgentConfig, options: RemoteConf
       drain: () => [...leftover.splice(0), ...(running?.drain() ?? [])],
       drainEvents: () => [...leftoverEvents.splice(0), ...(running?.drainEvents() ?? [])],
       state: (name) => running?.state(name),
+      traceNow: (name, detail) => running?.traceNow(name, detail) ?? false,
       stop: async () => { await running?.stop(); },
     },
     intervalSecs: () => interval,

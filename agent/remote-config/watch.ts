@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { RemoteConfig } from "./cache.ts";
-import { decodeAgentConfigUpdate, encodeAgentConfigRequest, type AgentConfigRequest, type AgentConfigUpdate, type RemoteConfigMessage } from "./wire.ts";
+import { decodeAgentConfigUpdate, encodeAgentConfigRequest, type AgentCommand, type AgentConfigRequest, type AgentConfigUpdate, type RemoteConfigMessage } from "./wire.ts";
 
 const WATCH_AGENT_CONFIG = "/oxmon.MetricService/WatchAgentConfig";
 
@@ -17,6 +17,8 @@ export interface WatchOptions {
   /** The version the agent runs, sent with each (re)connection. */
   knownVersion(): string;
   onConfig(config: RemoteConfig): void;
+  /** A command of the server (e.g. trace now). */
+  onCommand?(command: AgentCommand): void;
   /** Every failed or ended watch; `message` says what the server or the channel said. */
   onFailure(kind: WatchFailure, message: string): void;
   /** Reconnection waits: from `initialMs`, doubling to `maxMs` (default 1 s and 30 s); reset by a received config. */
@@ -57,7 +59,8 @@ export function watchRemoteConfig(options: WatchOptions, channelOptions: grpc.Ch
       WATCH_AGENT_CONFIG, encodeAgentConfigRequest, decodeAgentConfigUpdate, request, metadata, {});
     call = stream;
     stream.on("data", (update: AgentConfigUpdate) => {
-      if (!("config" in update)) return; // commands: none is implemented yet
+      if ("command" in update) return options.onCommand?.(update.command);
+      if (!("config" in update)) return;
       const config = toRemoteConfig(update.config);
       if (!config) return options.onFailure("refused", "the server sent checks that are not a JSON array; keeping the current config");
       waitMs = initialMs;

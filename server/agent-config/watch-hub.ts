@@ -1,4 +1,5 @@
 import type { Logger } from "../log.ts";
+import type { AgentCommand, AgentCommandStore } from "./commands.ts";
 import { effectiveConfig, type ConfigSources, type EffectiveConfig } from "./effective.ts";
 import type { MeshSettings } from "./mesh.ts";
 import type { AgentConfigStore } from "./store.ts";
@@ -7,6 +8,7 @@ import type { AgentConfigStore } from "./store.ts";
 interface Watcher {
   agentId: string;
   send(config: EffectiveConfig): void;
+  command(command: AgentCommand): void;
   end(): void;
   sentVersion?: string;
 }
@@ -25,7 +27,10 @@ export class WatchHub {
   private seenVersion = -1;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly store: AgentConfigStore, private readonly reachability: MeshSettings, private readonly log: Logger) {
+  constructor(
+    private readonly store: AgentConfigStore, private readonly reachability: MeshSettings, private readonly log: Logger,
+    private readonly commands?: AgentCommandStore, private readonly now: () => number = Date.now,
+  ) {
     this.timer = setInterval(() => this.refresh(), POLL_MS).unref();
   }
 
@@ -33,9 +38,9 @@ export class WatchHub {
     return this.watchers.size;
   }
 
-  /** Starts sending `agentId`'s config to `send`, the first one now; returns the unsubscribe. */
-  watch(agentId: string, send: (config: EffectiveConfig) => void, end: () => void): () => void {
-    const watcher: Watcher = { agentId, send, end };
+  /** Starts sending `agentId`'s config to `send` (the first one now) and its commands to `command`; returns the unsubscribe. */
+  watch(agentId: string, send: (config: EffectiveConfig) => void, end: () => void, command: (c: AgentCommand) => void = () => {}): () => void {
+    const watcher: Watcher = { agentId, send, end, command };
     this.watchers.add(watcher);
     this.push(watcher, this.sources());
     return () => this.watchers.delete(watcher);
@@ -60,6 +65,7 @@ export class WatchHub {
 
   private refresh(): void {
     if (!this.watchers.size) return;
+    this.deliverCommands();
     try {
       const version = this.store.version();
       if (version === this.seenVersion) return;
@@ -70,6 +76,16 @@ export class WatchHub {
       // On a timer: a failed read is retried at the next poll, never the end of the process.
       this.seenVersion = -1;
       this.log.error({ err }, "reading the agents' remote config failed; retrying");
+    }
+  }
+
+  /** Hands each watched agent the commands waiting for it (taken, so no other process sends them too). */
+  private deliverCommands(): void {
+    const commands = this.commands;
+    if (!commands?.anyWaiting()) return;
+    for (const w of this.watchers) {
+      commands.take(w.agentId, this.now()).then((list) => { for (const c of list) w.command(c); },
+        (err: unknown) => this.log.error({ err, agentId: w.agentId }, "taking the agent's commands failed; retrying"));
     }
   }
 

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import { ERROR_CODES, TsmonError, toErrorData } from "../../common/errors.ts";
+import type { AgentCommand } from "../agent-config/commands.ts";
 import type { EffectiveConfig } from "../agent-config/effective.ts";
 import { splitAddress } from "../agent-config/mesh.ts";
 import type { AgentConfigStore } from "../agent-config/store.ts";
@@ -38,6 +39,13 @@ export function encodeConfigUpdate(config: EffectiveConfig): Buffer {
   })).finish());
 }
 
+/** AgentConfigUpdateProto carrying `command`. */
+export function encodeCommandUpdate(command: AgentCommand): Buffer {
+  return Buffer.from(UpdateType.encode(UpdateType.fromObject({
+    command: { id: command.id, kind: command.kind, argsJson: JSON.stringify(command.args) },
+  })).finish());
+}
+
 /**
  * MetricService.WatchAgentConfig: authenticates the agent as a report would be, records
  * the address other agents reach it at (the mesh), and streams its effective config until
@@ -58,7 +66,7 @@ export function watchAgentConfigHandler(deps: WatchDeps): grpc.handleServerStrea
     const address = advertiseAddress || peerHost(call.getPeer());
     void deps.store.noteAddress({ agent_id: agentId, address, advertised: advertiseAddress !== "", seen_at: deps.now() })
       .then(() => deps.hub.changed(), (err: unknown) => deps.log.error({ err, agentId }, "could not record the agent's address"));
-    const unwatch = deps.hub.watch(agentId, (config) => call.write(encodeConfigUpdate(config)), () => call.end());
+    const unwatch = deps.hub.watch(agentId, (config) => call.write(encodeConfigUpdate(config)), () => call.end(), (command) => call.write(encodeCommandUpdate(command)));
     call.on("cancelled", unwatch);
     call.on("close", unwatch);
     deps.log.debug({ agentId, address }, "agent watches its config");

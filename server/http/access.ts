@@ -119,6 +119,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // Server-managed checks and agent settings (routes/checks.ts, routes/agent-config.ts).
   "GET /v1/checks": "viewer",
   "POST /v1/checks": "operator",
+  "POST /v1/checks/:id/traceroute": "operator",
   "GET /v1/checks/:id": "viewer",
   "PUT /v1/checks/:id": "operator",
   "DELETE /v1/checks/:id": "operator",

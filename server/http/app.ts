@@ -23,6 +23,7 @@ import { checksRouter } from "./routes/checks.ts";
 import { agentConfigRouter } from "./routes/agent-config.ts";
 import { docsRouter } from "./routes/docs.ts";
 import { alertSilencesRouter } from "./routes/alert-silences.ts";
+import { checkTraceRouter } from "./routes/check-trace.ts";
 import { reportsRouter } from "./routes/reports.ts";
 import { fleetRouter } from "./routes/fleet.ts";
 import { healthRouter } from "./routes/health.ts";
@@ -67,7 +68,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
 export function httpRouters(deps: HttpDeps): Router[] {
   return [
     healthRouter(deps), authRouter(deps), usersRouter(deps), whitelistRouter(deps), agentsRouter(deps), metricsRouter(deps), fleetRouter(deps), reportsRouter(deps), reportRouter(deps), seedsRouter(deps), alertsRouter(deps), notificationsRouter(deps),
-    certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps), alertSilencesRouter(deps), checksRouter(deps), agentConfigRouter(deps), checkResultsRouter(deps), reachabilityRouter(deps),
+    certsRouter(deps), certificatesRouter(deps), alertAcksRouter(deps), alertSilencesRouter(deps), checksRouter(deps), checkTraceRouter(deps), agentConfigRouter(deps), checkResultsRouter(deps), reachabilityRouter(deps),
     openApiRouter(), docsRouter(), installRouter(deps.version), agentReleasesRouter(deps), probesRouter(deps), prometheusRouter(deps), liveRouter(),
   ];
 }

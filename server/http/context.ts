@@ -12,6 +12,7 @@ import type { CertChecker } from "../certs/checker.ts";
 import type { ControlStore } from "../storage/control-store.ts";
 import type { AgentConfigStore } from "../agent-config/store.ts";
 import type { WatchHub } from "../agent-config/watch-hub.ts";
+import type { AgentCommandStore } from "../agent-config/commands.ts";
 import type { MetricStore } from "../storage/metric-store.ts";
 import type { PartitionSet } from "../storage/partitions.ts";
 
@@ -34,7 +35,7 @@ export interface HttpDeps {
   notifier: NotifierActor;
   certs: CertChecker;
   /** Server-managed checks and agent settings, and the agents watching them (server/agent-config). */
-  agentConfig: { store: AgentConfigStore; hub: WatchHub };
+  agentConfig: { store: AgentConfigStore; hub: WatchHub; commands?: AgentCommandStore };
   version: string;
   startedAt: number;
   now: () => number;
