@@ -63,6 +63,22 @@ test.serial("POST /api/report: a batch of samples is stored under tsmon's names,
   t.deepEqual(await points("seed-web", "seed_custom"), [[t2, 7]], "an unknown valid name is stored as it is");
 });
 
+test.serial("POST /api/report with stream_id and sequence: a resend is acknowledged as a duplicate and stored once; a bad key is a 400", async (t) => {
+  const ts = now - 30_000;
+  const batch = { agent_id: "seed-db", stream_id: "seedStream1", sequence: 7, samples: [{ timestamp: ts, metrics: { cpu_usage: 33 } }] };
+  const first = await post("/api/report", batch, dbToken);
+  t.deepEqual(first.body, { success: true, message: "stored 1 points" });
+  const again = await post("/api/report", batch, dbToken);
+  t.is(again.status, 200);
+  t.regex(again.body.message, /^duplicate/);
+  t.deepEqual(await points("seed-db", "cpu.usage"), [[ts, 33]], "stored once");
+  const next = await post("/api/report", { ...batch, sequence: 8, samples: [{ timestamp: ts + 1_000, metrics: { cpu_usage: 34 } }] }, dbToken);
+  t.deepEqual(next.body, { success: true, message: "stored 1 points" });
+  const bad = await post("/api/report", { ...batch, stream_id: "no spaces allowed" }, dbToken);
+  t.is(bad.status, 400);
+  t.regex(JSON.stringify(bad.body), /stream_id/);
+});
+
 test.serial("POST /api/v1/metrics: one flat sample, the agent from the token; GET /api/v1/metrics is still GET /v1/metrics", async (t) => {
   const ts = Math.floor((now - 5_000) / 1000) * 1000;
   const res = await post("/api/v1/metrics", { cpu_usage: 45.2, memory_used: 8192, timestamp: new Date(ts).toISOString().replace(".000Z", "Z") });

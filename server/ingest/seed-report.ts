@@ -20,6 +20,8 @@ export const seedBatchSchema = z.object({
     metrics: z.record(z.string(), z.number()).describe("flat names (cpu_usage, ram_usage, …; see docs/api.md) or tsmon metric names"),
     labels: z.record(z.string(), z.string()).optional().describe("labels of every metric of the sample"),
   })),
+  stream_id: z.string().optional().describe("as in POST /v1/report: with sequence, the batch's exactly-once key"),
+  sequence: z.number().int().nonnegative().optional().describe("the batch's number in its stream; a resend of a stored one is acknowledged, not stored again"),
 });
 
 const knownFlat = Object.fromEntries(Object.keys(SEED_METRIC_NAMES).map((name) => [name, z.number().optional()]));
@@ -52,9 +54,11 @@ export function decodeSeedReport(body: unknown, shape: SeedShape, tokenAgent: st
     }
   };
   let agentId: string | undefined;
+  let key: { streamId?: string; sequence?: number } = {};
   if (shape === "batch") {
     const b = parse(seedBatchSchema, body);
     agentId = b.agent_id;
+    if (b.stream_id !== undefined) key = { streamId: b.stream_id, ...(b.sequence !== undefined && { sequence: b.sequence }) };
     b.samples.forEach((s, i) => {
       const at = `samples[${i}]`;
       const where = { metric: `${at}.metrics.`, timestamp: `${at}.timestamp`, labels: `${at}.labels` };
@@ -74,7 +78,7 @@ export function decodeSeedReport(body: unknown, shape: SeedShape, tokenAgent: st
       return field === "timestamp_ms" ? o.timestamp : field === "labels" ? o.labels : o.metric;
     },
   };
-  return { batch: { agentId, timestampMs: points[0]?.timestampMs ?? nowMs, points, droppedBatches: 0 }, fields };
+  return { batch: { agentId, timestampMs: points[0]?.timestampMs ?? nowMs, points, droppedBatches: 0, ...key }, fields };
 }
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {

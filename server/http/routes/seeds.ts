@@ -1,3 +1,4 @@
+import { DUPLICATE_MESSAGE } from "../../ingest/report-key.ts";
 import { Router } from "@koa/router";
 import type { Context } from "koa";
 import { LIMITS } from "../../ingest/limits.ts";
@@ -22,7 +23,7 @@ export function seedsRouter(deps: Pick<HttpDeps, "config" | "intake">): Router {
     const tokenAgent = token !== undefined && sender !== fallback ? sender : undefined;
     const { body, bytes } = await readJson(ctx, Math.min(LIMITS.maxReportBytes, deps.config.http.body_limit_bytes));
     const stored = await deps.intake.submit({ type: "report-seed", shape, body, ...(tokenAgent ? { tokenAgent } : {}), auth: { token } }, sender, bytes);
-    const reply: ReportResponse = { success: true, message: `stored ${stored.points} points` };
+    const reply: ReportResponse = { success: true, message: stored.duplicate ? DUPLICATE_MESSAGE : `stored ${stored.points} points` };
     ctx.body = reply;
   }
 
@@ -35,6 +36,7 @@ export function seedsRouter(deps: Pick<HttpDeps, "config" | "intake">): Router {
    *       `{"agent_id": "...", "samples": [{"timestamp": <epoch ms or ISO 8601>, "metrics": {"cpu_usage": 12.5, ...}}]}`.
    *       Flat names are stored under tsmon's names (cpu_usage → cpu.usage, ram_usage → memory.used_percent, ...; the table is in docs/api.md);
    *       other valid metric names are stored as they are. `agent_id` defaults to the agent of the bearer token.
+   *       With `stream_id` and `sequence` (as in `POST /v1/report`) a resent batch is acknowledged as a duplicate and stored once.
    *       Same admission, authentication and validation as MetricService.ReportMetrics; errors name the field as sent (`samples[0].metrics.cpu_usage`).
    *     tags: [ingest]
    *     security: [{ agentToken: [] }, { bearerAuth: [] }]
