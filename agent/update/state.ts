@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
+import { writeFileDurably } from "../../common/durable-write.ts";
 
 /*
  * The update state, one JSON file (STATE_DIR/update/state.json) replaced atomically
@@ -90,18 +90,7 @@ export class UpdateFiles {
 
   write(state: UpdateState): void {
     mkdirSync(this.dir, { recursive: true });
-    const file = path.join(this.dir, "state.json");
-    const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-    const data = Buffer.from(`${JSON.stringify(state, null, 2)}\n`);
-    const fd = openSync(tmp, "w", 0o644);
-    try {
-      for (let at = 0; at < data.length;) at += writeSync(fd, data, at);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-    fsyncDir(this.dir);
+    writeFileDurably(path.join(this.dir, "state.json"), Buffer.from(`${JSON.stringify(state, null, 2)}\n`));
   }
 
   /** Removes every bundle but `keep` (the current and previous ones). */
@@ -110,14 +99,5 @@ export class UpdateFiles {
     for (const name of readdirSync(this.bundles)) {
       if (!keep.includes(name)) rmSync(path.join(this.bundles, name), { recursive: true, force: true });
     }
-  }
-}
-
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { writeFileDurably } from "../../common/durable-write.ts";
 import { compareVersions, RELEASE_VERSION } from "../../common/agent-release.ts";
 
 /** One stored release: what `<version>.json` holds beside `<version>.tar.gz`. */
@@ -65,8 +65,8 @@ export class ReleaseStore {
   add(release: StoredRelease, bundle: Buffer): boolean {
     if (this.get(release.version)) return false;
     mkdirSync(this.dir, { recursive: true });
-    writeDurably(this.bundleFile(release.version), bundle);
-    writeDurably(this.metaFile(release.version), Buffer.from(`${JSON.stringify(release, null, 2)}\n`));
+    writeFileDurably(this.bundleFile(release.version), bundle);
+    writeFileDurably(this.metaFile(release.version), Buffer.from(`${JSON.stringify(release, null, 2)}\n`));
     return true;
   }
 
@@ -75,26 +75,3 @@ export class ReleaseStore {
   }
 }
 
-/** Writes `file` whole or not at all: a temporary name, fsync, rename, fsync of the directory. */
-function writeDurably(file: string, data: Buffer): void {
-  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    const fd = openSync(tmp, "wx", 0o644);
-    try {
-      for (let at = 0; at < data.length;) at += writeSync(fd, data, at);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  const dirFd = openSync(path.dirname(file), "r");
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
-}
