@@ -30,10 +30,11 @@ export class AgentCommandStore {
     return this.db.put([command.agent_id, command.id], command);
   }
 
-  /** Whether any command waits (a cheap look before taking per agent). */
-  anyWaiting(): boolean {
-    for (const _ of this.db.getKeys({ limit: 1 })) return true;
-    return false;
+  /** The agents with a command waiting (a read, so only they are taken from, in a write). */
+  waitingAgents(): Set<string> {
+    const agents = new Set<string>();
+    for (const key of this.db.getKeys({})) agents.add(key[0]);
+    return agents;
   }
 
   /** Removes and returns `agentId`'s commands still fresh at `nowMs`, oldest first; stale ones of any agent go too. */

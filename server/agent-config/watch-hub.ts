@@ -82,8 +82,10 @@ export class WatchHub {
   /** Hands each watched agent the commands waiting for it (taken, so no other process sends them too). */
   private deliverCommands(): void {
     const commands = this.commands;
-    if (!commands?.anyWaiting()) return;
+    const waiting = commands?.waitingAgents();
+    if (!commands || !waiting?.size) return;
     for (const w of this.watchers) {
+      if (!waiting.has(w.agentId)) continue;
       commands.take(w.agentId, this.now()).then((list) => { for (const c of list) w.command(c); },
         (err: unknown) => this.log.error({ err, agentId: w.agentId }, "taking the agent's commands failed; retrying"));
     }

@@ -22,7 +22,8 @@ export function buildReport(store: MetricStore, alerts: AlertStore, req: ReportR
     const agent = record.agent_id;
     // Minutes before the agent first reported are not downtime: it was not monitored yet.
     const since = Math.max(req.fromMs, record.first_seen);
-    const reported = new Set(minuteBuckets(agent, "cpu.usage").flatMap((s) => s.buckets.map((b) => b[0])));
+    const cpu = minuteBuckets(agent, "cpu.usage");
+    const reported = new Set(cpu.flatMap((s) => s.buckets.map((b) => b[0])));
     const covered = availability([...reported], since, endMs);
     const minutes = (ms: number) => Math.round(ms / 600) / 100;
     const mine = episodes.get(agent) ?? [];
@@ -38,7 +39,7 @@ export function buildReport(store: MetricStore, alerts: AlertStore, req: ReportR
       report_interval_secs: covered.intervalMs / 1000,
       alerts: mine.filter((e) => e.firedAt >= req.fromMs && e.firedAt < req.toMs).length,
       firing_seconds: Math.round(coveredMs(mine.map((e) => [e.firedAt, e.resolvedAt ?? req.nowMs]), req.fromMs, endMs) / 1000),
-      cpu: peakFigures(minuteBuckets(agent, "cpu.usage").flatMap((s) => s.buckets)),
+      cpu: peakFigures(cpu.flatMap((s) => s.buckets)),
       memory: peakFigures(minuteBuckets(agent, "memory.used_percent").flatMap((s) => s.buckets)),
       disk: disks[0] ? { ...disks[0].figures!, ...(disks[0].mount !== undefined && { mount: disks[0].mount }) } : null,
       checks: minuteBuckets(agent, "check.up").flatMap((s) => {
