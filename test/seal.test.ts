@@ -6,6 +6,8 @@ import { SimulatedHost } from "../scripts/lib/agent-shape.ts";
 import { downsample } from "../server/query/aggregate.ts";
 import { DAY_MS, dayOf, dayStartMs } from "../server/storage/days.ts";
 import { MetricStore } from "../server/storage/metric-store.ts";
+import { ControlStore } from "../server/storage/control-store.ts";
+import { Lease } from "../server/storage/lease.ts";
 import { PartitionSet } from "../server/storage/partitions.ts";
 import { applyRetention } from "../server/storage/retention.ts";
 import { daysToSeal } from "../server/actors/sealer/sealing.ts";
@@ -182,6 +184,12 @@ test("sealing from another process while a server takes late reports for that da
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const dataDir = path.join(dir, "data");
   const { file, ports } = await writeServerConfig(dir, { dataDir, extra: "[actors]\ningest_threads = 2\n" });
+  // This process is the host's sealer, as one PM2 instance is: it holds the lease, so the
+  // server's own sealer stands aside (two sealers at once are what the lease prevents).
+  const control = new ControlStore(dataDir);
+  const lease = new Lease(control.leases, "sealer", 600_000);
+  t.true(await lease.acquire());
+  t.teardown(async () => { await lease.release(); await control.close(); });
   const server = await spawnServer(file, ports);
   t.teardown(() => { server.child.kill("SIGKILL"); });
   const lateDay = Math.floor(Date.now() / DAY_MS) * DAY_MS - 2 * DAY_MS;
@@ -212,12 +220,19 @@ test("sealing from another process while a server takes late reports for that da
   await Promise.all([sealer, ...streams]);
   t.true(seals >= 3 && acked.length > 50, `${seals} seals during ${acked.length} late reports`);
 
-  const res = await adminFetch(`${server.http}/v1/metrics?agent=race-1&metric=cpu.usage&from=${lateDay}&to=${lateDay + DAY_MS - 1}`);
-  const stored = ((await res.json()) as { series: { points: number[][] }[] }).series[0]!.points.map((p) => p[0]!);
-  t.deepEqual(stored, [...acked].sort((a, b) => a - b), "every acknowledged late report, once, in order");
+  const want = [...acked].sort((a, b) => a - b);
+  const stored = async () => {
+    const res = await adminFetch(`${server.http}/v1/metrics?agent=race-1&metric=cpu.usage&from=${lateDay}&to=${lateDay + DAY_MS - 1}`);
+    const got = ((await res.json()) as { series: { points: number[][] }[] }).series[0]!.points.map((p) => p[0]! - lateDay);
+    const missing = want.map((ts) => ts - lateDay).filter((ts) => !got.includes(ts));
+    return { got, missing, doubled: got.filter((ts, i) => got.indexOf(ts) !== i) };
+  };
+  const during = await stored();
   await store.seal(dayOf(lateDay));
-  const after = await adminFetch(`${server.http}/v1/metrics?agent=race-1&metric=cpu.usage&from=${lateDay}&to=${lateDay + DAY_MS - 1}`);
-  t.is(((await after.json()) as { series: { points: number[][] }[] }).series[0]!.points.length, acked.length);
+  const after = await stored();
+  t.deepEqual([during.missing, during.doubled], [[], []], "every acknowledged late report, once (ms after the day's start)");
+  t.deepEqual([after.missing, after.doubled], [[], []], "and after a last seal");
+  t.deepEqual(after.got, want.map((ts) => ts - lateDay), "in time order");
   server.child.kill("SIGTERM");
   t.is(await server.exited, 0);
 });

@@ -95,7 +95,9 @@ export class PartitionSet {
    */
   writeTarget(day: string, moved = false): WriteTarget {
     let generation = this.writing.get(day);
-    if (generation === undefined || moved) {
+    // A generation whose file is gone was sealed or compacted meanwhile (a reader let its
+    // handle go): never make it again, write to the current one.
+    if (generation === undefined || moved || !this.isOnDisk(this.rawFile(day, generation))) {
       generation = this.generation(day, true);
       this.writing.set(day, generation);
     }
@@ -140,10 +142,13 @@ export class PartitionSet {
     return closed;
   }
 
-  /** Closes a raw generation (again: a compaction interrupted after the bump closes it here). */
+  /**
+   * Closes a raw generation (again: a compaction interrupted after the bump closes it here).
+   * A generation nobody has written yet is closed too, by making its file: a writer that
+   * chose it just before the bump may be creating it this instant, and its records must
+   * either land before CLOSED (and be read by whoever closed it) or move on to the next one.
+   */
   async closeGeneration(day: string, generation: number): Promise<void> {
-    const file = this.rawFile(day, generation);
-    if (!this.isOnDisk(file)) return;
     const db = this.raw(day, generation);
     if (db.get(CLOSED) === undefined) await db.put(CLOSED, true);
     await db.flushed;
