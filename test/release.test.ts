@@ -27,9 +27,9 @@ test.after.always(async () => {
 // install.sh's command wrappers run `node` from the PATH: the node running this test.
 const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` };
 
-function sh(cmd: string, args: string[], options: { input?: string; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function sh(cmd: string, args: string[], options: { input?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { cwd: options.cwd ?? root, env, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+    const child = execFile(cmd, args, { cwd: options.cwd ?? root, env: { ...env, ...options.env }, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr }));
     if (options.input !== undefined) child.stdin!.end(options.input);
   });
@@ -170,6 +170,35 @@ test.serial("install.sh refuses bad input plainly: no component, an unknown opti
   t.regex(missing.stderr, /--from \/nonexistent.tar.gz: no such file/);
   const noFrom = await sh("bash", [path.join(root, "scripts/install.sh"), "server", ...installArgs(path.join(work, "root3"))]);
   t.regex(noFrom.stderr, /--from FILE\|URL is needed for the server/);
+});
+
+test.serial("install.sh --setup-pm2 starts the server under the release's PM2 in cluster mode; a second run reloads it, no duplicate", async (t) => {
+  const { tarball } = await build();
+  const r = path.join(work, "pm2start");
+  const grpc = await freePort(), http = await freePort();
+  // A PM2 daemon of this test's own (its home in the temp root), started by install.sh with
+  // this environment: the apps it runs take their ports from it.
+  const pm2Env = { PM2_HOME: `${r}/pm2`, TSMON_HTTP_PORT: String(http), TSMON_GRPC_PORT: String(grpc), TSMON_BIND_ADDRESS: "127.0.0.1" };
+  const args = [path.join(root, "scripts/install.sh"), "server", "--from", tarball, "--setup-pm2", "--install-dir", `${r}/opt`, "--config-dir", `${r}/etc`, "--bin-dir", `${r}/bin`, "--data-dir", `${r}/data`];
+  const pm2 = (...a: string[]) => sh(`${r}/opt/current/node_modules/.bin/pm2`, a, { env: pm2Env });
+  try {
+    const first = await sh("bash", args, { env: pm2Env });
+    t.is(first.code, 0, first.stderr);
+    t.regex(first.stdout, /\[done\] started tsmon-server under PM2/);
+    t.regex(first.stdout, /next:\n {2}pm2 status; pm2 logs tsmon-server/);
+    const health = await until("the server under PM2 answering /v1/health", () => fetch(`http://127.0.0.1:${http}/v1/health`).then((res) => (res.ok ? true : undefined)),
+      () => readdirSync(`${r}/pm2/logs`).map((f) => readFileSync(`${r}/pm2/logs/${f}`, "utf8")).join("\n"));
+    t.true(health);
+    const list = async () => JSON.parse((await pm2("jlist")).stdout) as { name: string; pm2_env: { status: string; exec_mode: string } }[];
+    const apps = await list();
+    t.deepEqual(apps.map((a) => [a.name, a.pm2_env.exec_mode, a.pm2_env.status]), [["tsmon-server", "cluster_mode", "online"], ["tsmon-server", "cluster_mode", "online"]]);
+    const second = await sh("bash", args, { env: pm2Env });
+    t.is(second.code, 0, second.stderr);
+    t.regex(second.stdout, /\[kept\] .*ecosystem\.server\.config\.cjs/);
+    t.is((await list()).filter((a) => a.name === "tsmon-server").length, 2, "startOrReload: the same two instances, not two more");
+  } finally {
+    if (existsSync(`${r}/opt/current/node_modules/.bin/pm2`)) await pm2("kill");
+  }
 });
 
 test.serial("install.sh --pm2-only writes a PM2 file that loads, and keeps it on a second run", async (t) => {
