@@ -33,13 +33,17 @@ export interface FleetSeries extends Partial<BucketColumns> {
 }
 
 /** Every matching series of every agent on the grid `timestamps`; agents in the order given, series by key. */
-export function fleetBuckets(store: Pick<MetricStore, "bucketsOf" | "consistentRead">, read: FleetRead): { timestamps: number[]; series: FleetSeries[] } {
+export function fleetBuckets(store: Pick<MetricStore, "bucketsOf" | "gridOf" | "consistentRead">, read: FleetRead): { timestamps: number[]; series: FleetSeries[] } {
   const timestamps = bucketGrid(read.fromMs, read.toMs, read.stepMs);
-  const start = timestamps[0] ?? 0;
-  // One listing of the partition files for every agent, not one per agent and day.
-  const series = store.consistentRead(() => read.agentIds.flatMap((agentId) =>
-    store.bucketsOf(agentId, read.metrics, read.fromMs, read.toMs, read.stepMs, read.labels).map((s): FleetSeries =>
-      ({ agent_id: agentId, metric: s.metric, labels: s.labels, ...toGridColumns(s.buckets, start, read.stepMs, timestamps.length, read.fields) }))));
+  const grid = { startMs: timestamps[0] ?? 0, stepMs: read.stepMs, length: timestamps.length };
+  // One listing of the partition files for every agent, not one per agent and day. Most
+  // agents' recent data goes straight onto the grid; the rest is read the general way.
+  const series = store.consistentRead(() => read.agentIds.flatMap((agentId): FleetSeries[] => {
+    const quick = store.gridOf(agentId, read.metrics, read.fromMs, read.toMs, grid, read.labels, read.fields);
+    if (quick) return quick.map((s) => ({ agent_id: agentId, metric: s.metric, labels: s.labels, ...s.columns() }));
+    return store.bucketsOf(agentId, read.metrics, read.fromMs, read.toMs, read.stepMs, read.labels).map((s) =>
+      ({ agent_id: agentId, metric: s.metric, labels: s.labels, ...toGridColumns(s.buckets, grid.startMs, read.stepMs, grid.length, read.fields) }));
+  }));
   return { timestamps, series };
 }
 

@@ -24,8 +24,8 @@ export interface ChunkColumns { timestamps: Float64Array; series: SeriesBlock[] 
 export class ChunkDay {
   constructor(readonly env: RootDatabase) {}
 
-  /** The agent's hour chunks that overlap [fromMs, toMs], oldest first (with `metric`: only its series). */
-  *read(agentId: string, fromMs: number, toMs: number, metric?: string, labelFilter?: Labels): Generator<ChunkColumns> {
+  /** The agent's hour chunks that overlap [fromMs, toMs], oldest first (with `metric`: only its series, or those metrics'). */
+  *read(agentId: string, fromMs: number, toMs: number, metric?: string | readonly string[], labelFilter?: Labels): Generator<ChunkColumns> {
     const first = Math.floor(fromMs / CHUNK_MS) * CHUNK_MS;
     for (const key of this.env.getKeys({ start: [agentId, first], end: [agentId, toMs + 1] })) {
       const columns = readColumns(this.env, key as ChunkKey, metric, labelFilter);

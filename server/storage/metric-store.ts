@@ -9,6 +9,10 @@ import { LATE_AFTER_MS, type PartitionSet } from "./partitions.ts";
 import { readRawPicks } from "./raw-read.ts";
 import { distinctAgents, rawRecords, rawWrites, toPoints, toRawRecord, type LegacyValue, type RawValue, type RawWrite, type StoredPoint } from "./raw-records.ts";
 import { shapeIdOf, shapesOf } from "./raw-shapes.ts";
+import { countBefore } from "./sorted-search.ts";
+import { readGrid } from "./grid-read.ts";
+import type { Grid, GridSeries } from "../query/grid-series.ts";
+import type { BucketColumns } from "../query/bucket-grid.ts";
 import { Buckets, type Bucket } from "../query/aggregate.ts";
 import { ColumnBuilder, toPairs, type SeriesColumns } from "../query/point-columns.ts";
 import type { RollupBlock } from "./codec/chunk.ts";
@@ -305,6 +309,14 @@ export class MetricStore {
   }
 
   /**
+   * `bucketsOf` onto a shared grid for the usual fleet read (chunks and raw tail, in time
+   * order); undefined when the agent's data needs the general read (grid-read.ts).
+   */
+  gridOf(agentId: string, metrics: readonly string[], fromMs: number, toMs: number, grid: Grid, labelFilter: Labels = EMPTY_LABELS, fields?: readonly (keyof BucketColumns)[]): GridSeries[] | undefined {
+    return readGrid(this.partitions, agentId, metrics, fromMs, toMs, grid, labelFilter, fields);
+  }
+
+  /**
    * Seals a day: its raw generations (and any earlier seal) become one compressed, columnar
    * version; late reports arriving meanwhile land in a new generation. Returns the points
    * sealed and the sealed version's bytes on disk.
@@ -356,24 +368,6 @@ function addRuns(buckets: Buckets, ts: Float64Array, values: Float64Array, stepM
     }
     buckets.merge(start, min, max, sum, count);
   }
-}
-
-
-
-
-
-
-
-
-/** How many of the sorted `ts` come before `t` (with `orAt`, also those equal to it). */
-function countBefore(ts: ArrayLike<number>, t: number, orAt: boolean): number {
-  let lo = 0, hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid]! < t || (orAt && ts[mid] === t)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** The rows of sealed or chunk columns with fromMs ≤ ts ≤ toMs. */

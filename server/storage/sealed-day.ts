@@ -53,12 +53,13 @@ export class SealedDay {
 }
 
 /**
- * The timestamps and series (with `metric`: only that metric's) of the agent record under
+ * The timestamps and series (with `metric`: only that metric's, or those metrics') of the agent record under
  * `key` in a sealed day or a chunk environment, or undefined when there is none.
  */
-export function readColumns(env: RootDatabase, key: string | [string, number], metric?: string, labelFilter: Labels = {}): { timestamps: Float64Array; series: SeriesBlock[] } | undefined {
+export function readColumns(env: RootDatabase, key: string | [string, number], metric?: string | readonly string[], labelFilter: Labels = {}): { timestamps: Float64Array; series: SeriesBlock[] } | undefined {
   let timestamps: Float64Array = new Float64Array(0), bare = false;
-  const entries = readEntries(env, key, SERIES, metric, labelFilter, (ts, version) => {
+  const metrics = metric === undefined ? undefined : typeof metric === "string" ? [metric] : metric;
+  const entries = readEntries(env, key, SERIES, metrics, labelFilter, (ts, version) => {
     bare = version === BARE_RECORD_VERSION;
     timestamps = bare ? decodeBareTimestampBlock(ts) : decodeTimestampBlock(ts);
   });
@@ -82,15 +83,16 @@ export class RollupDay {
   /** The rollups of `metric`'s series at `resolutionMs` (one of ROLLUPS), or undefined for an unknown agent. */
   rollups(agentId: string, metric: string, labelFilter: Labels, resolutionMs: number): RollupBlock[] | undefined {
     const kind = ROLLUPS.find(([, ms]) => ms === resolutionMs)![0];
-    return readEntries(this.env, agentId, kind, metric, labelFilter)?.map((e) => decodeRollupBlock(e.block));
+    return readEntries(this.env, agentId, kind, [metric], labelFilter)?.map((e) => decodeRollupBlock(e.block));
   }
 }
 
 /**
- * The entries of one kind matching `metric` and the label filter, read in place (no copy
- * of the agent-day; valid only until the next read on this thread, so callers decode at once).
+ * The entries of one kind of any of `metrics` (all: undefined) matching the label filter,
+ * read in place (no copy of the agent-day; valid only until the next read on this thread,
+ * so callers decode at once).
  */
-function readEntries(env: RootDatabase, key: string | [string, number], kind: number, metric: string | undefined, labelFilter: Labels, onTimestamps?: (block: Uint8Array, version: number) => void): Entry[] | undefined {
+function readEntries(env: RootDatabase, key: string | [string, number], kind: number, metrics: readonly string[] | undefined, labelFilter: Labels, onTimestamps?: (block: Uint8Array, version: number) => void): Entry[] | undefined {
   const bytes = env.getBinaryFast(key);
   if (!bytes) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -101,7 +103,7 @@ function readEntries(env: RootDatabase, key: string | [string, number], kind: nu
   let at = 5, offset = 0;
   const wanted: { key: string; skip: number; length: number }[] = [];
   const decoder = new TextDecoder();
-  const name = metric === undefined ? undefined : metricBytes(metric);
+  const names = metrics?.map(metricBytes);
   const frontCoded = version === BARE_RECORD_VERSION;
   // Front-coded keys are rebuilt here, each from the one before.
   let keyBytes = frontCoded ? new Uint8Array(256) : bytes, keyAt = 0, keyLength = 0;
@@ -127,9 +129,16 @@ function readEntries(env: RootDatabase, key: string | [string, number], kind: nu
     }
     // Keys of other metrics are passed over on their bytes, without decoding them (a fleet
     // read looks at every series key of a thousand agent-hours for one metric's).
-    if (entryKind === kind && (name === undefined || startsWithMetric(keyBytes, keyAt, keyLength, name))) {
-      const key = decoder.decode(keyBytes.subarray(keyAt, keyAt + keyLength));
-      if (metric === undefined || matches(key, metric, pairs)) wanted.push({ key, skip: offset, length });
+    if (entryKind === kind) {
+      if (names === undefined) wanted.push({ key: decoder.decode(keyBytes.subarray(keyAt, keyAt + keyLength)), skip: offset, length });
+      else {
+        for (let m = 0; m < names.length; m++) {
+          if (!startsWithMetric(keyBytes, keyAt, keyLength, names[m]!)) continue;
+          const key = decoder.decode(keyBytes.subarray(keyAt, keyAt + keyLength));
+          if (matches(key, metrics![m]!, pairs)) wanted.push({ key, skip: offset, length });
+          break;
+        }
+      }
     }
     offset += length;
   }

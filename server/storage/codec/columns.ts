@@ -217,17 +217,40 @@ function readPacked(r: ByteReader, count: number): Float64Array {
   const firsts: number[] = [];
   for (let o = 0; o < order; o++) firsts.push(r.varint());
   const base = r.varint(), factor = r.uvarint(), width = r.byte();
-  const bits = new BitReader(r);
-  let level = new Float64Array(Math.max(0, count - order));
-  for (let i = 0; i < level.length; i++) level[i] = bits.read(width) * factor + base;
-  // Integrate: each level's running sum, starting from that level's first value.
+  // The deepest level fills out[order…]; each level above is its running sum from that
+  // level's first value, integrated in place (one column allocated, not order + 1).
+  const out = new Float64Array(Math.max(count, order));
+  unpack(r, out, order, count, width, factor, base);
   for (let o = order - 1; o >= 0; o--) {
-    const up = new Float64Array(level.length + 1);
-    up[0] = firsts[o]!;
-    for (let i = 0; i < level.length; i++) up[i + 1] = up[i]! + level[i]!;
-    level = up;
+    out[o] = firsts[o]!;
+    for (let i = o + 1; i < out.length; i++) out[i] = out[i - 1]! + out[i]!;
   }
-  return level.subarray(0, count);
+  return out.subarray(0, count);
+}
+
+/**
+ * Fills out[from…to) with `width`-bit values times `factor` plus `base`. Widths up to 24 bits
+ * (every agent-shaped column measured) are read in one loop on local 32-bit integers — a
+ * fleet read unpacks millions of values — others through BitReader.
+ */
+function unpack(r: ByteReader, out: Float64Array, from: number, to: number, width: number, factor: number, base: number): void {
+  if (width > 24) {
+    const bits = new BitReader(r);
+    for (let i = from; i < to; i++) out[i] = bits.read(width) * factor + base;
+    return;
+  }
+  const bytes = r.bytes(Math.ceil((Math.max(0, to - from) * width) / 8));
+  const mask = (1 << width) - 1;
+  let acc = 0, held = 0, at = 0;
+  for (let i = from; i < to; i++) {
+    while (held < width) {
+      acc = ((acc << 8) | bytes[at++]!) >>> 0;
+      held += 8;
+    }
+    held -= width;
+    out[i] = ((acc >>> held) & mask) * factor + base;
+    acc &= (1 << held) - 1;
+  }
 }
 
 const POW2 = Array.from({ length: 64 }, (_, i) => 2 ** i);
