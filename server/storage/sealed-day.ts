@@ -65,7 +65,7 @@ export function readColumns(env: RootDatabase, key: string | [string, number], m
   });
   const series = entries?.map((e) => {
     if (!bare) return decodeSeriesBlock(e.block, timestamps.length);
-    const { metric: name, labels } = parseSeriesKey(e.key);
+    const { metric: name, labels } = parsedKey(e.key);
     return decodeBareSeriesBlock(e.block, timestamps.length, name, labels);
   });
   return series && { timestamps, series };
@@ -146,6 +146,22 @@ function readEntries(env: RootDatabase, key: string | [string, number], kind: nu
   onTimestamps?.(bytes.subarray(at + 4, at + 4 + tsLength), version);
   const blocksAt = at + 4 + tsLength;
   return wanted.map(({ key, skip, length }) => ({ kind, key, block: bytes.subarray(blocksAt + skip, blocksAt + skip + length) }));
+}
+
+/**
+ * Series keys parsed once per process: the same few hundred keys name the series of every
+ * agent-hour, and a fleet read parses thousands of them. Frozen: every reader shares them.
+ */
+const parsedKeys = new Map<string, { metric: string; labels: Labels }>();
+
+function parsedKey(key: string): { metric: string; labels: Labels } {
+  let parsed = parsedKeys.get(key);
+  if (!parsed) {
+    if (parsedKeys.size >= 100_000) parsedKeys.clear();
+    const { metric, labels } = parseSeriesKey(key);
+    parsedKeys.set(key, (parsed = { metric, labels: Object.freeze(labels) }));
+  }
+  return parsed;
 }
 
 const encodedMetrics = new Map<string, Uint8Array>();
