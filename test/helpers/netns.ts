@@ -108,14 +108,13 @@ export class Netns {
     await this.exec(hub, "ip", "link", "set", SWITCH, "up");
   }
 
-  /** Plugs `ns` into the switch in `hub` with `address` (/24) on its device `lan`; returns that device's name. */
-  async plug(hub: string, ns: string, address: string): Promise<string> {
+  /** Plugs `ns` into the switch in `hub` with `address` (/24) on its device `lan`. */
+  async plug(hub: string, ns: string, address: string): Promise<void> {
     const port = `p-${ns.split("-").pop()}`;
     await run("ip", ["-n", hub, "link", "add", port, "type", "veth", "peer", "name", LAN, "netns", ns]);
     await this.exec(ns, "ip", "addr", "add", `${address}/24`, "dev", LAN);
     await this.exec(ns, "ip", "link", "set", LAN, "up");
     await this.exec(hub, "ip", "link", "set", port, "master", SWITCH, "up");
-    return LAN;
   }
 
   /**
@@ -228,8 +227,6 @@ export interface Fleet {
 
 export interface FleetAgent {
   ns: string;
-  /** The agent's address on the switch (the server sees its connection come from there). */
-  address: string;
   /** Sets the agent's device toward the target down: the target is unreachable from it, the server still is. */
   cut(): Promise<void>;
   /** Sets it up again, with its route to the target (the kernel dropped that with the device). */
@@ -249,13 +246,12 @@ export async function buildFleet(count: number): Promise<Fleet> {
     const agents: Fleet["agents"] = [];
     for (let i = 1; i <= count; i++) {
       const ns = await netns.add(`a${i}`);
-      const address = `${subnet}${10 + i}`;
-      await netns.plug(hub, ns, address);
+      await netns.plug(hub, ns, `${subnet}${10 + i}`);
       const gateway = `10.91.${10 + i}.1`;
       const { devA: toTarget } = await netns.link(ns, `10.91.${10 + i}.2`, target, gateway);
       await netns.route(ns, `${targetAddress}/32`, gateway);
       agents.push({
-        ns, address,
+        ns,
         cut: async () => { await netns.exec(ns, "ip", "link", "set", toTarget, "down"); },
         heal: async () => {
           await netns.exec(ns, "ip", "link", "set", toTarget, "up");
