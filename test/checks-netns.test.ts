@@ -1,12 +1,11 @@
 import test from "ava";
-import type { ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { CheckResult } from "../agent/checks/check.ts";
 import type { TracerouteHop } from "../agent/checks/traceroute.ts";
 import { buildChain, netnsAvailable, runInNetns, type Chain } from "./helpers/netns.ts";
+import { spawnAgent, waitForLog } from "./helpers/netns-agent.ts";
 
 /*
  * Checks over a real routed path: agent — router1 — router2 — target, each in its own
@@ -17,7 +16,6 @@ import { buildChain, netnsAvailable, runInNetns, type Chain } from "./helpers/ne
 const unavailable = netnsAvailable();
 if (unavailable) console.warn(`SKIPPED test/checks-netns.test.ts: ${unavailable} (apt-get install iproute2, and run as root)`);
 const netnsTest = unavailable ? test.skip : test.serial;
-const root = new URL("..", import.meta.url).pathname;
 const dir = mkdtempSync(path.join(os.tmpdir(), "tsmon-checks-netns-"));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -98,27 +96,6 @@ function endsAtRouter2(hops: readonly TracerouteHop[], chain: Chain): boolean {
   return hops.length <= 3 && answered[0] === chain.hops[0] && answered.at(-1) === chain.hops[1] && answered.every((a) => a === chain.hops[0] || a === chain.hops[1]);
 }
 
-interface LogLine { msg: string; hops?: TracerouteHop[] }
-
-/** The real agent (agent/main.ts) in a namespace; its JSON log lines as they come. */
-function spawnAgent(chain: Chain, configFile: string): { child: ChildProcess; lines: () => LogLine[] } {
-  // At real-time priority, as the probes of runInNetns: on a loaded host a stalled event loop
-  // would run a probe's timeout before reading the answer that came in time.
-  const child = chain.netns.spawn(chain.ns.agent, "chrt", ["-f", "40", process.execPath, "--import", "tsx", path.join(root, "agent/main.ts"), configFile, "--log-format", "json"], { cwd: root });
-  let out = "";
-  child.stdout!.on("data", (c) => (out += c));
-  child.stderr!.on("data", (c) => (out += c));
-  return { child, lines: () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as LogLine) };
-}
-
-async function waitForLog(agent: ReturnType<typeof spawnAgent>, pattern: RegExp, count: number, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (agent.lines().filter((l) => pattern.test(l.msg)).length < count) {
-    if (Date.now() > deadline || agent.child.exitCode !== null) throw new Error(`waited for ${what}; the agent's log:\n${agent.lines().map((l) => l.msg).join("\n")}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 netnsTest("the real agent traces the path once when its icmp check goes from up to down", async (t) => {
   await withChain(undefined, async (chain) => {
     const configFile = path.join(dir, "agent.toml");
@@ -139,7 +116,7 @@ probe_interval_ms = 100
     // Down from the start (no transition, no trace), then up, then cut off: one trace.
     const cut = (state: "down" | "up") => chain.netns.exec(chain.ns.router2, "ip", "link", "set", chain.router2ToTarget, state);
     await cut("down");
-    const agent = spawnAgent(chain, configFile);
+    const agent = spawnAgent(chain.netns, chain.ns.agent, configFile, { realtime: true });
     try {
       await waitForLog(agent, /^check target is down/, 1, "the first (down) result");
       await cut("up");
@@ -154,8 +131,7 @@ probe_interval_ms = 100
       t.is(agent.lines().filter((l) => /^traceroute for check/.test(l.msg)).length, 1);
       t.is(agent.lines().filter((l) => /^check target is down/.test(l.msg)).length, 2);
     } finally {
-      agent.child.kill("SIGTERM");
-      if (agent.child.exitCode === null) await once(agent.child, "exit");
+      await agent.stop();
     }
   });
 });

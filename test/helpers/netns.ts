@@ -7,12 +7,16 @@ import { promisify } from "node:util";
 /*
  * Network namespaces for tests that need a real path: routers, a target behind them, and a
  * link with delay and loss. Names carry the test process's pid, so parallel runs never
- * meet, and every address lives inside the namespaces (10.91.x.x), never on the host.
+ * meet, and every address lives inside the namespaces (10.91.x.x); the one exception is a
+ * switch's port on the host (plugHost), a 10.92.x /24 found free there, gone with close().
  */
 
 const run = promisify(execFile);
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const RELAY = path.join(ROOT, "test/fixtures/tun-relay.py");
+/** The bridge of a switch namespace, and each member's device on it. */
+const SWITCH = "br0";
+const LAN = "lan";
 
 /** Why namespaces cannot be used here, or undefined when they can (root, iproute2, and a kernel that allows them). */
 export function netnsAvailable(): string | undefined {
@@ -40,6 +44,7 @@ export interface LinkShape {
 export class Netns {
   private readonly prefix = `tsm${process.pid % 100_000}${Math.random().toString(36).slice(2, 5)}`;
   private readonly names: string[] = [];
+  private readonly hostDevices: string[] = [];
   private readonly relays: ChildProcess[] = [];
 
   /** Creates a namespace with loopback up; `role` is short (it ends the name). */
@@ -97,6 +102,41 @@ export class Netns {
     return { devA, devB };
   }
 
+  /** Makes `hub` a switch: a bridge that namespaces plugged into it (plug, plugHost) share as one /24. */
+  async bridge(hub: string): Promise<void> {
+    await this.exec(hub, "ip", "link", "add", SWITCH, "type", "bridge");
+    await this.exec(hub, "ip", "link", "set", SWITCH, "up");
+  }
+
+  /** Plugs `ns` into the switch in `hub` with `address` (/24) on its device `lan`. */
+  async plug(hub: string, ns: string, address: string): Promise<void> {
+    const port = `p-${ns.split("-").pop()}`;
+    await run("ip", ["-n", hub, "link", "add", port, "type", "veth", "peer", "name", LAN, "netns", ns]);
+    await this.exec(ns, "ip", "addr", "add", `${address}/24`, "dev", LAN);
+    await this.exec(ns, "ip", "link", "set", LAN, "up");
+    await this.exec(hub, "ip", "link", "set", port, "master", SWITCH, "up");
+  }
+
+  /**
+   * Plugs the host (the test's own namespace) into the switch in `hub`, so a server the test
+   * runs in-process is reachable from every namespace on that switch. Takes the first
+   * 10.92.N.0/24 the host has no address or route in; returns the host's address (.1) and
+   * the subnet's prefix ("10.92.N.") for the other members' addresses.
+   */
+  async plugHost(hub: string): Promise<{ hostAddress: string; subnet: string }> {
+    const inUse = (await run("ip", ["-o", "-4", "addr", "show"])).stdout + (await run("ip", ["-4", "route", "show", "table", "all"])).stdout;
+    const n = [...Array(254).keys()].map((i) => i + 1).find((i) => !inUse.includes(`10.92.${i}.`));
+    if (n === undefined) throw new Error("no free 10.92.N.0/24 on the host for the test's switch: remove the stale test devices (ip -o -4 addr show | grep 10.92.)");
+    const subnet = `10.92.${n}.`;
+    const device = `${this.prefix}h`;
+    await run("ip", ["link", "add", device, "type", "veth", "peer", "name", "p-host", "netns", hub]);
+    this.hostDevices.push(device);
+    await run("ip", ["addr", "add", `${subnet}1/24`, "dev", device]);
+    await run("ip", ["link", "set", device, "up"]);
+    await this.exec(hub, "ip", "link", "set", "p-host", "master", SWITCH, "up");
+    return { hostAddress: `${subnet}1`, subnet };
+  }
+
   /** Routes `destination` (a CIDR or "default") from `ns` via `gateway`. */
   async route(ns: string, destination: string, gateway: string): Promise<void> {
     await this.exec(ns, "ip", "route", "add", destination, "via", gateway);
@@ -109,6 +149,9 @@ export class Netns {
       if (relay.exitCode === null) await Promise.race([once(relay, "exit"), new Promise((r) => setTimeout(r, 2000))]);
       if (relay.exitCode === null && relay.pid) process.kill(relay.pid, "SIGKILL");
     }
+    // A host device goes with its peer's namespace; deleting it first says so explicitly.
+    for (const device of this.hostDevices) await run("ip", ["link", "del", device]).catch(() => undefined);
+    this.hostDevices.length = 0;
     for (const name of this.names.reverse()) await run("ip", ["netns", "del", name]).catch(() => undefined);
     this.names.length = 0;
   }
@@ -163,6 +206,60 @@ export async function buildChain(shape?: LinkShape): Promise<Chain> {
     await netns.route(router2, "10.91.1.0/24", "10.91.2.1");
     await netns.route(target, "default", "10.91.3.1");
     return { netns, ns: { agent, router1, router2, target }, hops: ["10.91.1.1", "10.91.2.2", "10.91.3.2"], target: "10.91.3.2", router2ToTarget };
+  } catch (err) {
+    await netns.close();
+    throw err;
+  }
+}
+
+/**
+ * Agents that each reach one target over a path of their own and the host over a shared
+ * switch: cutting an agent's path to the target leaves its path to the server whole.
+ */
+export interface Fleet {
+  netns: Netns;
+  /** The host's address on the switch: bind the test's server there. */
+  serverAddress: string;
+  /** The target, an address on the target namespace's loopback, routed from each agent over its own link. */
+  target: string;
+  agents: FleetAgent[];
+}
+
+export interface FleetAgent {
+  ns: string;
+  /** Sets the agent's device toward the target down: the target is unreachable from it, the server still is. */
+  cut(): Promise<void>;
+  /** Sets it up again, with its route to the target (the kernel dropped that with the device). */
+  heal(): Promise<void>;
+}
+
+/** Builds `count` agent namespaces, the target's and the switch's; close() the netns in a finally. */
+export async function buildFleet(count: number): Promise<Fleet> {
+  const netns = new Netns();
+  try {
+    const target = await netns.add("tg");
+    const hub = await netns.add("sw");
+    await netns.bridge(hub);
+    const { hostAddress, subnet } = await netns.plugHost(hub);
+    const targetAddress = "10.91.9.9";
+    await netns.exec(target, "ip", "addr", "add", `${targetAddress}/32`, "dev", "lo");
+    const agents: Fleet["agents"] = [];
+    for (let i = 1; i <= count; i++) {
+      const ns = await netns.add(`a${i}`);
+      await netns.plug(hub, ns, `${subnet}${10 + i}`);
+      const gateway = `10.91.${10 + i}.1`;
+      const { devA: toTarget } = await netns.link(ns, `10.91.${10 + i}.2`, target, gateway);
+      await netns.route(ns, `${targetAddress}/32`, gateway);
+      agents.push({
+        ns,
+        cut: async () => { await netns.exec(ns, "ip", "link", "set", toTarget, "down"); },
+        heal: async () => {
+          await netns.exec(ns, "ip", "link", "set", toTarget, "up");
+          await netns.exec(ns, "ip", "route", "replace", `${targetAddress}/32`, "via", gateway);
+        },
+      });
+    }
+    return { netns, serverAddress: hostAddress, target: targetAddress, agents };
   } catch (err) {
     await netns.close();
     throw err;

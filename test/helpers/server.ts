@@ -33,10 +33,12 @@ export async function startTestServer(
   });
   const fatal: string[] = [];
   const server = await startServer(config, { ...options, log: createLogger("silent"), onFatal: (r) => fatal.push(r) });
+  // Bound to one address (a test network's, say), the server answers there only.
+  const host = ["0.0.0.0", "::"].includes(config.bind_address) ? "127.0.0.1" : config.bind_address;
   return {
     ...server, config, dataDir: dir, fatal,
-    http: `http://127.0.0.1:${server.httpPort}`,
-    grpc: `127.0.0.1:${server.grpcPort}`,
+    http: `http://${host}:${server.httpPort}`,
+    grpc: `${host}:${server.grpcPort}`,
     async stop() {
       await server.close();
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
