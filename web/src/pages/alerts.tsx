@@ -3,7 +3,9 @@ import { api, can, qs } from "../lib/api.ts";
 import { labelText, when } from "../lib/format.ts";
 import type { ActiveAlert } from "../lib/fleet-model.ts";
 import { AlertList } from "../components/alert-list.tsx";
-import { RuleEditor, type Rule } from "../components/rule-editor.tsx";
+import { RuleEditor } from "../components/rule-editor.tsx";
+import { ruleFormOf } from "../components/rule-types/registry.ts";
+import type { Rule } from "../components/rule-types/rule-type.ts";
 import { SilencesPanel } from "../components/silences-panel.tsx";
 import { confirmed, IfRole, OutcomeNote, Panel, useLoad, useWrite } from "../components/ui.tsx";
 import { parseDurationSecs, type AlertSilence, type SilenceWindow } from "../lib/silences.ts";
@@ -60,7 +62,7 @@ export function AlertsPage() {
                   <tr data-rule={r.id}>
                     <th scope="row">{r.name}{!r.enabled && <span class="muted"> (disabled)</span>}</th>
                     <td>{r.type}</td>
-                    <td>{r.metric} {r.type === "threshold" ? `${String(r.operator)} ${String(r.value)}${Number(r.duration_secs) ? ` for ${String(r.duration_secs)} s` : ""}` : ""}</td>
+                    <td>{ruleFormOf(r.type).summary(r)}</td>
                     <td><code>{r.agent_pattern}</code></td>
                     <td><span class={`sev ${r.severity}`}>{r.severity}</span></td>
                     <td>{r.source}</td>
