@@ -388,6 +388,40 @@ browserTest("alerts: a reachability rule from the editor — its own fields, ref
   t.deepEqual(errors, []);
 });
 
+/** Each page and what shows it is drawn, for the narrow-screen check. */
+const PAGES = [
+  ["/", cpuCanvas("web-1")], ["/agents/web-1", "table.stats"], ["/alerts", "table.rules tbody tr"], ["/network", "table.matrix"],
+  ["/reports", "form button[type=submit]"], ["/settings", "section[aria-labelledby=certificates] table"],
+] as const;
+
+browserTest("390 px wide: no page scrolls sideways and no table but the matrix scrolls inside its box", async (t) => {
+  const { page, errors } = admin;
+  await page.setViewport({ width: 390, height: 844 });
+  try {
+    for (const [path, ready] of PAGES) {
+      await page.evaluate((p) => { history.pushState(null, "", p); dispatchEvent(new PopStateEvent("popstate")); }, path);
+      await page.waitForSelector(ready);
+      if (path === "/reports") {
+        await clickButton(page, "Build report");
+        await page.waitForSelector("table.report-hosts tbody tr");
+      }
+      if (path === "/alerts") {
+        await clickButton(page, "New rule");
+        await page.select(".editor select[name=type]", "reachability");
+        await page.waitForFunction(() => !/^Loading/.test(document.querySelector("#rule-check-note")?.textContent ?? "Loading"));
+      }
+      await settle(page);
+      t.true(await page.evaluate(() => document.documentElement.scrollWidth) <= 390, `${path}: the page is wider than 390 px`);
+      const wide = await page.$$eval(".table-wrap:not(:has(table.matrix))", (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.querySelector("table")?.className || "table"}: ${e.scrollWidth} px in ${e.clientWidth}`));
+      t.deepEqual(wide, [], `${path}: tables scroll sideways`);
+      await screenshot(page, `narrow${path === "/" ? "-fleet" : path.replaceAll("/", "-")}-390`);
+    }
+  } finally {
+    await page.setViewport({ width: 1400, height: 900 });
+  }
+  t.deepEqual(errors, []);
+});
+
 browserTest("a viewer sees every page and no write control", async (t) => {
   const context = await browser.createBrowserContext();
   try {
