@@ -329,6 +329,99 @@ browserTest("reports: the last 24 hours of every host, each row as /v1/reports a
   t.deepEqual(errors, []);
 });
 
+browserTest("alerts: a reachability rule from the editor — its own fields, refused with the reason before sending or by the server, then in /v1/alerts/rules", async (t) => {
+  const { page, errors } = admin;
+  // A server-managed check that web-1 and web-2 run: k may be 1 or 2.
+  const check = await adminFetch(`${server.http}/v1/checks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "db-port", type: "tcp", target: "db.example", port: 5432, agent_pattern: "web-*" }) });
+  t.is(check.status, 201, await check.text());
+  const storedNames = async () => ((await (await adminFetch(`${server.http}/v1/alerts/rules`)).json()) as { name: string }[]).map((r) => r.name);
+  const before = await storedNames();
+  await page.click(`nav a[href="/alerts"]`);
+  await page.waitForSelector("table.rules");
+  await clickButton(page, "New rule");
+  await fillLabelled(page, "Name", "db-unreachable");
+  await page.select(".editor select[name=type]", "reachability");
+  await page.waitForSelector(".editor select[name=check] option[value=db-port]");
+  // Its fields, not the metric's: no Metric, Operator or Threshold input; Preview says why it cannot run.
+  t.deepEqual(await page.$$eval(".editor input[name=metric], .editor [name=operator], .editor [name=value]", (els) => els.length), 0);
+  t.true(await page.$eval(".editor button ::-p-text(Preview)", (b) => (b as HTMLButtonElement).disabled));
+  t.regex(await page.$eval("#no-preview", (e) => e.textContent ?? ""), /Preview is not available for reachability rules/);
+  const alertText = () => page.$eval(".editor [role=alert]", (e) => e.textContent ?? "");
+  // No check chosen: the editor says so and sends nothing.
+  await clickButton(page, "Create rule");
+  await page.waitForSelector(".editor [role=alert]");
+  t.is(await alertText(), "Choose the check the rule watches (Check).");
+  await page.select(".editor select[name=check]", "db-port");
+  await page.waitForSelector("#rule-check-note ::-p-text(run by 2 agents)");
+  // More failing agents than run the check: it could never fire.
+  await fillLabelled(page, "Minimum failing agents", "3");
+  await clickButton(page, "Create rule");
+  await page.waitForFunction(() => /only 2 agents run check db-port \(web-1, web-2\)/.test(document.querySelector(".editor [role=alert]")?.textContent ?? ""));
+  await shots(page, "alerts-reachability-error");
+  t.deepEqual(await storedNames(), before, "nothing stored");
+  // A refusal the form does not foresee (a name over 200 characters): the server's message as written.
+  const longName = "n".repeat(201);
+  await page.$eval(".editor input[name=name]", (el, v) => { (el as HTMLInputElement).value = v; }, longName);
+  await fillLabelled(page, "Minimum failing agents", "2");
+  const apiSays = await (await adminFetch(`${server.http}/v1/alerts/rules`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: longName, type: "reachability", check: "db-port", min_failing_agents: 2 }) })).json() as { error: string };
+  await clickButton(page, "Create rule");
+  await page.waitForFunction((msg) => document.querySelector(".editor [role=alert]")?.textContent === msg, {}, apiSays.error);
+  t.regex(apiSays.error, /^name: /);
+  t.deepEqual(await storedNames(), before, "nothing stored");
+  t.true(errors.every((e) => /status of 400/.test(e)), errors.join("\n"));
+  errors.length = 0;
+  // Valid: created, listed with its condition, and stored with the fields the form shows.
+  await fillLabelled(page, "Name", "db-unreachable");
+  await fillLabelled(page, "For (seconds)", "30");
+  await page.select(".editor select[name=severity]", "critical");
+  await clickButton(page, "Create rule");
+  const name = await page.waitForSelector(`tr[data-rule] th ::-p-text(db-unreachable)`);
+  t.is(await name!.evaluate((th) => (th.closest("tr") as HTMLTableRowElement).cells[2]?.textContent), "db-port down on ≥ 2 agents for 30 s");
+  const rules = await (await adminFetch(`${server.http}/v1/alerts/rules`)).json() as Record<string, unknown>[];
+  const made = rules.find((r) => r.name === "db-unreachable");
+  t.like(made, { type: "reachability", metric: "check.up", check: "db-port", min_failing_agents: 2, duration_secs: 30, severity: "critical", agent_pattern: "*", enabled: true, source: "api" });
+  // Editing it shows the same fields back.
+  await (await page.waitForSelector(`::-p-aria([name="Edit rule db-unreachable"][role="button"])`))!.click();
+  await page.waitForSelector(".editor select[name=check] option[value=db-port]");
+  t.deepEqual(await page.$eval(".editor", (f) => ({ check: (f.querySelector("[name=check]") as HTMLSelectElement).value, k: (f.querySelector("[name=min_failing_agents]") as HTMLInputElement).value })), { check: "db-port", k: "2" });
+  await clickButton(page, "Cancel");
+  t.deepEqual(errors, []);
+});
+
+/** Each page and what shows it is drawn, for the narrow-screen check. */
+const PAGES = [
+  ["/", cpuCanvas("web-1")], ["/agents/web-1", "table.stats"], ["/alerts", "table.rules tbody tr"], ["/network", "table.matrix"],
+  ["/reports", "form button[type=submit]"], ["/settings", "section[aria-labelledby=certificates] table"],
+] as const;
+
+browserTest("390 px wide: no page scrolls sideways and no table but the matrix scrolls inside its box", async (t) => {
+  const { page, errors } = admin;
+  await page.setViewport({ width: 390, height: 844 });
+  try {
+    for (const [path, ready] of PAGES) {
+      await page.evaluate((p) => { history.pushState(null, "", p); dispatchEvent(new PopStateEvent("popstate")); }, path);
+      await page.waitForSelector(ready);
+      if (path === "/reports") {
+        await clickButton(page, "Build report");
+        await page.waitForSelector("table.report-hosts tbody tr");
+      }
+      if (path === "/alerts") {
+        await clickButton(page, "New rule");
+        await page.select(".editor select[name=type]", "reachability");
+        await page.waitForFunction(() => !/^Loading/.test(document.querySelector("#rule-check-note")?.textContent ?? "Loading"));
+      }
+      await settle(page);
+      t.true(await page.evaluate(() => document.documentElement.scrollWidth) <= 390, `${path}: the page is wider than 390 px`);
+      const wide = await page.$$eval(".table-wrap:not(:has(table.matrix))", (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.querySelector("table")?.className || "table"}: ${e.scrollWidth} px in ${e.clientWidth}`));
+      t.deepEqual(wide, [], `${path}: tables scroll sideways`);
+      await screenshot(page, `narrow${path === "/" ? "-fleet" : path.replaceAll("/", "-")}-390`);
+    }
+  } finally {
+    await page.setViewport({ width: 1400, height: 900 });
+  }
+  t.deepEqual(errors, []);
+});
+
 browserTest("a viewer sees every page and no write control", async (t) => {
   const context = await browser.createBrowserContext();
   try {

@@ -35,16 +35,16 @@ export function HostChecks({ agentId }: { agentId: string }) {
       {rows.data?.length === 0 && <p class="muted">This host runs no checks (<code>[[checks]]</code> in its config, or server-managed ones).</p>}
       {rows.data && rows.data.length > 0 && (
         <div class="table-wrap">
-          <table class="host-checks">
+          <table class="host-checks stack">
             <thead><tr><th scope="col">Check</th><th scope="col">Target</th><th scope="col">State</th><th scope="col">Latency</th><th scope="col">Loss</th></tr></thead>
             <tbody>
               {rows.data.map((r) => (
                 <tr data-check={r.check}>
                   <th scope="row"><a href="/network">{r.check}</a> <span class="muted">{r.type}</span></th>
-                  <td><code>{r.target}</code></td>
-                  <td><span class={`badge ${r.up === 0 ? "alerting" : "online"}`}>{r.up === 0 ? "down" : "up"}</span></td>
-                  <td>{r.rtt === undefined ? "–" : `${num(r.rtt, 1)} ms`}</td>
-                  <td>{r.loss === undefined ? "–" : `${num(r.loss, 0)}%`}</td>
+                  <td data-label="Target" class="span"><code>{r.target}</code></td>
+                  <td data-label="State"><span class={`badge ${r.up === 0 ? "alerting" : "online"}`}>{r.up === 0 ? "down" : "up"}</span></td>
+                  <td data-label="Latency">{r.rtt === undefined ? "–" : `${num(r.rtt, 1)} ms`}</td>
+                  <td data-label="Loss">{r.loss === undefined ? "–" : `${num(r.loss, 0)}%`}</td>
                 </tr>
               ))}
             </tbody>

@@ -35,7 +35,7 @@ export function CertificatesPanel() {
       <OutcomeNote outcome={outcome} />
       {domains.error && <p class="error" role="alert">{domains.error}</p>}
       {domains.data && (
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="stack">
           <thead><tr><th scope="col">Domain</th><th scope="col">Days left</th><th scope="col">Valid</th><th scope="col">Expires</th><th scope="col">Checked</th><th scope="col"><span class="muted">Actions</span></th></tr></thead>
           <tbody>
             {list.length === 0 && <tr><td colSpan={6} class="muted">No domains are watched.</td></tr>}
@@ -45,10 +45,10 @@ export function CertificatesPanel() {
               return (
                 <tr>
                   <th scope="row">{d.domain}{d.port !== 443 && `:${d.port}`}</th>
-                  <td class={days == null ? "" : days < 7 ? "sev critical" : days < 30 ? "sev warning" : ""}>{days ?? "–"}</td>
-                  <td>{s ? (s.is_valid ? "yes" : `no${s.error ? `: ${s.error}` : ""}`) : "not checked yet"}</td>
-                  <td>{when(s?.not_after)}</td>
-                  <td>{when(d.last_checked_at)}</td>
+                  <td data-label="Days left" class={days == null ? "" : days < 7 ? "sev critical" : days < 30 ? "sev warning" : ""}>{days ?? "–"}</td>
+                  <td data-label="Valid">{s ? (s.is_valid ? "yes" : `no${s.error ? `: ${s.error}` : ""}`) : "not checked yet"}</td>
+                  <td data-label="Expires">{when(s?.not_after)}</td>
+                  <td data-label="Checked">{when(d.last_checked_at)}</td>
                   <td class="actions"><IfRole role="operator">
                     <button type="button" class="secondary write" aria-label={`Check ${d.domain} now`} onClick={() => check(d)}>Check now</button>{" "}
                     <button type="button" class="danger write" aria-label={`Remove ${d.domain}`} onClick={() => remove(d)}>Remove</button>

@@ -26,13 +26,13 @@ export function ChannelsPanel() {
       {editing && <ChannelForm channel={editing === "new" ? null : editing} onDone={(saved) => { setEditing(null); if (saved) channels.reload(); }} />}
       {channels.error && <p class="error" role="alert">{channels.error}</p>}
       {channels.data && (
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="stack">
           <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">From severity</th><th scope="col">Resolved too</th><th scope="col"><span class="muted">Actions</span></th></tr></thead>
           <tbody>
             {channels.data.length === 0 && <tr><td colSpan={5} class="muted">No channels: alerts are recorded but nobody is told.</td></tr>}
             {channels.data.map((c) => (
               <tr>
-                <th scope="row">{c.name ?? c.id}</th><td>{c.type}</td><td>{c.min_severity}</td><td>{c.send_resolved ? "yes" : "no"}</td>
+                <th scope="row">{c.name ?? c.id}</th><td data-label="Type">{c.type}</td><td data-label="From severity">{c.min_severity}</td><td data-label="Resolved too">{c.send_resolved ? "yes" : "no"}</td>
                 <td class="actions"><IfRole role="operator">
                   <button type="button" class="secondary write" aria-label={`Send test through ${c.name ?? c.id}`} onClick={() => void test(c)}>Send test</button>{" "}
                   {!c.read_only && <>

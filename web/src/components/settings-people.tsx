@@ -35,15 +35,15 @@ export function UsersPanel() {
       <OutcomeNote outcome={outcome} />
       {users.error && <p class="error" role="alert">{users.error}</p>}
       {users.data && (
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="stack">
           <thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col">Since</th><th scope="col"><span class="muted">Actions</span></th></tr></thead>
           <tbody>{users.data.map((u) => (
             <tr>
               <th scope="row">{u.username}</th>
-              <td><select aria-label={`Role of ${u.username}`} class="write" disabled={u.username === session()?.username} onChange={(e) => setRole(u, (e.target as HTMLSelectElement).value)}>
+              <td data-label="Role"><select aria-label={`Role of ${u.username}`} class="write" disabled={u.username === session()?.username} onChange={(e) => setRole(u, (e.target as HTMLSelectElement).value)}>
                 {ROLES.map((r) => <option selected={r === u.role}>{r}</option>)}
               </select></td>
-              <td>{when(u.created_at)}</td>
+              <td data-label="Since">{when(u.created_at)}</td>
               <td class="actions">{u.username !== session()?.username && <button type="button" class="danger write" aria-label={`Delete user ${u.username}`} onClick={() => remove(u)}>Delete</button>}</td>
             </tr>
           ))}</tbody>
@@ -81,12 +81,12 @@ export function TokensPanel() {
       {issued && <OneTimeSecret label={`Token “${issued.name}”`} value={issued.token}><p>Send it as <code>Authorization: Bearer …</code>.</p></OneTimeSecret>}
       {tokens.error && <p class="error" role="alert">{tokens.error}</p>}
       {tokens.data && (
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="stack">
           <thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Created by</th><th scope="col">Expires</th><th scope="col"><span class="muted">Actions</span></th></tr></thead>
           <tbody>
             {tokens.data.length === 0 && <tr><td colSpan={5} class="muted">No API tokens.</td></tr>}
             {tokens.data.map((t) => (
-              <tr><th scope="row">{t.name}</th><td>{t.role}</td><td>{t.created_by}</td><td>{t.expires_at ? when(t.expires_at) : "never"}</td>
+              <tr><th scope="row">{t.name}</th><td data-label="Role">{t.role}</td><td data-label="Created by">{t.created_by}</td><td data-label="Expires">{t.expires_at ? when(t.expires_at) : "never"}</td>
                 <td class="actions"><button type="button" class="danger write" aria-label={`Revoke token ${t.name}`} onClick={() => revoke(t)}>Revoke</button></td></tr>
             ))}
           </tbody>

@@ -42,13 +42,13 @@ export function WhitelistPanel() {
       )}
       {list.error && <p class="error" role="alert">{list.error}</p>}
       {list.data && (
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="stack">
           <thead><tr><th scope="col">Agent</th><th scope="col">Description</th><th scope="col">Status</th><th scope="col">Last seen</th><th scope="col"><span class="muted">Actions</span></th></tr></thead>
           <tbody>
             {list.data.length === 0 && <tr><td colSpan={5} class="muted">No agent is whitelisted.</td></tr>}
             {list.data.map((a) => (
               <tr>
-                <th scope="row">{a.agent_id}</th><td>{a.description}</td><td>{a.status}</td><td>{when(a.last_seen)}</td>
+                <th scope="row">{a.agent_id}</th><td data-label="Description">{a.description}</td><td data-label="Status">{a.status}</td><td data-label="Last seen">{when(a.last_seen)}</td>
                 <td class="actions"><IfRole role="operator">
                   <button type="button" class="secondary write" aria-label={`New token for ${a.agent_id}`} onClick={() => rotate(a)}>New token</button>{" "}
                   <button type="button" class="danger write" aria-label={`Remove ${a.agent_id}`} onClick={() => remove(a)}>Remove</button>

@@ -25,13 +25,13 @@ export function SilencesPanel({ silences, windows, reload }: { silences: AlertSi
         ? <p class="muted">No alert is silenced. An active alert's <strong>Silence</strong> button mutes its notifications for a while.</p>
         : (
           <div class="table-wrap">
-            <table class="silences">
+            <table class="silences stack">
               <thead><tr><th scope="col">Alerts</th><th scope="col">Until</th><th scope="col">By</th><th scope="col">Note</th><th scope="col"><span class="muted">Actions</span></th></tr></thead>
               <tbody>
                 {silences.map((s) => (
                   <tr data-silence={s.id}>
                     <th scope="row">{[s.rule_id && `rule ${s.rule_id}`, s.agent_id && `agent ${s.agent_id}`].filter(Boolean).join(" on ")}</th>
-                    <td>{when(s.ends_at)}</td><td>{s.created_by}</td><td>{s.note}</td>
+                    <td data-label="Until">{when(s.ends_at)}</td><td data-label="By">{s.created_by}</td><td data-label="Note">{s.note}</td>
                     <td class="actions"><IfRole role="operator"><button type="button" class="secondary write" aria-label={`End silence of ${s.agent_id ?? s.rule_id}`} onClick={() => end(s)}>End</button></IfRole></td>
                   </tr>
                 ))}
@@ -42,15 +42,15 @@ export function SilencesPanel({ silences, windows, reload }: { silences: AlertSi
       <h3 class="sub">Silence windows</h3>
       <p class="muted hint">During a window nothing is sent; messages wait for its end (alerts that resolved meanwhile are dropped).</p>
       <div class="table-wrap">
-        <table class="windows">
+        <table class="windows stack">
           <thead><tr><th scope="col">Time</th><th scope="col">Repeats</th><th scope="col">Time zone</th><th scope="col">Note</th><th scope="col"><span class="muted">Actions</span></th></tr></thead>
           <tbody>
             {windows.length === 0 && <tr><td colSpan={5} class="muted">No silence windows.</td></tr>}
             {windows.map((w) => (
               <tr data-window={w.id}>
                 <th scope="row">{w.start_time}–{w.end_time}</th>
-                <td>{w.recurrence === "weekly" ? `weekly: ${(w.days ?? []).join(", ")}` : w.recurrence === "once" ? `once, ${w.date}` : w.recurrence}</td>
-                <td>{w.timezone}</td><td>{w.note}</td>
+                <td data-label="Repeats">{w.recurrence === "weekly" ? `weekly: ${(w.days ?? []).join(", ")}` : w.recurrence === "once" ? `once, ${w.date}` : w.recurrence}</td>
+                <td data-label="Time zone">{w.timezone}</td><td data-label="Note">{w.note}</td>
                 <td class="actions"><IfRole role="operator">{w.read_only ? <span class="muted">server.toml</span> : <button type="button" class="danger write" aria-label={`Remove silence window ${w.start_time}–${w.end_time}`} onClick={() => removeWindow(w)}>Remove</button>}</IfRole></td>
               </tr>
             ))}

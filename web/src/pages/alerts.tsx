@@ -3,7 +3,9 @@ import { api, can, qs } from "../lib/api.ts";
 import { labelText, when } from "../lib/format.ts";
 import type { ActiveAlert } from "../lib/fleet-model.ts";
 import { AlertList } from "../components/alert-list.tsx";
-import { RuleEditor, type Rule } from "../components/rule-editor.tsx";
+import { RuleEditor } from "../components/rule-editor.tsx";
+import { ruleFormOf } from "../components/rule-types/registry.ts";
+import type { Rule } from "../components/rule-types/rule-type.ts";
 import { SilencesPanel } from "../components/silences-panel.tsx";
 import { confirmed, IfRole, OutcomeNote, Panel, useLoad, useWrite } from "../components/ui.tsx";
 import { parseDurationSecs, type AlertSilence, type SilenceWindow } from "../lib/silences.ts";
@@ -52,18 +54,18 @@ export function AlertsPage() {
         {rules.error && <p class="error" role="alert">{rules.error}</p>}
         {rules.data && (
           <div class="table-wrap">
-            <table class="rules">
+            <table class="rules stack">
               <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Condition</th><th scope="col">Agents</th><th scope="col">Severity</th><th scope="col">Source</th><th scope="col"><span class="muted">Actions</span></th></tr></thead>
               <tbody>
                 {rules.data.length === 0 && <tr><td colSpan={7} class="muted">No rules yet.</td></tr>}
                 {rules.data.map((r) => (
                   <tr data-rule={r.id}>
                     <th scope="row">{r.name}{!r.enabled && <span class="muted"> (disabled)</span>}</th>
-                    <td>{r.type}</td>
-                    <td>{r.metric} {r.type === "threshold" ? `${String(r.operator)} ${String(r.value)}${Number(r.duration_secs) ? ` for ${String(r.duration_secs)} s` : ""}` : ""}</td>
-                    <td><code>{r.agent_pattern}</code></td>
-                    <td><span class={`sev ${r.severity}`}>{r.severity}</span></td>
-                    <td>{r.source}</td>
+                    <td data-label="Type">{r.type}</td>
+                    <td data-label="Condition" class="span">{ruleFormOf(r.type).summary(r)}</td>
+                    <td data-label="Agents"><code>{r.agent_pattern}</code></td>
+                    <td data-label="Severity"><span class={`sev ${r.severity}`}>{r.severity}</span></td>
+                    <td data-label="Source">{r.source}</td>
                     <td class="actions">
                       <IfRole role="operator">
                         {!r.read_only && <>
@@ -105,17 +107,17 @@ function AlertHistory() {
       {history.data && (
         <>
           <div class="table-wrap">
-            <table>
+            <table class="history stack">
               <thead><tr><th scope="col">When</th><th scope="col">Status</th><th scope="col">Rule</th><th scope="col">Agent</th><th scope="col">Message</th></tr></thead>
               <tbody>
                 {history.data.events.length === 0 && <tr><td colSpan={5} class="muted">No events.</td></tr>}
                 {history.data.events.map((e) => (
                   <tr>
-                    <td>{when(e.resolved_at ?? e.fired_at)}</td>
-                    <td><span class={`sev ${e.status === "firing" ? e.severity : "info"}`}>{e.status}</span></td>
-                    <td>{e.rule_name}</td>
-                    <td><a href={`/agents/${encodeURIComponent(e.agent_id)}`}>{e.agent_id}</a></td>
-                    <td>{e.message} <span class="muted">{labelText(e.labels)}</span></td>
+                    <td data-label="When">{when(e.resolved_at ?? e.fired_at)}</td>
+                    <td data-label="Status"><span class={`sev ${e.status === "firing" ? e.severity : "info"}`}>{e.status}</span></td>
+                    <td data-label="Rule">{e.rule_name}</td>
+                    <td data-label="Agent"><a href={`/agents/${encodeURIComponent(e.agent_id)}`}>{e.agent_id}</a></td>
+                    <td data-label="Message" class="span">{e.message} <span class="muted">{labelText(e.labels)}</span></td>
                   </tr>
                 ))}
               </tbody>

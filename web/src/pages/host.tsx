@@ -148,14 +148,14 @@ export function HostPage({ agentId }: { agentId: string }) {
         <h2 id="stats-title">Statistics, last {range}</h2>
         {stats === null ? <p class="muted">Loading…</p> : (
           <div class="table-wrap">
-            <table class="stats" data-from={stats.from} data-to={stats.to}>
+            <table class="stats stack" data-from={stats.from} data-to={stats.to}>
               <thead><tr><th scope="col">Metric</th><th scope="col">min</th><th scope="col">max</th><th scope="col">avg</th><th scope="col">p95</th><th scope="col">p99</th></tr></thead>
               <tbody>
                 {stats.rows.length === 0 && <tr><td colSpan={6} class="muted">No data in this range.</td></tr>}
                 {stats.rows.map(({ metric, row }) => (
                   <tr data-metric={metric} data-labels={JSON.stringify(row.labels)}>
                     <th scope="row">{metric}{labelText(row.labels) && <span class="muted"> {labelText(row.labels)}</span>}</th>
-                    <td>{num(row.min)}</td><td>{num(row.max)}</td><td>{num(row.avg)}</td><td>{num(row.p95)}</td><td>{num(row.p99)}</td>
+                    <td data-label="min">{num(row.min)}</td><td data-label="max">{num(row.max)}</td><td data-label="avg">{num(row.avg)}</td><td data-label="p95">{num(row.p95)}</td><td data-label="p99">{num(row.p99)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -78,7 +78,7 @@ function ReportView({ report, onCsv }: { report: Report; onCsv: () => void }) {
       </div>
       <Panel title="Hosts" id="report-hosts">
         <div class="table-wrap">
-          <table class="report-hosts">
+          <table class="report-hosts stack">
             <thead><tr>
               <th scope="col">Host</th><th scope="col">Availability</th><th scope="col">Alerts</th><th scope="col">Time firing</th>
               <th scope="col">CPU p95 / max</th><th scope="col">Memory p95 / max</th><th scope="col">Disk p95 / max</th>
@@ -88,12 +88,12 @@ function ReportView({ report, onCsv }: { report: Report; onCsv: () => void }) {
               {report.hosts.map((h) => (
                 <tr data-agent={h.agent_id}>
                   <th scope="row"><a href={`/agents/${encodeURIComponent(h.agent_id)}`}>{h.agent_id}</a></th>
-                  <td class={h.availability_percent !== null && h.availability_percent < 99 ? "bad-text" : undefined} title={`${h.covered_minutes} of ${h.period_minutes} minutes covered; reports every ${h.report_interval_secs} s`}>{availability(h.availability_percent)}</td>
-                  <td>{h.alerts}</td>
-                  <td>{h.firing_seconds === 0 ? "–" : h.firing_seconds < 60 ? `${h.firing_seconds} s` : duration(h.firing_seconds)}</td>
-                  <td>{peak(h.cpu)}</td>
-                  <td>{peak(h.memory)}</td>
-                  <td>{peak(h.disk)}{h.disk?.mount && <span class="muted"> {h.disk.mount}</span>}</td>
+                  <td data-label="Availability" class={h.availability_percent !== null && h.availability_percent < 99 ? "bad-text" : undefined} title={`${h.covered_minutes} of ${h.period_minutes} minutes covered; reports every ${h.report_interval_secs} s`}>{availability(h.availability_percent)}</td>
+                  <td data-label="Alerts">{h.alerts}</td>
+                  <td data-label="Time firing">{h.firing_seconds === 0 ? "–" : h.firing_seconds < 60 ? `${h.firing_seconds} s` : duration(h.firing_seconds)}</td>
+                  <td data-label="CPU p95 / max">{peak(h.cpu)}</td>
+                  <td data-label="Memory p95 / max">{peak(h.memory)}</td>
+                  <td data-label="Disk p95 / max">{peak(h.disk)}{h.disk?.mount && <span class="muted"> {h.disk.mount}</span>}</td>
                 </tr>
               ))}
             </tbody>
@@ -104,13 +104,13 @@ function ReportView({ report, onCsv }: { report: Report; onCsv: () => void }) {
       {checks.length > 0 && (
         <Panel title="Checks" id="report-checks">
           <div class="table-wrap">
-            <table class="report-checks">
+            <table class="report-checks stack">
               <thead><tr><th scope="col">Host</th><th scope="col">Check</th><th scope="col">Target</th><th scope="col">Up</th><th scope="col">Probes</th></tr></thead>
               <tbody>
                 {checks.map((c) => (
                   <tr>
-                    <th scope="row">{c.agent_id}</th><td>{c.check} <span class="muted">{c.type}</span></td><td><code>{c.target}</code></td>
-                    <td class={c.availability_percent < 99 ? "bad-text" : undefined}>{availability(c.availability_percent)}</td><td>{c.probes}</td>
+                    <th scope="row">{c.agent_id}</th><td data-label="Check">{c.check} <span class="muted">{c.type}</span></td><td data-label="Target" class="span"><code>{c.target}</code></td>
+                    <td data-label="Up" class={c.availability_percent < 99 ? "bad-text" : undefined}>{availability(c.availability_percent)}</td><td data-label="Probes">{c.probes}</td>
                   </tr>
                 ))}
               </tbody>
