@@ -93,20 +93,23 @@ export class RollupDay {
  * so callers decode at once).
  */
 function readEntries(env: RootDatabase, key: string | [string, number], kind: number, metrics: readonly string[] | undefined, labelFilter: Labels, onTimestamps?: (block: Uint8Array, version: number) => void): Entry[] | undefined {
-  const bytes = env.getBinaryFast(key);
-  if (!bytes) return undefined;
+  const buffer = env.getBinaryFast(key);
+  if (!buffer) return undefined;
+  // A plain Uint8Array view: a Buffer's subarray makes a Buffer object each time, and a
+  // fleet read takes thousands of them.
+  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint8(0);
   if (version !== RECORD_VERSION && version !== BARE_RECORD_VERSION) throw new RangeError(`sealed record format ${version} is not known to this version of tsmon`);
-  const pairs = Object.entries(labelFilter).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const pairs = labelPairs(labelFilter);
   const count = view.getUint32(1);
   let at = 5, offset = 0;
   const wanted: { key: string; skip: number; length: number }[] = [];
-  const decoder = new TextDecoder();
   const names = metrics?.map(metricBytes);
   const frontCoded = version === BARE_RECORD_VERSION;
-  // Front-coded keys are rebuilt here, each from the one before.
-  let keyBytes = frontCoded ? new Uint8Array(256) : bytes, keyAt = 0, keyLength = 0;
+  // Front-coded keys are rebuilt here, each from the one before, byte by byte (suffixes are
+  // a few bytes: a copy through subarray() would allocate a view per entry).
+  let keyBytes = frontCoded ? frontCodedKey : bytes, keyAt = 0, keyLength = 0;
   for (let i = 0; i < count; i++) {
     const entryKind = view.getUint8(at);
     let length: number;
@@ -115,9 +118,9 @@ function readEntries(env: RootDatabase, key: string | [string, number], kind: nu
       if (shared + suffix > keyBytes.length) {
         const grown = new Uint8Array(2 * (shared + suffix));
         grown.set(keyBytes.subarray(0, shared));
-        keyBytes = grown;
+        keyBytes = frontCodedKey = grown;
       }
-      keyBytes.set(bytes.subarray(at + 4, at + 4 + suffix), shared);
+      for (let b = 0; b < suffix; b++) keyBytes[shared + b] = bytes[at + 4 + b]!;
       keyLength = shared + suffix;
       length = view.getUint32(at + 4 + suffix);
       at += 8 + suffix;
@@ -162,6 +165,18 @@ function parsedKey(key: string): { metric: string; labels: Labels } {
     parsedKeys.set(key, (parsed = { metric, labels: Object.freeze(labels) }));
   }
   return parsed;
+}
+
+/** Shared by every read on this thread: the key being rebuilt, and its decoder. */
+let frontCodedKey = new Uint8Array(256);
+const decoder = new TextDecoder();
+
+const NO_PAIRS: readonly string[] = [];
+
+/** A label filter as the `k="v"` pairs series keys hold. */
+function labelPairs(labelFilter: Labels): readonly string[] {
+  const keys = Object.keys(labelFilter);
+  return keys.length === 0 ? NO_PAIRS : keys.map((k) => `${k}=${JSON.stringify(labelFilter[k])}`);
 }
 
 const encodedMetrics = new Map<string, Uint8Array>();
