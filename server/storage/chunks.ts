@@ -4,7 +4,7 @@ import type { SeriesBlock } from "./codec/chunk.ts";
 import { hasReportKey, type ReportKey } from "./report-keys.ts";
 import { ColumnMerge } from "./column-merge.ts";
 import type { RawRecord } from "./raw-records.ts";
-import { encodeColumns, readColumns } from "./sealed-day.ts";
+import { encodeColumns, readColumns, visitChunk, type SeriesVisit } from "./sealed-day.ts";
 
 /*
  * Compacted fresh data (`chunks/<day>[.a<N>].mdb`, the chunks written after sealed version
@@ -24,12 +24,24 @@ export interface ChunkColumns { timestamps: Float64Array; series: SeriesBlock[] 
 export class ChunkDay {
   constructor(readonly env: RootDatabase) {}
 
-  /** The agent's hour chunks that overlap [fromMs, toMs], oldest first (with `metric`: only its series, or those metrics'). */
-  *read(agentId: string, fromMs: number, toMs: number, metric?: string | readonly string[], labelFilter?: Labels): Generator<ChunkColumns> {
+  /** The agent's hour chunks that overlap [fromMs, toMs], oldest first (with `metric`: only its series). */
+  *read(agentId: string, fromMs: number, toMs: number, metric?: string, labelFilter?: Labels): Generator<ChunkColumns> {
     const first = Math.floor(fromMs / CHUNK_MS) * CHUNK_MS;
     for (const key of this.env.getKeys({ start: [agentId, first], end: [agentId, toMs + 1] })) {
       const columns = readColumns(this.env, key as ChunkKey, metric, labelFilter);
       if (columns) yield columns;
+    }
+  }
+
+  /**
+   * The agent's hour chunks that overlap [fromMs, toMs], oldest first, series by series (see
+   * visitChunk: values decoded only in range, into a buffer reused for the next series).
+   */
+  visit(agentId: string, fromMs: number, toMs: number, metrics: readonly string[], labelFilter: Labels,
+    range: (timestamps: Float64Array, first: number, end: number) => void, visit: SeriesVisit): void {
+    const first = Math.floor(fromMs / CHUNK_MS) * CHUNK_MS;
+    for (const key of this.env.getKeys({ start: [agentId, first], end: [agentId, toMs + 1] })) {
+      visitChunk(this.env, key as ChunkKey, metrics, labelFilter, fromMs, toMs, range, visit);
     }
   }
 

@@ -7,7 +7,6 @@ import type { PartitionSet } from "./partitions.ts";
 import { readRawPicks } from "./raw-read.ts";
 import { shapesOf } from "./raw-shapes.ts";
 import { ROLLUPS } from "./sealed-day.ts";
-import { countBefore } from "./sorted-search.ts";
 
 /*
  * The fleet read's quick path: one agent's series of a few metrics, from its hour chunks and
@@ -41,18 +40,16 @@ export function readGrid(partitions: PartitionSet, agentId: string, metrics: rea
     const view = partitions.view(day);
     if (view.sealed) return undefined;
     const from = Math.max(fromMs, dayStartMs(day)), to = Math.min(toMs, dayStartMs(day) + DAY_MS - 1);
-    for (const chunk of view.chunks?.read(agentId, from, to, metrics, labelFilter) ?? []) {
-      const ts = chunk.timestamps, first = countBefore(ts, from, false), end = countBefore(ts, to, true);
-      if (first === end) continue;
-      for (const s of chunk.series) {
-        const series = seriesFor(s.metric, s.labels), values = s.values;
-        for (let i = first; i < end; i++) {
-          const v = values[i];
-          if (v !== undefined && !series.push(ts[i]!, v)) return undefined;
-        }
-      }
-    }
     let ordered = true;
+    let ts: Float64Array = new Float64Array(0), first = 0, end = 0;
+    view.chunks?.visit(agentId, from, to, metrics, labelFilter, (timestamps, f, e) => { ts = timestamps; first = f; end = e; }, (metric, labels, values) => {
+      const series = seriesFor(metric, labels);
+      for (let i = first; i < end; i++) {
+        const v = values[i];
+        if (v !== undefined && !series.push(ts[i]!, v)) ordered = false;
+      }
+    });
+    if (!ordered) return undefined;
     // Which of a shape's series are asked for, found once per shape.
     const picks = new Map<readonly SeriesRef[], [number, GridSeries][]>();
     const picksOf = (refs: readonly SeriesRef[]) => {

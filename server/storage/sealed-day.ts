@@ -2,8 +2,9 @@ import type { RootDatabase } from "lmdb";
 import { parseSeriesKey, seriesKey, type Labels } from "../../common/metrics.ts";
 import { Buckets } from "../query/aggregate.ts";
 import { decimalExponent } from "./codec/columns.ts";
+import { countBefore } from "./sorted-search.ts";
 import {
-  decodeBareSeriesBlock, decodeBareTimestampBlock, decodeRollupBlock, decodeSeriesBlock, decodeTimestampBlock, encodeBareSeriesBlock,
+  decodeBareSeriesBlock, decodeBareSeriesRange, decodeBareTimestampBlock, decodeRollupBlock, decodeSeriesBlock, decodeTimestampBlock, encodeBareSeriesBlock,
   encodeBareTimestampBlock, encodeRollupBlock, encodeSeriesBlock, encodeTimestampBlock, presentValues, type RollupBlock, type SeriesBlock,
 } from "./codec/chunk.ts";
 
@@ -53,13 +54,12 @@ export class SealedDay {
 }
 
 /**
- * The timestamps and series (with `metric`: only that metric's, or those metrics') of the agent record under
+ * The timestamps and series (with `metric`: only that metric's) of the agent record under
  * `key` in a sealed day or a chunk environment, or undefined when there is none.
  */
-export function readColumns(env: RootDatabase, key: string | [string, number], metric?: string | readonly string[], labelFilter: Labels = {}): { timestamps: Float64Array; series: SeriesBlock[] } | undefined {
+export function readColumns(env: RootDatabase, key: string | [string, number], metric?: string, labelFilter: Labels = {}): { timestamps: Float64Array; series: SeriesBlock[] } | undefined {
   let timestamps: Float64Array = new Float64Array(0), bare = false;
-  const metrics = metric === undefined ? undefined : typeof metric === "string" ? [metric] : metric;
-  const entries = readEntries(env, key, SERIES, metrics, labelFilter, (ts, version) => {
+  const entries = readEntries(env, key, SERIES, metric === undefined ? undefined : [metric], labelFilter, (ts, version) => {
     bare = version === BARE_RECORD_VERSION;
     timestamps = bare ? decodeBareTimestampBlock(ts) : decodeTimestampBlock(ts);
   });
@@ -69,6 +69,37 @@ export function readColumns(env: RootDatabase, key: string | [string, number], m
     return decodeBareSeriesBlock(e.block, timestamps.length, name, labels);
   });
   return series && { timestamps, series };
+}
+
+/** A series a chunk visit hands over: its values valid for reports [first, end) and only until the visit returns. */
+export type SeriesVisit = (metric: string, labels: Labels, values: ArrayLike<number | undefined>) => void;
+
+/** Reused by every visit on this thread (a fleet read decodes thousands of hour columns and keeps none). */
+let visitScratch = new Float64Array(512);
+
+/**
+ * Visits the series of `metrics` in the hour chunk under `key` whose reports fall in
+ * [fromMs, toMs]: `range` first gets the chunk's timestamps and the slice [first, end) in
+ * range, then `visit` each series, decoded for that slice alone into a buffer reused for
+ * the next. False when there is no such chunk.
+ */
+export function visitChunk(env: RootDatabase, key: [string, number], metrics: readonly string[], labelFilter: Labels, fromMs: number, toMs: number,
+  range: (timestamps: Float64Array, first: number, end: number) => void, visit: SeriesVisit): boolean {
+  let timestamps: Float64Array = new Float64Array(0);
+  const entries = readEntries(env, key, SERIES, metrics, labelFilter, (ts, version) => {
+    if (version !== BARE_RECORD_VERSION) throw new RangeError("visitChunk reads hour chunks, not sealed days");
+    timestamps = decodeBareTimestampBlock(ts);
+  });
+  if (!entries) return false;
+  const first = countBefore(timestamps, fromMs, false), end = countBefore(timestamps, toMs, true);
+  range(timestamps, first, end);
+  if (first === end) return true;
+  if (visitScratch.length < timestamps.length) visitScratch = new Float64Array(2 * timestamps.length);
+  for (const e of entries) {
+    const { metric, labels } = parsedKey(e.key);
+    visit(metric, labels, decodeBareSeriesRange(e.block, timestamps.length, metric, visitScratch, first, end));
+  }
+  return true;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { brotliCompressSync, brotliDecompressSync, constants } from "node:zlib";
 import type { Labels } from "../../../common/metrics.ts";
 import { ByteReader, ByteWriter } from "./bytes.ts";
-import { readTimestamps, readValues, writeTimestamps, writeValues } from "./columns.ts";
+import { readTimestamps, readValues, readValuesInto, writeTimestamps, writeValues } from "./columns.ts";
 
 /*
  * Blocks of a sealed day, each brotli-compressed on its own so one series is read without
@@ -59,6 +59,20 @@ export function encodeBareSeriesBlock(values: ArrayLike<number | undefined>): Ui
 /** The values of a bare series block, aligned to the chunk's `reports` timestamps. */
 export function decodeBareSeriesBlock(bytes: Uint8Array, reports: number, metric: string, labels: Labels): SeriesBlock {
   return { metric, labels, values: readSeriesValues(new ByteReader(bytes), reports, metric) };
+}
+
+/**
+ * The values of a bare series block for reports [from, to) only, decoded into `scratch` (at
+ * least `reports` long) when the series is in every report: what a fleet read takes and
+ * drops at once. Values outside the range are unspecified.
+ */
+export function decodeBareSeriesRange(bytes: Uint8Array, reports: number, metric: string, scratch: Float64Array, from: number, to: number): ArrayLike<number | undefined> {
+  const r = new ByteReader(bytes);
+  if (bytes[0] !== 0) return readSeriesValues(r, reports, metric);
+  r.byte();
+  const count = r.uvarint();
+  if (count !== reports) throw new RangeError(`series ${metric} was sealed for another timestamp block`);
+  return readValuesInto(r, count, scratch, from, to);
 }
 
 /** An hour chunk's timestamps, not compressed (see encodeBareSeriesBlock). */

@@ -63,19 +63,30 @@ export function writeValues(w: ByteWriter, values: ArrayLike<number>): void {
 
 /** Columns decode into Float64Arrays: their memory is outside the JS heap, so a long read leaves the young generation alone. */
 export function readValues(r: ByteReader, count: number): Float64Array {
+  return readValuesInto(r, count, new Float64Array(count), 0, count);
+}
+
+/**
+ * Decodes a column of `count` values into `out` (at least that long; a buffer the caller
+ * reuses), of which only [from, to) are wanted: the rest of `out` is left unspecified. A
+ * fleet read wants the last minutes of an hour: values before them are still walked (each
+ * builds on the one before) but not scaled, and a bit-packed column of plain values is
+ * unpacked only in range. Returns `out`.
+ */
+export function readValuesInto(r: ByteReader, count: number, out: Float64Array, from: number, to: number): Float64Array {
   const mode = r.byte();
-  if (mode === XOR) return readXor(r, count);
+  if (mode === XOR) return readXor(r, count, out);
   if (mode === PACKED) {
     const scale = 10 ** r.byte();
-    const out = readPacked(r, count);
-    for (let i = 0; i < count; i++) out[i] = out[i]! / scale;
+    readPacked(r, count, out, from, to);
+    for (let i = from; i < to; i++) out[i] = out[i]! / scale;
     return out;
   }
   if (mode !== DECIMAL) throw new RangeError(`unknown value encoding ${mode}`);
   const packed = r.byte();
   const scale = 10 ** Math.floor(packed / 4);
-  const out = readIntegers(r, count, packed % 4);
-  for (let i = 0; i < count; i++) out[i] = out[i]! / scale; // in place: one column allocated, not two
+  readIntegers(r, count, packed % 4, out);
+  for (let i = from; i < to; i++) out[i] = out[i]! / scale; // in place: one column allocated, not two
   return out;
 }
 
@@ -107,8 +118,7 @@ function writeIntegers(w: ByteWriter, ints: ArrayLike<number>, order: number): v
   }
 }
 
-function readIntegers(r: ByteReader, count: number, order: number): Float64Array {
-  const out = new Float64Array(count);
+function readIntegers(r: ByteReader, count: number, order: number, out: Float64Array = new Float64Array(count)): Float64Array {
   let prev = 0, prevDelta = 0;
   for (let i = 0; i < count; i++) {
     const d = r.varint();
@@ -158,8 +168,7 @@ function writeXor(w: ByteWriter, values: ArrayLike<number>): void {
   }
 }
 
-function readXor(r: ByteReader, count: number): Float64Array {
-  const out = new Float64Array(count);
+function readXor(r: ByteReader, count: number, out: Float64Array): Float64Array {
   const cur = new DataView(new ArrayBuffer(8));
   for (let i = 0; i < count; i++) {
     const head = r.byte();
@@ -212,36 +221,51 @@ function writePacked(w: ByteWriter, ints: readonly number[], plan: PackPlan): vo
   bits.flush();
 }
 
-function readPacked(r: ByteReader, count: number): Float64Array {
+/** Fills out[0…count) (out[from…to) alone for plain values, order 0); see readValuesInto. */
+function readPacked(r: ByteReader, count: number, out: Float64Array, from: number, to: number): void {
   const order = r.byte();
   const firsts: number[] = [];
   for (let o = 0; o < order; o++) firsts.push(r.varint());
   const base = r.varint(), factor = r.uvarint(), width = r.byte();
-  // The deepest level fills out[order…]; each level above is its running sum from that
-  // level's first value, integrated in place (one column allocated, not order + 1).
-  const out = new Float64Array(Math.max(count, order));
-  unpack(r, out, order, count, width, factor, base);
-  for (let o = order - 1; o >= 0; o--) {
-    out[o] = firsts[o]!;
-    for (let i = o + 1; i < out.length; i++) out[i] = out[i - 1]! + out[i]!;
+  const packedBytes = Math.ceil((Math.max(0, count - order) * width) / 8);
+  if (order === 0) {
+    // Plain values in a fixed width: value i sits at bit i·width.
+    unpack(r.bytes(packedBytes), out, from, to, width, factor, base, from * width);
+    return;
   }
-  return out.subarray(0, count);
+  // The deepest level fills out[order…count); each level above is its running sum from that
+  // level's first value, integrated in place (no column per level). A column of one value
+  // or none still has `order` firsts: they are integrated in a scratch array.
+  const levels = count >= order ? out : new Float64Array(order);
+  unpack(r.bytes(packedBytes), levels, order, count, width, factor, base, 0);
+  const length = Math.max(count, order);
+  for (let o = order - 1; o >= 0; o--) {
+    levels[o] = firsts[o]!;
+    for (let i = o + 1; i < length; i++) levels[i] = levels[i - 1]! + levels[i]!;
+  }
+  if (levels !== out) out.set(levels.subarray(0, count));
 }
 
 /**
- * Fills out[from…to) with `width`-bit values times `factor` plus `base`. Widths up to 24 bits
+ * Fills out[from…to) with the `width`-bit values from bit `startBit` of `bytes` on, times
+ * `factor` plus `base`. Widths up to 24 bits
  * (every agent-shaped column measured) are read in one loop on local 32-bit integers — a
  * fleet read unpacks millions of values — others through BitReader.
  */
-function unpack(r: ByteReader, out: Float64Array, from: number, to: number, width: number, factor: number, base: number): void {
+function unpack(bytes: Uint8Array, out: Float64Array, from: number, to: number, width: number, factor: number, base: number, startBit: number): void {
   if (width > 24) {
-    const bits = new BitReader(r);
+    const bits = new BitReader(new ByteReader(bytes));
+    bits.skip(startBit);
     for (let i = from; i < to; i++) out[i] = bits.read(width) * factor + base;
     return;
   }
-  const bytes = r.bytes(Math.ceil((Math.max(0, to - from) * width) / 8));
   const mask = (1 << width) - 1;
-  let acc = 0, held = 0, at = 0;
+  let at = startBit >>> 3, held = 0, acc = 0;
+  // Mid-byte start: keep the low bits of the first byte.
+  if (startBit & 7) {
+    held = 8 - (startBit & 7);
+    acc = bytes[at++]! & ((1 << held) - 1);
+  }
   for (let i = from; i < to; i++) {
     while (held < width) {
       acc = ((acc << 8) | bytes[at++]!) >>> 0;
@@ -289,6 +313,11 @@ class BitReader {
   private acc = 0;
   private bits = 0;
   constructor(private readonly input: ByteReader) {}
+
+  /** Passes over `n` bits. */
+  skip(n: number): void {
+    for (let left = n; left > 0; left -= Math.min(24, left)) this.take(Math.min(24, left));
+  }
 
   read(width: number): number {
     if (width <= 24) return width === 0 ? 0 : this.take(width);
