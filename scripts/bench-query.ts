@@ -69,7 +69,7 @@ const fillSecs = (performance.now() - fillStarted) / 1000;
 const control = new ControlStore(dir);
 for (const host of hosts) await control.touchAgent(host.agentId, lastDay + DAY_MS - INTERVAL, undefined, 0);
 await control.close();
-const rawBytes = partitions.sizes().reduce((n, s) => n + s.bytes, 0);
+const rawBytes = partitions.files.sizes().reduce((n, s) => n + s.bytes, 0);
 
 const day24h = [lastDay, lastDay + DAY_MS - 1] as const;
 const week = [firstDay, lastDay + DAY_MS - 1] as const;
@@ -89,9 +89,9 @@ const rawDay = time(() => store.queryColumns("q-0", "cpu.usage", ...day24h), Mat
 const sealStarted = performance.now();
 for (let d = firstDay; d <= lastDay; d += DAY_MS) await store.seal(dayOf(d));
 const sealSecs = (performance.now() - sealStarted) / 1000;
-const sealedBytes = partitions.sizes().reduce((n, s) => n + s.bytes, 0);
+const sealedBytes = partitions.files.sizes().reduce((n, s) => n + s.bytes, 0);
 let rollupBytes = 0;
-for (let d = firstDay; d <= lastDay; d += DAY_MS) rollupBytes += partitions.rollupBytes(dayOf(d));
+for (let d = firstDay; d <= lastDay; d += DAY_MS) rollupBytes += partitions.files.rollupBytes(dayOf(d));
 const sealedDay = time(() => store.queryColumns("q-0", "cpu.usage", ...day24h), runs);
 const sealedDayPairs = time(() => store.query("q-0", "cpu.usage", ...day24h), runs);
 const sealedWeek = time(() => store.buckets("q-0", "cpu.usage", ...week, 300_000), runs);

@@ -83,7 +83,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       { actor: "cert-checker", depth: jobs.certPool.depth, restarts: jobs.certPool.restarts },
       ...actors.shardStats().map((s) => ({ actor: s.name, depth: s.depth, restarts: s.restarts })),
     ],
-    partitions: () => [...partitions.sizes(), { partition: "control", bytes: control.sizeBytes() }],
+    partitions: () => [...partitions.files.sizes(), { partition: "control", bytes: control.sizeBytes() }],
     live: () => ({ clients: live.hub.stats().clients, dropped: live.hub.stats().dropped + live.relay.droppedCount }),
     window: () => actors.window.stats(),
     windowFeed: () => actors.window.feedTotals(),

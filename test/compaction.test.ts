@@ -127,21 +127,21 @@ test("a backfill of yesterday is compacted at once and sealing takes the chunks 
     oracle.add("db-1", points);
   }
   await compactDay(partitions, yesterday);
-  t.deepEqual(partitions.rawGenerations(yesterday), [], "the backfill's raw records are gone");
+  t.deepEqual(partitions.files.rawGenerations(yesterday), [], "the backfill's raw records are gone");
   assertMatches(t, store, oracle, "db-1", start, start + DAY_MS - 1, "compacted");
   // A late report into the compacted day, then the seal: one sealed version holds it all.
   const late = report(start + 30_000, 5);
   await store.write("db-1", late); oracle.add("db-1", late);
   setClock(start + 2 * DAY_MS);
   await store.seal(yesterday);
-  t.deepEqual(readdirSync(partitions.chunkDir).filter((f) => f.startsWith(yesterday) && !f.endsWith("-lock")), [], "the chunks are merged into the seal");
+  t.deepEqual(readdirSync(partitions.files.chunkDir).filter((f) => f.startsWith(yesterday) && !f.endsWith("-lock")), [], "the chunks are merged into the seal");
   assertMatches(t, store, oracle, "db-1", start, start + DAY_MS - 1, "sealed");
   // Late data after the seal is compacted into chunks that follow that version.
   const later = report(start + 90_000, 6);
   await store.write("db-1", later); oracle.add("db-1", later);
   await compactDay(partitions, yesterday);
   assertMatches(t, store, oracle, "db-1", start, start + DAY_MS - 1, "late data after the seal, compacted");
-  t.deepEqual(partitions.unsealedDays(), [yesterday], "waiting for the next seal");
+  t.deepEqual(partitions.files.unsealedDays(), [yesterday], "waiting for the next seal");
 });
 
 test("a writer that chose a generation before a compaction closed it follows to the next one, losing nothing", async (t) => {
@@ -178,7 +178,7 @@ test("a report's exactly-once key outlives the compaction of its raw generation"
   t.true(await store.writeBlock("k-1", block(1), key), "first delivery stored");
   t.false(await store.writeBlock("k-1", block(1), key), "a resend before compaction is a duplicate");
   await compactDay(partitions, today);
-  t.deepEqual(partitions.rawGenerations(today), [], "its generation is gone");
+  t.deepEqual(partitions.files.rawGenerations(today), [], "its generation is gone");
   t.false(await store.writeBlock("k-1", block(1), key), "and after it");
   t.true(await store.writeBlock("k-1", block(2), { streamId: "s-1", sequence: 8 }), "the next sequence is new");
   t.deepEqual(store.query("k-1", "cpu.usage", ts, ts)[0]!.points, [[ts, 2]]);

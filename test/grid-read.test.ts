@@ -31,7 +31,7 @@ async function fleetStore(t: import("ava").ExecutionContext) {
   const first = now - 9_000_000;
   for (let ts = first; ts <= now; ts += 10_000) {
     for (const [i, h] of hosts.entries()) await store.write(h.agentId, h.report(ts + i * 1_700, 10).points);
-    if ((ts - first) % 1_200_000 === 0) for (const day of partitions.rawDays()) await compactDay(partitions, day);
+    if ((ts - first) % 1_200_000 === 0) for (const day of partitions.files.rawDays()) await compactDay(partitions, day);
   }
   return { partitions, store, agents: hosts.map((h) => h.agentId) };
 }
@@ -83,7 +83,7 @@ test("a late report inside a compacted hour, a retried one and a sealed day send
   await store.write(retried, [{ timestampMs: last[0], metric: "cpu.usage", value: 1.25, labels: {} }]);
   t.is(store.gridOf(late, ["cpu.usage"], r.from, r.to, spec), undefined, "a late point behind its compacted hour: the general read");
   t.deepEqual(fleetBuckets(store, { agentIds: agents, metrics: ["cpu.usage"], fromMs: r.from, toMs: r.to, stepMs: r.step }).series, general(store, agents, ["cpu.usage"], r.from, r.to, r.step));
-  for (const day of partitions.rawDays()) await compactDay(partitions, day); // the late one is now inside its chunk: quick again
+  for (const day of partitions.files.rawDays()) await compactDay(partitions, day); // the late one is now inside its chunk: quick again
   await store.write(retried, [{ timestampMs: last[0], metric: "cpu.usage", value: 2.5, labels: {} }]); // a correction in the raw tail
   t.truthy(store.gridOf(late, ["cpu.usage"], r.from, r.to, spec), "compacted into its hour, the late point reads quickly");
   t.is(store.gridOf(retried, ["cpu.usage"], r.from, r.to, spec), undefined, "an instant in both chunk and raw tail: the general read");

@@ -149,11 +149,11 @@ test("a recent day is not sealed; retention deletes sealed days whole", async (t
   const { partitions, store } = await storeWithDay(t, 24);
   await t.throwsAsync(store.seal(dayOf(now)), { message: /still takes reports/ });
   await store.seal(day);
-  t.true(partitions.days().includes(day));
+  t.true(partitions.files.days().includes(day));
   const dropped = await applyRetention(partitions, Date.parse("2026-11-27T00:00:00Z"), 5);
   t.true(dropped.includes(day));
-  t.false(partitions.days().includes(day));
-  t.deepEqual(readdirSync(partitions.rollupDir).filter((f) => f.startsWith(day)), [], "its rollups go with it");
+  t.false(partitions.files.days().includes(day));
+  t.deepEqual(readdirSync(partitions.files.rollupDir).filter((f) => f.startsWith(day)), [], "its rollups go with it");
   t.deepEqual(store.query("web-1", "cpu.usage", start, start + DAY_MS - 1), []);
 });
 

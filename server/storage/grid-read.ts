@@ -30,11 +30,11 @@ export function readGrid(partitions: PartitionSet, agentId: string, metrics: rea
   const wantedMetrics = new Set(metrics);
   const filterKeys = Object.keys(labelFilter);
   const keep = (labels: Labels) => !filterKeys.some((k) => labels[k] !== labelFilter[k]);
-  const days = partitions.daysBetween(fromMs, toMs);
+  const days = partitions.files.daysBetween(fromMs, toMs);
   // Days past retention_days whose rollups remain answer steps of whole rollups there.
   if (ROLLUPS.some(([, ms]) => grid.stepMs % ms === 0)) {
     const withData = new Set(days);
-    if (partitions.rollupDays().some((d) => !withData.has(d) && dayStartMs(d) + DAY_MS > fromMs && dayStartMs(d) <= toMs)) return undefined;
+    if (partitions.files.rollupDays().some((d) => !withData.has(d) && dayStartMs(d) + DAY_MS > fromMs && dayStartMs(d) <= toMs)) return undefined;
   }
   for (const day of days) {
     const view = partitions.view(day);

@@ -148,7 +148,7 @@ export class MetricStore {
   /** Every record of an agent with fromMs ≤ ts ≤ toMs, across partitions (a sealed day's before its late reports). */
   *scan(agentId: string, fromMs: number, toMs: number): Generator<{ tsMs: number; points: StoredPoint[] }> {
     // Only partitions that exist: a range may span years (e.g. a catch-up from long ago).
-    for (const day of this.partitions.daysBetween(fromMs, toMs)) {
+    for (const day of this.partitions.files.daysBetween(fromMs, toMs)) {
       const view = this.partitions.view(day);
       const sealed = view.sealed?.read(agentId);
       const chunks = [...(view.chunks?.read(agentId, fromMs, toMs) ?? [])];
@@ -186,7 +186,7 @@ export class MetricStore {
    * every series of a report, so the overview's four metrics cost one read, not four.
    */
   columnsOf(agentId: string, metrics: readonly string[], fromMs: number, toMs: number, labelFilter: Labels = EMPTY_LABELS): SeriesColumns[] {
-    return this.columnsOfDays(agentId, metrics, this.partitions.daysBetween(fromMs, toMs), fromMs, toMs, labelFilter);
+    return this.columnsOfDays(agentId, metrics, this.partitions.files.daysBetween(fromMs, toMs), fromMs, toMs, labelFilter);
   }
 
   /** `columnsOf` over days already listed (listing the partition files costs more than reading an agent's quarter hour). */
@@ -277,10 +277,10 @@ export class MetricStore {
         for (let i = 0; i < r.starts.length; i++) if (inRange(r.starts[i]!)) b.merge(r.starts[i]!, r.min[i]!, r.max[i]!, r.sum[i]!, r.count[i]!);
       }
     };
-    const withData = new Set(this.partitions.daysBetween(fromMs, toMs));
+    const withData = new Set(this.partitions.files.daysBetween(fromMs, toMs));
     // Days past retention_days whose rollups remain: only buckets wholly inside the range count.
     if (resolution) {
-      for (const day of this.partitions.rollupDays()) {
+      for (const day of this.partitions.files.rollupDays()) {
         if (withData.has(day) || dayStartMs(day) + DAY_MS <= fromMs || dayStartMs(day) > toMs) continue;
         for (const metric of metrics) {
           const rollups = this.partitions.rollups(day)?.rollups(agentId, metric, labelFilter, resolution);
@@ -346,7 +346,7 @@ export class MetricStore {
       }
       await rollups.flushed; // durable before the version they describe appears
     });
-    return { points, bytes: this.partitions.sealedBytes(day), rollupBytes: this.partitions.rollupBytes(day) };
+    return { points, bytes: this.partitions.files.sealedBytes(day), rollupBytes: this.partitions.files.rollupBytes(day) };
   }
 }
 

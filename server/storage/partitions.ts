@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { open, type RootDatabase } from "lmdb";
-import { DAY_MS, dayOf, dayStartMs, expiredDays, isDayName } from "./days.ts";
+import { DAY_MS, dayStartMs, expiredDays } from "./days.ts";
 import { processExists } from "../process-exists.ts";
 import { ChunkDay } from "./chunks.ts";
-import { DirListing, fileSize } from "./dir-listing.ts";
+import { PartitionFiles } from "./partition-files.ts";
 import { holdsRecords } from "./raw-records.ts";
 import { RollupDay, SealedDay } from "./sealed-day.ts";
 
@@ -18,11 +18,6 @@ export const LATE_AFTER_MS = 6 * 3_600_000;
  * next — and the compactor or a seal can read it whole and delete it.
  */
 const CLOSED = "closed";
-
-const RAW = /^(\d{4}-\d{2}-\d{2})(?:\.g(\d+))?\.mdb$/;
-const SEALED = /^(\d{4}-\d{2}-\d{2})\.v(\d+)\.mdb$/;
-const ROLLUP = /^(\d{4}-\d{2}-\d{2})\.mdb$/;
-const CHUNKS = /^(\d{4}-\d{2}-\d{2})(?:\.a(\d+))?\.mdb$/;
 
 /** What a reader of one day sees: the sealed part, the chunks compacted after it, and the raw generations not yet compacted. */
 export interface DayView {
@@ -54,28 +49,21 @@ export interface WriteTarget { db: RootDatabase; generation: number; created: bo
  *   generations after it; where a crash left a point in two places (chunks written, raw not
  *   yet deleted) readers keep one value per series and instant.
  *
- * Environments are opened lazily; retention closes and deletes whole days.
+ * Environments are opened lazily; retention closes and deletes whole days. What is on disk,
+ * and the files' names, are `files` (partition-files.ts).
  */
 export class PartitionSet {
-  readonly dir: string;
-  readonly sealedDir: string;
-  readonly rollupDir: string;
-  readonly chunkDir: string;
+  readonly files: PartitionFiles;
   /** The generation this process last wrote each day's reports to. */
   private readonly writing = new Map<string, number>();
   private readonly handles = new Map<string, RootDatabase>();
   private readonly sealed = new Map<string, SealedDay>();
   private readonly generations: RootDatabase;
-  private readonly listing = new DirListing();
 
   /** With `retentionDays`, opening a new day closes this process's handles on expired days. */
   constructor(dataDir: string, private readonly retentionDays?: number) {
-    this.dir = path.join(dataDir, "metrics");
-    this.sealedDir = path.join(dataDir, "sealed");
-    this.rollupDir = path.join(dataDir, "rollups");
-    this.chunkDir = path.join(dataDir, "chunks");
-    for (const dir of [this.dir, this.sealedDir, this.rollupDir, this.chunkDir]) mkdirSync(dir, { recursive: true });
-    this.generations = open({ path: path.join(this.dir, "generations.mdb") });
+    this.files = new PartitionFiles(dataDir);
+    this.generations = open({ path: path.join(this.files.dir, "generations.mdb") });
   }
 
   /** The environment of the day's current raw generation (tests write legacy records there). */
@@ -97,11 +85,11 @@ export class PartitionSet {
     let generation = this.writing.get(day);
     // A generation whose file is gone was sealed or compacted meanwhile (a reader let its
     // handle go): never make it again, write to the current one.
-    if (generation === undefined || moved || !this.isOnDisk(this.rawFile(day, generation))) {
+    if (generation === undefined || moved || !this.isOnDisk(this.files.rawFile(day, generation))) {
       generation = this.generation(day, true);
       this.writing.set(day, generation);
     }
-    const file = this.rawFile(day, generation);
+    const file = this.files.rawFile(day, generation);
     const created = !this.isOnDisk(file);
     return { db: this.raw(day, generation), generation, created };
   }
@@ -111,7 +99,7 @@ export class PartitionSet {
    * open handle would keep its disk space). Later, so writes still in flight on it settle first.
    */
   releaseClosed(day: string, generation: number): void {
-    const file = this.rawFile(day, generation);
+    const file = this.files.rawFile(day, generation);
     setTimeout(() => {
       if (this.writing.get(day) !== generation) void this.close(file);
     }, 5_000).unref();
@@ -156,13 +144,13 @@ export class PartitionSet {
 
   /** True when the day's current raw generation holds records (a compaction closes it first). */
   currentHoldsRecords(day: string): boolean {
-    const file = this.rawFile(day, this.generation(day, true));
+    const file = this.files.rawFile(day, this.generation(day, true));
     return this.isOnDisk(file) && holdsRecords(this.raw(day, this.generation(day)));
   }
 
   /** Runs a read of many agents on one listing of the partition files (DirListing.consistentRead). */
   consistentRead<T>(read: () => T): T {
-    return this.listing.consistentRead(read);
+    return this.files.listing.consistentRead(read);
   }
 
   /**
@@ -171,22 +159,22 @@ export class PartitionSet {
    * generation compacted meanwhile is then found in them (isCurrent tells of the rest).
    */
   view(day: string): DayView {
-    const version = this.sealedVersions(day).at(-1);
+    const version = this.files.sealedVersions(day).at(-1);
     const sealed = version === undefined ? undefined : this.sealedDay(day, version);
     const after = sealed ? sealed.through : -1;
-    const onDisk = new Set(this.rawGenerations(day));
+    const onDisk = new Set(this.files.rawGenerations(day));
     // Generations sealed or compacted (deleted by another process) may still be open here: let them go.
     for (const file of [...this.handles.keys()]) {
-      const m = RAW.exec(path.basename(file));
-      if (m && m[1] === day && path.dirname(file) === this.dir && (!onDisk.has(Number(m[2] ?? 0)) || Number(m[2] ?? 0) <= after)) void this.close(file);
+      const g = this.files.rawGenerationOf(file, day);
+      if (g !== undefined && (!onDisk.has(g) || g <= after)) void this.close(file);
     }
     // Checked on disk again (not in a held listing): opening a file a compaction has just
     // deleted would make an empty one. Its records are in the chunks read below.
-    const generations = [...onDisk].filter((g) => g > after && this.isOnDisk(this.rawFile(day, g)));
+    const generations = [...onDisk].filter((g) => g > after && this.isOnDisk(this.files.rawFile(day, g)));
     const raws = generations.map((g) => this.raw(day, g));
-    const chunkFile = this.chunkFile(day, after);
+    const chunkFile = this.files.chunkFile(day, after);
     let chunks: ChunkDay | undefined;
-    if (this.handles.has(chunkFile) || this.listing.exists(chunkFile)) {
+    if (this.handles.has(chunkFile) || this.files.listing.exists(chunkFile)) {
       const env = this.env(chunkFile, day, "binary");
       env.resetReadTxn();
       chunks = new ChunkDay(env);
@@ -196,16 +184,16 @@ export class PartitionSet {
 
   /** True while `view` is still what a reader would get now (no seal or compaction replaced it meanwhile). */
   isCurrent(day: string, view: DayView): boolean {
-    if (this.sealedVersions(day).at(-1) !== view.sealed?.through) return false;
+    if (this.files.sealedVersions(day).at(-1) !== view.sealed?.through) return false;
     const after = view.sealed?.through ?? -1;
-    const now = this.rawGenerations(day).filter((g) => g > after);
+    const now = this.files.rawGenerations(day).filter((g) => g > after);
     return now.length === view.generations.length && now.every((g, i) => g === view.generations[i]);
   }
 
   /** The environment compacted chunks of `day` are written to (those after its newest sealed version). */
   chunksForWriting(day: string): { env: RootDatabase; after: number } {
-    const after = this.sealedVersions(day).at(-1) ?? -1;
-    return { env: this.env(this.chunkFile(day, after), day, "binary"), after };
+    const after = this.files.sealedVersions(day).at(-1) ?? -1;
+    return { env: this.env(this.files.chunkFile(day, after), day, "binary"), after };
   }
 
   /**
@@ -215,7 +203,7 @@ export class PartitionSet {
    */
   closedGenerations(day: string): number[] {
     const current = this.generation(day, true);
-    return this.rawGenerations(day).filter((g) => g < current);
+    return this.files.rawGenerations(day).filter((g) => g < current);
   }
 
   /** The environment of one raw generation (it must be on disk). */
@@ -225,17 +213,12 @@ export class PartitionSet {
 
   /** Deletes a raw generation whose records are durable elsewhere (compacted or sealed). */
   removeRaw(day: string, generation: number): Promise<void> {
-    return this.remove(this.rawFile(day, generation));
-  }
-
-  /** Raw generations of `day` on disk, oldest first. */
-  rawGenerations(day: string): number[] {
-    return this.listing.files(this.dir, RAW).filter((f) => f.day === day).map((f) => f.n).sort((a, b) => a - b);
+    return this.remove(this.files.rawFile(day, generation));
   }
 
   /** Iterates every raw generation up to `upTo` with its environment (for sealing). */
   rawUpTo(day: string, upTo: number): RootDatabase[] {
-    return this.rawGenerations(day).filter((g) => g <= upTo).map((g) => this.raw(day, g));
+    return this.files.rawGenerations(day).filter((g) => g <= upTo).map((g) => this.raw(day, g));
   }
 
   /**
@@ -243,8 +226,8 @@ export class PartitionSet {
    * `through`; then older versions and raw generations up to `through` are deleted.
    */
   async replaceSealed(day: string, through: number, build: (env: RootDatabase) => Promise<void>): Promise<void> {
-    const final = path.join(this.sealedDir, `${day}.v${through}.mdb`);
-    const draft = path.join(this.sealedDir, `building-${process.pid}-${day}.v${through}.mdb`);
+    const final = this.files.sealedFile(day, through);
+    const draft = path.join(this.files.sealedDir, `building-${process.pid}-${day}.v${through}.mdb`);
     const env = open({ path: draft, compression: false, encoding: "binary" });
     try {
       await build(env);
@@ -254,93 +237,45 @@ export class PartitionSet {
     }
     renameSync(draft, final);
     rmSync(`${draft}-lock`, { force: true });
-    for (const v of this.sealedVersions(day)) if (v < through) await this.remove(path.join(this.sealedDir, `${day}.v${v}.mdb`));
-    for (const g of this.rawGenerations(day)) if (g <= through) await this.remove(this.rawFile(day, g));
-    for (const f of this.listing.files(this.chunkDir, CHUNKS)) if (f.day === day && chunkAfter(f.name) < through) await this.remove(path.join(this.chunkDir, f.name));
+    for (const v of this.files.sealedVersions(day)) if (v < through) await this.remove(this.files.sealedFile(day, v));
+    for (const g of this.files.rawGenerations(day)) if (g <= through) await this.remove(this.files.rawFile(day, g));
+    for (const { file, after } of this.files.chunkFiles(day)) if (after < through) await this.remove(file);
   }
 
   /** Deletes half-built sealed versions whose builder process is gone (a seal interrupted by a stop or crash). */
   removeAbandonedDrafts(): void {
-    for (const name of readdirSync(this.sealedDir)) {
+    for (const name of readdirSync(this.files.sealedDir)) {
       const m = /^building-(\d+)-/.exec(name);
-      if (m && !isRunning(Number(m[1]))) rmSync(path.join(this.sealedDir, name), { force: true });
+      if (m && !isRunning(Number(m[1]))) rmSync(path.join(this.files.sealedDir, name), { force: true });
     }
   }
 
   /** The day's rollups (written when it is sealed), or undefined. */
   rollups(day: string): RollupDay | undefined {
-    const file = this.rollupFile(day);
-    return this.handles.has(file) || this.listing.exists(file) ? new RollupDay(this.env(file, day, "binary")) : undefined;
+    const file = this.files.rollupFile(day);
+    return this.handles.has(file) || this.files.listing.exists(file) ? new RollupDay(this.env(file, day, "binary")) : undefined;
   }
 
   /** The day's rollup environment, to write while sealing it. */
   rollupsForWriting(day: string): RootDatabase {
-    return this.env(this.rollupFile(day), day, "binary");
-  }
-
-  /** Bytes on disk of the day's rollups. */
-  rollupBytes(day: string): number {
-    return fileSize(this.rollupFile(day));
-  }
-
-  /** Days with data on disk that intersect [fromMs, toMs], oldest first. */
-  daysBetween(fromMs: number, toMs: number): string[] {
-    const first = dayOf(Math.max(0, fromMs)), last = dayOf(Math.min(toMs, 8.64e15));
-    return this.days().filter((d) => d >= first && d <= last);
-  }
-
-  /** Days that have raw, compacted or sealed data on disk, oldest first. */
-  days(): string[] {
-    const days = new Set([...this.listing.files(this.dir, RAW), ...this.listing.files(this.chunkDir, CHUNKS), ...this.listing.files(this.sealedDir, SEALED)].map((f) => f.day));
-    return [...days].filter(isDayName).sort();
-  }
-
-  /** Days that have raw generations (candidates for compaction), oldest first. */
-  rawDays(): string[] {
-    return [...new Set(this.listing.files(this.dir, RAW).map((f) => f.day))].filter(isDayName).sort();
-  }
-
-  /** Days with data not yet in their newest sealed version (raw generations or chunks): candidates for sealing. */
-  unsealedDays(): string[] {
-    const days = new Set(this.rawDays());
-    for (const f of this.listing.files(this.chunkDir, CHUNKS)) if (chunkAfter(f.name) === (this.sealedVersions(f.day).at(-1) ?? -1)) days.add(f.day);
-    return [...days].filter(isDayName).sort();
-  }
-
-  /** Bytes on disk per day, raw, compacted and sealed together. */
-  sizes(): { partition: string; bytes: number }[] {
-    const bytes = new Map<string, number>();
-    for (const [dir, re] of [[this.dir, RAW], [this.chunkDir, CHUNKS], [this.sealedDir, SEALED]] as const) {
-      for (const f of this.listing.files(dir, re)) bytes.set(f.day, (bytes.get(f.day) ?? 0) + fileSize(path.join(dir, f.name)));
-    }
-    return [...bytes].sort().map(([partition, b]) => ({ partition, bytes: b }));
-  }
-
-  /** Bytes on disk of the sealed part of `day` (0 when not sealed). */
-  sealedBytes(day: string): number {
-    return this.listing.files(this.sealedDir, SEALED).filter((f) => f.day === day).reduce((n, f) => n + fileSize(path.join(this.sealedDir, f.name)), 0);
+    return this.env(this.files.rollupFile(day), day, "binary");
   }
 
   /** Closes and deletes a whole day's data, raw and sealed (its rollups stay): retention never deletes row by row. */
   async drop(day: string): Promise<void> {
-    for (const g of this.rawGenerations(day)) await this.remove(this.rawFile(day, g));
-    for (const v of this.sealedVersions(day)) await this.remove(path.join(this.sealedDir, `${day}.v${v}.mdb`));
-    for (const f of this.listing.files(this.chunkDir, CHUNKS)) if (f.day === day) await this.remove(path.join(this.chunkDir, f.name));
+    for (const g of this.files.rawGenerations(day)) await this.remove(this.files.rawFile(day, g));
+    for (const v of this.files.sealedVersions(day)) await this.remove(this.files.sealedFile(day, v));
+    for (const { file } of this.files.chunkFiles(day)) await this.remove(file);
   }
 
   async dropRollups(day: string): Promise<void> {
-    await this.remove(this.rollupFile(day));
+    await this.remove(this.files.rollupFile(day));
   }
 
   /** Reads on every open environment from here on see the newest commits (lmdb-js keeps a
    *  thread's read snapshot until a later timer tick). */
   renewReads(): void {
     for (const db of this.handles.values()) db.resetReadTxn();
-  }
-
-  /** Days that have rollups on disk, oldest first. */
-  rollupDays(): string[] {
-    return this.listing.files(this.rollupDir, ROLLUP).map((f) => f.day).filter(isDayName).sort();
   }
 
   async closeAll(): Promise<void> {
@@ -352,7 +287,7 @@ export class PartitionSet {
   }
 
   private sealedDay(day: string, version: number): SealedDay {
-    const file = path.join(this.sealedDir, `${day}.v${version}.mdb`);
+    const file = this.files.sealedFile(day, version);
     let s = this.sealed.get(file);
     if (!s) {
       s = new SealedDay(this.env(file, undefined, "binary"), version);
@@ -363,29 +298,13 @@ export class PartitionSet {
     return s;
   }
 
-  private sealedVersions(day: string): number[] {
-    return this.listing.files(this.sealedDir, SEALED).filter((f) => f.day === day).map((f) => f.n).sort((a, b) => a - b);
-  }
-
-  private rollupFile(day: string): string {
-    return path.join(this.rollupDir, `${day}.mdb`);
-  }
-
-  private chunkFile(day: string, after: number): string {
-    return path.join(this.chunkDir, after < 0 ? `${day}.mdb` : `${day}.a${after}.mdb`);
-  }
-
   /** Open here, or on disk (checked now, not in a held listing). */
   private isOnDisk(file: string): boolean {
     return this.handles.has(file) || existsSync(file);
   }
 
-  private rawFile(day: string, generation: number): string {
-    return path.join(this.dir, generation === 0 ? `${day}.mdb` : `${day}.g${generation}.mdb`);
-  }
-
   private raw(day: string, generation: number): RootDatabase {
-    return this.env(this.rawFile(day, generation), day);
+    return this.env(this.files.rawFile(day, generation), day);
   }
 
   private env(file: string, day?: string, encoding?: "binary"): RootDatabase {
@@ -417,9 +336,6 @@ export class PartitionSet {
 }
 
 const dayOfFile = (file: string) => path.basename(file).slice(0, 10);
-
-/** The sealed version a chunk file follows (-1: none). */
-const chunkAfter = (name: string) => Number(CHUNKS.exec(name)?.[2] ?? -1);
 
 function isRunning(pid: number): boolean {
   // This process builds in a worker it has just started; an older draft of ours is abandoned.

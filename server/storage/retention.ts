@@ -7,9 +7,9 @@ import type { PartitionSet } from "./partitions.ts";
  * older than `rollupRetentionDays` (default: the same); returns the days whose data went.
  */
 export async function applyRetention(partitions: PartitionSet, nowMs: number, retentionDays: number, rollupRetentionDays = retentionDays): Promise<string[]> {
-  const expired = expiredDays(partitions.days(), nowMs, retentionDays);
+  const expired = expiredDays(partitions.files.days(), nowMs, retentionDays);
   for (const day of expired) await partitions.drop(day);
-  for (const day of expiredDays(partitions.rollupDays(), nowMs, rollupRetentionDays)) await partitions.dropRollups(day);
+  for (const day of expiredDays(partitions.files.rollupDays(), nowMs, rollupRetentionDays)) await partitions.dropRollups(day);
   return expired;
 }
 

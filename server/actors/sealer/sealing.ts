@@ -58,7 +58,7 @@ export function startSealing(deps: { partitions: PartitionSet; dataDir: string; 
     }
     if (running) return;
     deps.partitions.removeAbandonedDrafts();
-    const pass = { compact: deps.partitions.rawDays(), seal: daysToSeal(deps.partitions.unsealedDays(), Date.now(), deps.retentionDays) };
+    const pass = { compact: deps.partitions.files.rawDays(), seal: daysToSeal(deps.partitions.files.unsealedDays(), Date.now(), deps.retentionDays) };
     if (!pass.compact.length && !pass.seal.length) return;
     running = runPass(pass).finally(() => { running = undefined; });
     await running;

@@ -29,7 +29,7 @@ export function healthRouter(deps: Pick<HttpDeps, "config" | "control" | "now" |
       uptime_secs: Math.floor((now - deps.startedAt) / 1000),
       agent_count: agents.length,
       active_agents: agents.filter((a) => now - a.last_seen <= activeMs).length,
-      storage: { status: "ok", partitions: deps.partitions.days().length, retention_days: deps.config.retention_days },
+      storage: { status: "ok", partitions: deps.partitions.files.days().length, retention_days: deps.config.retention_days },
       // Which process answered: under PM2 cluster several share the port. Counters are in /metrics.
       pid: process.pid,
     };
