@@ -1,10 +1,9 @@
 import { seriesKey, type Labels } from "../../common/metrics.ts";
-import type { SeriesRef } from "../../common/series-text.ts";
 import type { BucketColumns } from "../query/bucket-grid.ts";
 import { GridSeries, type Grid } from "../query/grid-series.ts";
 import { DAY_MS, dayStartMs } from "./days.ts";
 import type { PartitionSet } from "./partitions.ts";
-import { readRawPicks } from "./raw-read.ts";
+import { picksByShape, readRawPicks } from "./raw-read.ts";
 import { shapesOf } from "./raw-shapes.ts";
 import { ROLLUPS } from "./sealed-day.ts";
 
@@ -50,13 +49,7 @@ export function readGrid(partitions: PartitionSet, agentId: string, metrics: rea
       }
     });
     if (!ordered) return undefined;
-    // Which of a shape's series are asked for, found once per shape.
-    const picks = new Map<readonly SeriesRef[], [number, GridSeries][]>();
-    const picksOf = (refs: readonly SeriesRef[]) => {
-      let p = picks.get(refs);
-      if (!p) picks.set(refs, (p = refs.flatMap(([m, l], i) => (wantedMetrics.has(m) && keep(l) ? [[i, seriesFor(m, l)] as [number, GridSeries]] : []))));
-      return p;
-    };
+    const picksOf = picksByShape((m, l) => (wantedMetrics.has(m) && keep(l) ? seriesFor(m, l) : undefined));
     for (const db of view.raws) {
       const shapes = shapesOf(db);
       readRawPicks(db, agentId, from, to, (id) => shapes.refs(id), picksOf, (series, tsMs, value) => { if (!series.push(tsMs, value)) ordered = false; }, () => { ordered = false; });

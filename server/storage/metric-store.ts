@@ -1,12 +1,12 @@
 import type { RootDatabase } from "lmdb";
 import { seriesKey, type Labels, type MetricPoint } from "../../common/metrics.ts";
-import { LastShapes, toSeriesText, type SampleBlock, type SeriesRef } from "../../common/series-text.ts";
+import { LastShapes, toSeriesText, type SampleBlock } from "../../common/series-text.ts";
 import type { ChunkColumns } from "./chunks.ts";
 import { InstantSplitter } from "./instant-split.ts";
 import { hasReportKey, writeOnce, type ReportKey } from "./report-keys.ts";
 import { dayOf, dayStartMs, DAY_MS } from "./days.ts";
 import { LATE_AFTER_MS, type PartitionSet } from "./partitions.ts";
-import { readRawPicks } from "./raw-read.ts";
+import { picksByShape, readRawPicks } from "./raw-read.ts";
 import { distinctAgents, rawRecords, rawWrites, toPoints, toRawRecord, type LegacyValue, type RawValue, type RawWrite, type StoredPoint } from "./raw-records.ts";
 import { shapeIdOf, shapesOf } from "./raw-shapes.ts";
 import { countBefore } from "./sorted-search.ts";
@@ -223,13 +223,7 @@ export class MetricStore {
           pushColumns(metric, view.sealed?.read(agentId, metric, labelFilter));
           for (const chunk of view.chunks?.read(agentId, fromMs, toMs, metric, labelFilter) ?? []) pushColumns(metric, chunk);
         }
-        // Which of a shape's series are asked for, found once per shape.
-        const wanted = new Map<readonly SeriesRef[], [index: number, series: ColumnBuilder][]>();
-        const picksOf = (refs: readonly SeriesRef[]) => {
-          let picks = wanted.get(refs);
-          if (!picks) wanted.set(refs, (picks = refs.flatMap(([m, l], i) => (wantedMetrics.has(m) && keep(l) ? [[i, seriesFor(m, l)] as [number, ColumnBuilder]] : []))));
-          return picks;
-        };
+        const picksOf = picksByShape((m, l) => (wantedMetrics.has(m) && keep(l) ? seriesFor(m, l) : undefined));
         for (const db of view.raws) {
           const shapes = shapesOf(db);
           readRawPicks(db, agentId, fromMs, toMs, (id) => shapes.refs(id), picksOf, (series, tsMs, value) => series.push(tsMs, value), (key) => {

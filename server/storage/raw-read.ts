@@ -1,4 +1,5 @@
 import type { Database, RootDatabase } from "lmdb";
+import type { Labels } from "../../common/metrics.ts";
 import type { SeriesRef } from "../../common/series-text.ts";
 
 /*
@@ -67,6 +68,26 @@ function binaryView(db: RootDatabase): Database<Uint8Array, RecordKey> {
 
 /** What the caller wants of a record's shape: [index in the record, sink of that series]. */
 export type Picks<T> = readonly (readonly [index: number, sink: T])[];
+
+/**
+ * `picksFor` for readRawPicks: each shape's series that `sinkFor` wants (a sink, or
+ * undefined to pass the series over), found once per shape.
+ */
+export function picksByShape<T>(sinkFor: (metric: string, labels: Labels) => T | undefined): (refs: readonly SeriesRef[]) => Picks<T> {
+  const found = new Map<readonly SeriesRef[], Picks<T>>();
+  return (refs) => {
+    let picks = found.get(refs);
+    if (!picks) {
+      const list: [number, T][] = [];
+      refs.forEach(([metric, labels], i) => {
+        const sink = sinkFor(metric, labels);
+        if (sink !== undefined) list.push([i, sink]);
+      });
+      found.set(refs, (picks = list));
+    }
+    return picks;
+  };
+}
 
 /**
  * Visits the records of `agentId` with fromMs ≤ ts ≤ toMs in time order, giving `take` the
