@@ -9,6 +9,7 @@ import { MetricStore } from "../server/storage/metric-store.ts";
 import { PartitionSet } from "../server/storage/partitions.ts";
 import { hasReportKey } from "../server/storage/report-keys.ts";
 import { reportKeyOf } from "../server/ingest/report-key.ts";
+import { compactDay } from "../server/storage/compaction.ts";
 
 const now = Date.parse("2026-11-23T12:00:00Z");
 
@@ -86,4 +87,24 @@ test("a malformed stream id or sequence is refused, naming the field", (t) => {
   t.throws(() => reportKeyOf("a b", 1), { message: /^stream_id:/ });
   t.throws(() => reportKeyOf("x".repeat(65), 1), { message: /^stream_id:/ });
   t.throws(() => reportKeyOf("ok", -1), { message: /^sequence:/ });
+});
+
+test("keys of files written before they were root keys (a `report-keys` database) are still found and carried into chunks", async (t) => {
+  const { partitions, store } = setup(t);
+  const ts = now - 45_000;
+  const day = dayOf(ts);
+  const raw = partitions.recent(day);
+  await raw.openDB<number, [string, string, number]>({ name: "report-keys", encoding: "msgpack" }).put(["web-1", "old", 4], ts);
+  const key = { streamId: "old", sequence: 4 };
+  t.true(hasReportKey(raw, "web-1", key));
+  t.false(await store.writeBlock("web-1", block([ts]), key), "a resend of a key stored the old way is a duplicate");
+  t.is(count(store, "web-1", ts - 1, ts + 1), 0);
+  await store.writeBlock("web-1", block([ts + 1000]), { streamId: "new", sequence: 1 });
+  await compactDay(partitions, day);
+  const { env } = partitions.chunksForWriting(day);
+  t.true(hasReportKey(env, "web-1", key), "the old key went into the chunks");
+  t.true(hasReportKey(env, "web-1", { streamId: "new", sequence: 1 }));
+  t.false(hasReportKey(env, "web-1", { streamId: "new", sequence: 2 }));
+  t.false(await store.writeBlock("web-1", block([ts]), key), "and a resend after the compaction is still a duplicate");
+  t.is(count(store, "web-1", ts - 1, ts + 2000), 1);
 });

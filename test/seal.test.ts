@@ -9,6 +9,8 @@ import { MetricStore } from "../server/storage/metric-store.ts";
 import { ControlStore } from "../server/storage/control-store.ts";
 import { Lease } from "../server/storage/lease.ts";
 import { PartitionSet } from "../server/storage/partitions.ts";
+import { shapeIdOf } from "../server/storage/raw-shapes.ts";
+import { toSeriesText } from "../common/series-text.ts";
 import { applyRetention } from "../server/storage/retention.ts";
 import { daysToSeal } from "../server/actors/sealer/sealing.ts";
 import { ProtoClient, makeBatch } from "./helpers/proto-client.ts";
@@ -104,13 +106,17 @@ test("late reports after a seal are read, one value per instant, and folded in b
   t.deepEqual(readdirSync(path.join(dir, "metrics")).filter((f) => f.startsWith(day)), []);
 });
 
-test("raw records of the earlier layout, an agent named like the shapes database, and a report of several instants are read and sealed alike", async (t) => {
+test("raw records of the earlier layouts (no shapes; shapes in a named database), an agent named like that database, and a report of several instants are read and sealed alike", async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), "tsmon-seal-"));
   const partitions = new PartitionSet(dir);
   const store = new MetricStore(partitions, () => now);
   t.teardown(async () => { await partitions.closeAll(); rmSync(dir, { recursive: true, force: true }); });
   // As stored before shapes: [metrics, labels (null for none), values] under the same key.
   await partitions.recent(day).put(["old-1", start + 1000, 7], [["cpu.usage", "disk.used"], [null, { mount: "/" }], [12.5, 40]]);
+  // As stored while shapes lived in a `shapes` database of the generation.
+  const text = toSeriesText([["cpu.usage", {}]]), id = shapeIdOf(text);
+  await partitions.recent(day).openDB<string, string>({ name: "shapes", encoding: "string" }).put(id, text);
+  await partitions.recent(day).put(["old-2", start + 1500, 3], [id, new Uint8Array(new Float64Array([33.25]).buffer)]);
   await store.write("shapes", [
     { timestampMs: start + 2000, metric: "cpu.usage", value: 1, labels: {} },
     { timestampMs: start + 3000, metric: "cpu.usage", value: 2, labels: {} },
@@ -118,14 +124,16 @@ test("raw records of the earlier layout, an agent named like the shapes database
   ]);
   const answers = () => ({
     old: [store.query("old-1", "cpu.usage", start, start + DAY_MS), store.query("old-1", "disk.used", start, start + DAY_MS, { mount: "/" })],
+    namedShapes: store.query("old-2", "cpu.usage", start, start + DAY_MS),
     shapes: [store.query("shapes", "cpu.usage", start, start + DAY_MS), store.query("shapes", "disk.used", start, start + DAY_MS)],
   });
   const want = {
     old: [[{ metric: "cpu.usage", labels: {}, points: [[start + 1000, 12.5]] }], [{ metric: "disk.used", labels: { mount: "/" }, points: [[start + 1000, 40]] }]],
+    namedShapes: [{ metric: "cpu.usage", labels: {}, points: [[start + 1500, 33.25]] }],
     shapes: [[{ metric: "cpu.usage", labels: {}, points: [[start + 2000, 1], [start + 3000, 2]] }], [{ metric: "disk.used", labels: { mount: "/" }, points: [[start + 3000, 41]] }]],
   };
   t.deepEqual(answers(), want);
-  t.is((await store.seal(day)).points, 5, "both agents are sealed");
+  t.is((await store.seal(day)).points, 6, "every agent is sealed");
   t.deepEqual(answers(), want);
 });
 

@@ -2,6 +2,7 @@ import type { RootDatabase } from "lmdb";
 import type { Labels } from "../../common/metrics.ts";
 import type { SeriesBlock } from "./codec/chunk.ts";
 import { hasReportKey, type ReportKey } from "./report-keys.ts";
+import { isAfterRecords } from "./root-keys.ts";
 import { ColumnMerge } from "./column-merge.ts";
 import type { RawRecord } from "./raw-records.ts";
 import { encodeColumns, readColumns, visitChunk, type SeriesVisit } from "./sealed-day.ts";
@@ -51,8 +52,8 @@ export class ChunkDay {
     let start: unknown = undefined;
     for (;;) {
       const [first] = this.env.getKeys({ start: start as never, limit: 1 }) as Iterable<ChunkKey | string>;
-      if (first === undefined) return agents;
-      // The root keyspace also names the `report-keys` database: step over it.
+      if (first === undefined || isAfterRecords(first)) return agents;
+      // The root keyspace of older files also names the `report-keys` database: step over it.
       if (typeof first === "string") {
         start = [first, -Infinity];
         continue;

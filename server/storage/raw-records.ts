@@ -4,6 +4,7 @@ import type { SampleBlock, SeriesRef } from "../../common/series-text.ts";
 import { contentHash } from "./content-hash.ts";
 import type { InstantSplitter } from "./instant-split.ts";
 import { shapesOf, type ShapeBook } from "./raw-shapes.ts";
+import { isAfterRecords } from "./root-keys.ts";
 
 /*
  * Raw layout: one record per (agent, timestamp) in a raw generation of that timestamp's UTC
@@ -78,8 +79,10 @@ export function* distinctAgents(db: RootDatabase): Generator<string> {
   for (;;) {
     const [first] = db.getKeys({ start: start as never, limit: 1 }) as Iterable<RecordKey | string>;
     if (first === undefined) return;
-    // The root keyspace also holds string keys (the `shapes` database, the closed mark):
-    // step over them, not over the records of an agent that happens to have the same id.
+    // After the records come the shapes and report keys (root-keys.ts); string keys among
+    // them (the closed mark, named databases of older files) are stepped over, not the
+    // records of an agent that happens to have the same id.
+    if (isAfterRecords(first)) return;
     if (typeof first === "string") {
       start = [first, -Infinity];
       continue;
