@@ -45,9 +45,11 @@ export class ShapeBook {
   ensure(id: string, text: string): Promise<unknown> | undefined {
     if (this.stored.has(id)) return undefined;
     const existing = this.root.get(SHAPE_KEY + id) as string | undefined;
-    // Known as stored only once written: inside a conditional write (a closed generation, a
-    // resent report's key) the put may be skipped, and the next record would lack its shape.
-    if (existing === undefined) return this.root.put(SHAPE_KEY + id, text).then((written) => { if (written) this.stored.add(id); });
+    // Known as stored only once read back: a put inside a conditional write (a closed
+    // generation, a resent report's key) resolves at once, whether or not its block commits,
+    // so the next record would go without its shape. Until the commit is seen, each record
+    // writes the shape again (the same bytes).
+    if (existing === undefined) return this.root.put(SHAPE_KEY + id, text);
     if (existing !== text) throw new Error(`two series texts share shape id ${id}; this report cannot be stored`);
     this.stored.add(id);
     return undefined;
