@@ -64,8 +64,9 @@ export function CardGrid<T>({ items, label, busy, rowHeight, minColumn, gap, ren
 
   const end = Math.min(win.end, count);
   const shown = items.slice(win.first, end);
-  // Not before the first measurement: an empty window of a non-empty list is no news.
-  useEffect(() => {
+  // Before paint, so what the cards need is asked for at once; not before the first
+  // measurement: an empty window of a non-empty list is no news.
+  useLayoutEffect(() => {
     if (shown.length || !count) onWindow?.(shown);
   });
 
