@@ -28,7 +28,8 @@ test.before(async () => {
   server = await startTestServer({ agent_active_secs: 600 });
   client = new ProtoClient(server.grpc);
   const now = Date.now();
-  await sendHistory(client, FLEET, now - 60_000, now - 5_000, 20_000);
+  // Three minutes every 20 s: at least five 30 s buckets of history per sparkline.
+  await sendHistory(client, FLEET, now - 180_000, now - 5_000, 20_000);
   browser = await launchBrowser();
   admin = await openPage(browser);
   await signIn(admin.page, server.http, TEST_ADMIN.username, TEST_ADMIN.password);
@@ -40,10 +41,10 @@ test.after.always(async () => {
 });
 
 const cards = (page: Page) => page.$$eval("li[data-agent]", (els) => els.map((e) => e.getAttribute("data-agent")!));
-/** The card is in the DOM, drawn with its history: its CPU sparkline is a line of several points. */
+/** The card is in the DOM, drawn with its history: its CPU sparkline is a line through several points. */
 const drawn = (page: Page, agent: string) => page.waitForFunction((id) => {
   const d = document.querySelector(`li[data-agent="${id}"][data-drawn] svg[data-metric=cpu] path.line`)?.getAttribute("d") ?? "";
-  return /^M[-\d.]+ [\d.]+(L[-\d.]+ [\d.]+){2,}$/.test(d);
+  return /^M[-\d.]+ [\d.]+(L[-\d.]+ [\d.]+){3,}$/.test(d);
 }, { polling: 100 }, agent);
 
 browserTest("fleet of 320: only the cards near the viewport are in the DOM; scrolling draws the ones that come into view", async (t) => {

@@ -64,10 +64,12 @@ export class FleetCard extends Component<CardProps> {
     }
     const up = this.figures.uptime.current;
     if (up) up.textContent = a.uptimeSecs === undefined ? "–" : duration(a.uptimeSecs);
+    // The status shows at once; the page re-renders (counts, order) at most every half second.
     const status = statusOf(a), b = this.badge.current;
     if (b && b.textContent !== status) {
       b.textContent = status;
       b.className = `badge ${status}`;
+      this.root.current?.setAttribute("class", `card ${status}`);
     }
     // Marks a card drawn with its 15 minutes of history, not just live points (the bench waits for it).
     if (a.history) this.root.current?.setAttribute("data-drawn", "");

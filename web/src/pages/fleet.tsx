@@ -19,6 +19,12 @@ const SORTS: Record<SortKey, (a: AgentCard, b: AgentCard) => number> = {
 
 /** How often the whole truth (statuses, alerts) is read again; live events cover the time between. */
 const REFRESH_MS = 10_000;
+/**
+ * Live status changes re-render the page (counts, order) at most this often: when a whole
+ * fleet comes back online, one render per frame would be one long task after another. The
+ * cards' badges change at once (FleetCard.redraw).
+ */
+const STATUS_RENDER_MS = 500;
 /** Card grid: CSS auto-fill's narrowest column and the gap, px. */
 const MIN_COLUMN = 250, GAP = 12;
 
@@ -36,7 +42,13 @@ export function FleetPage() {
   const loaderRef = useRef<OverviewLoader | undefined>(undefined);
 
   useEffect(() => {
-    let stopped = false, refreshing = false;
+    let stopped = false, refreshing = false, statusTimer = 0;
+    const statusChanged = () => {
+      statusTimer ||= setTimeout(() => {
+        statusTimer = 0;
+        setVersion((v) => v + 1);
+      }, STATUS_RENDER_MS) as unknown as number;
+    };
     const loader = new OverviewLoader({
       fetchChunk: (ids) => api<Overview>(`/v1/overview?${qs({ metrics: OVERVIEW_METRICS.join(","), window: "15m", step: 30, agents: ids.map(agentGlob).join(",") })}`),
       onScreen: () => onScreenRef.current,
@@ -78,14 +90,15 @@ export function FleetPage() {
     const feed = openLiveFeed({
       agents: ["*"], metrics: LIVE_METRICS,
       onBatch: (batch) => {
-        const { changed, statusChanged, unknown } = model.applyBatch(batch);
+        const { changed, statusChanged: anyStatus, unknown } = model.applyBatch(batch);
         for (const id of changed) drawers.get(id)?.redraw();
-        if (statusChanged) setVersion((v) => v + 1);
+        if (anyStatus) statusChanged();
         if (unknown) void refresh();
       },
     });
     return () => {
       stopped = true;
+      clearTimeout(statusTimer);
       loader.stop();
       clearInterval(timer);
       feed.close();
