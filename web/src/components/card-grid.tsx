@@ -37,7 +37,7 @@ export function CardGrid<T>({ items, label, busy, rowHeight, minColumn, gap, ren
     const box = el.getBoundingClientRect();
     const geometry = { width: box.width, minColumn, gap, rowHeight };
     const next = count <= ALL_UP_TO ? gridWindow(count, geometry, 0, Infinity, 0) : gridWindow(count, geometry, -box.top, innerHeight - box.top, OVERSCAN_ROWS, focused.current);
-    setWin((prev) => (sameWindow(prev, next) && prev.padTop === next.padTop ? prev : next));
+    setWin((prev) => (sameWindow(prev, next) ? prev : next));
   };
 
   useLayoutEffect(() => measure.current(), [count]);

@@ -54,5 +54,5 @@ export function gridWindow(count: number, g: GridGeometry, viewTop: number, view
 }
 
 export function sameWindow(a: GridWindow, b: GridWindow): boolean {
-  return a.columns === b.columns && a.first === b.first && a.end === b.end && a.height === b.height;
+  return a.columns === b.columns && a.first === b.first && a.end === b.end && a.padTop === b.padTop && a.height === b.height;
 }
