@@ -17,7 +17,8 @@ import { buildWeb, WEB_DIST, webBundleStale } from "./build-web.ts";
 /*
  * The dashboard in headless Chromium against a real server process: `--agents` agents with
  * 15 minutes of agent-shaped reports (95 series every 10 s) and one host with 24 hours.
- * Measures (1) navigation to / until every card is in the page and drawn, (2) the longest
+ * Measures (1) navigation to / until the list holds every agent and the cards on screen are
+ * drawn (only those near the viewport are in the DOM), (2) the longest
  * main-thread task while every agent reports every 10 s
  * for `--live-cycles` cycles, (3) the host page: 24 h charts drawn after their data arrived,
  * (4) the gzipped size of the JavaScript and CSS.
@@ -83,12 +84,26 @@ try {
     new PerformanceObserver((list) => { for (const e of list.getEntries()) w.longest = Math.max(w.longest, e.duration); }).observe({ type: "longtask", buffered: true });
   }, { token: session.token, username: session.username, role: session.role });
 
-  // (1) Navigation until every card is in the page and the frame that drew them has run.
+  // (1) Navigation until the list holds every agent and every card on screen is drawn with
+  // its history (the grid keeps only the cards near the viewport in the DOM; the others are
+  // drawn as they scroll in), and the frame that drew them has run.
   await page.goto(`${server.http}/`, { waitUntil: "domcontentloaded" });
-  await page.waitForFunction((n) => document.querySelectorAll("li[data-agent]").length >= n, { polling: "raf", timeout: 120_000 }, agents + 1);
+  await page.waitForFunction((n) => {
+    const list = document.querySelector("ul.cards[aria-busy=false]");
+    if (!list || Number(list.getAttribute("data-count")) < n) return false;
+    const onScreen = [...list.querySelectorAll("li[data-agent]")].filter((li) => {
+      const r = li.getBoundingClientRect();
+      return r.bottom > 0 && r.top < innerHeight;
+    });
+    return onScreen.length > 0 && onScreen.every((li) => li.hasAttribute("data-drawn"));
+  }, { polling: "raf", timeout: 120_000 }, agents + 1);
   const cardsMs = await page.evaluate(() => new Promise<number>((r) => requestAnimationFrame(() => r(performance.now()))));
-  // When the page had all its data (the web app marks it): the rest is rendering and drawing.
+  // When the page had the data of the cards on screen (the web app marks it): the rest is rendering and drawing.
   const overviewMs = await page.evaluate(() => performance.getEntriesByName("tsmon:fleet-data")[0]?.startTime ?? NaN);
+  // Then the history of every other agent, fetched in chunks behind the first paint.
+  await page.waitForFunction(() => performance.getEntriesByName("tsmon:fleet-history").length > 0, { polling: 100, timeout: 120_000 });
+  const historyMs = await page.evaluate(() => performance.getEntriesByName("tsmon:fleet-history")[0]!.startTime);
+  const loadLongest = await page.evaluate(() => (window as unknown as { longest: number }).longest);
   await page.waitForSelector("html[data-live=subscribed]");
 
   // (2) Live: every agent reports every 10 s; the page's longest task meanwhile.
@@ -121,10 +136,11 @@ try {
     `headless Chromium (${await browser.version()}), 1400×900`);
   console.log(`machine: ${machineLine()}; load average ${loadStart.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end (other work on the machine slows every figure)\n`);
   printTable([
-    [`fleet page, ${agents} agents: navigation → all cards drawn (target ≤ 1 s)`, `${cardsMs.toFixed(0)} ms (its data in at ${overviewMs.toFixed(0)} ms)`],
+    [`fleet page, ${agents} agents: navigation → all cards on screen drawn (target ≤ 1 s)`, `${cardsMs.toFixed(0)} ms (their data in at ${overviewMs.toFixed(0)} ms)`],
+    [`  … every agent's 15 min history in (fetched behind the first paint)`, `${historyMs.toFixed(0)} ms; longest task until then ${loadLongest ? `${loadLongest.toFixed(0)} ms` : "none over 50 ms"}`],
     [`live, ${liveReports} reports over ${cycles} × 10 s: longest main-thread task (target ≤ 50 ms)`, live.longest ? `${live.longest.toFixed(0)} ms` : "none over 50 ms (Long Tasks API)"],
     [`host page, 24 h of 10 s data (${HOST_REPORTS} reports): charts drawn after the data arrived (target ≤ 300 ms)`, `${host.drawnMs.toFixed(0)} ms (data took ${host.fetchMs.toFixed(0)} ms)`],
-    [`JavaScript + CSS, gzipped (target ≤ 150 KB)`, `${(gz / 1024).toFixed(1)} KB (${assets.join(", ")})`],
+    [`JavaScript + CSS, gzipped (target ≤ 150 KB)`, `${(gz / 1024).toFixed(1)} KB (${assets.length} files, each gzipped alone)`],
   ]);
 } finally {
   await browser?.close();

@@ -45,16 +45,21 @@ export async function buildWeb(): Promise<string[]> {
     outdir: path.join(staging, "assets"),
     entryNames: "[name]-[hash]",
     assetNames: "[name]-[hash]",
-    bundle: true, minify: true, format: "esm", target: "es2022", sourcemap: false,
+    // Splitting: pages the app imports dynamically become chunks fetched when first shown.
+    bundle: true, splitting: true, minify: true, format: "esm", target: "es2022", sourcemap: false,
     jsx: "automatic", jsxImportSource: "preact",
     tsconfig: path.join(webDir, "tsconfig.json"),
     metafile: true, logLevel: "warning",
   });
-  const outputs = Object.keys(result.metafile.outputs).map((p) => path.relative(staging, path.resolve(root, p)).split(path.sep).join("/"));
-  const js = outputs.find((p) => p.endsWith(".js"));
-  const css = outputs.find((p) => p.endsWith(".css"));
-  if (!js) throw new Error("esbuild wrote no JavaScript for web/src/main.tsx");
-  writeFileSync(path.join(staging, "index.html"), indexHtml(`/${js}`, css && `/${css}`));
+  const toDist = (p: string) => path.relative(staging, path.resolve(root, p)).split(path.sep).join("/");
+  const outputs = Object.keys(result.metafile.outputs).map(toDist);
+  const entry = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint !== undefined);
+  if (!entry) throw new Error("esbuild wrote no JavaScript for web/src/main.tsx");
+  const [js, { cssBundle, imports }] = [toDist(entry[0]), entry[1]];
+  const css = cssBundle && toDist(cssBundle);
+  // The chunks the entry imports statically, fetched alongside it rather than after it runs.
+  const preload = imports.filter((i) => i.kind === "import-statement").map((i) => `/${toDist(i.path)}`);
+  writeFileSync(path.join(staging, "index.html"), indexHtml(`/${js}`, css && `/${css}`, preload));
   const old = `${WEB_DIST}.old-${process.pid}`;
   try {
     renameSync(WEB_DIST, old);
@@ -72,7 +77,7 @@ export async function buildWeb(): Promise<string[]> {
   return [...outputs, "index.html"];
 }
 
-function indexHtml(js: string, css: string | undefined): string {
+function indexHtml(js: string, css: string | undefined, preload: string[]): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -81,7 +86,7 @@ function indexHtml(js: string, css: string | undefined): string {
 <meta name="color-scheme" content="light dark">
 <title>tsmon</title>
 <link rel="icon" href="data:,">
-${css ? `<link rel="stylesheet" href="${css}">\n` : ""}<script type="module" src="${js}"></script>
+${css ? `<link rel="stylesheet" href="${css}">\n` : ""}${preload.map((p) => `<link rel="modulepreload" href="${p}">\n`).join("")}<script type="module" src="${js}"></script>
 </head>
 <body><div id="app"></div><noscript>The tsmon dashboard needs JavaScript; the API is at /v1 and its documentation at /docs.</noscript></body>
 </html>

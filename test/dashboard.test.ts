@@ -101,7 +101,8 @@ async function shots(page: Page, name: string): Promise<void> {
 }
 /** Two animation frames: layout, resize observers and redraws have run. */
 const settle = (page: Page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-const cpuCanvas = (agent: string) => `li[data-agent="${agent}"] canvas[data-metric="cpu"]`;
+/** A card's CPU sparkline (an SVG whose line path holds the points). */
+const cpuSpark = (agent: string) => `li[data-agent="${agent}"] svg[data-metric="cpu"]`;
 const waitLive = (page: Page) => page.waitForSelector("html[data-live=subscribed]");
 
 browserTest("sign in: the API's error as written, then the fleet; sign out and in again", async (t) => {
@@ -119,7 +120,7 @@ browserTest("sign in: the API's error as written, then the fleet; sign out and i
   t.true(errors.every((e) => /401/.test(e)), errors.join("\n"));
   errors.length = 0;
   await signIn(page, server.http, TEST_ADMIN.username, TEST_ADMIN.password);
-  await page.waitForSelector(cpuCanvas("web-1"));
+  await page.waitForSelector(cpuSpark("web-1"));
   await clickButton(page, "Sign out");
   await page.waitForSelector("::-p-aria(Username)");
   await signIn(page, server.http, TEST_ADMIN.username, TEST_ADMIN.password);
@@ -128,17 +129,19 @@ browserTest("sign in: the API's error as written, then the fleet; sign out and i
 
 browserTest("fleet: a card per agent whose CPU sparkline moves with the next report", async (t) => {
   const { page, errors } = admin;
-  await page.waitForSelector(cpuCanvas("web-1"));
+  await page.waitForSelector(cpuSpark("web-1"));
   await waitLive(page);
   t.deepEqual(await page.$$eval("li[data-agent]", (els) => els.map((e) => e.getAttribute("data-agent"))), [...AGENTS, ...EXTRA, OFFLINE].sort());
   t.regex(await page.$eval(".counts", (e) => e.textContent ?? ""), /8 online 1 offline 0 alerting/);
   t.is(await page.$eval(`li[data-agent="${OFFLINE}"] [data-testid=status]`, (e) => e.textContent), "offline");
-  const before = await page.$eval(cpuCanvas("web-1"), (c) => (c as HTMLCanvasElement).toDataURL());
+  const line = (sel: string) => document.querySelector(`${sel} path.line`)?.getAttribute("d") ?? "";
+  const before = await page.evaluate(line, cpuSpark("web-1"));
+  t.regex(before, /^M[-\d.]+ [\d.]+(L[-\d.]+ [\d.]+){10,}$/, "an hour of points drawn as a line");
   await client.report(hostReport("web-1", Date.now(), 88));
   await page.waitForFunction((sel, old) => {
-    const c = document.querySelector(sel) as HTMLCanvasElement | null;
-    return c && c.toDataURL() !== old && c.parentElement?.querySelector(".spark-value")?.textContent === "88%";
-  }, { timeout: 30_000, polling: 100 }, cpuCanvas("web-1"), before);
+    const d = document.querySelector(`${sel} path.line`)?.getAttribute("d");
+    return d && d !== old && document.querySelector(sel)?.parentElement?.querySelector(".spark-value")?.textContent === "88%";
+  }, { timeout: 30_000, polling: 100 }, cpuSpark("web-1"), before);
   t.pass();
   await fillLabelled(page, "Filter", "db");
   await page.waitForFunction(() => document.querySelectorAll("li[data-agent]").length === 1);
@@ -390,7 +393,7 @@ browserTest("alerts: a reachability rule from the editor — its own fields, ref
 
 /** Each page and what shows it is drawn, for the narrow-screen check. */
 const PAGES = [
-  ["/", cpuCanvas("web-1")], ["/agents/web-1", "table.stats"], ["/alerts", "table.rules tbody tr"], ["/network", "table.matrix"],
+  ["/", cpuSpark("web-1")], ["/agents/web-1", "table.stats"], ["/alerts", "table.rules tbody tr"], ["/network", "table.matrix"],
   ["/reports", "form button[type=submit]"], ["/settings", "section[aria-labelledby=certificates] table"],
 ] as const;
 
@@ -428,8 +431,8 @@ browserTest("a viewer sees every page and no write control", async (t) => {
     const viewer = await openPage(context);
     const { page, errors } = viewer;
     await signIn(page, server.http, VIEWER.username, VIEWER.password);
-    await page.waitForSelector(cpuCanvas("web-1"));
-    for (const [path, ready] of [["/", cpuCanvas("web-1")], ["/agents/web-1", "table.stats"], ["/alerts", "table.rules"], ["/settings", "section[aria-labelledby=certificates] table"], ["/reports", "form button[type=submit]"]] as const) {
+    await page.waitForSelector(cpuSpark("web-1"));
+    for (const [path, ready] of [["/", cpuSpark("web-1")], ["/agents/web-1", "table.stats"], ["/alerts", "table.rules"], ["/settings", "section[aria-labelledby=certificates] table"], ["/reports", "form button[type=submit]"]] as const) {
       await page.evaluate((p) => { history.pushState(null, "", p); dispatchEvent(new PopStateEvent("popstate")); }, path);
       await page.waitForSelector(ready);
       t.is(await page.$$eval(".write", (els) => els.length), 0, `${path}: no write control`);

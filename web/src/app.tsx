@@ -1,13 +1,17 @@
 import { useEffect, useState } from "preact/hooks";
 import { onSession, session, setSession, type Session } from "./lib/api.ts";
 import { usePath } from "./lib/router.ts";
+import { lazyPage } from "./lib/lazy-page.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { FleetPage } from "./pages/fleet.tsx";
-import { HostPage } from "./pages/host.tsx";
-import { AlertsPage } from "./pages/alerts.tsx";
-import { SettingsPage } from "./pages/settings.tsx";
-import { NetworkPage } from "./pages/network.tsx";
-import { ReportsPage } from "./pages/reports.tsx";
+
+// In the first script only the fleet page (where every visit starts) and sign-in; the rest,
+// the charts library with it, is fetched when first shown.
+const HostPage = lazyPage(() => import("./pages/host.tsx").then((m) => m.HostPage));
+const AlertsPage = lazyPage(() => import("./pages/alerts.tsx").then((m) => m.AlertsPage));
+const SettingsPage = lazyPage(() => import("./pages/settings.tsx").then((m) => m.SettingsPage));
+const NetworkPage = lazyPage(() => import("./pages/network.tsx").then((m) => m.NetworkPage));
+const ReportsPage = lazyPage(() => import("./pages/reports.tsx").then((m) => m.ReportsPage));
 
 /** Pages by path: the first whose pattern matches renders, with the captured parts. */
 const ROUTES: { pattern: RegExp; title: string; page: (m: string[]) => preact.JSX.Element }[] = [

@@ -5,7 +5,8 @@ import type { LiveMessage } from "./live.ts";
 /*
  * The fleet page's data, kept outside the UI library: live batches change it in place and
  * the cards that changed are redrawn directly; the page re-renders only when a status
- * changes (counts, badges) — never once per report.
+ * changes (counts, badges) — never once per report. Agents come from /v1/agents; their
+ * 15 minutes of history arrive later, a chunk of /v1/overview at a time.
  */
 export type Status = "online" | "offline" | "alerting";
 export const SPARK_WINDOW_MS = 15 * 60_000;
@@ -22,6 +23,8 @@ export interface AgentCard {
   cpu: SparkData; memory: SparkData; disk: SparkData; network: SparkData;
   uptimeSecs: number | undefined;
   os: string | undefined;
+  /** True once /v1/overview's history for it is in (before, only live points). */
+  history: boolean;
 }
 
 export interface Overview {
@@ -33,6 +36,10 @@ export interface AgentInfo { agent_id: string; active: boolean; last_seen: strin
 export interface ActiveAlert {
   rule_id: string; agent_id: string; metric: string; labels: Record<string, string>; severity: string; message: string; fired_at: string;
   episode_id?: string | null; acknowledged_by?: string | null; ack_note?: string | null;
+}
+
+export function lastOf(d: SparkData): number | undefined {
+  return d.v[d.v.length - 1];
 }
 
 export function statusOf(a: AgentCard): Status {
@@ -68,34 +75,56 @@ function lastValue(values: (number | null)[] | undefined): number | undefined {
 export class FleetModel {
   readonly agents = new Map<string, AgentCard>();
 
-  load(overview: Overview, infos: AgentInfo[], alerts: ActiveAlert[]): void {
-    this.agents.clear();
+  /**
+   * History for the agents in a /v1/overview reply. Live points that arrived before it
+   * (newer than its last bucket) stay after it.
+   */
+  ingestOverview(overview: Overview): string[] {
     const ts = overview.timestamps.map((t) => t + (overview.step * 1000) / 2);
-    for (const a of overview.agents) {
-      this.agents.set(a.agent_id, {
-        id: a.agent_id, active: a.active, lastSeen: Date.parse(a.last_seen), firing: new Set(),
-        cpu: combine(a.series, "cpu.usage", ts, "max"), memory: combine(a.series, "memory.used_percent", ts, "max"),
-        disk: combine(a.series, "disk.used_percent", ts, "max"), network: combine(a.series, "network.bytes_recv", ts, "sum"),
-        uptimeSecs: lastValue(a.series.find((s) => s.metric_name === "load.uptime")?.avg), os: undefined,
-      });
+    const done: string[] = [];
+    for (const o of overview.agents) {
+      const a = this.agents.get(o.agent_id);
+      if (!a) continue;
+      const merge = (live: SparkData, old: SparkData) => {
+        const end = old.t[old.t.length - 1] ?? -Infinity;
+        for (let i = 0; i < live.t.length; i++) if (live.t[i]! > end) pushPoint(old, live.t[i]!, live.v[i]!, -Infinity);
+        return old;
+      };
+      a.cpu = merge(a.cpu, combine(o.series, "cpu.usage", ts, "max"));
+      a.memory = merge(a.memory, combine(o.series, "memory.used_percent", ts, "max"));
+      a.disk = merge(a.disk, combine(o.series, "disk.used_percent", ts, "max"));
+      a.network = merge(a.network, combine(o.series, "network.bytes_recv", ts, "sum"));
+      a.uptimeSecs ??= lastValue(o.series.find((s) => s.metric_name === "load.uptime")?.avg);
+      a.history = true;
+      done.push(a.id);
     }
-    this.applyAgents(infos);
-    this.applyAlerts(alerts);
+    return done;
   }
 
-  /** /v1/agents: online/offline as the server decides it, and the OS. True when a status changed. */
-  applyAgents(infos: AgentInfo[]): boolean {
+  /**
+   * /v1/agents: every agent, online/offline as the server decides it, and the OS. Returns
+   * the agents new to the page and whether a known one's status changed.
+   */
+  applyAgents(infos: AgentInfo[]): { added: string[]; statusChanged: boolean } {
     let changed = false;
+    const added: string[] = [];
     for (const info of infos) {
-      const a = this.agents.get(info.agent_id);
-      if (!a) continue;
+      let a = this.agents.get(info.agent_id);
+      if (!a) {
+        a = {
+          id: info.agent_id, active: info.active, lastSeen: 0, firing: new Set(), history: false,
+          cpu: { t: [], v: [] }, memory: { t: [], v: [] }, disk: { t: [], v: [] }, network: { t: [], v: [] }, uptimeSecs: undefined, os: undefined,
+        };
+        this.agents.set(a.id, a);
+        added.push(a.id);
+      }
       const before = statusOf(a);
       a.active = info.active;
       a.lastSeen = Math.max(a.lastSeen, Date.parse(info.last_seen));
       if (info.system_info) a.os = info.system_info.os;
       changed ||= statusOf(a) !== before;
     }
-    return changed;
+    return { added, statusChanged: changed || added.length > 0 };
   }
 
   /** /v1/alerts/active, the whole truth: replaces what live events said. */
