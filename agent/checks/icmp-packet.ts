@@ -11,10 +11,19 @@ export const ICMP_TIME_EXCEEDED = 11;
 /** Bytes after the 8-byte header: small, as ping's default of 56 is. */
 const PAYLOAD = Buffer.from("tsmon-icmp-probe-0123456789abcdef");
 
+/** Bytes of an echo request: the 8-byte header and the payload. */
+export const ECHO_REQUEST_BYTES = 8 + PAYLOAD.length;
+
 /** An echo request with its checksum. */
 export function echoRequest(identifier: number, sequence: number): Buffer {
-  const packet = Buffer.alloc(8 + PAYLOAD.length);
+  return writeEchoRequest(Buffer.alloc(ECHO_REQUEST_BYTES), identifier, sequence);
+}
+
+/** Writes an echo request into `packet` (ECHO_REQUEST_BYTES long), so a sender can reuse one buffer. */
+export function writeEchoRequest(packet: Buffer, identifier: number, sequence: number): Buffer {
   packet.writeUInt8(ICMP_ECHO_REQUEST, 0);
+  packet.writeUInt8(0, 1);
+  packet.writeUInt16BE(0, 2);
   packet.writeUInt16BE(identifier, 4);
   packet.writeUInt16BE(sequence, 6);
   PAYLOAD.copy(packet, 8);

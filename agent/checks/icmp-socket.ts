@@ -1,7 +1,9 @@
 import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
 import { performance } from "node:perf_hooks";
 import type { RawSocket } from "raw-socket";
-import { echoRequest, parseIcmp, type IcmpAnswer } from "./icmp-packet.ts";
+import { ECHO_REQUEST_BYTES, ICMP_ECHO_REPLY, ICMP_TIME_EXCEEDED, ICMP_UNREACHABLE, parseIcmp, writeEchoRequest, type IcmpAnswer } from "./icmp-packet.ts";
 
 /*
  * One raw ICMP socket for the whole agent process: every icmp check and traceroute sends
@@ -35,6 +37,15 @@ export interface IcmpUnavailable {
 
 const DEFAULT_TTL = 64;
 
+/** setsockopt level and option of Linux's per-socket ICMP type filter (linux/icmp.h; not in raw-socket's tables). */
+const SOL_RAW = 255;
+const ICMP_FILTER = 1;
+
+/** What raw-socket's native send looks like; see RawIcmpSocket's constructor. */
+type NativeSend = (buffer: Buffer, offset: number, length: number, address: string, afterSend: (bytes: number) => void) => void;
+
+const afterSend = () => undefined;
+
 interface Waiter {
   to: string;
   sentAt: number;
@@ -51,7 +62,15 @@ export class RawIcmpSocket implements IcmpSocket {
   /** Set once the raw socket is gone (an error closes it); the shared opener then opens a new one. */
   closed = false;
 
-  constructor(private readonly socket: RawSocket, private readonly raw: typeof import("raw-socket")) {
+  /** One packet buffer for every request: each is written and sent in the same call. */
+  private readonly packet = Buffer.alloc(ECHO_REQUEST_BYTES);
+
+  /**
+   * `send` is the native socket's own: raw-socket's queued send arms the socket's poll
+   * watcher for writing and disarms it again for every packet, two event-loop turns per
+   * echo request; a raw socket's sendto(2) does not block, so the queue buys nothing here.
+   */
+  constructor(private readonly socket: RawSocket, private readonly raw: typeof import("raw-socket"), private readonly send: NativeSend) {
     socket.on("message", (packet, source) => this.receive(packet, source));
     // A failed receive closes the raw socket: fail what waits; the next opener tries again.
     socket.on("error", (err) => this.failAll(`the raw ICMP socket failed: ${err.message}`));
@@ -59,12 +78,17 @@ export class RawIcmpSocket implements IcmpSocket {
     // 500 replies arriving together must not overflow the default buffer (every ICMP
     // packet to the host lands in it, not only ours).
     try { socket.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_RCVBUF, 1 << 20); } catch { /* the default then */ }
+    // Only the kinds of answer parseIcmp reads wake the agent: not the echo requests other
+    // hosts (a mesh) send to this one, nor, on loopback, the agent's own. Linux only; elsewhere every packet is read and parsed away.
+    try { socket.setOption(SOL_RAW, ICMP_FILTER, icmpFilter([ICMP_ECHO_REPLY, ICMP_UNREACHABLE, ICMP_TIME_EXCEEDED]), 4); } catch { /* all of them then */ }
     // The socket would hold the event loop open while idle; it listens only while a request waits.
     socket.pauseRecv();
   }
 
   echo(address: string, { ttl = DEFAULT_TTL, timeoutMs, signal }: EchoOptions): Promise<EchoOutcome> {
     return new Promise((resolve) => {
+      if (signal?.aborted) return resolve({ kind: "timeout" });
+      if (!net.isIPv4(address)) return resolve({ kind: "error", message: `send an echo request to ${address}: not an IPv4 address` });
       const sequence = this.takeSequence();
       let timer: NodeJS.Timeout | undefined;
       const finish = (outcome: EchoOutcome) => {
@@ -77,21 +101,19 @@ export class RawIcmpSocket implements IcmpSocket {
       };
       const onAbort = () => finish({ kind: "timeout" });
       const waiter: Waiter = { to: address, sentAt: Number.POSITIVE_INFINITY, resolve: finish };
-      if (signal?.aborted) return resolve({ kind: "timeout" });
       this.waiters.set(sequence, waiter);
       if (this.socket.recvPaused) this.socket.resumeRecv();
       timer = setTimeout(onAbort, timeoutMs);
       signal?.addEventListener("abort", onAbort, { once: true });
-      const packet = echoRequest(this.identifier, sequence);
-      // Sends are queued by raw-socket; the TTL is set right before this packet goes out,
-      // so a traceroute probe's TTL never leaks into a ping sent after it.
-      this.socket.send(packet, 0, packet.length, address, () => {
+      try {
         if (this.ttl !== ttl) this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_TTL, ttl);
         this.ttl = ttl;
+        writeEchoRequest(this.packet, this.identifier, sequence);
         waiter.sentAt = performance.now();
-      }, (err) => {
-        if (err) finish({ kind: "error", message: `send an echo request to ${address}: ${err.message}` });
-      });
+        this.send(this.packet, 0, ECHO_REQUEST_BYTES, address, afterSend);
+      } catch (err) {
+        finish({ kind: "error", message: `send an echo request to ${address}: ${(err as Error).message}` });
+      }
     });
   }
 
@@ -120,6 +142,16 @@ export class RawIcmpSocket implements IcmpSocket {
   }
 }
 
+/** The ICMP_FILTER mask letting only `types` through (a set bit drops that type), in host byte order. */
+function icmpFilter(types: readonly number[]): Buffer {
+  let pass = 0;
+  for (const type of types) pass |= 1 << type;
+  const mask = Buffer.alloc(4);
+  if (os.endianness() === "LE") mask.writeUInt32LE(~pass >>> 0);
+  else mask.writeUInt32BE(~pass >>> 0);
+  return mask;
+}
+
 export const ICMP_PRIVILEGE_FIX =
   "run the agent as root, or give node the capability: sudo setcap cap_net_raw+ep $(readlink -f $(which node))";
 
@@ -135,7 +167,12 @@ export function openRawIcmpSocket(): IcmpSocket | IcmpUnavailable {
   }
   try {
     const socket = raw.createSocket({ protocol: raw.Protocol.ICMP, addressFamily: raw.AddressFamily.IPv4, bufferSize: 1500 });
-    return new RawIcmpSocket(socket, raw);
+    const native = socket.wrap;
+    if (typeof native?.send !== "function") {
+      socket.close();
+      return { unavailable: "the installed raw-socket has no native send this agent can use (it is written for raw-socket 1.8); install that version beside the agent: npm install raw-socket@1.8" };
+    }
+    return new RawIcmpSocket(socket, raw, native.send.bind(native));
   } catch (err) {
     const message = (err as Error).message;
     if (/not permitted|permission denied|EPERM|EACCES/i.test(message)) {

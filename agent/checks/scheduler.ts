@@ -1,6 +1,6 @@
 import { down, type Check, type CheckResult } from "./check.ts";
 import type { CheckDefinition } from "./definitions.ts";
-import { firstDueAt, nextDueAt, nextWake, pickDue, type Slot } from "./schedule.ts";
+import { DueQueue, firstDueAt, nextDueAt, type Slot } from "./schedule.ts";
 import { traceHost, traceroute, type TracerouteHop } from "./traceroute.ts";
 
 /** Time and timers, injected so tests drive the scheduler without waiting. */
@@ -51,24 +51,31 @@ export interface SchedulerOptions {
 export class CheckScheduler {
   private readonly clock: SchedulerClock;
   private readonly maxConcurrent: number;
-  private readonly slots: Slot[];
+  private readonly checks: readonly ScheduledCheck[];
+  private readonly due = new DueQueue();
   private readonly byName = new Map<string, ScheduledCheck>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private running = 0;
+  /** Resolves stop() once the last probe in flight has settled. */
+  private drained: (() => void) | undefined;
   private readonly aborts = new Set<AbortController>();
   /** Each check's last outcome, to see it go from up to down. */
-  private readonly wasUp = new Map<string, boolean>();
+  private readonly wasUp: (boolean | undefined)[];
   private readonly traces = new Set<Promise<void>>();
   private timer: unknown;
+  /** The due time the timer is set for: a tick that finds the same one leaves the timer be. */
+  private timerAt: number | undefined;
   private stopped = false;
 
   constructor(checks: readonly ScheduledCheck[], private readonly options: SchedulerOptions) {
     this.clock = options.clock ?? REAL_CLOCK;
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 4);
+    this.checks = checks;
+    this.wasUp = new Array<boolean | undefined>(checks.length);
     const start = this.clock.now();
-    this.slots = checks.map((c, i) => {
+    checks.forEach((c, index) => {
       this.byName.set(c.definition.name, c);
       const intervalMs = c.definition.interval_secs * 1000;
-      return { name: c.definition.name, intervalMs, dueAt: firstDueAt(i, checks.length, intervalMs, start), running: false };
+      this.due.push({ index, intervalMs, dueAt: firstDueAt(index, checks.length, intervalMs, start) });
     });
   }
 
@@ -79,38 +86,55 @@ export class CheckScheduler {
   /** No new probes; aborts those in flight and waits for them to settle. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.clock.clearTimer(this.timer);
+    this.disarm();
     for (const abort of this.aborts) abort.abort();
-    await Promise.all([...this.inFlight, ...this.traces]);
+    const probes = this.running === 0 ? undefined : new Promise<void>((resolve) => { this.drained = resolve; });
+    await Promise.all([probes, ...this.traces]);
   }
 
   private tick(): void {
     if (this.stopped) return;
     const now = this.clock.now();
-    for (const slot of pickDue(this.slots, now, this.maxConcurrent - this.inFlight.size)) this.launch(slot, now);
+    while (this.running < this.maxConcurrent) {
+      const slot = this.due.takeDue(now);
+      if (!slot) break;
+      this.launch(slot, now);
+    }
+    // With every slot taken the next probe to finish calls tick; a timer then would only
+    // spin on checks that are due but have to wait.
+    const wake = this.running >= this.maxConcurrent ? undefined : this.due.nextWake();
+    if (wake === this.timerAt) return;
+    this.disarm();
+    if (wake === undefined) return;
+    this.timerAt = wake;
+    this.timer = this.clock.setTimer(() => {
+      this.timerAt = undefined;
+      this.tick();
+    }, Math.max(0, wake - now));
+  }
+
+  private disarm(): void {
     this.clock.clearTimer(this.timer);
-    // With every slot taken (or every check running) the next probe to finish calls tick;
-    // a timer then would only spin on checks that are due but have to wait.
-    if (this.inFlight.size >= this.maxConcurrent) return;
-    const wake = nextWake(this.slots);
-    if (wake !== undefined) this.timer = this.clock.setTimer(() => this.tick(), Math.max(0, wake - now));
+    this.timerAt = undefined;
   }
 
   private launch(slot: Slot, now: number): void {
-    const scheduled = this.byName.get(slot.name)!;
-    slot.running = true;
+    const scheduled = this.checks[slot.index]!;
     slot.dueAt = nextDueAt(slot.dueAt, slot.intervalMs, now);
-    const run: Promise<void> = this.probe(scheduled).then((result) => {
-      this.options.onResult(scheduled.definition, result, now);
-      const wentDown = this.wasUp.get(slot.name) === true && !result.up;
-      this.wasUp.set(slot.name, result.up);
-      if (wentDown && scheduled.definition.traceroute_on_failure) this.trace(scheduled.definition);
-    }).finally(() => {
-      slot.running = false;
-      this.inFlight.delete(run);
-      this.tick();
+    this.running++;
+    this.probe(scheduled, (result) => {
+      try {
+        this.options.onResult(scheduled.definition, result, now);
+        const wentDown = this.wasUp[slot.index] === true && !result.up;
+        this.wasUp[slot.index] = result.up;
+        if (wentDown && scheduled.definition.traceroute_on_failure) this.trace(scheduled.definition);
+      } finally {
+        this.running--;
+        this.due.push(slot);
+        if (this.running === 0) this.drained?.();
+        this.tick();
+      }
     });
-    this.inFlight.add(run);
   }
 
   /**
@@ -146,27 +170,37 @@ export class CheckScheduler {
     return true;
   }
 
-  private probe({ definition, check }: ScheduledCheck): Promise<CheckResult> {
+  /**
+   * Runs one probe and hands its result to `done`, once. Callbacks rather than a promise
+   * chain: a thousand probes a round made the chain's promises a good part of the garbage.
+   */
+  private probe({ definition, check }: ScheduledCheck, done: (result: CheckResult) => void): void {
     const timeoutMs = definition.timeout_ms;
     const abort = new AbortController();
     this.aborts.add(abort);
-    return new Promise<CheckResult>((resolve) => {
-      // The probe's own timeout result says more (which step hung), so it gets a moment
-      // to answer the abort; a probe that ignores the signal is cut off after that.
-      const abortTimer = this.clock.setTimer(() => abort.abort(), timeoutMs);
-      const cutOff = this.clock.setTimer(() => settle(down("timeout", `no result within timeout_ms (${timeoutMs} ms)`)), timeoutMs + ABORT_GRACE_MS);
-      let settled = false;
-      const settle = (result: CheckResult) => {
-        if (settled) return;
-        settled = true;
-        this.clock.clearTimer(abortTimer);
-        this.clock.clearTimer(cutOff);
-        this.aborts.delete(abort);
-        resolve(result);
-      };
-      Promise.resolve()
-        .then(() => check.probe({ timeoutMs, signal: abort.signal }))
-        .then(settle, (err: unknown) => settle(down("error", `the ${definition.type} check threw: ${err instanceof Error ? err.message : String(err)}`)));
-    });
+    let settled = false;
+    const settle = (result: CheckResult) => {
+      if (settled) return;
+      settled = true;
+      this.clock.clearTimer(timer);
+      this.aborts.delete(abort);
+      done(result);
+    };
+    // The probe's own timeout result says more (which step hung), so it gets a moment to
+    // answer the abort; a probe that ignores the signal is cut off after that.
+    let timer = this.clock.setTimer(() => {
+      abort.abort();
+      if (!settled) timer = this.clock.setTimer(() => settle(down("timeout", `no result within timeout_ms (${timeoutMs} ms)`)), ABORT_GRACE_MS);
+    }, timeoutMs);
+    const threw = (err: unknown) => settle(down("error", `the ${definition.type} check threw: ${err instanceof Error ? err.message : String(err)}`));
+    let result: Promise<CheckResult>;
+    try {
+      result = check.probe({ timeoutMs, signal: abort.signal });
+    } catch (err) {
+      // Settled on the next turn, as a rejected probe would be: the caller is not re-entered.
+      queueMicrotask(() => threw(err));
+      return;
+    }
+    result.then(settle, threw);
   }
 }
