@@ -17,16 +17,17 @@ export type EchoOutcome =
   | { kind: "timeout" }
   | { kind: "error"; message: string };
 
-export interface EchoOptions {
+/** How long an echo request waits: `timeoutMs`, or until `signal` aborts, whichever comes first; at least one of them. */
+export type EchoOptions = {
   /** The IP time-to-live; traceroute raises it hop by hop (default 64). */
   ttl?: number;
-  timeoutMs: number;
-  signal?: AbortSignal;
-}
+} & ({ timeoutMs: number; signal?: AbortSignal } | { timeoutMs?: undefined; signal: AbortSignal });
 
 export interface IcmpSocket {
   /** Sends one echo request to an IPv4 address and waits for the answer about it. */
   echo(address: string, options: EchoOptions): Promise<EchoOutcome>;
+  /** The same, the outcome handed to `done` (once): no promise per request where a round sends thousands. */
+  request(address: string, options: EchoOptions, done: (outcome: EchoOutcome) => void): void;
   close(): void;
 }
 
@@ -46,15 +47,41 @@ type NativeSend = (buffer: Buffer, offset: number, length: number, address: stri
 
 const afterSend = () => undefined;
 
+/** One echo request waiting for its answer. */
 interface Waiter {
-  to: string;
+  readonly sequence: number;
+  readonly to: string;
   sentAt: number;
+  timer: NodeJS.Timeout | undefined;
   resolve(outcome: EchoOutcome): void;
+}
+
+const TIMED_OUT: EchoOutcome = Object.freeze({ kind: "timeout" });
+
+/**
+ * The requests sent under one abort signal (an icmp round, a traceroute), which that
+ * signal ends: one listener per signal, not one added and removed per request.
+ */
+class SignalWaiters {
+  readonly waiters: Waiter[] = [];
+
+  constructor(private readonly socket: RawIcmpSocket) {}
+
+  handleEvent(): void {
+    for (const waiter of this.waiters) this.socket.finish(waiter, TIMED_OUT);
+  }
+}
+
+/** A request's own timeout; a module function with arguments rather than a closure per request. */
+function expire(socket: RawIcmpSocket, waiter: Waiter): void {
+  waiter.timer = undefined;
+  socket.finish(waiter, TIMED_OUT);
 }
 
 /** The shared socket over a raw-socket socket (protocol ICMP, IPv4). */
 export class RawIcmpSocket implements IcmpSocket {
   private readonly waiters = new Map<number, Waiter>();
+  private readonly bySignal = new WeakMap<AbortSignal, SignalWaiters>();
   private readonly identifier = process.pid & 0xffff;
   private nextSequence = 0;
   /** The TTL the socket has now: set again only when a probe needs another (one syscall less per echo). */
@@ -85,36 +112,47 @@ export class RawIcmpSocket implements IcmpSocket {
     socket.pauseRecv();
   }
 
-  echo(address: string, { ttl = DEFAULT_TTL, timeoutMs, signal }: EchoOptions): Promise<EchoOutcome> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve({ kind: "timeout" });
-      if (!net.isIPv4(address)) return resolve({ kind: "error", message: `send an echo request to ${address}: not an IPv4 address` });
-      const sequence = this.takeSequence();
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (outcome: EchoOutcome) => {
-        if (this.waiters.get(sequence) !== waiter) return;
-        this.waiters.delete(sequence);
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        if (this.waiters.size === 0 && !this.socket.recvPaused) this.socket.pauseRecv();
-        resolve(outcome);
-      };
-      const onAbort = () => finish({ kind: "timeout" });
-      const waiter: Waiter = { to: address, sentAt: Number.POSITIVE_INFINITY, resolve: finish };
-      this.waiters.set(sequence, waiter);
-      if (this.socket.recvPaused) this.socket.resumeRecv();
-      timer = setTimeout(onAbort, timeoutMs);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      try {
-        if (this.ttl !== ttl) this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_TTL, ttl);
-        this.ttl = ttl;
-        writeEchoRequest(this.packet, this.identifier, sequence);
-        waiter.sentAt = performance.now();
-        this.send(this.packet, 0, ECHO_REQUEST_BYTES, address, afterSend);
-      } catch (err) {
-        finish({ kind: "error", message: `send an echo request to ${address}: ${(err as Error).message}` });
-      }
-    });
+  echo(address: string, options: EchoOptions): Promise<EchoOutcome> {
+    return new Promise((resolve) => this.request(address, options, resolve));
+  }
+
+  request(address: string, { ttl = DEFAULT_TTL, timeoutMs, signal }: EchoOptions, done: (outcome: EchoOutcome) => void): void {
+    if (signal?.aborted) return done(TIMED_OUT);
+    if (!net.isIPv4(address)) return done({ kind: "error", message: `send an echo request to ${address}: not an IPv4 address` });
+    const waiter: Waiter = { sequence: this.takeSequence(), to: address, sentAt: Number.POSITIVE_INFINITY, timer: undefined, resolve: done };
+    this.waiters.set(waiter.sequence, waiter);
+    if (this.socket.recvPaused) this.socket.resumeRecv();
+    // A round's requests need no timer each: its signal aborts at the round's bound.
+    if (timeoutMs !== undefined) waiter.timer = setTimeout(expire, timeoutMs, this, waiter);
+    if (signal) this.watch(signal).waiters.push(waiter);
+    try {
+      if (this.ttl !== ttl) this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_TTL, ttl);
+      this.ttl = ttl;
+      writeEchoRequest(this.packet, this.identifier, waiter.sequence);
+      waiter.sentAt = performance.now();
+      this.send(this.packet, 0, ECHO_REQUEST_BYTES, address, afterSend);
+    } catch (err) {
+      this.finish(waiter, { kind: "error", message: `send an echo request to ${address}: ${(err as Error).message}` });
+    }
+  }
+
+  /** Settles a request, once: the first of its answer, its timeout, its signal or a failure. */
+  finish(waiter: Waiter, outcome: EchoOutcome): void {
+    if (this.waiters.get(waiter.sequence) !== waiter) return;
+    this.waiters.delete(waiter.sequence);
+    if (waiter.timer) clearTimeout(waiter.timer);
+    if (this.waiters.size === 0 && !this.socket.recvPaused) this.socket.pauseRecv();
+    waiter.resolve(outcome);
+  }
+
+  private watch(signal: AbortSignal): SignalWaiters {
+    let watch = this.bySignal.get(signal);
+    if (!watch) {
+      watch = new SignalWaiters(this);
+      this.bySignal.set(signal, watch);
+      signal.addEventListener("abort", watch, { once: true });
+    }
+    return watch;
   }
 
   close(): void {
@@ -128,7 +166,7 @@ export class RawIcmpSocket implements IcmpSocket {
     const waiter = this.waiters.get(answer.sequence);
     if (!waiter || waiter.to !== answer.to) return;
     const rttMs = Math.round((performance.now() - waiter.sentAt) * 100) / 100;
-    waiter.resolve({ kind: answer.kind, from: source, rttMs: Math.max(0, rttMs), code: answer.code });
+    this.finish(waiter, { kind: answer.kind, from: source, rttMs: Math.max(0, rttMs), code: answer.code });
   }
 
   private takeSequence(): number {
@@ -138,7 +176,7 @@ export class RawIcmpSocket implements IcmpSocket {
   }
 
   private failAll(message: string): void {
-    for (const waiter of [...this.waiters.values()]) waiter.resolve({ kind: "error", message });
+    for (const waiter of [...this.waiters.values()]) this.finish(waiter, { kind: "error", message });
   }
 }
 

@@ -119,22 +119,28 @@ export class CheckScheduler {
   }
 
   private launch(slot: Slot, now: number): void {
-    const scheduled = this.checks[slot.index]!;
     slot.dueAt = nextDueAt(slot.dueAt, slot.intervalMs, now);
     this.running++;
-    this.probe(scheduled, (result) => {
-      try {
-        this.options.onResult(scheduled.definition, result, now);
-        const wentDown = this.wasUp[slot.index] === true && !result.up;
-        this.wasUp[slot.index] = result.up;
-        if (wentDown && scheduled.definition.traceroute_on_failure) this.trace(scheduled.definition);
-      } finally {
-        this.running--;
-        this.due.push(slot);
-        if (this.running === 0) this.drained?.();
-        this.tick();
-      }
-    });
+    const run = new ProbeRun(this, this.clock, this.checks[slot.index]!, slot, now);
+    this.aborts.add(run.abort);
+    run.start();
+  }
+
+  /** A probe's outcome: reported, its check traced if it just went down, its slot free again. */
+  finished(run: ProbeRun, result: CheckResult): void {
+    const { slot, scheduled } = run;
+    this.aborts.delete(run.abort);
+    try {
+      this.options.onResult(scheduled.definition, result, run.startedAt);
+      const wentDown = this.wasUp[slot.index] === true && !result.up;
+      this.wasUp[slot.index] = result.up;
+      if (wentDown && scheduled.definition.traceroute_on_failure) this.trace(scheduled.definition);
+    } finally {
+      this.running--;
+      this.due.push(slot);
+      if (this.running === 0) this.drained?.();
+      this.tick();
+    }
   }
 
   /**
@@ -169,38 +175,59 @@ export class CheckScheduler {
     this.traces.add(run);
     return true;
   }
+}
 
-  /**
-   * Runs one probe and hands its result to `done`, once. Callbacks rather than a promise
-   * chain: a thousand probes a round made the chain's promises a good part of the garbage.
-   */
-  private probe({ definition, check }: ScheduledCheck, done: (result: CheckResult) => void): void {
-    const timeoutMs = definition.timeout_ms;
-    const abort = new AbortController();
-    this.aborts.add(abort);
-    let settled = false;
-    const settle = (result: CheckResult) => {
-      if (settled) return;
-      settled = true;
-      this.clock.clearTimer(timer);
-      this.aborts.delete(abort);
-      done(result);
-    };
-    // The probe's own timeout result says more (which step hung), so it gets a moment to
-    // answer the abort; a probe that ignores the signal is cut off after that.
-    let timer = this.clock.setTimer(() => {
-      abort.abort();
-      if (!settled) timer = this.clock.setTimer(() => settle(down("timeout", `no result within timeout_ms (${timeoutMs} ms)`)), ABORT_GRACE_MS);
-    }, timeoutMs);
-    const threw = (err: unknown) => settle(down("error", `the ${definition.type} check threw: ${err instanceof Error ? err.message : String(err)}`));
+/**
+ * One probe in flight, bounded by its timeout_ms. An object with methods rather than
+ * closures: with a thousand probes a round, the closures (and the promise chain they
+ * replaced) were a good part of the agent's garbage.
+ */
+class ProbeRun {
+  readonly abort = new AbortController();
+  private timer: unknown;
+  private settled = false;
+
+  constructor(
+    private readonly scheduler: CheckScheduler,
+    private readonly clock: SchedulerClock,
+    readonly scheduled: ScheduledCheck,
+    readonly slot: Slot,
+    readonly startedAt: number,
+  ) {}
+
+  start(): void {
+    const { definition, check } = this.scheduled;
+    this.timer = this.clock.setTimer(() => this.expire(), definition.timeout_ms);
     let result: Promise<CheckResult>;
     try {
-      result = check.probe({ timeoutMs, signal: abort.signal });
+      result = check.probe({ timeoutMs: definition.timeout_ms, signal: this.abort.signal });
     } catch (err) {
-      // Settled on the next turn, as a rejected probe would be: the caller is not re-entered.
-      queueMicrotask(() => threw(err));
+      // Settled on the next turn, as a rejected probe would be: the scheduler is not re-entered.
+      queueMicrotask(() => this.threw(err));
       return;
     }
-    result.then(settle, threw);
+    result.then((r) => this.settle(r), (err: unknown) => this.threw(err));
+  }
+
+  /**
+   * The bound is past. The probe's own timeout result says more (which step hung), so it
+   * gets a moment to answer the abort; a probe that ignores the signal is cut off after that.
+   */
+  private expire(): void {
+    this.abort.abort();
+    if (this.settled) return;
+    const timeoutMs = this.scheduled.definition.timeout_ms;
+    this.timer = this.clock.setTimer(() => this.settle(down("timeout", `no result within timeout_ms (${timeoutMs} ms)`)), ABORT_GRACE_MS);
+  }
+
+  private threw(err: unknown): void {
+    this.settle(down("error", `the ${this.scheduled.definition.type} check threw: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  private settle(result: CheckResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.clock.clearTimer(this.timer);
+    this.scheduler.finished(this, result);
   }
 }
