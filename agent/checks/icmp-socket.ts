@@ -3,7 +3,7 @@ import net from "node:net";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import type { RawSocket } from "raw-socket";
-import { ECHO_REQUEST_BYTES, ICMP_ECHO_REPLY, ICMP_TIME_EXCEEDED, ICMP_UNREACHABLE, parseIcmp, writeEchoRequest, type IcmpAnswer } from "./icmp-packet.ts";
+import { echoRequest, ECHO_REQUEST_BYTES, ICMP_ECHO_REPLY, ICMP_TIME_EXCEEDED, ICMP_UNREACHABLE, parseIcmp, writeEchoHeader, type IcmpAnswer } from "./icmp-packet.ts";
 
 /*
  * One raw ICMP socket for the whole agent process: every icmp check and traceroute sends
@@ -90,7 +90,7 @@ export class RawIcmpSocket implements IcmpSocket {
   closed = false;
 
   /** One packet buffer for every request: each is written and sent in the same call. */
-  private readonly packet = Buffer.alloc(ECHO_REQUEST_BYTES);
+  private readonly packet = echoRequest(0, 0);
 
   /**
    * `send` is the native socket's own: raw-socket's queued send arms the socket's poll
@@ -128,7 +128,7 @@ export class RawIcmpSocket implements IcmpSocket {
     try {
       if (this.ttl !== ttl) this.socket.setOption(this.raw.SocketLevel.IPPROTO_IP, this.raw.SocketOption.IP_TTL, ttl);
       this.ttl = ttl;
-      writeEchoRequest(this.packet, this.identifier, waiter.sequence);
+      writeEchoHeader(this.packet, this.identifier, waiter.sequence);
       waiter.sentAt = performance.now();
       this.send(this.packet, 0, ECHO_REQUEST_BYTES, address, afterSend);
     } catch (err) {
