@@ -14,8 +14,13 @@ export function resultLabels(def: CheckDefinition, result: CheckResult): Readonl
 }
 
 /** The samples of one probe: `check.up` and each figure it has, labelled check/type/target. */
-export function resultPoints(def: CheckDefinition, result: CheckResult, timestampMs: number, labels = resultLabels(def, result)): MetricPoint[] {
-  const points: MetricPoint[] = [{ timestampMs, metric: "check.up", value: result.up ? 1 : 0, labels }];
+export function resultPoints(def: CheckDefinition, result: CheckResult, timestampMs: number): MetricPoint[] {
+  return appendResultPoints([], result, timestampMs, resultLabels(def, result));
+}
+
+/** Appends the samples of one probe to `points`, with the labels given. */
+function appendResultPoints(points: MetricPoint[], result: CheckResult, timestampMs: number, labels: Readonly<Record<string, string>>): MetricPoint[] {
+  points.push({ timestampMs, metric: "check.up", value: result.up ? 1 : 0, labels });
   for (let i = 0; i < CHECK_FIGURES.length; i++) {
     const value = result.figures[CHECK_FIGURES[i]!];
     if (value !== undefined && Number.isFinite(value)) points.push({ timestampMs, metric: FIGURE_METRICS[i]!, value, labels });
@@ -117,9 +122,8 @@ export class CheckResults {
   /** The samples waiting for a report; they are handed out once. */
   drain(): MetricPoint[] {
     const points: MetricPoint[] = [];
-    for (const { def, result, atMs } of this.pending.values()) {
-      for (const point of resultPoints(def, result, atMs, this.labelsOf(def, result))) points.push(point);
-    }
+    // forEach rather than for-of: no iterator result per entry (the agent runs without V8's optimizing compilers).
+    this.pending.forEach(({ def, result, atMs }) => appendResultPoints(points, result, atMs, this.labelsOf(def, result)));
     this.pending.clear();
     return points;
   }

@@ -65,17 +65,23 @@ export class CheckScheduler {
   /** The due time the timer is set for: a tick that finds the same one leaves the timer be. */
   private timerAt: number | undefined;
   private stopped = false;
+  /**
+   * The clock's reading at the start: due times count from it. Small integers stay
+   * unboxed in V8 (for 24 days); epoch milliseconds are boxed anew at every read, and
+   * without V8's optimizing compilers (agent/main.ts) every heap comparison allocated.
+   */
+  private readonly epoch: number;
 
   constructor(checks: readonly ScheduledCheck[], private readonly options: SchedulerOptions) {
     this.clock = options.clock ?? REAL_CLOCK;
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 4);
     this.checks = checks;
     this.wasUp = new Array<boolean | undefined>(checks.length);
-    const start = this.clock.now();
+    this.epoch = this.clock.now();
     checks.forEach((c, index) => {
       this.byName.set(c.definition.name, c);
       const intervalMs = c.definition.interval_secs * 1000;
-      this.due.push({ index, intervalMs, dueAt: firstDueAt(index, checks.length, intervalMs, start) });
+      this.due.push({ index, intervalMs, dueAt: firstDueAt(index, checks.length, intervalMs, 0) });
     });
   }
 
@@ -94,7 +100,7 @@ export class CheckScheduler {
 
   private tick(): void {
     if (this.stopped) return;
-    const now = this.clock.now();
+    const now = this.clock.now() - this.epoch;
     while (this.running < this.maxConcurrent) {
       const slot = this.due.takeDue(now);
       if (!slot) break;
@@ -121,7 +127,7 @@ export class CheckScheduler {
   private launch(slot: Slot, now: number): void {
     slot.dueAt = nextDueAt(slot.dueAt, slot.intervalMs, now);
     this.running++;
-    const run = new ProbeRun(this, this.clock, this.checks[slot.index]!, slot, now);
+    const run = new ProbeRun(this, this.clock, this.checks[slot.index]!, slot, this.epoch + now);
     this.aborts.add(run.abort);
     run.start();
   }
