@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { MetricBatch } from "../common/metrics.ts";
 import { Spool } from "../agent/spool.ts";
-import { crc32, encodeRecord, scanRecords } from "../agent/spool-format.ts";
+import { crc32, crc32InJs, encodeRecord, scanRecords } from "../agent/spool-format.ts";
 
 function tempDir(t: import("ava").ExecutionContext): string {
   const dir = mkdtempSync(path.join(tmpdir(), "tsmon-spool-"));
@@ -28,9 +28,12 @@ function drain(spool: Spool): number[] {
   return out;
 }
 
-test("crc32 is zlib's (IEEE)", (t) => {
-  t.is(crc32(Buffer.from("123456789")), 0xcbf43926);
-  t.is(crc32(Buffer.alloc(0)), 0);
+test("crc32 is zlib's (IEEE), in JavaScript too, and continues from a given crc", (t) => {
+  for (const crc of [crc32, crc32InJs]) {
+    t.is(crc(Buffer.from("123456789")), 0xcbf43926);
+    t.is(crc(Buffer.alloc(0)), 0);
+    t.is(crc(Buffer.from("56789"), crc(Buffer.from("1234"))), 0xcbf43926);
+  }
 });
 
 test("reports come back oldest first, under increasing sequence numbers, and survive a reopen", (t) => {

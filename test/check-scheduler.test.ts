@@ -1,7 +1,7 @@
 import test from "ava";
 import { down, up, type Check, type CheckResult } from "../agent/checks/check.ts";
 import type { CheckDefinition } from "../agent/checks/definitions.ts";
-import { firstDueAt, nextDueAt, nextWake, pickDue, type Slot } from "../agent/checks/schedule.ts";
+import { DueQueue, firstDueAt, nextDueAt, type Slot } from "../agent/checks/schedule.ts";
 import { ABORT_GRACE_MS, CheckScheduler } from "../agent/checks/scheduler.ts";
 import { FakeClock } from "./helpers/fake-clock.ts";
 
@@ -27,26 +27,43 @@ const hangsUntilAborted: Check = {
   probe: ({ signal, timeoutMs }) => new Promise((resolve) => signal.addEventListener("abort", () => resolve(down("timeout", `own timeout after ${timeoutMs} ms`)))),
 };
 
-test("pure: due checks earliest first, bounded by the free slots; running ones are not due", (t) => {
-  const slots: Slot[] = [
-    { name: "a", intervalMs: 1000, dueAt: 30, running: false },
-    { name: "b", intervalMs: 1000, dueAt: 10, running: false },
-    { name: "c", intervalMs: 1000, dueAt: 0, running: true },
-    { name: "d", intervalMs: 1000, dueAt: 99, running: false },
+/** Every slot the queue lets go at `nowMs`, at most `free`, in the order it gave them. */
+function takeDue(queue: DueQueue, nowMs: number, free: number): Slot[] {
+  const taken: Slot[] = [];
+  for (let slot; taken.length < free && (slot = queue.takeDue(nowMs)); ) taken.push(slot);
+  return taken;
+}
+
+test("pure: due checks earliest first, bounded by the free slots; a taken (running) one is not due until put back", (t) => {
+  const queue = new DueQueue();
+  const [a, b, c, d]: Slot[] = [
+    { index: 0, intervalMs: 1000, dueAt: 30 },
+    { index: 1, intervalMs: 1000, dueAt: 10 },
+    { index: 2, intervalMs: 1000, dueAt: 0 },
+    { index: 3, intervalMs: 1000, dueAt: 99 },
   ];
-  t.deepEqual(pickDue(slots, 50, 4).map((s) => s.name), ["b", "a"]);
-  t.deepEqual(pickDue(slots, 50, 1).map((s) => s.name), ["b"]);
-  t.deepEqual(pickDue(slots, 50, 0), []);
-  t.is(nextWake(slots), 10);
+  for (const slot of [a!, b!, c!, d!]) queue.push(slot);
+  t.deepEqual(takeDue(queue, 50, 1).map((s) => s.index), [2], "running from now on");
+  t.is(queue.nextWake(), 10);
+  t.deepEqual(takeDue(queue, 50, 0), []);
+  t.deepEqual(takeDue(queue, 50, 4).map((s) => s.index), [1, 0]);
+  t.is(queue.nextWake(), 99);
+  queue.push(c!);
+  t.is(queue.nextWake(), 0, "put back, it is the earliest again");
+  t.deepEqual(takeDue(queue, 1000, 9).map((s) => s.index), [2, 3]);
+  t.is(queue.nextWake(), undefined);
 });
 
-test("pure: pickDue keeps the earliest due, as a full sort would, for any number free", (t) => {
+test("pure: the queue gives the earliest due first (list order on ties), as a full sort would, for any number free", (t) => {
   let seed = 7;
   const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-  const slots: Slot[] = Array.from({ length: 300 }, (_, i) => ({ name: `c${i}`, intervalMs: 1000, dueAt: Math.floor(random() * 2000), running: random() < 0.2 }));
+  const slots: Slot[] = Array.from({ length: 300 }, (_, index) => ({ index, intervalMs: 1000, dueAt: Math.floor(random() * 200) * 10 }));
   for (const free of [1, 2, 5, 50, 400]) {
-    const sorted = slots.filter((s) => !s.running && s.dueAt <= 1000).sort((a, b) => a.dueAt - b.dueAt).slice(0, free);
-    t.deepEqual(pickDue(slots, 1000, free).map((s) => s.dueAt), sorted.map((s) => s.dueAt), `free ${free}`);
+    const queue = new DueQueue();
+    for (const slot of slots) queue.push(slot);
+    const sorted = slots.filter((s) => s.dueAt <= 1000).sort((x, y) => x.dueAt - y.dueAt || x.index - y.index).slice(0, free);
+    t.deepEqual(takeDue(queue, 1000, free).map((s) => s.index), sorted.map((s) => s.index), `free ${free}`);
+    t.is(queue.size, 300 - Math.min(free, slots.filter((s) => s.dueAt <= 1000).length));
   }
 });
 

@@ -8,7 +8,7 @@ import path from "node:path";
 import type { CheckResult } from "../agent/checks/check.ts";
 import { createCheck, validateCheckTables, type CheckDefinition } from "../agent/checks/definitions.ts";
 import { createIcmpCheck, type IcmpConfig } from "../agent/checks/icmp.ts";
-import { checksum, echoRequest, parseIcmp } from "../agent/checks/icmp-packet.ts";
+import { checksum, echoRequest, parseIcmp, writeEchoHeader } from "../agent/checks/icmp-packet.ts";
 import { roundResult } from "../agent/checks/icmp-round.ts";
 import { openRawIcmpSocket, type IcmpSocket } from "../agent/checks/icmp-socket.ts";
 import { resultPoints } from "../agent/checks/results.ts";
@@ -53,6 +53,15 @@ test("pure: an echo request carries its identifier, sequence and a valid checksu
   t.is(packet.readUInt16BE(4), 0x1234);
   t.is(packet.readUInt16BE(6), 7);
   t.is(checksum(packet), 0, "a packet with its checksum in place sums to zero");
+});
+
+test("pure: a reused request buffer rewritten for each identifier and sequence is a valid request, byte for byte a fresh one", (t) => {
+  const reused = echoRequest(0, 0);
+  for (const [identifier, sequence] of [[0x1234, 7], [0xffff, 0xffff], [0, 1], [0x8000, 0x7fff], [0xfedc, 0]] as const) {
+    writeEchoHeader(reused, identifier, sequence);
+    t.deepEqual(reused, echoRequest(identifier, sequence));
+    t.is(checksum(reused), 0, `checksum of ${identifier}/${sequence}`);
+  }
 });
 
 test("pure: replies, time exceeded and unreachable are parsed past the IP header; echo requests and other ICMP are not", (t) => {

@@ -9,23 +9,71 @@ import { down, type CheckResult, type DownReason, type ProbeContext } from "./ch
 /** One attempt's answer: its round-trip time, or why there was none. */
 export type Attempt = { rttMs: number } | { lost: DownReason };
 
-/** Runs `count` attempts, the i-th started i·interval after the first; stops starting them once the round is aborted. */
-export async function runRound(count: number, intervalMs: number, ctx: ProbeContext, attempt: (signal: AbortSignal) => Promise<Attempt>): Promise<Attempt[]> {
-  const started: Promise<Attempt>[] = [];
-  for (let i = 0; i < count && !ctx.signal.aborted; i++) {
-    if (i > 0 && !(await pause(intervalMs, ctx.signal))) break;
-    started.push(attempt(ctx.signal));
-  }
-  return Promise.all(started);
+/** Starts one attempt now; it calls `done` once with its answer (a callback: a round of a thousand checks makes thousands). */
+export type StartAttempt = (signal: AbortSignal, done: (attempt: Attempt) => void) => void;
+
+/**
+ * Runs `count` attempts, the i-th started i·interval after the first; stops starting them
+ * once the round is aborted. One timer at a time and one abort listener per round: a
+ * promise, timer and listener per pause were most of a round's garbage.
+ */
+export function runRound(count: number, intervalMs: number, ctx: ProbeContext, attempt: StartAttempt): Promise<Attempt[]> {
+  if (ctx.signal.aborted) return Promise.resolve([]);
+  return new Promise((resolve) => new RoundStarts(count, intervalMs, ctx.signal, attempt, resolve).next());
 }
 
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onAbort = () => { clearTimeout(timer); resolve(false); };
-    const timer = setTimeout(() => { signal.removeEventListener("abort", onAbort); resolve(true); }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+/** The attempts of one round: started one per interval, answered in any order, kept in the order started. */
+class RoundStarts {
+  private readonly attempts: Attempt[] = [];
+  private started = 0;
+  private answered = 0;
+  private starting = true;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly count: number,
+    private readonly intervalMs: number,
+    private readonly signal: AbortSignal,
+    private readonly attempt: StartAttempt,
+    private readonly resolve: (attempts: Attempt[]) => void,
+  ) {}
+
+  next(): void {
+    this.timer = undefined;
+    const index = this.started++;
+    this.attempt(this.signal, (answer) => this.answer(index, answer));
+    if (this.started === 1 && this.count > 1) this.signal.addEventListener("abort", this, { once: true });
+    if (this.started < this.count && !this.signal.aborted) this.timer = setTimeout(startNext, this.intervalMs, this);
+    else this.done();
+  }
+
+  /** The round's signal aborted: no more attempts. */
+  handleEvent(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.done();
+  }
+
+  private answer(index: number, attempt: Attempt): void {
+    this.attempts[index] = attempt;
+    this.answered++;
+    this.settleIfAnswered();
+  }
+
+  /** No more attempts start. */
+  private done(): void {
+    if (this.count > 1) this.signal.removeEventListener("abort", this);
+    this.starting = false;
+    this.settleIfAnswered();
+  }
+
+  private settleIfAnswered(): void {
+    if (!this.starting && this.answered === this.started) this.resolve(this.attempts);
+  }
+}
+
+function startNext(round: RoundStarts): void {
+  round.next();
 }
 
 /**
@@ -34,23 +82,36 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
  * the standard deviation of the round-trip times.
  */
 export function roundResult(attempts: readonly Attempt[], what: string): CheckResult {
-  const rtts = attempts.flatMap((a) => ("rttMs" in a ? [a.rttMs] : []));
-  const lossPercent = attempts.length ? round2((100 * (attempts.length - rtts.length)) / attempts.length) : 100;
-  if (rtts.length === 0) {
-    const last = [...attempts].reverse().find((a): a is { lost: DownReason } => "lost" in a);
-    const reason = last?.lost ?? { code: "timeout" as const, message: "nothing was sent before the timeout" };
+  // One pass, no arrays of its own: a thousand rounds every interval.
+  let answered = 0;
+  let sum = 0;
+  let sumOfSquares = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let lastLost: DownReason | undefined;
+  for (const attempt of attempts) {
+    if ("rttMs" in attempt) {
+      const rtt = attempt.rttMs;
+      answered++;
+      sum += rtt;
+      sumOfSquares += rtt * rtt;
+      if (rtt < min) min = rtt;
+      if (rtt > max) max = rtt;
+    } else lastLost = attempt.lost;
+  }
+  if (answered === 0) {
+    const reason = lastLost ?? { code: "timeout" as const, message: "nothing was sent before the timeout" };
     return down(reason.code, `${what}: no answer to ${attempts.length} of ${attempts.length} probes; last: ${reason.message}`, { loss_percent: 100 });
   }
-  const avg = rtts.reduce((s, r) => s + r, 0) / rtts.length;
-  const meanSquare = rtts.reduce((s, r) => s + r * r, 0) / rtts.length;
+  const avg = sum / answered;
   return {
     up: true,
     figures: {
       rtt_ms: round2(avg),
-      rtt_min_ms: round2(Math.min(...rtts)),
-      rtt_max_ms: round2(Math.max(...rtts)),
-      jitter_ms: round2(Math.sqrt(Math.max(0, meanSquare - avg * avg))),
-      loss_percent: lossPercent,
+      rtt_min_ms: round2(min),
+      rtt_max_ms: round2(max),
+      jitter_ms: round2(Math.sqrt(Math.max(0, sumOfSquares / answered - avg * avg))),
+      loss_percent: round2((100 * (attempts.length - answered)) / attempts.length),
     },
   };
 }

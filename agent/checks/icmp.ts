@@ -6,7 +6,7 @@ import type { Logger } from "../log.ts";
 import { ms, reasonOf, type Check, type CheckPlugin, type CheckResult, type CommonCheckConfig, type ProbeContext } from "./check.ts";
 import { portSchema } from "./fields.ts";
 import { roundResult, runRound, type Attempt } from "./icmp-round.ts";
-import { sharedIcmpSocket, type IcmpSocket, type IcmpUnavailable } from "./icmp-socket.ts";
+import { sharedIcmpSocket, type EchoOutcome, type IcmpSocket, type IcmpUnavailable } from "./icmp-socket.ts";
 import { hostPort, hostProblem } from "./tcp.ts";
 
 const schema = z.strictObject({
@@ -51,10 +51,11 @@ export function createIcmpCheck(common: CommonCheckConfig, cfg: IcmpConfig, sock
       const socket = socketSource();
       if ("unavailable" in socket) {
         const where = hostPort(address, cfg.port);
-        const attempts = await runRound(cfg.count, cfg.probe_interval_ms, ctx, (signal) => tcpAttempt(address, cfg.port, signal));
+        const attempts = await runRound(cfg.count, cfg.probe_interval_ms, ctx, (signal, done) => tcpAttempt(address, cfg.port, signal, done));
         return { ...roundResult(attempts, `tcp ${where}`), labels: TCP_METHOD };
       }
-      const attempts = await runRound(cfg.count, cfg.probe_interval_ms, ctx, (signal) => echoAttempt(socket, address, ctx.timeoutMs, signal));
+      // No timer per request: the probe's signal is aborted once timeoutMs is past (ProbeContext).
+      const attempts = await runRound(cfg.count, cfg.probe_interval_ms, ctx, (signal, done) => socket.request(address, { signal }, (outcome) => done(attemptOf(outcome, ctx.timeoutMs))));
       return roundResult(attempts, `ping ${address}`);
     },
   };
@@ -62,8 +63,7 @@ export function createIcmpCheck(common: CommonCheckConfig, cfg: IcmpConfig, sock
 
 const TCP_METHOD = Object.freeze({ method: "tcp" });
 
-async function echoAttempt(socket: IcmpSocket, address: string, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
-  const outcome = await socket.echo(address, { timeoutMs, signal });
+function attemptOf(outcome: EchoOutcome, timeoutMs: number): Attempt {
   switch (outcome.kind) {
     case "reply": return { rttMs: outcome.rttMs };
     case "timeout": return { lost: { code: "timeout", message: `no echo reply within ${timeoutMs} ms` } };
@@ -73,23 +73,24 @@ async function echoAttempt(socket: IcmpSocket, address: string, timeoutMs: numbe
 }
 
 /** One TCP connect, timed to its answer: a refusal (RST) is an answer too, it shows the host is there. */
-function tcpAttempt(address: string, port: number, signal: AbortSignal): Promise<Attempt> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const socket = net.connect({ host: address, port });
-    const finish = (attempt: Attempt) => {
-      signal.removeEventListener("abort", onAbort);
-      socket.destroy();
-      resolve(attempt);
-    };
-    const onAbort = () => finish({ lost: { code: "timeout", message: `connect to ${hostPort(address, port)}: no answer in time` } });
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => finish({ rttMs: ms(started, performance.now()) }));
-    socket.once("error", (err: NodeJS.ErrnoException) => {
-      if (err.code === "ECONNREFUSED") return finish({ rttMs: ms(started, performance.now()) });
-      finish({ lost: reasonOf(err, `connect to ${hostPort(address, port)}`) });
-    });
+function tcpAttempt(address: string, port: number, signal: AbortSignal, resolve: (attempt: Attempt) => void): void {
+  const started = performance.now();
+  const socket = net.connect({ host: address, port });
+  let answered = false;
+  const finish = (attempt: Attempt) => {
+    if (answered) return;
+    answered = true;
+    signal.removeEventListener("abort", onAbort);
+    socket.destroy();
+    resolve(attempt);
+  };
+  const onAbort = () => finish({ lost: { code: "timeout", message: `connect to ${hostPort(address, port)}: no answer in time` } });
+  if (signal.aborted) return onAbort();
+  signal.addEventListener("abort", onAbort, { once: true });
+  socket.once("connect", () => finish({ rttMs: ms(started, performance.now()) }));
+  socket.once("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "ECONNREFUSED") return finish({ rttMs: ms(started, performance.now()) });
+    finish({ lost: reasonOf(err, `connect to ${hostPort(address, port)}`) });
   });
 }
 

@@ -5,15 +5,41 @@ import { CHECK_FIGURES, type CheckResult, type DownReason } from "./check.ts";
 import type { CheckDefinition } from "./definitions.ts";
 import { formatHops, type TracerouteHop } from "./traceroute.ts";
 
+/** The metric of each figure, `check.<figure>`, made once rather than per sample. */
+const FIGURE_METRICS = CHECK_FIGURES.map((figure) => `check.${figure}` as const);
+
+/** The labels of one probe's samples: its own (method="tcp") and check/type/target. */
+export function resultLabels(def: CheckDefinition, result: CheckResult): Readonly<Record<string, string>> {
+  return Object.freeze({ ...result.labels, check: def.name, type: def.type, target: def.label });
+}
+
 /** The samples of one probe: `check.up` and each figure it has, labelled check/type/target. */
 export function resultPoints(def: CheckDefinition, result: CheckResult, timestampMs: number): MetricPoint[] {
-  const labels = Object.freeze({ ...result.labels, check: def.name, type: def.type, target: def.label });
-  const points: MetricPoint[] = [{ timestampMs, metric: "check.up", value: result.up ? 1 : 0, labels }];
-  for (const figure of CHECK_FIGURES) {
-    const value = result.figures[figure];
-    if (value !== undefined && Number.isFinite(value)) points.push({ timestampMs, metric: `check.${figure}`, value, labels });
+  return appendResultPoints([], result, timestampMs, resultLabels(def, result));
+}
+
+/** Appends the samples of one probe to `points`, with the labels given. */
+function appendResultPoints(points: MetricPoint[], result: CheckResult, timestampMs: number, labels: Readonly<Record<string, string>>): MetricPoint[] {
+  points.push({ timestampMs, metric: "check.up", value: result.up ? 1 : 0, labels });
+  for (let i = 0; i < CHECK_FIGURES.length; i++) {
+    const value = result.figures[CHECK_FIGURES[i]!];
+    if (value !== undefined && Number.isFinite(value)) points.push({ timestampMs, metric: FIGURE_METRICS[i]!, value, labels });
   }
   return points;
+}
+
+/** A check's newest probe, waiting for the next report. */
+interface PendingResult {
+  def: CheckDefinition;
+  result: CheckResult;
+  atMs: number;
+}
+
+/** A check's labels, kept while its results bring the same labels of their own (the same object, or none). */
+interface KnownLabels {
+  def: CheckDefinition;
+  own: CheckResult["labels"];
+  labels: Readonly<Record<string, string>>;
 }
 
 /** What is known of one check now, for logs and a later API. */
@@ -53,7 +79,9 @@ export function resultEvent(def: CheckDefinition, result: CheckResult, atMs: num
  * Logs a check going down (with its reason) and coming back, not every probe.
  */
 export class CheckResults {
-  private readonly pending = new Map<string, MetricPoint[]>();
+  private readonly pending = new Map<string, PendingResult>();
+  /** Frozen label sets, one per check, shared by its samples of every report. */
+  private readonly labels = new Map<string, KnownLabels>();
   private readonly states = new Map<string, CheckState>();
   private events: CheckEvent[] = [];
   private droppedEvents = 0;
@@ -63,16 +91,16 @@ export class CheckResults {
   record(def: CheckDefinition, result: CheckResult, atMs: number): void {
     // Only the newest probe of each check waits: a check probing faster than the agent
     // reports sends its latest state, not a backlog (reports stay one per interval).
-    this.pending.set(def.name, resultPoints(def, result, atMs));
+    // The samples are made when a report takes them: one object per probe waits, not seven.
+    this.pending.set(def.name, { def, result, atMs });
     const before = this.states.get(def.name);
     const event = resultEvent(def, result, atMs, before);
     if (event) this.pushEvent(event);
     const reason = result.reason ? { ...result.reason, atMs } : before?.lastReason;
     const changed = before === undefined || before.up !== result.up;
     this.states.set(def.name, { up: result.up, atMs, sinceMs: changed ? atMs : before.sinceMs, lastReason: reason, detail: result.detail });
-    const where = { check: def.name, type: def.type, target: def.label };
-    if (!result.up && (before === undefined || before.up)) this.log.warn({ ...where, reason: result.reason }, `check ${def.name} is down: ${result.reason?.message ?? "no reason given"}`);
-    else if (result.up && before && !before.up) this.log.info({ ...where, downForMs: atMs - before.sinceMs }, `check ${def.name} is up again`);
+    if (!result.up && (before === undefined || before.up)) this.log.warn({ check: def.name, type: def.type, target: def.label, reason: result.reason }, `check ${def.name} is down: ${result.reason?.message ?? "no reason given"}`);
+    else if (result.up && before && !before.up) this.log.info({ check: def.name, type: def.type, target: def.label, downForMs: atMs - before.sinceMs }, `check ${def.name} is up again`);
   }
 
   /** A path traced towards the check's target (on failure, or asked for): reported as an event, and logged. */
@@ -93,13 +121,23 @@ export class CheckResults {
 
   /** The samples waiting for a report; they are handed out once. */
   drain(): MetricPoint[] {
-    const points = [...this.pending.values()].flat();
+    const points: MetricPoint[] = [];
+    // forEach rather than for-of: no iterator result per entry (the agent runs without V8's optimizing compilers).
+    this.pending.forEach(({ def, result, atMs }) => appendResultPoints(points, result, atMs, this.labelsOf(def, result)));
     this.pending.clear();
     return points;
   }
 
   state(name: string): CheckState | undefined {
     return this.states.get(name);
+  }
+
+  private labelsOf(def: CheckDefinition, result: CheckResult): Readonly<Record<string, string>> {
+    const known = this.labels.get(def.name);
+    if (known && known.def === def && known.own === result.labels) return known.labels;
+    const labels = resultLabels(def, result);
+    this.labels.set(def.name, { def, own: result.labels, labels });
+    return labels;
   }
 
   private pushEvent(event: CheckEvent): void {

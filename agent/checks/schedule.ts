@@ -4,32 +4,72 @@
  */
 
 export interface Slot {
-  readonly name: string;
+  /** The check's place in the scheduler's list: equal due times start in list order. */
+  readonly index: number;
   readonly intervalMs: number;
   /** When it should next start (ms on the scheduler's clock). */
   dueAt: number;
-  running: boolean;
 }
 
 /**
- * The checks to start now: due, not running, earliest first, at most `free` of them. One
- * pass keeping the `free` earliest: with hundreds of checks due and one slot free (a busy
- * round), sorting them all at every finished probe was the scheduler's main cost.
+ * The checks waiting for their next start, earliest first (a binary min-heap on dueAt,
+ * then list order). A running check is out of the queue until it is put back. With a
+ * thousand checks and one probe finishing at a time, scanning every check at each finish
+ * was the scheduler's main cost; taking one due check costs log n here.
  */
-export function pickDue(slots: readonly Slot[], nowMs: number, free: number): Slot[] {
-  const picked: Slot[] = [];
-  if (free <= 0) return picked;
-  for (const slot of slots) {
-    if (slot.running || slot.dueAt > nowMs) continue;
-    if (picked.length === free && slot.dueAt >= picked[free - 1]!.dueAt) continue;
-    let at = picked.length === free ? free - 1 : picked.length;
-    while (at > 0 && picked[at - 1]!.dueAt > slot.dueAt) {
-      picked[at] = picked[at - 1]!;
-      at--;
-    }
-    picked[at] = slot;
+export class DueQueue {
+  private readonly heap: Slot[] = [];
+
+  get size(): number {
+    return this.heap.length;
   }
-  return picked;
+
+  push(slot: Slot): void {
+    const heap = this.heap;
+    let at = heap.length;
+    heap.push(slot);
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (!before(slot, heap[parent]!)) break;
+      heap[at] = heap[parent]!;
+      at = parent;
+    }
+    heap[at] = slot;
+  }
+
+  /** The earliest check due at `nowMs` or before, taken out of the queue; undefined when none is due. */
+  takeDue(nowMs: number): Slot | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    if (top === undefined || top.dueAt > nowMs) return undefined;
+    const last = heap.pop()!;
+    if (heap.length > 0) this.sinkFromTop(last);
+    return top;
+  }
+
+  /** When the scheduler must look again: the earliest due time of a check not running. */
+  nextWake(): number | undefined {
+    return this.heap[0]?.dueAt;
+  }
+
+  private sinkFromTop(slot: Slot): void {
+    const heap = this.heap;
+    const n = heap.length;
+    let at = 0;
+    for (;;) {
+      let child = 2 * at + 1;
+      if (child >= n) break;
+      if (child + 1 < n && before(heap[child + 1]!, heap[child]!)) child++;
+      if (!before(heap[child]!, slot)) break;
+      heap[at] = heap[child]!;
+      at = child;
+    }
+    heap[at] = slot;
+  }
+}
+
+function before(a: Slot, b: Slot): boolean {
+  return a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.index < b.index);
 }
 
 /**
@@ -41,13 +81,6 @@ export function nextDueAt(dueAt: number, intervalMs: number, nowMs: number): num
   let next = dueAt + intervalMs;
   if (next <= nowMs) next += Math.ceil((nowMs - next + 1) / intervalMs) * intervalMs;
   return next;
-}
-
-/** When the scheduler must look again: the earliest due time of a check not running. */
-export function nextWake(slots: readonly Slot[]): number | undefined {
-  let wake: number | undefined;
-  for (const s of slots) if (!s.running && (wake === undefined || s.dueAt < wake)) wake = s.dueAt;
-  return wake;
 }
 
 /**

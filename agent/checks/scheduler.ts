@@ -1,6 +1,6 @@
 import { down, type Check, type CheckResult } from "./check.ts";
 import type { CheckDefinition } from "./definitions.ts";
-import { firstDueAt, nextDueAt, nextWake, pickDue, type Slot } from "./schedule.ts";
+import { DueQueue, firstDueAt, nextDueAt, type Slot } from "./schedule.ts";
 import { traceHost, traceroute, type TracerouteHop } from "./traceroute.ts";
 
 /** Time and timers, injected so tests drive the scheduler without waiting. */
@@ -51,24 +51,37 @@ export interface SchedulerOptions {
 export class CheckScheduler {
   private readonly clock: SchedulerClock;
   private readonly maxConcurrent: number;
-  private readonly slots: Slot[];
+  private readonly checks: readonly ScheduledCheck[];
+  private readonly due = new DueQueue();
   private readonly byName = new Map<string, ScheduledCheck>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private running = 0;
+  /** Resolves stop() once the last probe in flight has settled. */
+  private drained: (() => void) | undefined;
   private readonly aborts = new Set<AbortController>();
   /** Each check's last outcome, to see it go from up to down. */
-  private readonly wasUp = new Map<string, boolean>();
+  private readonly wasUp: (boolean | undefined)[];
   private readonly traces = new Set<Promise<void>>();
   private timer: unknown;
+  /** The due time the timer is set for: a tick that finds the same one leaves the timer be. */
+  private timerAt: number | undefined;
   private stopped = false;
+  /**
+   * The clock's reading at the start: due times count from it. Small integers stay
+   * unboxed in V8 (for 24 days); epoch milliseconds are boxed anew at every read, and
+   * without V8's optimizing compilers (agent/main.ts) every heap comparison allocated.
+   */
+  private readonly epoch: number;
 
   constructor(checks: readonly ScheduledCheck[], private readonly options: SchedulerOptions) {
     this.clock = options.clock ?? REAL_CLOCK;
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 4);
-    const start = this.clock.now();
-    this.slots = checks.map((c, i) => {
+    this.checks = checks;
+    this.wasUp = new Array<boolean | undefined>(checks.length);
+    this.epoch = this.clock.now();
+    checks.forEach((c, index) => {
       this.byName.set(c.definition.name, c);
       const intervalMs = c.definition.interval_secs * 1000;
-      return { name: c.definition.name, intervalMs, dueAt: firstDueAt(i, checks.length, intervalMs, start), running: false };
+      this.due.push({ index, intervalMs, dueAt: firstDueAt(index, checks.length, intervalMs, 0) });
     });
   }
 
@@ -79,38 +92,61 @@ export class CheckScheduler {
   /** No new probes; aborts those in flight and waits for them to settle. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.clock.clearTimer(this.timer);
+    this.disarm();
     for (const abort of this.aborts) abort.abort();
-    await Promise.all([...this.inFlight, ...this.traces]);
+    const probes = this.running === 0 ? undefined : new Promise<void>((resolve) => { this.drained = resolve; });
+    await Promise.all([probes, ...this.traces]);
   }
 
   private tick(): void {
     if (this.stopped) return;
-    const now = this.clock.now();
-    for (const slot of pickDue(this.slots, now, this.maxConcurrent - this.inFlight.size)) this.launch(slot, now);
+    const now = this.clock.now() - this.epoch;
+    while (this.running < this.maxConcurrent) {
+      const slot = this.due.takeDue(now);
+      if (!slot) break;
+      this.launch(slot, now);
+    }
+    // With every slot taken the next probe to finish calls tick; a timer then would only
+    // spin on checks that are due but have to wait.
+    const wake = this.running >= this.maxConcurrent ? undefined : this.due.nextWake();
+    if (wake === this.timerAt) return;
+    this.disarm();
+    if (wake === undefined) return;
+    this.timerAt = wake;
+    this.timer = this.clock.setTimer(() => {
+      this.timerAt = undefined;
+      this.tick();
+    }, Math.max(0, wake - now));
+  }
+
+  private disarm(): void {
     this.clock.clearTimer(this.timer);
-    // With every slot taken (or every check running) the next probe to finish calls tick;
-    // a timer then would only spin on checks that are due but have to wait.
-    if (this.inFlight.size >= this.maxConcurrent) return;
-    const wake = nextWake(this.slots);
-    if (wake !== undefined) this.timer = this.clock.setTimer(() => this.tick(), Math.max(0, wake - now));
+    this.timerAt = undefined;
   }
 
   private launch(slot: Slot, now: number): void {
-    const scheduled = this.byName.get(slot.name)!;
-    slot.running = true;
     slot.dueAt = nextDueAt(slot.dueAt, slot.intervalMs, now);
-    const run: Promise<void> = this.probe(scheduled).then((result) => {
-      this.options.onResult(scheduled.definition, result, now);
-      const wentDown = this.wasUp.get(slot.name) === true && !result.up;
-      this.wasUp.set(slot.name, result.up);
+    this.running++;
+    const run = new ProbeRun(this, this.clock, this.checks[slot.index]!, slot, this.epoch + now);
+    this.aborts.add(run.abort);
+    run.start();
+  }
+
+  /** A probe's outcome: reported, its check traced if it just went down, its slot free again. */
+  finished(run: ProbeRun, result: CheckResult): void {
+    const { slot, scheduled } = run;
+    this.aborts.delete(run.abort);
+    try {
+      this.options.onResult(scheduled.definition, result, run.startedAt);
+      const wentDown = this.wasUp[slot.index] === true && !result.up;
+      this.wasUp[slot.index] = result.up;
       if (wentDown && scheduled.definition.traceroute_on_failure) this.trace(scheduled.definition);
-    }).finally(() => {
-      slot.running = false;
-      this.inFlight.delete(run);
+    } finally {
+      this.running--;
+      this.due.push(slot);
+      if (this.running === 0) this.drained?.();
       this.tick();
-    });
-    this.inFlight.add(run);
+    }
   }
 
   /**
@@ -145,28 +181,59 @@ export class CheckScheduler {
     this.traces.add(run);
     return true;
   }
+}
 
-  private probe({ definition, check }: ScheduledCheck): Promise<CheckResult> {
-    const timeoutMs = definition.timeout_ms;
-    const abort = new AbortController();
-    this.aborts.add(abort);
-    return new Promise<CheckResult>((resolve) => {
-      // The probe's own timeout result says more (which step hung), so it gets a moment
-      // to answer the abort; a probe that ignores the signal is cut off after that.
-      const abortTimer = this.clock.setTimer(() => abort.abort(), timeoutMs);
-      const cutOff = this.clock.setTimer(() => settle(down("timeout", `no result within timeout_ms (${timeoutMs} ms)`)), timeoutMs + ABORT_GRACE_MS);
-      let settled = false;
-      const settle = (result: CheckResult) => {
-        if (settled) return;
-        settled = true;
-        this.clock.clearTimer(abortTimer);
-        this.clock.clearTimer(cutOff);
-        this.aborts.delete(abort);
-        resolve(result);
-      };
-      Promise.resolve()
-        .then(() => check.probe({ timeoutMs, signal: abort.signal }))
-        .then(settle, (err: unknown) => settle(down("error", `the ${definition.type} check threw: ${err instanceof Error ? err.message : String(err)}`)));
-    });
+/**
+ * One probe in flight, bounded by its timeout_ms. An object with methods rather than
+ * closures: with a thousand probes a round, the closures (and the promise chain they
+ * replaced) were a good part of the agent's garbage.
+ */
+class ProbeRun {
+  readonly abort = new AbortController();
+  private timer: unknown;
+  private settled = false;
+
+  constructor(
+    private readonly scheduler: CheckScheduler,
+    private readonly clock: SchedulerClock,
+    readonly scheduled: ScheduledCheck,
+    readonly slot: Slot,
+    readonly startedAt: number,
+  ) {}
+
+  start(): void {
+    const { definition, check } = this.scheduled;
+    this.timer = this.clock.setTimer(() => this.expire(), definition.timeout_ms);
+    let result: Promise<CheckResult>;
+    try {
+      result = check.probe({ timeoutMs: definition.timeout_ms, signal: this.abort.signal });
+    } catch (err) {
+      // Settled on the next turn, as a rejected probe would be: the scheduler is not re-entered.
+      queueMicrotask(() => this.threw(err));
+      return;
+    }
+    result.then((r) => this.settle(r), (err: unknown) => this.threw(err));
+  }
+
+  /**
+   * The bound is past. The probe's own timeout result says more (which step hung), so it
+   * gets a moment to answer the abort; a probe that ignores the signal is cut off after that.
+   */
+  private expire(): void {
+    this.abort.abort();
+    if (this.settled) return;
+    const timeoutMs = this.scheduled.definition.timeout_ms;
+    this.timer = this.clock.setTimer(() => this.settle(down("timeout", `no result within timeout_ms (${timeoutMs} ms)`)), ABORT_GRACE_MS);
+  }
+
+  private threw(err: unknown): void {
+    this.settle(down("error", `the ${this.scheduled.definition.type} check threw: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  private settle(result: CheckResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.clock.clearTimer(this.timer);
+    this.scheduler.finished(this, result);
   }
 }

@@ -5,6 +5,12 @@ declare module "raw-socket" {
   export interface RawSocket extends EventEmitter {
     send(buffer: Buffer, offset: number, length: number, address: string, beforeSend: () => void, afterSend: (error: Error | null, bytes: number) => void): this;
     setOption(level: number, option: number, value: number): void;
+    setOption(level: number, option: number, value: Buffer, length: number): void;
+    /**
+     * The native socket under the package's queue: its send is one sendto(2) right away,
+     * calling `afterSend` with the bytes sent, and throws when the system refuses.
+     */
+    readonly wrap?: { send?(buffer: Buffer, offset: number, length: number, address: string, afterSend: (bytes: number) => void): void };
     pauseRecv(): this;
     resumeRecv(): this;
     close(): this;
