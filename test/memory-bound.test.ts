@@ -4,7 +4,8 @@ import path from "node:path";
 import test from "ava";
 import * as grpc from "@grpc/grpc-js";
 import { spawnServer, writeServerConfig } from "../scripts/lib/server-process.ts";
-import { ProtoClient, type ProtoBatch } from "./helpers/proto-client.ts";
+import { ProtoClient } from "./helpers/proto-client.ts";
+import { bigBurst, bigReport } from "../scripts/lib/big-report.ts";
 
 /*
  * Memory bounded in bytes: a burst of large reports at once is refused past
@@ -15,12 +16,6 @@ import { ProtoClient, type ProtoBatch } from "./helpers/proto-client.ts";
 const BUDGET = 16 * 1024 * 1024;
 const REPORTS = 60;
 const anonMiB = (pid: number) => Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
-
-/** A valid report of ≈ 2.8 MB: 10,000 points (the most one may carry), each with a 250-character label. */
-function bigReport(agentId: string, ts: number): ProtoBatch {
-  const label = "x".repeat(250);
-  return { agent_id: agentId, timestamp_ms: ts, data_points: Array.from({ length: 10_000 }, (_, i) => ({ timestamp_ms: ts, metric_name: `m.${i}`, value: i, labels: { k: label } })) };
-}
 
 test("large reports at once: refused past ingest_queue_bytes, memory within the bound's margin", async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), "tsmon-memory-"));
@@ -39,8 +34,7 @@ test("large reports at once: refused past ingest_queue_bytes, memory within the 
     let peak = 0;
     const sampler = setInterval(() => { peak = Math.max(peak, anonMiB(pid)); }, 25);
     const ts = Date.now() - 600_000 + round * 1000;
-    const codes = await Promise.all(Array.from({ length: REPORTS }, (_, i) =>
-      clients[i % clients.length]!.report(bigReport(`big-${i % 10}`, ts)).then(() => grpc.status.OK, (e: grpc.ServiceError) => e.code)));
+    const codes = await bigBurst(clients, REPORTS, ts);
     clearInterval(sampler);
     return { peak, codes };
   };
