@@ -30,6 +30,14 @@ const dir = mkdtempSync(path.join(tmpdir(), "tsmon-bench-memory-"));
 const config = await writeServerConfig(dir, { extra: `[actors]\ningest_queue_bytes = ${Number(values["budget-mib"]) * 1024 * 1024}\n`, logLevel: "warn" });
 const server = await spawnServer(config.file, config.ports);
 const pid = server.child.pid!;
+// Interrupted (Ctrl-C, a timeout): the server and its data dir go too.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    server.child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 const clients = Array.from({ length: 10 }, () => new grpc.Client(server.grpc, grpc.credentials.createInsecure(), { "grpc.max_send_message_length": 8 << 20 }));
 
 /** The main thread's V8 heap and external memory in MiB (prom-client's default metrics). */
