@@ -22,7 +22,7 @@ export const ALLOCATOR_ENV = { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "1
 
 /** The ALLOCATOR_ENV variables this process started without, when its malloc is glibc's (elsewhere they mean nothing). */
 export function missingAllocatorEnv(): string[] {
-  const missing = Object.keys(ALLOCATOR_ENV).filter((name) => process.env[name] === undefined);
+  const missing = Object.keys(ALLOCATOR_ENV).filter((name) => !process.env[name]);
   if (missing.length === 0 || process.platform !== "linux") return [];
   const { header } = process.report.getReport() as { header: { glibcVersionRuntime?: string } };
   return header.glibcVersionRuntime ? missing : [];
