@@ -23,6 +23,8 @@ module.exports = {
       kill_timeout: 15000,
       max_restarts: 20,
       exp_backoff_restart_delay: 200,
+      // glibc malloc: large freed buffers go back to the system (docs/performance.md, "Memory after bursts").
+      env: { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072" },
     },
     {
       // Runs dist/tsmon-agent.mjs through its self-update launcher when built (npm run

@@ -176,7 +176,8 @@ setup_pm2() {
   mkdir -p "$CONFIG_DIR"
   if [ -e "$file" ]; then kept "$file"; else
     local extra=""
-    [ "$COMPONENT" = server ] && extra="exec_mode: \"cluster\", instances: 2, kill_timeout: 15000,"
+    # The server's env: glibc malloc returns large freed buffers (docs/performance.md, "Memory after bursts").
+    [ "$COMPONENT" = server ] && extra="exec_mode: \"cluster\", instances: 2, kill_timeout: 15000, env: { MALLOC_ARENA_MAX: \"2\", MALLOC_MMAP_THRESHOLD_: \"131072\" },"
     cat > "$file" <<PM2
 // PM2 file for tsmon-$COMPONENT, written by install.sh. pm2 start $file
 module.exports = { apps: [{

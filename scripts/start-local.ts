@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadServerConfig } from "../server/config/load.ts";
 import { portsInUse } from "../server/config/ports.ts";
+import { ALLOCATOR_ENV } from "../server/config/process-env.ts";
 import { buildWeb, webBundleStale } from "./build-web.ts";
 
 /*
@@ -14,8 +15,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const tsx = ["--import", "tsx"];
 const children: ChildProcess[] = [];
 
-function start(name: string, args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [...tsx, ...args], { cwd: root, stdio: "inherit" });
+function start(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const child = spawn(process.execPath, [...tsx, ...args], { cwd: root, stdio: "inherit", env });
   child.on("exit", (code, signal) => {
     if (!stopping) {
       console.error(`[tsmon] ${name} exited (${signal ?? code}); stopping the rest`);
@@ -68,7 +69,9 @@ if (webBundleStale()) {
     console.error(`[tsmon] the dashboard could not be built (${(err as Error).message}); the API works without it`);
   }
 }
-start("server", ["server/main.ts", ...(configFile ? [configFile] : [])]);
+// The malloc settings as the shipped launchers set them (glibc reads them at process start);
+// the caller's own values win.
+start("server", ["server/main.ts", ...(configFile ? [configFile] : [])], { ...ALLOCATOR_ENV, ...process.env });
 
 // Nothing is said to run, and no agent starts, until the server answers (it exits on its
 // own if it cannot start; on a slow machine that can take a while).

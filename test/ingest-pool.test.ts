@@ -2,7 +2,8 @@ import test, { type ExecutionContext } from "ava";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { IngestPool } from "../server/actors/ingest/ingest-pool.ts";
+import { IngestPool, reportBuffers } from "../server/actors/ingest/ingest-pool.ts";
+import { encodeBatchProto } from "../server/ingest/decode.ts";
 import type { AcceptedReport, IngestTask, WindowFeedMessage, WindowReport } from "../server/actors/protocol/messages.ts";
 import { receiveWindowFeed } from "../server/actors/window/window-feed.ts";
 import { windowFeedSettings } from "../server/actors/protocol/window-feed-layout.ts";
@@ -19,7 +20,7 @@ function startPool(t: ExecutionContext): { pool: IngestPool; toWindow: WindowRep
   const feed = receiveWindowFeed(windowFeed, 0, (message: WindowFeedMessage) => { toWindow.push(...message.reports); });
   t.teardown(() => feed.close());
   const pool = new IngestPool({
-    threads: 1, queue: 10, workerData: { dataDir: dir, retentionDays: 7, requireAgentAuth: false, windowFeed, peers: false },
+    threads: 1, queue: 10, workerData: { dataDir: dir, retentionDays: 7, requireAgentAuth: false, windowFeed, peers: false, collectAfterBytes: 1024 * 1024 },
     registry: control,
     policy: { baseMs: 100, maxMs: 1000, maxPerMinute: 5 }, onCrashLoop: () => t.fail("crash loop"),
   });
@@ -116,4 +117,24 @@ test("while nobody watches live, reports are not announced (and acknowledged wit
   t.deepEqual(accepted.map((r) => [r.agentId, r.samples && [...r.samples.values]]), [["quiet", [2]]]);
   await until("three reports at the window", async () => (toWindow.length === 3 ? true : undefined), 10_000);
   t.deepEqual(toWindow.map((r) => [...r.samples.values]), [[1], [2], [3]]);
+});
+
+test("a report's bytes move to the ingest thread rather than being copied; a stream's declaration and a shared buffer stay", async (t) => {
+  const { pool } = startPool(t);
+  const ts = Date.now() - 1_000;
+  const points = Array.from({ length: 1_000 }, (_, i) => ({ metric: `m.${i}`, labels: {}, value: i, timestampMs: ts }));
+  const bytes = new Uint8Array(encodeBatchProto({ agentId: "moved", timestampMs: ts, points }));
+  const size = bytes.byteLength;
+  const stored = await pool.submit({ type: "report-proto", bytes, auth: {} });
+  t.is(stored.agentId, "moved");
+  t.is(stored.points, 1_000);
+  t.true(size > 0);
+  t.is(bytes.byteLength, 0, "the main thread's view is detached: its memory went with the task");
+
+  const frame = new Uint8Array(64), declaration = new Uint8Array(16), shared = new Uint8Array(256);
+  const jobs = [
+    { task: { type: "report-columns" as const, frame, declaration, auth: {} }, arrivedAt: 0, job: 1 },
+    { task: { type: "report-proto" as const, bytes: shared.subarray(0, 100), auth: {} }, arrivedAt: 0, job: 2 },
+  ];
+  t.deepEqual(reportBuffers(jobs), [frame.buffer], "only a frame in a buffer of its own moves");
 });

@@ -8,6 +8,7 @@ import test from "ava";
 import { freePort } from "../scripts/lib/ports.ts";
 // @ts-expect-error: a plain .mjs module without types
 import { release } from "../scripts/release.mjs";
+import { ALLOCATOR_ENV } from "../server/config/process-env.ts";
 
 /*
  * The shipped path, end to end: `npm run release` builds a tarball; scripts/install.sh puts
@@ -209,7 +210,7 @@ test.serial("install.sh --pm2-only writes a PM2 file that loads, and keeps it on
   t.regex(first.stdout, /\[done\] wrote .*ecosystem\.server\.config\.cjs/);
   const { createRequire } = await import("node:module");
   const app = (createRequire(import.meta.url)(`${r}/etc/ecosystem.server.config.cjs`) as { apps: Record<string, unknown>[] }).apps[0]!;
-  t.like(app, { name: "tsmon-server", script: `${r}/opt/current/bin/tsmon-server.js`, args: `${r}/etc/server.toml`, exec_mode: "cluster" });
+  t.like(app, { name: "tsmon-server", script: `${r}/opt/current/bin/tsmon-server.js`, args: `${r}/etc/server.toml`, exec_mode: "cluster", env: ALLOCATOR_ENV });
   const second = await sh("bash", args);
   t.regex(second.stdout, /\[kept\] .*ecosystem\.server\.config\.cjs/);
   t.false(existsSync(`${r}/opt/releases`), "--pm2-only installs nothing else");

@@ -42,11 +42,11 @@ export async function writeServerConfig(dir: string, options: ConfigOptions = {}
   return { file, ports: { grpc, http } };
 }
 
-/** Starts `server/main.ts CONFIG` as its own process and waits until /v1/health answers. */
-export async function spawnServer(configFile: string, ports: { grpc: number; http: number }): Promise<ServerProcess> {
+/** Starts `server/main.ts CONFIG` as its own process (with `env` over this one's: undefined unsets) and waits until /v1/health answers. */
+export async function spawnServer(configFile: string, ports: { grpc: number; http: number }, env: Record<string, string | undefined> = {}): Promise<ServerProcess> {
   // TSMON_SERVER_NODE_ARGS adds Node flags to the server only (e.g. --cpu-prof for a benchmark).
   const extra = process.env.TSMON_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...extra, "--import", "tsx", path.join(root, "server/main.ts"), configFile], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...extra, "--import", "tsx", path.join(root, "server/main.ts"), configFile], { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let out = "";
   child.stdout!.on("data", (c) => (out += c));
   child.stderr!.on("data", (c) => (out += c));

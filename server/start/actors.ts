@@ -12,6 +12,8 @@ import { NotifierActor } from "../actors/notifier/notifier-actor.ts";
 import type { NotifierWorkerData } from "../actors/protocol/messages.ts";
 import type { Supervision } from "../actors/runtime/restart-policy.ts";
 import { preciseNow } from "../actors/runtime/precise-clock.ts";
+import { BURST_OVER_MS, IdleCollector } from "../actors/runtime/idle-collector.ts";
+import { fullGc } from "../actors/runtime/full-gc.ts";
 import { AlertEngine } from "../alerts/engine.ts";
 import { RuleBook } from "../alerts/rule-book.ts";
 import { ChannelBook } from "../notify/channel-book.ts";
@@ -53,7 +55,7 @@ export async function startActors(config: ServerConfig, control: ControlStore, r
   const ingest = new IngestPool({
     threads: sizes.ingest_threads,
     queue: sizes.ingest_queue,
-    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed, peers: runsInPm2Cluster(), remoteWrite: config.remote_write.length > 0 },
+    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed, peers: runsInPm2Cluster(), remoteWrite: config.remote_write.length > 0, collectAfterBytes: sizes.ingest_queue_bytes },
     registry: control,
     ...supervision,
   });
@@ -121,7 +123,9 @@ export async function startActors(config: ServerConfig, control: ControlStore, r
     bytes: requestBytes,
     perSender: Math.max(MIN_PER_SENDER, Math.floor(ingest.acceptsAtOnce / SENDERS_TO_FILL)),
   });
-  const intake = new Intake(ingest, admission, metrics, log.child({ component: "intake" }));
+  // Garbage worth a collection: as many bytes of reports as may be held at once.
+  const garbage = new IdleCollector({ afterBytes: sizes.ingest_queue_bytes, idleMs: BURST_OVER_MS, collect: fullGc });
+  const intake = new Intake(ingest, admission, metrics, log.child({ component: "intake" }), garbage);
 
   return {
     ingest, intake, window, evaluator, alerts, channels, notifier,

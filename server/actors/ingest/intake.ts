@@ -2,6 +2,7 @@ import type { Admission, Ticket } from "./admission.ts";
 import type { IngestPool, StoredReport } from "./ingest-pool.ts";
 import type { IngestTask, SampleBlock } from "../protocol/messages.ts";
 import { preciseNow } from "../runtime/precise-clock.ts";
+import type { IdleCollector } from "../runtime/idle-collector.ts";
 import type { Logger } from "../../log.ts";
 import type { ServerMetrics } from "../../observability/metrics.ts";
 
@@ -20,6 +21,8 @@ export class Intake {
     private readonly admission: Admission,
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
+    /** Hears the bytes of every report answered or refused (see IdleCollector). */
+    private readonly garbage: Pick<IdleCollector, "letGo">,
   ) {
     ingest.onAccepted((reports) => {
       for (const { agentId, samples } of reports) {
@@ -63,6 +66,7 @@ export class Intake {
       throw err;
     } finally {
       if (ticket) this.admission.release(ticket);
+      this.garbage.letGo(bytes);
     }
     this.metrics.ackLatency.observe((preciseNow() - arrivedAt) / 1000);
     if (stored.duplicate) this.metrics.reportsDuplicate.inc();
