@@ -119,8 +119,12 @@ async function storedPoints(server: TestServer): Promise<Map<string, Map<number,
   return out;
 }
 
+/**
+ * Series in key order, points in time order, values to 12 significant digits: VictoriaMetrics
+ * keeps a value as a decimal, so 10 + 6.01 (16.009999999999998 as a double) comes back 16.01.
+ */
 function sorted(map: Map<string, Map<number, number>>): [string, [number, number][]][] {
-  return [...map].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, [...v].sort((a, b) => a[0] - b[0])]);
+  return [...map].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, [...v].map(([ts, value]): [number, number] => [ts, Number(value.toPrecision(12))]).sort((a, b) => a[0] - b[0])]);
 }
 
 /** The sum of a /metrics family's samples matching `selector` (name or name{labels}). */

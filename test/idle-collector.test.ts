@@ -1,5 +1,5 @@
 import test from "ava";
-import { IdleCollector, type IdleTimers } from "./idle-collector.ts";
+import { IdleCollector, type IdleTimers } from "../server/actors/runtime/idle-collector.ts";
 
 /** Timers run by hand: `elapse(ms)` fires what is due. */
 function fakeTimers() {
