@@ -13,8 +13,8 @@ import { ROLLUPS } from "./sealed-day.ts";
  * last minutes or hours, compacted and fresh — and gives up (undefined) on anything that
  * needs MetricStore.bucketsOf's general merge: a sealed day, a point not after the one
  * before it (a late or retried report, a compaction cut short), a raw record of the earlier
- * layout, a day compacted while it was read, a day only rollups remain of. The caller then reads that agent the general
- * way, so both give the same buckets.
+ * layout, a day compacted while it was read, a day only rollups remain of. The caller then
+ * reads that agent the general way, so both give the same buckets.
  */
 
 /** The series of `metrics` of `agentId` with a point in [fromMs, toMs], sorted by key; undefined: read it the general way. */
