@@ -16,8 +16,8 @@ import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
  * reports for a day from four streams while this process, holding the sealer lease as the
  * production sealer does, seals that day every 20 ms; then every acknowledged report must
  * be read back once. Stops at the first round that loses one (or whose seal fails) and
- * prints what the data dir holds. Not a benchmark: a reproducer for the open race
- * (docs/architecture.md, "Known issues").
+ * prints what the data dir holds. Not a benchmark: the reproducer of the races found there
+ * (docs/architecture.md, "Sealing against late reports").
  */
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "20" } } });
 const rounds = Number(values.rounds);

@@ -187,11 +187,7 @@ test("a server seals past days in the background at start-up; its API answers th
   t.deepEqual((await getJson(url(second))).body, before.body);
 });
 
-// Skipped: an open race. Sealing a day over and over while a server takes late reports for
-// it loses an acknowledged report in about one round in ten (`npm run stress:seal`
-// reproduces it; docs/architecture.md, "Known issues"). CI runs once: a test that fails one
-// run in ten would fail CI, so it waits for the fix here rather than in every CI run.
-test.skip("sealing from another process while a server takes late reports for that day loses and doubles nothing", async (t) => {
+test("sealing from another process while a server takes late reports for that day loses and doubles nothing", async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), "tsmon-seal-race-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const dataDir = path.join(dir, "data");
