@@ -5,30 +5,34 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
-import { bigBurstEncoded } from "./lib/big-report.ts";
+import { bigBurstEncoded, bigReportsInTurn } from "./lib/big-report.ts";
 import { machineLine, printTable } from "./lib/machine.ts";
 import { residentMiB, type ResidentMiB } from "./lib/process-memory.ts";
 import { spawnServer, writeServerConfig } from "./lib/server-process.ts";
 import { adminFetch } from "./lib/test-credentials.ts";
+import { ALLOCATOR_ENV } from "../server/config/process-env.ts";
 
 /*
  * `npm run bench:memory [-- --bursts 4 --after 90]`: what a server process keeps after
  * bursts of large reports (the shape of test/memory-bound.test.ts: 60 reports of ≈ 2.8 MB at
  * once from 10 agents, past `ingest_queue_bytes`). Samples resident memory (anonymous vs
  * file pages, /proc/PID/smaps_rollup) and the main thread's V8 heap (/metrics) before, at
- * the peak, after each burst and every 10 s after the last. The server inherits this
- * process's environment: prefix MALLOC_ARENA_MAX=… etc. to compare allocator settings.
+ * the peak, after each burst and every 10 s after the last. The server runs with the
+ * launchers' malloc settings (ALLOCATOR_ENV); `--no-allocator-env` runs it without them.
  */
 const { values } = parseArgs({ options: {
   bursts: { type: "string", default: "4" },
   reports: { type: "string", default: "60" },
   after: { type: "string", default: "90" },
   "budget-mib": { type: "string", default: "16" },
+  "no-allocator-env": { type: "boolean", default: false },
 } });
 
 const dir = mkdtempSync(path.join(tmpdir(), "tsmon-bench-memory-"));
 const config = await writeServerConfig(dir, { extra: `[actors]\ningest_queue_bytes = ${Number(values["budget-mib"]) * 1024 * 1024}\n`, logLevel: "warn" });
-const server = await spawnServer(config.file, config.ports);
+const allocator: Record<string, string | undefined> = values["no-allocator-env"]
+  ? Object.fromEntries(Object.keys(ALLOCATOR_ENV).map((k) => [k, undefined])) : ALLOCATOR_ENV;
+const server = await spawnServer(config.file, config.ports, allocator);
 const pid = server.child.pid!;
 // Interrupted (Ctrl-C, a timeout): the server and its data dir go too.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -61,6 +65,11 @@ async function record(label: string, at?: ResidentMiB): Promise<void> {
 try {
   await sleep(2_000);
   await record("baseline");
+  // What the series themselves cost (the agent window keeps every series it has seen): the
+  // bursts store the same agents' series again, so this is the floor they can come back to.
+  await bigReportsInTurn(clients[0]!, Date.now() - 700_000);
+  await sleep(10_000);
+  await record("same series sent one report at a time, 10 s later");
   let peak: ResidentMiB = residentMiB(pid);
   const tally = new Map<string, number>();
   for (let round = 0; round < Number(values.bursts); round++) {
@@ -75,7 +84,7 @@ try {
     await sleep(10_000);
     await record(`${s} s after the last burst`);
   }
-  const env = Object.entries(process.env).filter(([k]) => k.startsWith("MALLOC_")).map(([k, v]) => `${k}=${v}`).join(" ") || "no MALLOC_* env";
+  const env = Object.entries(allocator).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`).join(" ") || "no MALLOC_* env";
   console.log(`\nMemory after ${values.bursts} bursts of ${values.reports} reports (≈ 2.8 MB each), ingest_queue_bytes ${values["budget-mib"]} MiB, ${env}; MiB (change from baseline)`);
   console.log(`replies: ${[...tally].map(([k, n]) => `${k} ${n}`).join(", ")}; load average: ${execFileSync("uptime").toString().trim().replace(/.*load average: /, "")}`);
   console.log(machineLine());

@@ -20,7 +20,7 @@ function startPool(t: ExecutionContext): { pool: IngestPool; toWindow: WindowRep
   const feed = receiveWindowFeed(windowFeed, 0, (message: WindowFeedMessage) => { toWindow.push(...message.reports); });
   t.teardown(() => feed.close());
   const pool = new IngestPool({
-    threads: 1, queue: 10, workerData: { dataDir: dir, retentionDays: 7, requireAgentAuth: false, windowFeed, peers: false, collectAfterBytes: 1024 * 1024 },
+    threads: 1, queue: 10, workerData: { dataDir: dir, retentionDays: 7, requireAgentAuth: false, windowFeed, peers: false },
     registry: control,
     policy: { baseMs: 100, maxMs: 1000, maxPerMinute: 5 }, onCrashLoop: () => t.fail("crash loop"),
   });

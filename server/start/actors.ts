@@ -13,7 +13,7 @@ import type { NotifierWorkerData } from "../actors/protocol/messages.ts";
 import type { Supervision } from "../actors/runtime/restart-policy.ts";
 import { preciseNow } from "../actors/runtime/precise-clock.ts";
 import { BURST_OVER_MS, IdleCollector } from "../actors/runtime/idle-collector.ts";
-import { fullGc } from "../actors/runtime/full-gc.ts";
+import { collectEverywhere } from "../actors/runtime/collect-garbage.ts";
 import { AlertEngine } from "../alerts/engine.ts";
 import { RuleBook } from "../alerts/rule-book.ts";
 import { ChannelBook } from "../notify/channel-book.ts";
@@ -55,7 +55,7 @@ export async function startActors(config: ServerConfig, control: ControlStore, r
   const ingest = new IngestPool({
     threads: sizes.ingest_threads,
     queue: sizes.ingest_queue,
-    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed, peers: runsInPm2Cluster(), remoteWrite: config.remote_write.length > 0, collectAfterBytes: sizes.ingest_queue_bytes },
+    workerData: { dataDir: config.data_dir, retentionDays: config.retention_days, requireAgentAuth: config.require_agent_auth, windowFeed, peers: runsInPm2Cluster(), remoteWrite: config.remote_write.length > 0 },
     registry: control,
     ...supervision,
   });
@@ -124,7 +124,7 @@ export async function startActors(config: ServerConfig, control: ControlStore, r
     perSender: Math.max(MIN_PER_SENDER, Math.floor(ingest.acceptsAtOnce / SENDERS_TO_FILL)),
   });
   // Garbage worth a collection: as many bytes of reports as may be held at once.
-  const garbage = new IdleCollector({ afterBytes: sizes.ingest_queue_bytes, idleMs: BURST_OVER_MS, collect: fullGc });
+  const garbage = new IdleCollector({ afterBytes: sizes.ingest_queue_bytes, idleMs: BURST_OVER_MS, collect: collectEverywhere });
   const intake = new Intake(ingest, admission, metrics, log.child({ component: "intake" }), garbage);
 
   return {

@@ -8,11 +8,13 @@ import { assertNever } from "../../../common/assert-never.ts";
 import { type EvaluatorReplies, type EvaluatorRequest, type EvaluatorShardRequest, type EvaluatorWorkerData, type ReportEvents } from "../protocol/messages.ts";
 import { shardOf } from "../runtime/shard-of.ts";
 import { logFromWorker } from "../runtime/worker-log.ts";
+import { answerCollections } from "../runtime/collect-garbage.ts";
 
 // The shell of one rule-evaluator shard: the control store (alert state) and the core; the
 // window shards' observations come in on ports of their own, and the events they cause go
 // out to the main thread on another.
 const settings = workerData as EvaluatorWorkerData & { shard: number; shards: number };
+answerCollections();
 const control = new ControlStore(settings.dataDir);
 const evaluator = new RuleEvaluator({
   store: control.alerts,

@@ -4,10 +4,9 @@ import { ControlStore } from "../../storage/control-store.ts";
 import { MetricStore } from "../../storage/metric-store.ts";
 import { PartitionSet } from "../../storage/partitions.ts";
 import { ingestReport, type IngestDeps } from "./ingest.ts";
-import type { AcceptedReport, IngestAccepted, IngestBatch, IngestReply, IngestTask, IngestWorkerData, WindowReport } from "../protocol/messages.ts";
+import type { AcceptedReport, IngestAccepted, IngestBatch, IngestReply, IngestWorkerData, WindowReport } from "../protocol/messages.ts";
 import { preciseNow } from "../runtime/precise-clock.ts";
-import { fullGc } from "../runtime/full-gc.ts";
-import { BURST_OVER_MS, IdleCollector } from "../runtime/idle-collector.ts";
+import { answerCollections } from "../runtime/collect-garbage.ts";
 import { remoteWriteForward } from "../../remote-write/ingest-hook.ts";
 import { WindowFeedSender } from "../window/window-feed.ts";
 
@@ -26,7 +25,7 @@ const deps: IngestDeps = {
 export { crashForTest } from "../runtime/thread-exit.ts";
 
 const windowFeed = new WindowFeedSender(settings.windowFeed);
-const garbage = new IdleCollector({ afterBytes: settings.collectAfterBytes, idleMs: BURST_OVER_MS, collect: fullGc });
+answerCollections();
 
 /** The reports of a batch run side by side, so their writes share a commit and its fsync.
  *  Those accepted go on together, to their agent-window shards and, while a live client
@@ -48,15 +47,7 @@ export function ingest(batch: IngestBatch): Promise<IngestReply[]> {
   })));
   if (toWindow.length) windowFeed.send(toWindow, replies);
   if (accepted.length) parentPort!.postMessage({ type: "accepted", reports: accepted } satisfies IngestAccepted);
-  const bytes = batch.reduce((sum, { task }) => sum + wireBytes(task), 0);
-  const letGo = () => garbage.letGo(bytes);
-  replies.then(letGo, letGo);
   return withSamples ? replies : replies.then(unannounced);
-}
-
-/** What a report took on the wire (JSON bodies arrive parsed and are not counted). */
-function wireBytes(task: IngestTask): number {
-  return task.type === "report-proto" ? task.bytes.byteLength : task.type === "report-columns" ? task.frame.byteLength : 0;
 }
 
 function unannounced(replies: IngestReply[]): IngestReply[] {

@@ -11,9 +11,11 @@ import type { StoredChannel } from "../../storage/notify-store.ts";
 import { nodeEndpoint } from "../runtime/comlink-node.ts";
 import { assertNever } from "../../../common/assert-never.ts";
 import { type NotifierReplies, type NotifierRequest, type NotifierWorkerData } from "../protocol/messages.ts";
+import { answerCollections } from "../runtime/collect-garbage.ts";
 
 // The shell of the notifier actor: the control store, the delivery lease, a tick, comlink.
 const settings = workerData as NotifierWorkerData;
+answerCollections();
 const control = new ControlStore(settings.dataDir);
 const lease = new Lease(control.leases, "notifier", Math.max(10_000, settings.tickMs * 20));
 const outcomes = new Map<string, number>();

@@ -68,8 +68,6 @@ export interface IngestWorkerData {
   samplesWanted: Int32Array;
   /** remote_write receivers are configured: queue every stored report (remote-write/ingest-hook.ts). */
   remoteWrite?: boolean;
-  /** Bytes of reports handled after which an idle thread collects its garbage ([actors] ingest_queue_bytes, see IdleCollector). */
-  collectAfterBytes: number;
 }
 
 // ---- a report's samples, wherever they go on from ingest ----

@@ -22,10 +22,12 @@ export interface IdleCollectorOptions {
 }
 
 /**
- * Collects a thread's garbage once a burst of large requests is over. V8 frees a dead
- * request's ArrayBuffer only at a full collection, and an idle thread runs none: after a
- * burst, refused and answered reports (hundreds of MiB) stayed resident for minutes.
- * Counts the bytes let go; once they reach `afterBytes`, collects after `idleMs` without more.
+ * Decides when a burst of large requests is over and the garbage it left is worth collecting.
+ * V8 frees a dead request's ArrayBuffer only at a full collection, and an idle thread runs
+ * none: after a burst, refused and answered reports (hundreds of MiB) stayed resident for
+ * minutes. Counts the bytes let go; once they reach `afterBytes`, collects after `idleMs`
+ * without more. The main thread runs one, as every report's bytes pass through it
+ * (Intake), and collects in every thread (collect-garbage.ts).
  */
 export class IdleCollector {
   private owed = 0;

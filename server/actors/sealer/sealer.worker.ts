@@ -3,10 +3,12 @@ import { compactDay } from "../../storage/compaction.ts";
 import { MetricStore } from "../../storage/metric-store.ts";
 import { PartitionSet } from "../../storage/partitions.ts";
 import type { CompactResult, SealerPass, SealerPassResult, SealerWorkerData, SealResult } from "../protocol/messages.ts";
+import { answerCollections } from "../runtime/collect-garbage.ts";
 
 // The thread that compacts fresh data and seals past days, off the main thread: one pass per
 // message, answered with what each day's work did.
 const settings = workerData as SealerWorkerData;
+answerCollections();
 const partitions = new PartitionSet(settings.dataDir);
 const store = new MetricStore(partitions);
 

@@ -12,11 +12,13 @@ import { AgentWindow } from "./window.ts";
 import { receiveWindowFeed } from "./window-feed.ts";
 import { WindowInbox } from "./window-inbox.ts";
 import { logFromWorker } from "../runtime/worker-log.ts";
+import { answerCollections } from "../runtime/collect-garbage.ts";
 
 // The shell of one agent-window shard: storage for rebuilds, the core, comlink, the feed of
 // accepted reports from the ingest threads, and the ports its reports' observations go out
 // on, straight to the evaluator shard of each agent.
 const settings = workerData as WindowWorkerData & { shard: number };
+answerCollections();
 const store = new MetricStore(new PartitionSet(settings.dataDir));
 const window = new AgentWindow({
   // Fresh reads: several reports can be applied in one turn, and a report stored (or

@@ -1,0 +1,30 @@
+import { once } from "node:events";
+import test from "ava";
+import type { Worker } from "node:worker_threads";
+import { collectEverywhere } from "../server/actors/runtime/collect-garbage.ts";
+import { spawnWorker } from "../server/actors/runtime/spawn-worker.ts";
+
+const fixture = new URL("./fixtures/collect-garbage-worker.ts", import.meta.url);
+
+function start(answers: boolean): { worker: Worker; said: (what: string) => Promise<void> } {
+  const worker = spawnWorker(fixture, { workerData: { answers } });
+  const heard: string[] = [];
+  const waiting = new Map<string, () => void>();
+  worker.on("message", (m: string) => { heard.push(m); waiting.get(m)?.(); });
+  const said = (what: string) => heard.includes(what) ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(what, resolve));
+  return { worker, said };
+}
+
+test("collectEverywhere runs a full collection in every worker thread that answers collections", async (t) => {
+  const listening = start(true), control = start(false);
+  t.teardown(async () => { await Promise.all([listening.worker.terminate(), control.worker.terminate()]); });
+  await Promise.all([listening.said("ready"), control.said("ready")]);
+
+  collectEverywhere();
+  await listening.said("collected");
+
+  // The thread that does not listen still holds its garbage: only the request collected it.
+  control.worker.postMessage("still-held?");
+  const [answer] = await once(control.worker, "message") as [string];
+  t.is(answer, "held");
+});
