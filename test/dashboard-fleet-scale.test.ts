@@ -1,10 +1,7 @@
-import test from "ava";
-import type { Browser, Page } from "puppeteer-core";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { chromiumMissing, fillLabelled, launchBrowser, openPage, signIn, type WatchedPage } from "./helpers/browser.ts";
-import { ProtoClient } from "./helpers/proto-client.ts";
+import type { Page } from "puppeteer-core";
+import { fillLabelled, signIn, type WatchedPage } from "./helpers/browser.ts";
+import { useBrowserFixture } from "./helpers/browser-fixture.ts";
 import { sendHistory } from "./helpers/web-fixture.ts";
-import { ensureWebBuilt } from "./helpers/web-build.ts";
 import { TEST_ADMIN } from "../scripts/lib/test-credentials.ts";
 
 /*
@@ -12,32 +9,17 @@ import { TEST_ADMIN } from "../scripts/lib/test-credentials.ts";
  * card grid keeps only the rows near the viewport in the DOM, and scrolling, the filter and
  * the keyboard still reach every agent. One browser and one server for the file.
  */
-const missing = chromiumMissing();
-if (missing) console.warn(`[dashboard-fleet-scale.test] ${missing}`);
-const browserTest = missing ? test.skip : test.serial;
-
 const FLEET = Array.from({ length: 320 }, (_, i) => `node-${String(i).padStart(3, "0")}`);
-let server: TestServer;
-let client: ProtoClient;
-let browser: Browser;
 let admin: WatchedPage;
 
-test.before(async () => {
-  if (missing) return;
-  await ensureWebBuilt();
-  server = await startTestServer({ agent_active_secs: 600 });
-  client = new ProtoClient(server.grpc);
-  const now = Date.now();
+const browserTest = useBrowserFixture({
+  file: "dashboard-fleet-scale.test",
+  config: { agent_active_secs: 600 },
   // Three minutes every 20 s: at least five 30 s buckets of history per sparkline.
-  await sendHistory(client, FLEET, now - 180_000, now - 5_000, 20_000);
-  browser = await launchBrowser();
-  admin = await openPage(browser);
-  await signIn(admin.page, server.http, TEST_ADMIN.username, TEST_ADMIN.password);
-});
-test.after.always(async () => {
-  await browser?.close();
-  client?.close();
-  await server?.stop();
+  feed: (_server, client) => sendHistory(client, FLEET, Date.now() - 180_000, Date.now() - 5_000, 20_000),
+}, async (fixture) => {
+  admin = fixture.admin;
+  await signIn(admin.page, fixture.server.http, TEST_ADMIN.username, TEST_ADMIN.password);
 });
 
 const cards = (page: Page) => page.$$eval("li[data-agent]", (els) => els.map((e) => e.getAttribute("data-agent")!));

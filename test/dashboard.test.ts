@@ -1,10 +1,9 @@
-import test from "ava";
 import type { Browser, Page } from "puppeteer-core";
-import { adminFetch, startTestServer, type TestServer } from "./helpers/server.ts";
-import { chromiumMissing, clickButton, fillLabelled, launchBrowser, openPage, screenshot, signIn, type WatchedPage } from "./helpers/browser.ts";
-import { ProtoClient } from "./helpers/proto-client.ts";
-import { hostReport, sendHistory } from "./helpers/web-fixture.ts";
-import { ensureWebBuilt } from "./helpers/web-build.ts";
+import { adminFetch, type TestServer } from "./helpers/server.ts";
+import { clickButton, fillLabelled, openPage, screenshot, signIn, type WatchedPage } from "./helpers/browser.ts";
+import { useBrowserFixture } from "./helpers/browser-fixture.ts";
+import type { ProtoClient } from "./helpers/proto-client.ts";
+import { hostReport, sendHistory, sendMesh } from "./helpers/web-fixture.ts";
 import { TEST_ADMIN } from "../scripts/lib/test-credentials.ts";
 
 /*
@@ -13,10 +12,6 @@ import { TEST_ADMIN } from "../scripts/lib/test-credentials.ts";
  * editor, settings, and a viewer who sees no write controls. Screenshots of every page at
  * 1400 and 390 px go to test-output/screenshots/. One browser for the whole file.
  */
-const missing = chromiumMissing();
-if (missing) console.warn(`[dashboard.test] ${missing}`);
-const browserTest = missing ? test.skip : test.serial;
-
 const AGENTS = ["web-1", "web-2", "db-1"];
 /** More cards for the screenshots: five with the last 15 minutes, one silent for 10 (offline). */
 const EXTRA = ["api-1", "api-2", "cache-1", "queue-1", "edge-2"];
@@ -27,67 +22,31 @@ let client: ProtoClient;
 let browser: Browser;
 let admin: WatchedPage;
 
-test.before(async () => {
-  if (missing) return;
-  await ensureWebBuilt();
-  server = await startTestServer({
+const browserTest = useBrowserFixture({
+  file: "dashboard.test",
+  config: {
     agent_active_secs: 120, retention_days: 30,
     alert: { rules: [{ name: "hot-cpu", type: "threshold", metric: "cpu.usage", agent_pattern: "web-*", operator: "gt", value: 95, duration_secs: 0, severity: "critical" }] },
-  });
-  client = new ProtoClient(server.grpc);
-  const now = Date.now();
-  // A week of sparse history for web-1 (the 24 h and 7 d ranges), then an hour of 10 s reports for all.
-  await sendHistory(client, ["web-1"], now - 7 * 86_400_000, now - 3_600_000, 600_000);
-  await sendHistory(client, AGENTS, now - 3_600_000, now - 5_000, 10_000);
-  await sendHistory(client, EXTRA, now - 900_000, now - 5_000, 10_000);
-  await sendHistory(client, [OFFLINE], now - 1_200_000, now - 600_000, 10_000);
-  // Two checks of web-1: its API answers, its database port does not.
-  const check = (name: string, type: string, target: string) => ({ check: name, type, target });
-  await client.report({ agent_id: "web-1", timestamp_ms: now - 4_000, data_points: [
-    { timestamp_ms: now - 4_000, metric_name: "check.up", value: 1, labels: check("api", "http", "http://api.example/health") },
-    { timestamp_ms: now - 4_000, metric_name: "check.rtt_ms", value: 12.5, labels: check("api", "http", "http://api.example/health") },
-    { timestamp_ms: now - 4_000, metric_name: "check.up", value: 0, labels: check("db-port", "tcp", "db.example:5432") },
-  ] });
-  await sendMesh(client, now);
-  const created = await adminFetch(`${server.http}/v1/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...VIEWER, role: "viewer" }) });
-  if (created.status !== 201) throw new Error(`creating the viewer failed: ${created.status} ${await created.text()}`);
-  browser = await launchBrowser();
-  admin = await openPage(browser);
-});
-test.after.always(async () => {
-  await browser?.close();
-  client?.close();
-  await server?.stop();
-});
-
-/**
- * Reachability for the Network page: web-1 and web-2 ping each other (mesh) and a gateway
- * for the last 10 minutes; web-2 loses the gateway 2 minutes ago and traces the path.
- */
-async function sendMesh(client: ProtoClient, now: number): Promise<void> {
-  const probes = (source: string, name: string, target: string, ts: number, up: boolean, rtt: number) => {
-    const labels = { check: name, type: "icmp", target };
-    return [
-      { timestamp_ms: ts, metric_name: "check.up", value: up ? 1 : 0, labels },
-      ...(up ? [{ timestamp_ms: ts, metric_name: "check.rtt_ms", value: rtt, labels }] : []),
-      { timestamp_ms: ts, metric_name: "check.loss_percent", value: up ? (source === "web-1" ? 0 : 20) : 100, labels },
-    ];
-  };
-  for (let ts = now - 600_000; ts <= now - 3_000; ts += 30_000) {
-    const gwDown = ts > now - 120_000;
-    await client.report({ agent_id: "web-1", timestamp_ms: ts, data_points: [...probes("web-1", "mesh:web-2", "10.0.0.2", ts, true, 0.8 + (ts % 7) / 10), ...probes("web-1", "gw", "10.0.0.254", ts, true, 2.5)] });
-    await client.report({
-      agent_id: "web-2", timestamp_ms: ts, data_points: [...probes("web-2", "mesh:web-1", "10.0.0.1", ts, true, 140), ...probes("web-2", "gw", "10.0.0.254", ts, !gwDown, 3.1)],
-      ...(gwDown && ts <= now - 90_000 && {
-        check_events: [
-          { check: "gw", type: "icmp", target: "10.0.0.254", timestamp_ms: ts, kind: "CHECK_EVENT_DOWN", up: false, reason_code: "timeout", reason_message: "ping 10.0.0.254: no answer to 5 of 5 probes" },
-          { check: "gw", type: "icmp", target: "10.0.0.254", timestamp_ms: ts + 1, kind: "CHECK_EVENT_TRACEROUTE", up: false,
-            hops: [{ ttl: 1, address: "10.0.0.1", rtt_ms: [0.4, 0.5, 0.4] }, { ttl: 2, address: "192.168.7.1", rtt_ms: [1.9, -1, 2.2] }, { ttl: 3, rtt_ms: [-1, -1, -1] }] },
-        ],
-      }),
-    });
-  }
-}
+  },
+  async feed(server, client) {
+    const now = Date.now();
+    // A week of sparse history for web-1 (the 24 h and 7 d ranges), then an hour of 10 s reports for all.
+    await sendHistory(client, ["web-1"], now - 7 * 86_400_000, now - 3_600_000, 600_000);
+    await sendHistory(client, AGENTS, now - 3_600_000, now - 5_000, 10_000);
+    await sendHistory(client, EXTRA, now - 900_000, now - 5_000, 10_000);
+    await sendHistory(client, [OFFLINE], now - 1_200_000, now - 600_000, 10_000);
+    // Two checks of web-1: its API answers, its database port does not.
+    const check = (name: string, type: string, target: string) => ({ check: name, type, target });
+    await client.report({ agent_id: "web-1", timestamp_ms: now - 4_000, data_points: [
+      { timestamp_ms: now - 4_000, metric_name: "check.up", value: 1, labels: check("api", "http", "http://api.example/health") },
+      { timestamp_ms: now - 4_000, metric_name: "check.rtt_ms", value: 12.5, labels: check("api", "http", "http://api.example/health") },
+      { timestamp_ms: now - 4_000, metric_name: "check.up", value: 0, labels: check("db-port", "tcp", "db.example:5432") },
+    ] });
+    await sendMesh(client, now);
+    const created = await adminFetch(`${server.http}/v1/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...VIEWER, role: "viewer" }) });
+    if (created.status !== 201) throw new Error(`creating the viewer failed: ${created.status} ${await created.text()}`);
+  },
+}, (fixture) => { ({ server, client, browser, admin } = fixture); });
 
 /** Screenshots of the current page at 1400 and 390 px, back at 1400 afterwards. */
 async function shots(page: Page, name: string): Promise<void> {

@@ -38,3 +38,32 @@ export async function sendHistory(client: ProtoClient, agents: string[], fromMs:
     await Promise.all(agents.map((a) => client.report(hostReport(a, ts))));
   }
 }
+
+/**
+ * Reachability for the Network page: web-1 and web-2 ping each other (mesh) and a gateway
+ * for the last 10 minutes; web-2 loses the gateway 2 minutes ago and traces the path.
+ */
+export async function sendMesh(client: ProtoClient, now: number): Promise<void> {
+  const probes = (source: string, name: string, target: string, ts: number, up: boolean, rtt: number) => {
+    const labels = { check: name, type: "icmp", target };
+    return [
+      { timestamp_ms: ts, metric_name: "check.up", value: up ? 1 : 0, labels },
+      ...(up ? [{ timestamp_ms: ts, metric_name: "check.rtt_ms", value: rtt, labels }] : []),
+      { timestamp_ms: ts, metric_name: "check.loss_percent", value: up ? (source === "web-1" ? 0 : 20) : 100, labels },
+    ];
+  };
+  for (let ts = now - 600_000; ts <= now - 3_000; ts += 30_000) {
+    const gwDown = ts > now - 120_000;
+    await client.report({ agent_id: "web-1", timestamp_ms: ts, data_points: [...probes("web-1", "mesh:web-2", "10.0.0.2", ts, true, 0.8 + (ts % 7) / 10), ...probes("web-1", "gw", "10.0.0.254", ts, true, 2.5)] });
+    await client.report({
+      agent_id: "web-2", timestamp_ms: ts, data_points: [...probes("web-2", "mesh:web-1", "10.0.0.1", ts, true, 140), ...probes("web-2", "gw", "10.0.0.254", ts, !gwDown, 3.1)],
+      ...(gwDown && ts <= now - 90_000 && {
+        check_events: [
+          { check: "gw", type: "icmp", target: "10.0.0.254", timestamp_ms: ts, kind: "CHECK_EVENT_DOWN", up: false, reason_code: "timeout", reason_message: "ping 10.0.0.254: no answer to 5 of 5 probes" },
+          { check: "gw", type: "icmp", target: "10.0.0.254", timestamp_ms: ts + 1, kind: "CHECK_EVENT_TRACEROUTE", up: false,
+            hops: [{ ttl: 1, address: "10.0.0.1", rtt_ms: [0.4, 0.5, 0.4] }, { ttl: 2, address: "192.168.7.1", rtt_ms: [1.9, -1, 2.2] }, { ttl: 3, rtt_ms: [-1, -1, -1] }] },
+        ],
+      }),
+    });
+  }
+}
