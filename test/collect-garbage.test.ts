@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { readdirSync, readFileSync } from "node:fs";
 import test from "ava";
 import type { Worker } from "node:worker_threads";
 import { collectEverywhere } from "../server/actors/runtime/collect-garbage.ts";
@@ -27,4 +28,12 @@ test("collectEverywhere runs a full collection in every worker thread that answe
   control.worker.postMessage("still-held?");
   const [answer] = await once(control.worker, "message") as [string];
   t.is(answer, "held");
+});
+
+test("every worker thread of the server answers collections", (t) => {
+  const actors = new URL("../server/actors/", import.meta.url);
+  const workers = readdirSync(actors, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".worker.ts"));
+  t.true(workers.length >= 6, `found ${workers.join(", ")}`);
+  const silent = workers.filter((f) => !/^answerCollections\(\);$/m.test(readFileSync(new URL(f, actors), "utf8")));
+  t.deepEqual(silent, [], "each *.worker.ts calls answerCollections() as it starts (collect-garbage.ts)");
 });
