@@ -6,6 +6,7 @@ import { authenticate, authorize } from "./access.ts";
 import { holdBodies } from "./body.ts";
 import { apiAlias } from "./api-alias.ts";
 import { boundedInput } from "./bounded-input.ts";
+import { compressResponses } from "./compress.ts";
 import { errorHandler } from "./errors.ts";
 import { RateLimiter, rateLimit } from "./rate-limit.ts";
 import { securityHeaders } from "./security-headers.ts";
@@ -49,6 +50,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(errorHandler(deps.log));
   // The dashboard (web/dist): its files and app routes; /v1, /api, /metrics … fall through.
   app.use(staticWeb(deps.webRoot));
+  // After the dashboard's files (gzipped once at start-up), before every API reply.
+  app.use(compressResponses());
   const routers = httpRouters(deps);
   app.use(apiAlias(routers));
   app.use(boundedInput());
