@@ -12,7 +12,11 @@ function start(answers: boolean): { worker: Worker; said: (what: string) => Prom
   const heard: string[] = [];
   const waiting = new Map<string, () => void>();
   worker.on("message", (m: string) => { heard.push(m); waiting.get(m)?.(); });
-  const said = (what: string) => heard.includes(what) ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(what, resolve));
+  // Bounded: a thread that never says it fails the test with the reason, not ava's timeout.
+  const said = (what: string) => heard.includes(what) ? Promise.resolve() : new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the worker did not say '${what}' within 30 s (heard: ${heard.join(", ") || "nothing"})`)), 30_000);
+    waiting.set(what, () => { clearTimeout(timer); resolve(); });
+  });
   return { worker, said };
 }
 
@@ -21,8 +25,10 @@ test("collectEverywhere runs a full collection in every worker thread that answe
   t.teardown(async () => { await Promise.all([listening.worker.terminate(), control.worker.terminate()]); });
   await Promise.all([listening.said("ready"), control.said("ready")]);
 
-  collectEverywhere();
+  const steps: string[] = [];
+  collectEverywhere({ stillQuiet: () => false, done: (step) => steps.push(step), cannotTrim: () => {} });
   await listening.said("collected");
+  t.deepEqual(steps, ["collect"]);
 
   // The thread that does not listen still holds its garbage: only the request collected it.
   control.worker.postMessage("still-held?");

@@ -44,3 +44,17 @@ test("collects once the bytes let go reach the threshold and a quiet time has pa
   elapse(1_000);
   t.is(collections, 2);
 });
+
+test("waits while requests are still in flight, and says how long it has been quiet", (t) => {
+  const { timers, elapse } = fakeTimers();
+  let collections = 0, inFlight = 1;
+  const collector = new IdleCollector({ afterBytes: 100, idleMs: 1_000, busy: () => inFlight > 0, collect: () => collections++, timers });
+  collector.letGo(150);
+  t.false(collector.quietFor(500));
+  elapse(5_000);
+  t.is(collections, 0, "a slow answer is still on its way: not quiet");
+  t.true(collector.quietFor(5_000));
+  inFlight = 0;
+  elapse(300);
+  t.is(collections, 1, "collects soon after the last answer went out");
+});

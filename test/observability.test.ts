@@ -44,7 +44,7 @@ test("/metrics is valid Prometheus text with every family tsmon promises", async
   const text = await res.text();
   const families = parseExposition(t, text);
   for (const name of [
-    "tsmon_reports_ingested_total", "tsmon_points_ingested_total", "tsmon_reports_refused_total",
+    "tsmon_reports_ingested_total", "tsmon_points_ingested_total", "tsmon_reports_refused_total", "tsmon_memory_releases_total",
     "tsmon_ack_latency_seconds", "tsmon_actor_mailbox_depth", "tsmon_actor_restarts", "tsmon_actor_messages_total",
     "tsmon_lmdb_partition_bytes", "tsmon_alert_events_total", "tsmon_notifications_total",
     "tsmon_http_request_duration_seconds", "tsmon_process_cpu_seconds_total", "tsmon_alert_latency_seconds",

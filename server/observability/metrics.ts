@@ -34,6 +34,7 @@ export function createServerMetrics(sources: MetricSources) {
     reportsDuplicate: new Counter({ name: "tsmon_reports_duplicate_total", help: "Resent reports (same agent, stream_id, sequence) acknowledged without storing again", registers }),
     pointsIngested: new Counter({ name: "tsmon_points_ingested_total", help: "Points stored durably", registers }),
     reportsRefused: new Counter({ name: "tsmon_reports_refused_total", help: "Reports refused, by error code", labelNames: ["reason"] as const, registers }),
+    memoryReleases: new Counter({ name: "tsmon_memory_releases_total", help: "Memory given back once requests went quiet, by step: collect (a full collection in every thread), trim (malloc's free pages returned)", labelNames: ["step"] as const, registers }),
     ackLatency: new Histogram({
       name: "tsmon_ack_latency_seconds", help: "From a report's arrival to its acknowledgement (durable write)",
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers,

@@ -13,7 +13,7 @@ import type { NotifierWorkerData } from "../actors/protocol/messages.ts";
 import type { Supervision } from "../actors/runtime/restart-policy.ts";
 import { preciseNow } from "../actors/runtime/precise-clock.ts";
 import { BURST_OVER_MS, IdleCollector } from "../actors/runtime/idle-collector.ts";
-import { collectEverywhere } from "../actors/runtime/collect-garbage.ts";
+import { collectEverywhere, TRIM_AFTER_MS } from "../actors/runtime/collect-garbage.ts";
 import { AlertEngine } from "../alerts/engine.ts";
 import { RuleBook } from "../alerts/rule-book.ts";
 import { ChannelBook } from "../notify/channel-book.ts";
@@ -124,7 +124,15 @@ export async function startActors(config: ServerConfig, control: ControlStore, r
     perSender: Math.max(MIN_PER_SENDER, Math.floor(ingest.acceptsAtOnce / SENDERS_TO_FILL)),
   });
   // Garbage worth a collection: as many bytes of reports as may be held at once.
-  const garbage = new IdleCollector({ afterBytes: sizes.ingest_queue_bytes, idleMs: BURST_OVER_MS, collect: collectEverywhere });
+  const quiet = () => requestBytes.inUse === 0;
+  const garbage: IdleCollector = new IdleCollector({
+    afterBytes: sizes.ingest_queue_bytes, idleMs: BURST_OVER_MS, busy: () => !quiet(),
+    collect: () => collectEverywhere({
+      stillQuiet: () => quiet() && garbage.quietFor(TRIM_AFTER_MS),
+      done: (step) => metrics.memoryReleases.inc({ step }),
+      cannotTrim: (reason) => log.info({ reason }, "malloc's free memory cannot be given back to the system here: it stays with the process, reusable"),
+    }),
+  });
   const intake = new Intake(ingest, admission, metrics, log.child({ component: "intake" }), garbage);
 
   return {

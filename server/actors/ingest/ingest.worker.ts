@@ -12,6 +12,7 @@ import { WindowFeedSender } from "../window/window-feed.ts";
 
 // The shell of the ingest actor: opens storage once per thread, then runs the core per task.
 const settings = workerData as IngestWorkerData;
+answerCollections();
 const deps: IngestDeps = {
   store: new MetricStore(new PartitionSet(settings.dataDir, settings.retentionDays)),
   control: new ControlStore(settings.dataDir),
@@ -25,7 +26,6 @@ const deps: IngestDeps = {
 export { crashForTest } from "../runtime/thread-exit.ts";
 
 const windowFeed = new WindowFeedSender(settings.windowFeed);
-answerCollections();
 
 /** The reports of a batch run side by side, so their writes share a commit and its fsync.
  *  Those accepted go on together, to their agent-window shards and, while a live client

@@ -8,10 +8,9 @@ let gc: (() => void) | undefined;
  * every launcher would have to pass): the flag set now exposes `gc` to contexts created
  * after it, as Jest does for --logHeapUsage.
  *
- * Two passes: a dead request's buffers can be held by a native handle that lets go of them
- * only in its weak callback, run during the first pass, so only a second frees them (one
- * pass freed none of the main thread's 170–200 MiB of refused reports after four bursts;
- * two freed them all). Costs ≈ 20–150 ms of this thread.
+ * Two passes: one freed none of the main thread's 170–200 MiB of refused reports after four
+ * bursts, two freed them all (most likely they hang off native handles let go in the first
+ * pass's weak callbacks; which handle was not pinned down). Costs ≈ 20–150 ms of this thread.
  */
 export function fullGc(): void {
   if (!gc) {

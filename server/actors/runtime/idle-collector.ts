@@ -17,6 +17,8 @@ export interface IdleCollectorOptions {
   afterBytes: number;
   /** Quiet time (no bytes let go) before collecting: never in the middle of a burst. */
   idleMs: number;
+  /** True while requests are still in flight (answers slower than `idleMs`): not quiet yet. */
+  busy?: () => boolean;
   collect(): void;
   timers?: IdleTimers;
 }
@@ -26,8 +28,10 @@ export interface IdleCollectorOptions {
  * V8 frees a dead request's ArrayBuffer only at a full collection, and an idle thread runs
  * none: after a burst, refused and answered reports (hundreds of MiB) stayed resident for
  * minutes. Counts the bytes let go; once they reach `afterBytes`, collects after `idleMs`
- * without more. The main thread runs one, as every report's bytes pass through it
- * (Intake), and collects in every thread (collect-garbage.ts).
+ * without more and with nothing in flight. The main thread runs one, as every report's bytes
+ * pass through it (Intake), and collects in every thread (collect-garbage.ts). Not only after
+ * bursts: steady traffic with quiet moments collects too, once per `afterBytes` of it at most,
+ * at a moment nothing is waiting for an answer.
  */
 export class IdleCollector {
   private owed = 0;
@@ -48,11 +52,20 @@ export class IdleCollector {
     this.timers.set(() => this.due(), this.options.idleMs);
   }
 
+  /** No bytes let go for `ms`. */
+  quietFor(ms: number): boolean {
+    return this.timers.now() - this.lastAt >= ms;
+  }
+
   /** One timer, not one per request: under steady load it only looks again. */
   private due(): void {
     const quiet = this.timers.now() - this.lastAt;
     if (quiet < this.options.idleMs) {
       this.timers.set(() => this.due(), this.options.idleMs - quiet);
+      return;
+    }
+    if (this.options.busy?.()) {
+      this.timers.set(() => this.due(), this.options.idleMs / 4);
       return;
     }
     this.armed = false;
