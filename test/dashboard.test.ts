@@ -1,9 +1,9 @@
 import type { Browser, Page } from "puppeteer-core";
 import { adminFetch, type TestServer } from "./helpers/server.ts";
-import { clickButton, fillLabelled, openPage, screenshot, signIn, type WatchedPage } from "./helpers/browser.ts";
+import { clickButton, fillLabelled, openPage, screenshot, settle, shots, signIn, type WatchedPage } from "./helpers/browser.ts";
 import { useBrowserFixture } from "./helpers/browser-fixture.ts";
 import type { ProtoClient } from "./helpers/proto-client.ts";
-import { hostReport, sendHistory, sendMesh } from "./helpers/web-fixture.ts";
+import { DASHBOARD_AGENTS as AGENTS, DASHBOARD_EXTRA as EXTRA, DASHBOARD_OFFLINE as OFFLINE, DASHBOARD_VIEWER as VIEWER, feedDashboard, hostReport } from "./helpers/web-fixture.ts";
 import { TEST_ADMIN } from "../scripts/lib/test-credentials.ts";
 
 /*
@@ -12,11 +12,6 @@ import { TEST_ADMIN } from "../scripts/lib/test-credentials.ts";
  * editor, settings, and a viewer who sees no write controls. Screenshots of every page at
  * 1400 and 390 px go to test-output/screenshots/. One browser for the whole file.
  */
-const AGENTS = ["web-1", "web-2", "db-1"];
-/** More cards for the screenshots: five with the last 15 minutes, one silent for 10 (offline). */
-const EXTRA = ["api-1", "api-2", "cache-1", "queue-1", "edge-2"];
-const OFFLINE = "batch-1";
-const VIEWER = { username: "viewer-1", password: "Viewer-pass-9a7c" };
 let server: TestServer;
 let client: ProtoClient;
 let browser: Browser;
@@ -28,38 +23,9 @@ const browserTest = useBrowserFixture({
     agent_active_secs: 120, retention_days: 30,
     alert: { rules: [{ name: "hot-cpu", type: "threshold", metric: "cpu.usage", agent_pattern: "web-*", operator: "gt", value: 95, duration_secs: 0, severity: "critical" }] },
   },
-  async feed(server, client) {
-    const now = Date.now();
-    // A week of sparse history for web-1 (the 24 h and 7 d ranges), then an hour of 10 s reports for all.
-    await sendHistory(client, ["web-1"], now - 7 * 86_400_000, now - 3_600_000, 600_000);
-    await sendHistory(client, AGENTS, now - 3_600_000, now - 5_000, 10_000);
-    await sendHistory(client, EXTRA, now - 900_000, now - 5_000, 10_000);
-    await sendHistory(client, [OFFLINE], now - 1_200_000, now - 600_000, 10_000);
-    // Two checks of web-1: its API answers, its database port does not.
-    const check = (name: string, type: string, target: string) => ({ check: name, type, target });
-    await client.report({ agent_id: "web-1", timestamp_ms: now - 4_000, data_points: [
-      { timestamp_ms: now - 4_000, metric_name: "check.up", value: 1, labels: check("api", "http", "http://api.example/health") },
-      { timestamp_ms: now - 4_000, metric_name: "check.rtt_ms", value: 12.5, labels: check("api", "http", "http://api.example/health") },
-      { timestamp_ms: now - 4_000, metric_name: "check.up", value: 0, labels: check("db-port", "tcp", "db.example:5432") },
-    ] });
-    await sendMesh(client, now);
-    const created = await adminFetch(`${server.http}/v1/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...VIEWER, role: "viewer" }) });
-    if (created.status !== 201) throw new Error(`creating the viewer failed: ${created.status} ${await created.text()}`);
-  },
+  feed: feedDashboard,
 }, (fixture) => { ({ server, client, browser, admin } = fixture); });
 
-/** Screenshots of the current page at 1400 and 390 px, back at 1400 afterwards. */
-async function shots(page: Page, name: string): Promise<void> {
-  await settle(page);
-  await screenshot(page, `${name}-1400`);
-  await page.setViewport({ width: 390, height: 844 });
-  await settle(page);
-  await screenshot(page, `${name}-390`);
-  await page.setViewport({ width: 1400, height: 900 });
-  await settle(page);
-}
-/** Two animation frames: layout, resize observers and redraws have run. */
-const settle = (page: Page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 /** A card's CPU sparkline (an SVG whose line path holds the points). */
 const cpuSpark = (agent: string) => `li[data-agent="${agent}"] svg[data-metric="cpu"]`;
 const waitLive = (page: Page) => page.waitForSelector("html[data-live=subscribed]");

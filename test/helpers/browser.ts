@@ -75,3 +75,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file as `${string}.png`, fullPage: true });
   return file;
 }
+
+/** Screenshots of the current page at 1400 and 390 px, back at 1400 afterwards. */
+export async function shots(page: Page, name: string): Promise<void> {
+  await settle(page);
+  await screenshot(page, `${name}-1400`);
+  await page.setViewport({ width: 390, height: 844 });
+  await settle(page);
+  await screenshot(page, `${name}-390`);
+  await page.setViewport({ width: 1400, height: 900 });
+  await settle(page);
+}
+/** Two animation frames: layout, resize observers and redraws have run. */
+export const settle = (page: Page): Promise<unknown> => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));

@@ -1,4 +1,5 @@
 import type { ProtoBatch, ProtoClient, ProtoPoint } from "./proto-client.ts";
+import { adminFetch, type TestServer } from "./server.ts";
 
 /*
  * Reports shaped like a real tsmon agent's (every metric the dashboard draws, system info),
@@ -66,4 +67,32 @@ export async function sendMesh(client: ProtoClient, now: number): Promise<void> 
       }),
     });
   }
+}
+
+export const DASHBOARD_AGENTS = ["web-1", "web-2", "db-1"];
+/** More cards for the screenshots: five with the last 15 minutes, one silent for 10 (offline). */
+export const DASHBOARD_EXTRA = ["api-1", "api-2", "cache-1", "queue-1", "edge-2"];
+export const DASHBOARD_OFFLINE = "batch-1";
+export const DASHBOARD_VIEWER = { username: "viewer-1", password: "Viewer-pass-9a7c" };
+
+/**
+ * What test/dashboard.test.ts shows: a week of sparse history for web-1 (the 24 h and 7 d
+ * ranges), an hour of 10 s reports for the others, an offline agent, two checks of web-1
+ * (its API answers, its database port does not), the reachability mesh, and a viewer.
+ */
+export async function feedDashboard(server: TestServer, client: ProtoClient): Promise<void> {
+  const now = Date.now();
+  await sendHistory(client, ["web-1"], now - 7 * 86_400_000, now - 3_600_000, 600_000);
+  await sendHistory(client, DASHBOARD_AGENTS, now - 3_600_000, now - 5_000, 10_000);
+  await sendHistory(client, DASHBOARD_EXTRA, now - 900_000, now - 5_000, 10_000);
+  await sendHistory(client, [DASHBOARD_OFFLINE], now - 1_200_000, now - 600_000, 10_000);
+  const check = (name: string, type: string, target: string) => ({ check: name, type, target });
+  await client.report({ agent_id: "web-1", timestamp_ms: now - 4_000, data_points: [
+    { timestamp_ms: now - 4_000, metric_name: "check.up", value: 1, labels: check("api", "http", "http://api.example/health") },
+    { timestamp_ms: now - 4_000, metric_name: "check.rtt_ms", value: 12.5, labels: check("api", "http", "http://api.example/health") },
+    { timestamp_ms: now - 4_000, metric_name: "check.up", value: 0, labels: check("db-port", "tcp", "db.example:5432") },
+  ] });
+  await sendMesh(client, now);
+  const created = await adminFetch(`${server.http}/v1/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...DASHBOARD_VIEWER, role: "viewer" }) });
+  if (created.status !== 201) throw new Error(`creating the viewer failed: ${created.status} ${await created.text()}`);
 }
