@@ -23,6 +23,7 @@ export function answerCollections(): void {
 }
 
 let asking: BroadcastChannel | undefined;
+let toldCannotTrim = false;
 
 export interface CollectionSteps {
   /** Still quiet TRIM_AFTER_MS later: trims then (malloc_trim locks each arena in turn, so
@@ -52,5 +53,3 @@ export function collectEverywhere(steps: CollectionSteps): void {
     }
   }, TRIM_AFTER_MS).unref();
 }
-
-let toldCannotTrim = false;

@@ -17,7 +17,7 @@ export function trimMalloc(): boolean {
   return true;
 }
 
-/** Why trimMalloc does nothing here (logged once at start), or undefined when it works. */
+/** Why trimMalloc does nothing here (the server logs it the first time a trim is due), or undefined when it works. */
 export function mallocTrimUnavailable(): string | undefined {
   binding ??= bind();
   return "unavailable" in binding ? binding.unavailable : undefined;
