@@ -76,19 +76,23 @@ export type SeriesVisit = (metric: string, labels: Labels, values: ArrayLike<num
 
 /** Reused by every visit on this thread (a fleet read decodes thousands of hour columns and keeps none). */
 let visitScratch = new Float64Array(512);
+/** The same for each chunk's timestamps (an hour at 10 s is 360; grown for denser ones). */
+let timestampScratch = new Float64Array(512);
 
 /**
  * Visits the series of `metrics` in the hour chunk under `key` whose reports fall in
  * [fromMs, toMs]: `range` first gets the chunk's timestamps and the slice [first, end) in
  * range, then `visit` each series, decoded for that slice alone into a buffer reused for
- * the next. False when there is no such chunk.
+ * the next. The timestamps too are valid only until the visit returns. False when there is
+ * no such chunk.
  */
 export function visitChunk(env: RootDatabase, key: [string, number], metrics: readonly string[], labelFilter: Labels, fromMs: number, toMs: number,
   range: (timestamps: Float64Array, first: number, end: number) => void, visit: SeriesVisit): boolean {
   let timestamps: Float64Array = new Float64Array(0);
   const entries = readEntries(env, key, SERIES, metrics, labelFilter, (ts, version) => {
     if (version !== BARE_RECORD_VERSION) throw new RangeError("visitChunk reads hour chunks, not sealed days");
-    timestamps = decodeBareTimestampBlock(ts);
+    timestamps = decodeBareTimestampBlock(ts, timestampScratch);
+    if (timestamps.buffer !== timestampScratch.buffer) timestampScratch = new Float64Array(2 * timestamps.length);
   });
   if (!entries) return false;
   const first = countBefore(timestamps, fromMs, false), end = countBefore(timestamps, toMs, true);

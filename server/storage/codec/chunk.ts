@@ -1,7 +1,7 @@
 import { brotliCompressSync, brotliDecompressSync, constants } from "node:zlib";
 import type { Labels } from "../../../common/metrics.ts";
 import { ByteReader, ByteWriter } from "./bytes.ts";
-import { readTimestamps, readValues, readValuesInto, writeTimestamps, writeValues } from "./columns.ts";
+import { readTimestamps, readTimestampsInto, readValues, readValuesInto, writeTimestamps, writeValues } from "./columns.ts";
 
 /*
  * Blocks of a sealed day, each brotli-compressed on its own so one series is read without
@@ -82,8 +82,9 @@ export function encodeBareTimestampBlock(timestamps: ArrayLike<number>): Uint8Ar
   return w.finish();
 }
 
-export function decodeBareTimestampBlock(bytes: Uint8Array): Float64Array {
-  return readTimestamps(new ByteReader(bytes));
+export function decodeBareTimestampBlock(bytes: Uint8Array, scratch?: Float64Array): Float64Array {
+  const r = new ByteReader(bytes);
+  return scratch ? readTimestampsInto(r, scratch) : readTimestamps(r);
 }
 
 /** Which reports a series appears in (all, or a bitmap), then its present values. */

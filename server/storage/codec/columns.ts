@@ -37,6 +37,12 @@ export function readTimestamps(r: ByteReader): Float64Array {
   return readIntegers(r, r.uvarint(), 2);
 }
 
+/** The timestamps decoded into `scratch` when it is long enough (a view of it, valid until its next use), else into a new array. */
+export function readTimestampsInto(r: ByteReader, scratch: Float64Array): Float64Array {
+  const count = r.uvarint();
+  return count > scratch.length ? readIntegers(r, count, 2) : readIntegers(r, count, 2, scratch.subarray(0, count));
+}
+
 export function writeValues(w: ByteWriter, values: ArrayLike<number>): void {
   const e = decimalExponent(values);
   if (e === null) {
