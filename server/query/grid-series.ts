@@ -27,9 +27,9 @@ export class GridSeries {
   private last = -Infinity;
 
   constructor(readonly metric: string, readonly labels: Labels, private readonly grid: Grid, private readonly fields: readonly (keyof BucketColumns)[] = ALL_FIELDS) {
-    // The columns share one buffer: a fleet read makes a series per agent and metric, and
-    // each typed array of more than a few values is a native allocation V8 must track and
-    // free (one per series instead of four halved the read's collector time).
+    // Plain arrays, not typed ones: a fleet read makes a series per agent and metric, and a
+    // typed array of more than a few values is a native allocation V8 must track and free;
+    // these live and die in the young generation.
     const n = grid.length;
     if (fields.includes("min")) this.min = new Array<number>(n).fill(0);
     if (fields.includes("max")) this.max = new Array<number>(n).fill(0);
