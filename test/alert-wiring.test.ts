@@ -52,9 +52,12 @@ function wire(window: FakeShard, evaluator: FakeShard, times = fast, log = quiet
 async function paired(window: FakeShard, evaluator: FakeShard): Promise<boolean> {
   const out = window.ports.get("evaluator-port:0"), into = evaluator.ports.get("window-port:0");
   if (!out || !into) return false;
-  const got = Promise.race([once(into, "message").then(([m]) => m), sleep(500).then(() => undefined)]);
+  const gaveUp = new AbortController();
+  const got = Promise.race([once(into, "message").then(([m]) => m), sleep(10_000, undefined, { signal: gaveUp.signal }).catch(() => undefined)]);
   out.postMessage("observation");
-  return (await got) === "observation";
+  const answer = await got;
+  gaveUp.abort();
+  return answer === "observation";
 }
 
 test("a window shard that refuses its port many times is wired once it takes one: its observations reach the evaluator", async (t) => {

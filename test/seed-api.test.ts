@@ -138,7 +138,10 @@ test("back-pressure: past ingest_queue_bytes a seed's report gets 429 with Retry
     req.write(part);
     finish.push(() => req.end("]"));
   }));
-  const first = await Promise.race([...answers, new Promise((r) => setTimeout(r, 3_000, "waiting"))]);
+  // However long a loaded machine takes to send 9 MiB: without the refusal nothing answers.
+  let timer: NodeJS.Timeout | undefined;
+  const first = await Promise.race([...answers, new Promise((r) => (timer = setTimeout(r, 60_000, "nothing answered in 60 s")))]);
+  clearTimeout(timer);
   t.deepEqual(first, { status: 429, retryAfter: "1" });
   for (const end of finish) end();
   t.deepEqual((await Promise.all(answers)).map((a) => a.status).sort(), [400, 400, 429], "two read to the end (and refused: not a seed batch)");
