@@ -129,14 +129,16 @@ test("a client on one server process receives reports ingested by another sharin
   t.teardown(() => live.close());
   live.send({ type: "subscribe", agents: ["cross-*"], metrics: ["*"] });
   await live.next((m) => m.type === "subscribed");
-  await sleep(1_500); // B learns within a refresh (1 s) that A has a live client
-
+  // B learns within a refresh (1 s) that A has a live client; a loaded machine may take
+  // longer, so B is sent a report every half second until one reaches A's client.
   const client = new ProtoClient(serverB.grpc);
   t.teardown(() => client.close());
-  const sent = performance.now();
-  await client.report(makeBatch("cross-01", Date.now() - 1000, 2));
-  const msg = await live.next((m) => m.type === "report");
-  t.log(`live feed across processes: ${(performance.now() - sent).toFixed(1)} ms`);
+  let msg: any;
+  for (let i = 0; i < 60 && !msg; i++) {
+    await client.report(makeBatch("cross-01", Date.now() - 1000, 2));
+    msg = await live.next((m) => m.type === "report", 500).catch(() => undefined);
+  }
+  t.truthy(msg, "no report ingested by B reached A's live client in 30 s");
   t.is(msg.agent_id, "cross-01");
   t.is(msg.values.length, 2);
   serverA.child.kill("SIGTERM");
