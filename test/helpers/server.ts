@@ -81,3 +81,17 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * The first of `answers` to settle, or a string saying none did within `timeoutMs`: for a
+ * test whose point is which answer comes first, however long a loaded machine takes.
+ */
+export async function firstAnswer<T>(answers: readonly Promise<T>[], timeoutMs = 60_000): Promise<T | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const none = new Promise<string>((resolve) => (timer = setTimeout(resolve, timeoutMs, `nothing answered in ${timeoutMs / 1000} s`)));
+  try {
+    return await Promise.race([...answers, none]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
